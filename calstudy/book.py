@@ -1,0 +1,284 @@
+"""Build the calstudy book: jupytext sources → papermill → jupyter-book.
+
+The book never executes notebooks itself (``execute_notebooks: off`` in ``_config.yml``).
+Instead each chapter's jupytext source in ``notebooks/`` is converted to a notebook, executed
+by papermill with its parameters injected, and written to ``book/executed/``; jupyter-book then
+renders those executed notebooks. This keeps one execution path for the book, for a reader
+who reruns a chapter with new parameters, and for the tests.
+
+Typical use::
+
+    calstudy book build                          # every chapter, then the HTML
+    calstudy book run rq6_bin_count -p metric ECE_em -p space sss   # one chapter, new parameters
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+EXECUTED_DIR = REPO_ROOT / "book" / "executed"
+BUILD_DIR = REPO_ROOT / "book" / "_build"
+DEFAULT_STORE = "data/demo"
+
+# Cell tags understood by jupyter-book: the parameter cells fold away behind a toggle so a
+# reader sees the analysis first but can still check which parameters produced the page.
+_HIDDEN_PARAMETER_TAGS = ("hide-cell",)
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One executed chapter of the book.
+
+    Parameters
+    ----------
+    name : str
+        File stem of the jupytext source in ``notebooks/`` and of the executed notebook.
+    title : str
+        Short title, used in progress output.
+    parameters : dict
+        Parameters injected by papermill on top of the notebook's own defaults.
+    """
+
+    name: str
+    title: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> Path:
+        return NOTEBOOK_DIR / f"{self.name}.py"
+
+
+def chapters() -> list[Chapter]:
+    """The executed chapters, in the order of ``_toc.yml``: every ``notebooks/*.py`` source."""
+    return [Chapter(path.stem, _title_of(path)) for path in sorted(NOTEBOOK_DIR.glob("*.py"))]
+
+
+def _title_of(source: Path) -> str:
+    for line in source.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# # "):
+            return line[4:].strip()
+    return source.stem
+
+
+def notebook_parameters(source: Path) -> dict[str, Any]:
+    """Names and default values of a jupytext source's ``parameters`` cell.
+
+    Raises
+    ------
+    ValueError
+        If the notebook has no cell tagged ``parameters``.
+    """
+    import jupytext
+
+    nb = jupytext.read(source)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            values: dict[str, Any] = {}
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.Assign | ast.AnnAssign):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for target in targets:
+                        if isinstance(target, ast.Name):
+                            try:
+                                values[target.id] = ast.literal_eval(node.value)
+                            except ValueError:
+                                values[target.id] = ast.unparse(node.value)
+            return values
+    raise ValueError(
+        f"Expected notebook {source.name} to have a cell tagged 'parameters', got none."
+    )
+
+
+def check_parameters(source: Path, parameters: Mapping[str, Any]) -> None:
+    """Reject parameters the notebook does not declare, before anything is executed."""
+    known = notebook_parameters(source)
+    for name in parameters:
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=3)
+            hint = f" Did you mean: {', '.join(close)}?" if close else ""
+            raise ValueError(
+                f"Unknown parameter {name!r} for notebook {source.stem}; "
+                f"it accepts: {', '.join(sorted(known))}.{hint}"
+            )
+
+
+def execute_chapter(
+    source: Path | str,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    output: Path | str | None = None,
+    timeout: int = 600,
+    progress: bool = False,
+) -> Path:
+    """Execute one jupytext notebook with papermill and return the executed ``.ipynb``.
+
+    The output is written to a temporary file and renamed into place only when execution
+    succeeded, so a failed run never leaves a half-executed chapter for the book to render.
+
+    Parameters
+    ----------
+    source : path
+        A jupytext percent-format ``.py`` file, or a chapter name such as ``"rq1_transfer"``.
+    parameters : mapping, optional
+        Values injected after the notebook's ``parameters`` cell.
+    output : path, optional
+        Where to write the executed notebook; defaults to ``book/executed/<name>.ipynb``.
+    timeout : int
+        Seconds allowed per cell.
+    """
+    import jupytext
+    import nbformat
+    import papermill
+
+    source = _resolve_source(source)
+    parameters = dict(parameters or {})
+    check_parameters(source, parameters)
+    output = Path(output) if output is not None else EXECUTED_DIR / f"{source.stem}.ipynb"
+    output.parent.mkdir(parents=True, exist_ok=True)
+
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    tmp_in = output.with_name(f".{output.stem}.input.ipynb")
+    tmp_out = output.with_name(f".{output.stem}.partial.ipynb")
+    nbformat.write(notebook, tmp_in)
+    try:
+        papermill.execute_notebook(
+            str(tmp_in),
+            str(tmp_out),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(REPO_ROOT),
+            progress_bar=progress,
+            execution_timeout=timeout,
+        )
+        executed = nbformat.read(tmp_out, as_version=4)
+        for cell in executed.cells:
+            tags = cell.metadata.get("tags", [])
+            if "parameters" in tags or "injected-parameters" in tags:
+                cell.metadata["tags"] = [*tags, *_HIDDEN_PARAMETER_TAGS]
+        nbformat.write(executed, tmp_out)
+        os.replace(tmp_out, output)
+    finally:
+        tmp_in.unlink(missing_ok=True)
+        tmp_out.unlink(missing_ok=True)
+    return output
+
+
+def _resolve_source(source: Path | str) -> Path:
+    path = Path(source)
+    if path.suffix == ".py" and path.exists():
+        return path.resolve()
+    candidate = NOTEBOOK_DIR / f"{path.stem}.py"
+    if candidate.exists():
+        return candidate
+    names = [chapter.name for chapter in chapters()]
+    close = difflib.get_close_matches(path.stem, names, n=3)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    raise FileNotFoundError(
+        f"No notebook {str(source)!r}: expected a jupytext .py file or one of "
+        f"{', '.join(names)}.{hint}"
+    )
+
+
+def build(
+    *,
+    store: str | None = None,
+    only: Sequence[str] | None = None,
+    html: bool = True,
+    builder_args: Sequence[str] = (),
+) -> Path:
+    """Execute every chapter against ``store`` and render the HTML book.
+
+    Returns the directory holding ``index.html``.
+    """
+    selected = chapters()
+    if only:
+        names = {chapter.name for chapter in selected}
+        unknown = [name for name in only if name not in names]
+        if unknown:
+            raise ValueError(f"Unknown chapter(s) {unknown}; known: {', '.join(sorted(names))}.")
+        selected = [chapter for chapter in selected if chapter.name in only]
+    for chapter in selected:
+        parameters = dict(chapter.parameters)
+        if store is not None and "store" in notebook_parameters(chapter.source):
+            parameters["store"] = str(store)
+        start = time.perf_counter()
+        print(f"[book] executing {chapter.name} ({chapter.title}) …", flush=True)
+        execute_chapter(chapter.source, parameters=parameters)
+        print(f"[book]   done in {time.perf_counter() - start:.1f} s", flush=True)
+    if not html:
+        return EXECUTED_DIR
+    return render_html(builder_args=builder_args)
+
+
+def render_html(*, builder_args: Sequence[str] = ()) -> Path:
+    """Run ``jupyter-book build`` on the repository root (``_config.yml``, ``_toc.yml``)."""
+    jupyter_book = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
+    if jupyter_book is None:
+        raise RuntimeError("jupyter-book is not installed; install calstudy with the [book] extra.")
+    command = [jupyter_book, "build", str(REPO_ROOT), "--path-output", str(REPO_ROOT / "book")]
+    subprocess.run([*command, *builder_args], check=True, cwd=REPO_ROOT)
+    return BUILD_DIR / "html"
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def add_cli(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``calstudy book build`` and ``calstudy book run``."""
+    parser = subparsers.add_parser("book", help="build the book or rerun one chapter")
+    commands = parser.add_subparsers(dest="book_command", required=True)
+
+    build_parser = commands.add_parser("build", help="execute every chapter and render the HTML")
+    build_parser.add_argument("--store", help="dataset directory (default: each chapter's own)")
+    build_parser.add_argument("--only", nargs="+", help="execute only these chapters")
+    build_parser.add_argument("--no-html", action="store_true", help="execute, do not render")
+    build_parser.set_defaults(func=_cli_build)
+
+    run_parser = commands.add_parser("run", help="rerun one chapter with new parameters")
+    run_parser.add_argument("notebook", help="chapter name (e.g. rq6_bin_count) or .py path")
+    run_parser.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="parameter value (Python literal, else a string); repeatable",
+    )
+    run_parser.add_argument("-o", "--output", help="executed notebook path")
+    run_parser.set_defaults(func=_cli_run)
+
+
+def _cli_build(args: argparse.Namespace) -> int:
+    out = build(store=args.store, only=args.only, html=not args.no_html)
+    print(f"[book] {out}")
+    return 0
+
+
+def _cli_run(args: argparse.Namespace) -> int:
+    parameters = {name: _parse_value(value) for name, value in args.parameter}
+    out = execute_chapter(args.notebook, parameters=parameters, output=args.output, progress=True)
+    print(f"[book] executed notebook: {out}")
+    return 0
