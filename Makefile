@@ -20,7 +20,11 @@ endif
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	# Reference implementations used only by the tests; their pins (numpy<=1.19, pyro, gpytorch)
 	# conflict with ours, and the modules we call need none of those dependencies.
-	$(BIN)/python -m pip install -q --no-deps xautodl==1.0.0 nats_bench==1.8 netcal==1.4.0
+	$(BIN)/python -m pip install -q --no-deps xautodl==1.0.0 nats_bench==1.8 netcal==1.4.0 \
+		torchattacks==3.5.1
+	# CIFAR-10-C's frost photographs ship inside imagecorruptions, which does not import under
+	# current setuptools; calstudy only reads its image files.
+	$(BIN)/python -m pip install -q --no-deps imagecorruptions==1.1.2
 	touch $(STAMP)
 
 lint: $(STAMP)

@@ -1,0 +1,197 @@
+"""What every book chapter needs: load the study with checked parameters, and the paper's numbers.
+
+Notebooks stay thin: their first code cell calls :func:`load_study`, which turns a bad papermill
+parameter (unknown metric, a bin count the store does not hold, an empty store, an unknown space
+or dataset) into one clear error before any analysis runs. :data:`PAPER` holds the reference
+study's headline numbers so each chapter can put them beside ours.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# ---------------------------------------------------------------------------------------------
+# The paper's headline numbers
+# ---------------------------------------------------------------------------------------------
+
+PAPER_SOURCE = (
+    "Tao, Zhu, Guo, Dong, Xu, 'A Benchmark Study on Calibration', ICLR 2024; numbers read off "
+    "the figures of its public repository Linwei94/calibration-study."
+)
+
+
+@dataclass(frozen=True)
+class PaperNumber:
+    """One number reported by the reference study, with the research question it answers."""
+
+    rq: str
+    quantity: str
+    value: str  # kept as text: several are ranges or approximate ("≈ 0", "0.09 – 0.36")
+    note: str = ""
+
+
+PAPER: tuple[PaperNumber, ...] = (
+    PaperNumber("i", "τ(ECE on CIFAR-10, ECE on CIFAR-100), TSS", "0.14"),
+    PaperNumber("i", "τ(ECE on CIFAR-100, ECE on ImageNet16-120), TSS", "0.12"),
+    PaperNumber("i", "τ(ECE on CIFAR-10, ECE on ImageNet16-120), TSS", "−0.23"),
+    PaperNumber("ii", "τ(ECE, ECE_em), all models", "0.98"),
+    PaperNumber("ii", "τ(ECE, KSCE), all models", "0.97"),
+    PaperNumber("ii", "τ(ECE, MMCE), all models", "0.91"),
+    PaperNumber("ii", "τ(ECE, accuracy under PGD / Square / corruptions), all models",
+                "0.09 – 0.36"),
+    PaperNumber("ii", "τ(ECE, AUROC on CIFAR-10-C or SVHN), all models", "≈ 0"),
+    PaperNumber("iii", "τ(ECE, ECE_em), CIFAR-10", "0.98"),
+    PaperNumber("iii", "τ(ECE, KSCE), CIFAR-10", "0.98"),
+    PaperNumber("iii", "τ(ECE, KDECE), CIFAR-10", "0.93"),
+    PaperNumber("iii", "τ(ECE, MMCE), CIFAR-10", "0.91"),
+    PaperNumber("iii", "τ(ECE, cwCE), CIFAR-10", "0.81"),
+    PaperNumber("iii", "τ(ECE, cwCE_em), CIFAR-10", "0.36"),
+    PaperNumber("iii", "τ(ECE, cwCE_em), ImageNet16-120", "−0.15"),
+    PaperNumber("iv", "τ(pre-scaling ECE, post-scaling ECE)", "≈ 0.00 – 0.01"),
+    PaperNumber("iv", "τ between bin counts, pre-scaling", "0.82 – 0.98"),
+    PaperNumber("iv", "τ between bin counts, post-scaling", "0.25 – 0.81",
+                "5 vs 500 bins post-scaling: 0.25"),
+    PaperNumber("v", "ECE range of models above 90 % accuracy", "3.8 – 6.8 %",
+                "falls as accuracy rises"),
+    PaperNumber("v", "relation of ECE and accuracy, all models", "not monotone"),
+    PaperNumber("vi", "median post-scaling ECE at 5 / 15 / 50 / 100 / 200 / 500 bins "
+                "(ImageNet16-120)", "1.5 / 2.1 / 3.3 / 4.5 / 6.3 / 9.7 %"),
+    PaperNumber("vi", "median pre-scaling ECE, 5–25 bins vs 500 bins (ImageNet16-120)",
+                "≈ 5.3 % vs 6.2 %"),
+    PaperNumber("vii", "SSS ImageNet16-120: median ECE, size 40–80 vs 280–320",
+                "1.7 % vs 6.8 %"),
+    PaperNumber("vii", "SSS CIFAR-10: ECE while accuracy rises 84.7 → 92.3 %", "flat, 3.9 – 4.4 %"),
+    PaperNumber("vii", "uniform width 8 → 64 on CIFAR-100: ECE pre / post scaling",
+                "1.5 → 10.7 % / 1 → 2.7 %"),
+    PaperNumber("vii", "top-20 TSS by HCS: edge 0→3", "always skip_connect",
+                "edge 0→1 a convolution; pooling and none rare"),
+)
+
+
+def paper_numbers(rq: str) -> pd.DataFrame:
+    """The paper's numbers for one research question (``"i"`` … ``"vii"``) as a table."""
+    rows = [n for n in PAPER if n.rq == rq]
+    if not rows:
+        known = sorted({n.rq for n in PAPER})
+        raise ValueError(f"Expected `rq` to be one of {known}, got {rq!r}.")
+    return pd.DataFrame(
+        {"quantity": [n.quantity for n in rows], "paper": [n.value for n in rows],
+         "note": [n.note for n in rows]}
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading the study with checked parameters
+# ---------------------------------------------------------------------------------------------
+
+
+def resolve_store(store: str | os.PathLike[str]) -> Path:
+    """A store path as given, else relative to the repository root (notebooks run from either)."""
+    path = Path(store).expanduser()
+    if path.exists() or path.is_absolute():
+        return path
+    return REPO_ROOT / path
+
+
+def column(metric: str, *, n_bins: int | None = None, prefix: str = "pre") -> str:
+    """Dataset column of a metric: ``column("ECE", n_bins=15)`` → ``"pre_ECE_15"``."""
+    if prefix not in ("pre", "post"):
+        raise ValueError(f"Expected `prefix` to be 'pre' or 'post', got {prefix!r}.")
+    return f"{prefix}_{metric}" + (f"_{n_bins}" if n_bins is not None else "")
+
+
+def load_study(
+    store: str | os.PathLike[str],
+    *,
+    space: str | Sequence[str] | None = None,
+    datasets: Sequence[str] | None = None,
+    metrics: Sequence[str] = (),
+    bin_counts: Sequence[int] = (),
+    min_rows: int = 1,
+) -> pd.DataFrame:
+    """Read the finished rows of a store, checking the chapter's parameters against it.
+
+    Parameters
+    ----------
+    store : path
+        Store directory (absolute, or relative to the working directory or repository root).
+    space, datasets : optional
+        Keep only these search spaces / datasets; each must occur in the store.
+    metrics : sequence of str
+        Metric families (``"ECE"``, ``"ECE_em"``, ``"cwCE"``, ``"KSCE"``, …) or full column
+        names (``"pre_ECE_15"``) the chapter reads; each must be a column of the store.
+    bin_counts : sequence of int
+        Bin counts the chapter reads for binned metric families; each must be in the store.
+    min_rows : int
+        Fewest rows the chapter can work with after filtering.
+
+    Raises
+    ------
+    ValueError
+        Naming the unknown metric, the missing bin count, the empty store, or the unknown
+        space/dataset, with the values that are available.
+    """
+    from calstudy.store import Store
+
+    root = resolve_store(store)
+    if not root.is_dir():
+        raise ValueError(f"Expected `store` to be a calibration store directory, got {str(store)!r}"
+                         f" (looked for {root}).")
+    frame = Store(root).read()
+    if "status" in frame.columns:
+        frame = frame[frame["status"] == "ok"]
+    if frame.empty:
+        raise ValueError(f"The store at {root} holds no finished rows; run `calstudy sweep` first.")
+
+    for name, wanted in (("space", space), ("dataset", datasets)):
+        if wanted is None:
+            continue
+        wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+        present = sorted(frame[name].dropna().unique())
+        missing = [value for value in wanted if value not in present]
+        if missing:
+            raise ValueError(f"Expected `{name}` values from {present}, got {missing}.")
+        frame = frame[frame[name].isin(wanted)]
+
+    columns = set(frame.columns)
+    for metric in metrics:
+        if metric in columns:
+            continue
+        families = _families(columns)
+        if metric not in families:
+            close = difflib.get_close_matches(metric, sorted(families | columns), n=3)
+            hint = f" Did you mean: {', '.join(close)}?" if close else ""
+            raise ValueError(f"Unknown metric {metric!r}; the store has {sorted(families)}.{hint}")
+        if families[metric] and bin_counts:
+            missing = [n for n in bin_counts if n not in families[metric]]
+            if missing:
+                raise ValueError(
+                    f"Bin count(s) {missing} are not in the store for {metric}; available: "
+                    f"{sorted(families[metric])}. Add them with `calstudy dataset recompute`."
+                )
+    if len(frame) < min_rows:
+        raise ValueError(f"Expected at least {min_rows} rows after filtering, got {len(frame)}.")
+    return frame.reset_index(drop=True)
+
+
+def _families(columns: set[str]) -> dict[str, set[int]]:
+    """Metric family → bin counts present, from ``pre_`` columns (empty set: not binned)."""
+    families: dict[str, set[int]] = {}
+    for name in columns:
+        if not name.startswith("pre_"):
+            continue
+        base = name[4:]
+        stem, _, suffix = base.rpartition("_")
+        if stem and suffix.isdigit():
+            families.setdefault(stem, set()).add(int(suffix))
+        else:
+            families.setdefault(base, set())
+    return families

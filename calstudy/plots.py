@@ -1,0 +1,466 @@
+"""Figures of the book, split into compute and draw.
+
+As in relplot's ``prepare_rel_diagram``/``plot_rel_diagram`` and scikit-learn's
+``calibration_curve``/``CalibrationDisplay``, the numbers behind a figure are computed by a pure
+function returning a dataclass or a DataFrame (here :func:`reliability_data` and the functions of
+:mod:`calstudy.analysis`), and a ``plot_*`` function only draws them. Every ``plot_*`` function
+takes an optional ``ax``, draws on it (on a new figure when omitted) and returns it; none calls
+``plt.show()``. matplotlib and seaborn are imported inside the drawing functions, so importing
+this module stays cheap and backend-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from calstudy.analysis import Trend, bin_count_long
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "ReliabilityData",
+    "plot_bin_count_distributions",
+    "plot_metric_scatter",
+    "plot_op_effects",
+    "plot_reliability",
+    "plot_tau_matrix",
+    "plot_tau_vs_population",
+    "reliability_data",
+]
+
+
+# ================================================================================================
+# Reliability diagram
+# ================================================================================================
+
+
+@dataclass(frozen=True)
+class ReliabilityData:
+    r"""Per-bin statistics of a reliability diagram.
+
+    Attributes
+    ----------
+    edges : ndarray of shape (n_bins + 1,)
+        Bar edges from 0 to 1. Equal width: :math:`e_b = b / n`, and bin :math:`b` holds the
+        confidences in :math:`(e_b, e_{b+1}]` (the first also :math:`e_0`). Equal mass: bins are
+        defined by rank (:func:`calstudy.metrics.bin_stats`), and an interior edge is drawn
+        midway between the largest confidence of one bin and the smallest of the next.
+    counts : ndarray of shape (n_bins,)
+        Number of samples :math:`|B_b|` in each bin.
+    conf : ndarray of shape (n_bins,)
+        Mean confidence :math:`\mathrm{conf}(B_b)` per bin; NaN for empty bins.
+    acc : ndarray of shape (n_bins,)
+        Accuracy :math:`\mathrm{acc}(B_b)` per bin; NaN for empty bins.
+    ece : float
+        :math:`\sum_b \frac{|B_b|}{N} |\mathrm{acc}(B_b) - \mathrm{conf}(B_b)|`; equals
+        :func:`calstudy.metrics.ece` (``"width"``) or :func:`calstudy.metrics.ece_em`
+        (``"mass"``) for the same ``n_bins``.
+    strategy : {"width", "mass"}
+        How the bins were chosen.
+    """
+
+    edges: np.ndarray
+    counts: np.ndarray
+    conf: np.ndarray
+    acc: np.ndarray
+    ece: float
+    strategy: str
+
+    @property
+    def n_bins(self) -> int:
+        """Number of bins (empty ones included)."""
+        return int(self.counts.size)
+
+
+def reliability_data(
+    probs: object,
+    labels: object,
+    *,
+    n_bins: int = 15,
+    strategy: Literal["width", "mass"] = "width",
+) -> ReliabilityData:
+    r"""Bin top-label confidences and compare them with accuracy (Guo et al., 2017).
+
+    With :math:`\mathrm{conf}_i = \max_k p_{ik}` and
+    :math:`\mathrm{correct}_i = [\arg\max_k p_{ik} = y_i]`, and bins :math:`B_b` as in
+    :mod:`calstudy.metrics` (equal width: :math:`(b/n, (b+1)/n]`, the first closed; equal mass:
+    :math:`n` contiguous groups of the sorted sample),
+
+    .. math::
+
+        \mathrm{acc}(B_b) = \frac{1}{|B_b|}\sum_{i \in B_b} \mathrm{correct}_i, \quad
+        \mathrm{conf}(B_b) = \frac{1}{|B_b|}\sum_{i \in B_b} \mathrm{conf}_i, \quad
+        \mathrm{ECE} = \sum_b \frac{|B_b|}{N}\,|\mathrm{acc}(B_b) - \mathrm{conf}(B_b)|.
+
+    The per-bin sums come from :func:`calstudy.metrics.bin_stats`, so the diagram and the ECE
+    columns of the dataset bin identically.
+
+    Parameters
+    ----------
+    probs : array-like of shape (N, K)
+        Predicted class probabilities (rows sum to 1).
+    labels : array-like of int, shape (N,)
+        True classes.
+    n_bins : int, default=15
+        Number of bins.
+    strategy : {"width", "mass"}, default="width"
+        Equal-width or equal-mass bins.
+
+    Returns
+    -------
+    ReliabilityData
+
+    References
+    ----------
+    C. Guo, G. Pleiss, Y. Sun, K. Q. Weinberger, "On Calibration of Modern Neural Networks",
+    ICML 2017.
+
+    Examples
+    --------
+    >>> d = reliability_data([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]], [0, 0, 0], n_bins=2)
+    >>> d.counts.tolist(), d.acc.tolist(), round(d.ece, 4)  # bins [0, .5], (.5, 1]
+    ([0, 3], [nan, 0.6666666666666666], 0.0667)
+    """
+    from calstudy.metrics import bin_stats, to_confidences
+
+    conf, correct = to_confidences(probs, labels)
+    stats = bin_stats(conf, correct, n_bins=n_bins, strategy=strategy)
+    filled = stats.count > 0
+    gaps = stats.count[filled] * np.abs(stats.acc[filled] - stats.conf[filled])
+    if strategy == "width":
+        edges = np.arange(n_bins + 1) / n_bins
+    else:
+        interior = np.nan_to_num((stats.upper[:-1] + stats.lower[1:]) / 2, nan=1.0)
+        edges = np.maximum.accumulate(np.concatenate(([0.0], interior, [1.0])))
+    return ReliabilityData(
+        edges=edges,
+        counts=stats.count,
+        conf=stats.conf,
+        acc=stats.acc,
+        ece=float(gaps.sum() / conf.size),
+        strategy=strategy,
+    )
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new_ax = plt.subplots()
+    return new_ax
+
+
+def plot_reliability(
+    data: ReliabilityData,
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+    show_counts: bool = True,
+) -> Axes:
+    """Draw a reliability diagram.
+
+    One bar per non-empty bin shows its accuracy; a hatched red bar from accuracy to mean
+    confidence shows the gap; the dashed diagonal is perfect calibration; the ECE is written in
+    the upper left. With ``show_counts``, a twin y-axis shows the share of samples per bin as
+    light grey bars confined to the lower quarter of the plot.
+
+    Parameters
+    ----------
+    data : ReliabilityData
+        Output of :func:`reliability_data`.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
+    title : str, optional
+        Axes title.
+    show_counts : bool, default=True
+        Draw the sample-share histogram on a twin axis.
+
+    Returns
+    -------
+    matplotlib Axes
+        The main axes (accuracy against confidence).
+    """
+    ax = _axes(ax)
+    filled = data.counts > 0
+    left = data.edges[:-1][filled]
+    width = np.diff(data.edges)[filled]
+    acc, conf = data.acc[filled], data.conf[filled]
+    ax.bar(left, acc, width=width, align="edge", color="C0", edgecolor="white", label="Accuracy")
+    ax.bar(
+        left,
+        conf - acc,
+        bottom=acc,
+        width=width,
+        align="edge",
+        color="C3",
+        alpha=0.3,
+        hatch="//",
+        edgecolor="C3",
+        label="Gap",
+    )
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="Perfect calibration")
+    ax.text(0.04, 0.92, f"ECE = {100 * data.ece:.2f}%", transform=ax.transAxes)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="Confidence", ylabel="Accuracy")
+    if title is not None:
+        ax.set_title(title)
+    ax.legend(loc="lower right")
+    if show_counts:
+        share = data.counts / data.counts.sum()
+        twin = ax.twinx()
+        twin.bar(
+            data.edges[:-1], share, width=np.diff(data.edges), align="edge", color="grey", alpha=0.3
+        )
+        twin.set_ylim(0, 4 * max(share.max(), 1e-12))
+        twin.set_ylabel("Share of samples")
+    return ax
+
+
+# ================================================================================================
+# Study figures
+# ================================================================================================
+
+
+def plot_tau_matrix(
+    matrix: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    fmt: str = ".2f",
+    cmap: str = "vlag",
+) -> Axes:
+    """Heat map of a correlation matrix with each value written in its cell.
+
+    Parameters
+    ----------
+    matrix : DataFrame of shape (k, k)
+        Output of :func:`calstudy.analysis.tau_matrix`.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
+    fmt : str, default=".2f"
+        Format of the annotations.
+    cmap : str, default="vlag"
+        Diverging colour map, centred on 0 over [-1, 1].
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import seaborn as sns
+
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"Expected `matrix` to be square, got shape {matrix.shape}.")
+    ax = _axes(ax)
+    sns.heatmap(
+        matrix,
+        ax=ax,
+        annot=True,
+        fmt=fmt,
+        cmap=cmap,
+        vmin=-1,
+        vmax=1,
+        center=0,
+        square=True,
+        cbar_kws={"label": "Kendall τ"},
+    )
+    return ax
+
+
+def plot_metric_scatter(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    ax: Axes | None = None,
+    *,
+    hue: str | None = None,
+    trend: Trend | None = None,
+    s: float = 8,
+    alpha: float = 0.5,
+) -> Axes:
+    """Scatter two columns, optionally coloured by a third, with a fitted trend on top.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows to draw.
+    x, y : str
+        Columns on the axes.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
+    hue : str, optional
+        Column mapped to colour.
+    trend : Trend, optional
+        Output of :func:`calstudy.analysis.fit_trend`, drawn as a black line with its confidence
+        band where it has one.
+    s, alpha : float
+        Marker size and opacity.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import seaborn as sns
+
+    missing = [c for c in (x, y, hue) if c is not None and c not in df.columns]
+    if missing:
+        raise ValueError(f"Expected `df` to have columns {missing}, got {list(df.columns)}.")
+    ax = _axes(ax)
+    sns.scatterplot(data=df, x=x, y=y, hue=hue, ax=ax, s=s, alpha=alpha, linewidth=0)
+    if trend is not None:
+        ax.plot(trend.x, trend.fit, color="black", label=f"{trend.kind} trend")
+        if np.isfinite(trend.low).any():
+            ax.fill_between(trend.x, trend.low, trend.high, color="black", alpha=0.15)
+    return ax
+
+
+def plot_bin_count_distributions(
+    df: pd.DataFrame,
+    prefix: str = "pre_ECE",
+    ax: Axes | None = None,
+    *,
+    bin_counts: Sequence[int] | None = None,
+    kind: Literal["box", "violin"] = "box",
+    percent: bool = True,
+) -> Axes:
+    """Distribution of a binned metric across models, one box (or violin) per bin count.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Calibration dataset with columns ``{prefix}_{n_bins}``.
+    prefix : str, default="pre_ECE"
+        Column prefix, e.g. ``"post_ECE"``.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
+    bin_counts : sequence of int, optional
+        Bin counts to draw; default every one of 5, 10, …, 500 present in ``df``.
+    kind : {"box", "violin"}, default="box"
+        Box plot or violin plot.
+    percent : bool, default=True
+        Show the metric in percent.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import seaborn as sns
+
+    if kind not in ("box", "violin"):
+        raise ValueError(f"Expected `kind` to be 'box' or 'violin', got {kind!r}.")
+    long = bin_count_long(df, prefix, bin_counts)
+    if percent:
+        long = long.assign(value=100 * long["value"])
+    ax = _axes(ax)
+    draw = sns.boxplot if kind == "box" else sns.violinplot
+    draw(data=long, x="n_bins", y="value", ax=ax, color="C0")
+    ax.set(xlabel="Number of bins", ylabel=f"{prefix}" + (" (%)" if percent else ""))
+    return ax
+
+
+def plot_tau_vs_population(
+    table: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    label: str | None = None,
+    logx: bool = True,
+) -> Axes:
+    """τ against the number of models compared, with its band.
+
+    Call once per table (e.g. random subsets and top-N subsets) on the same ``ax`` to overlay.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`calstudy.analysis.tau_vs_population` (``size, tau_mean, low, high``).
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
+    label : str, optional
+        Legend entry of the line.
+    logx : bool, default=True
+        Logarithmic size axis.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    missing = [c for c in ("size", "tau_mean", "low", "high") if c not in table.columns]
+    if missing:
+        raise ValueError(f"Expected `table` to have columns {missing}, got {list(table.columns)}.")
+    ax = _axes(ax)
+    ordered = table.sort_values("size")
+    (line,) = ax.plot(ordered["size"], ordered["tau_mean"], marker="o", label=label)
+    ax.fill_between(
+        ordered["size"], ordered["low"], ordered["high"], color=line.get_color(), alpha=0.2
+    )
+    ax.axhline(0, color="grey", linewidth=0.8)
+    if logx:
+        ax.set_xscale("log")
+    ax.set(xlabel="Number of models", ylabel="Kendall τ")
+    if label is not None:
+        ax.legend()
+    return ax
+
+
+def plot_op_effects(
+    effects: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    alpha: float = 0.05,
+    include_intercept: bool = False,
+) -> Axes:
+    """Regression coefficients with confidence whiskers, one row per term.
+
+    Terms whose corrected p-value (the table's ``p_<correction>`` column, else ``p``) is below
+    ``alpha`` are drawn in red, the others in grey; a vertical line marks zero.
+
+    Parameters
+    ----------
+    effects : DataFrame
+        Output of :func:`calstudy.analysis.op_effects` or :func:`calstudy.analysis.ols_table`.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
+    alpha : float, default=0.05
+        Significance threshold for the colouring.
+    include_intercept : bool, default=False
+        Draw the intercept row too.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    missing = [c for c in ("term", "coef", "low", "high", "p") if c not in effects.columns]
+    if missing:
+        raise ValueError(
+            f"Expected `effects` to have columns {missing}, got {list(effects.columns)}."
+        )
+    rows = effects
+    if not include_intercept:
+        rows = rows[~rows["term"].isin(["intercept", "Intercept", "const"])]
+    corrected = [c for c in rows.columns if c.startswith("p_")]
+    p = rows[corrected[0] if corrected else "p"].to_numpy(float)
+    ax = _axes(ax)
+    position = np.arange(len(rows))[::-1]
+    coef = rows["coef"].to_numpy(float)
+    whiskers = np.vstack([coef - rows["low"].to_numpy(float), rows["high"].to_numpy(float) - coef])
+    for significant, colour in ((True, "C3"), (False, "grey")):
+        keep = (p < alpha) == significant
+        if keep.any():
+            ax.errorbar(
+                coef[keep],
+                position[keep],
+                xerr=whiskers[:, keep],
+                fmt="o",
+                color=colour,
+                capsize=2,
+                label=f"p {'<' if significant else '≥'} {alpha}",
+            )
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(position, rows["term"].tolist())
+    ax.set(xlabel="Coefficient", ylabel="")
+    ax.legend(loc="best")
+    return ax

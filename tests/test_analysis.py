@@ -1,0 +1,623 @@
+"""Tests of calstudy.analysis: hand cases, independent references, planted effects."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from calstudy import analysis as an
+from calstudy.space import TSS_OPS, format_tss
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _tau_b_brute_force(x: np.ndarray, y: np.ndarray) -> float:
+    """τ-b by enumerating all pairs (Kendall 1945), independent of scipy."""
+    concordant = discordant = tied_x = tied_y = 0
+    for i, j in itertools.combinations(range(len(x)), 2):
+        dx, dy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
+        if dx == 0 and dy == 0:
+            continue
+        if dx == 0:
+            tied_x += 1
+        elif dy == 0:
+            tied_y += 1
+        elif dx == dy:
+            concordant += 1
+        else:
+            discordant += 1
+    n0 = concordant + discordant
+    return (concordant - discordant) / math.sqrt((n0 + tied_x) * (n0 + tied_y))
+
+
+def _correlated(n: int, rho: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    return x, rho * x + math.sqrt(1 - rho**2) * rng.normal(size=n)
+
+
+# ---------------------------------------------------------------------------------------------
+# Kendall τ-b
+# ---------------------------------------------------------------------------------------------
+
+
+def test_kendall_tau_hand_case_with_ties() -> None:
+    # Pairs: 4 concordant, 0 discordant, 1 tied in x only, 1 tied in y only: 4 / sqrt(5 * 5).
+    x, y = [1, 2, 2, 3], [1, 2, 3, 3]
+    assert an.kendall_tau(x, y) == pytest.approx(0.8)
+    assert an.kendall_tau(x, y) == pytest.approx(stats.kendalltau(x, y).statistic)
+
+
+def test_kendall_tau_matches_brute_force_with_many_ties() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 5, size=60).astype(float)
+    y = x + rng.integers(-2, 3, size=60)
+    assert an.kendall_tau(x, y) == pytest.approx(_tau_b_brute_force(x, y), abs=1e-12)
+
+
+def test_kendall_tau_drops_nan_pairs() -> None:
+    x = [1.0, 2.0, np.nan, 3.0, 4.0, 5.0]
+    y = [2.0, 1.0, 7.0, np.nan, 4.0, 3.0]
+    assert an.kendall_tau(x, y) == pytest.approx(
+        stats.kendalltau([1, 2, 4, 5], [2, 1, 4, 3]).statistic
+    )
+
+
+def test_kendall_tau_rejects_too_few_pairs() -> None:
+    with pytest.raises(ValueError, match=r"at least 3 complete .* got 2"):
+        an.kendall_tau([1, 2, np.nan, 4], [1, 2, 3, np.nan])
+
+
+def test_kendall_tau_rejects_unequal_lengths() -> None:
+    with pytest.raises(ValueError, match=r"Expected `x` and `y` to be 1-D of equal length"):
+        an.kendall_tau([1, 2, 3], [1, 2, 3, 4])
+
+
+def test_kendall_ci_contains_estimate_and_reports_scipy_p_value() -> None:
+    x, y = _correlated(300, 0.5, seed=2)
+    r = an.kendall_ci(x, y, n_boot=300, seed=0)
+    reference = stats.kendalltau(x, y)
+    assert r.low < r.tau < r.high
+    assert r.tau == pytest.approx(reference.statistic)
+    assert r.p_value == pytest.approx(reference.pvalue)
+    assert r.n == 300
+
+
+def test_kendall_ci_narrows_with_n() -> None:
+    small = an.kendall_ci(*_correlated(100, 0.5, seed=3), n_boot=300)
+    large = an.kendall_ci(*_correlated(2000, 0.5, seed=3), n_boot=300)
+    # The standard error of τ shrinks like 1/sqrt(n): sqrt(20) ≈ 4.5 times narrower.
+    assert (large.high - large.low) < 0.4 * (small.high - small.low)
+
+
+def test_kendall_ci_is_reproducible_per_seed() -> None:
+    x, y = _correlated(80, 0.3, seed=4)
+    assert an.kendall_ci(x, y, n_boot=100, seed=7) == an.kendall_ci(x, y, n_boot=100, seed=7)
+    assert an.kendall_ci(x, y, n_boot=100, seed=7) != an.kendall_ci(x, y, n_boot=100, seed=8)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_boot": 0}, r"Expected `n_boot` to be a positive integer, got 0"),
+        ({"level": 1.0}, r"Expected `level` to be in \(0, 1\), got 1.0"),
+    ],
+)
+def test_kendall_ci_validates_options(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        an.kendall_ci([1, 2, 3, 4], [1, 3, 2, 4], **kwargs)
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=200)
+    b = a + rng.normal(size=200)
+    c = rng.normal(size=200)
+    c[:20] = np.nan
+    return pd.DataFrame({"a": a, "b": b, "c": c})
+
+
+def test_tau_matrix_is_symmetric_with_unit_diagonal(frame: pd.DataFrame) -> None:
+    m = an.tau_matrix(frame, ["a", "b", "c"])
+    assert list(m.index) == list(m.columns) == ["a", "b", "c"]
+    np.testing.assert_array_equal(np.diag(m), 1.0)
+    np.testing.assert_array_equal(m.to_numpy(), m.to_numpy().T)
+    assert m.loc["a", "b"] == pytest.approx(an.kendall_tau(frame["a"], frame["b"]))
+    assert m.loc["b", "c"] == pytest.approx(an.kendall_tau(frame["b"], frame["c"]))  # pairwise
+
+
+def test_tau_matrix_validates(frame: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match=r"Expected `method` to be 'kendall'"):
+        an.tau_matrix(frame, ["a", "b"], method="cosine")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Expected `columns` to name at least 2 columns"):
+        an.tau_matrix(frame, ["a"])
+    with pytest.raises(ValueError, match=r"Expected `df` to have columns \['zz'\]"):
+        an.tau_matrix(frame, ["a", "zz"])
+
+
+def test_tau_table_matches_kendall_ci(frame: pd.DataFrame) -> None:
+    table = an.tau_table(frame, [("a", "b"), ("a", "c")], n_boot=50, seed=1)
+    assert list(table.columns) == ["x", "y", "tau", "low", "high", "p", "n"]
+    r = an.kendall_ci(frame["a"], frame["c"], n_boot=50, seed=1)
+    row = table.iloc[1]
+    assert (row["x"], row["y"], row["n"]) == ("a", "c", 180)
+    assert (row["tau"], row["low"], row["high"], row["p"]) == (r.tau, r.low, r.high, r.p_value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Multiple comparisons
+# ---------------------------------------------------------------------------------------------
+
+P = [0.01, 0.04, 0.03, 0.005]
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [
+        # sorted p: .005 .01 .03 .04; Holm multiplies by 4 3 2 1 then takes running maxima.
+        ("holm", [0.03, 0.06, 0.06, 0.02]),
+        # BH multiplies by 4/1 4/2 4/3 4/4 then takes running minima from the largest.
+        ("bh", [0.02, 0.04, 0.04, 0.02]),
+        ("bonferroni", [0.04, 0.16, 0.12, 0.02]),
+    ],
+)
+def test_correct_pvalues_hand_values(method: str, expected: list[float]) -> None:
+    np.testing.assert_allclose(an.correct_pvalues(P, method=method), expected)
+
+
+@pytest.mark.parametrize(("method", "sm_method"), [("holm", "holm"), ("bh", "fdr_bh")])
+def test_correct_pvalues_matches_statsmodels(method: str, sm_method: str) -> None:
+    p = np.random.default_rng(6).uniform(0, 0.2, size=40)
+    np.testing.assert_allclose(
+        an.correct_pvalues(p, method=method), multipletests(p, method=sm_method)[1]
+    )
+
+
+def test_correct_pvalues_keeps_nan_out_of_the_family() -> None:
+    adjusted = an.correct_pvalues([0.01, np.nan, 0.02], method="bonferroni")
+    np.testing.assert_allclose(adjusted, [0.02, np.nan, 0.04])
+
+
+def test_correct_pvalues_validates() -> None:
+    with pytest.raises(ValueError, match=r"Expected `p` to lie in \[0, 1\]"):
+        an.correct_pvalues([0.1, 1.5])
+    with pytest.raises(ValueError, match=r"Expected `method` to be 'holm', 'bh' or 'bonferroni'"):
+        an.correct_pvalues([0.1], method="sidak")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Expected `p` to be 1-D"):
+        an.correct_pvalues([[0.1]])
+
+
+# ---------------------------------------------------------------------------------------------
+# Selection and joins
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def models() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    return pd.DataFrame(
+        {
+            "arch": [f"arch{i:03d}" for i in range(100)],
+            "acc": rng.permutation(np.linspace(0.5, 0.95, 100)),
+            "pre_ECE_15": rng.uniform(0.01, 0.1, 100),
+        }
+    ).sample(frac=1.0, random_state=0)
+
+
+def test_top_n_takes_the_highest(models: pd.DataFrame) -> None:
+    best = an.top_n(models, 10)
+    assert len(best) == 10
+    assert best["acc"].is_monotonic_decreasing
+    assert best["acc"].min() > models.drop(best.index)["acc"].max()
+
+
+def test_top_n_is_not_the_papers_head_defect(models: pd.DataFrame) -> None:
+    # The released code used ascending sort + head(N): the N *least* accurate models.
+    defect = models.sort_values("acc").head(10)
+    best = an.top_n(models, 10)
+    assert set(best["arch"]).isdisjoint(defect["arch"])
+    assert best["acc"].mean() > models["acc"].quantile(0.85)
+
+
+def test_top_n_breaks_ties_by_arch_and_skips_nan() -> None:
+    d = pd.DataFrame({"arch": ["c", "a", "b", "d"], "acc": [0.9, 0.9, np.nan, 0.8]})
+    assert an.top_n(d, 2)["arch"].tolist() == ["a", "c"]
+    assert an.top_n(d.iloc[::-1], 2)["arch"].tolist() == ["a", "c"]
+    with pytest.raises(ValueError, match=r"Expected `n` to be at most .* \(3\), got 4"):
+        an.top_n(d, 4)
+
+
+@pytest.mark.parametrize("n", [0, -1, 2.5, True])
+def test_top_n_rejects_bad_n(models: pd.DataFrame, n: object) -> None:
+    with pytest.raises(ValueError, match=r"Expected `n` to be a positive integer"):
+        an.top_n(models, n)  # type: ignore[arg-type]
+
+
+def test_top_fraction_rounds_up(models: pd.DataFrame) -> None:
+    assert len(an.top_fraction(models, 0.1)) == 10
+    assert len(an.top_fraction(models, 0.101)) == 11
+    assert an.top_fraction(models, 0.05)["arch"].tolist() == an.top_n(models, 5)["arch"].tolist()
+    with pytest.raises(ValueError, match=r"Expected `fraction` to be in \(0, 1\], got 0"):
+        an.top_fraction(models, 0)
+
+
+def _runs(n_arch: int, seeds: tuple[int, ...], seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = [
+        {"space": "tss", "arch": f"a{i}", "seed": s, "fidelity": 200, "value": rng.normal()}
+        for i in range(n_arch)
+        for s in seeds
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_paired_joins_by_key_not_position() -> None:
+    a = _runs(20, (0, 1), seed=8)
+    b = a.assign(value=a["value"] * 10).sample(frac=1.0, random_state=1)  # same keys, shuffled
+    joined = an.paired(a, b)
+    assert len(joined) == 40
+    np.testing.assert_allclose(joined["value_b"], 10 * joined["value_a"])
+
+
+def test_paired_drops_unmatched_keys_and_uses_suffixes() -> None:
+    a = _runs(5, (0,), seed=9)
+    b = a.iloc[:3]
+    joined = an.paired(a, b, suffixes=("_pre", "_post"))
+    assert joined["arch"].tolist() == ["a0", "a1", "a2"]
+    assert {"value_pre", "value_post"} <= set(joined.columns)
+
+
+def test_paired_rejects_duplicate_keys() -> None:
+    a = _runs(3, (0,), seed=10)
+    doubled = pd.concat([a, a.iloc[:1]])
+    with pytest.raises(ValueError, match=r"Expected `df_b` to have one row per key .* got 2 rows"):
+        an.paired(a, doubled)
+    with pytest.raises(ValueError, match=r"Expected `df_a` to have columns \['fidelity'\]"):
+        an.paired(a.drop(columns="fidelity"), a)
+
+
+def _two_datasets(n_arch: int, seed: int) -> pd.DataFrame:
+    """ECE on the second dataset tracks the first only among the most accurate architectures."""
+    rng = np.random.default_rng(seed)
+    base = pd.DataFrame(
+        {
+            "space": "tss",
+            "arch": [f"a{i:03d}" for i in range(n_arch)],
+            "seed": 0,
+            "fidelity": 200,
+            "acc": rng.uniform(0.5, 0.95, n_arch),
+            "ece": rng.uniform(0.0, 0.1, n_arch),
+        }
+    )
+    second = base.assign(acc=base["acc"] - 0.3, ece=rng.uniform(0.0, 0.1, n_arch))
+    best = base["acc"].rank(ascending=False) <= 20
+    second.loc[best, "ece"] = base.loc[best, "ece"] * 2  # perfectly concordant on the top 20
+    frame = pd.concat([base.assign(dataset="cifar10"), second.assign(dataset="fashion-mnist")])
+    return frame.sample(frac=1.0, random_state=seed)
+
+
+def test_cross_dataset_tau_pairs_same_arch() -> None:
+    df = _two_datasets(200, seed=11)
+    r = an.cross_dataset_tau(df, "ece", n_boot=100)
+    a = df[df["dataset"] == "cifar10"].set_index("arch")["ece"]
+    b = df[df["dataset"] == "fashion-mnist"].set_index("arch")["ece"]
+    assert r.n == 200
+    assert r.tau == pytest.approx(an.kendall_tau(a.sort_index(), b.sort_index()))
+    top = an.cross_dataset_tau(df, "ece", top=20, n_boot=100)
+    assert (top.n, top.tau) == (20, pytest.approx(1.0))
+    # The ranking column can be the compared metric itself (accuracy shifted by -0.3: τ = 1).
+    assert an.cross_dataset_tau(df, "acc", n_boot=10).tau == pytest.approx(1.0)
+
+
+def test_cross_dataset_tau_validates() -> None:
+    df = _two_datasets(30, seed=12)
+    with pytest.raises(ValueError, match=r"Expected `datasets` to be two different"):
+        an.cross_dataset_tau(df, "ece", ("cifar10", "cifar10"))
+    with pytest.raises(ValueError, match=r"Expected `df` to have rows of dataset 'svhn'"):
+        an.cross_dataset_tau(df, "ece", ("cifar10", "svhn"))
+
+
+# ---------------------------------------------------------------------------------------------
+# τ against population size
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def population() -> pd.DataFrame:
+    x, y = _correlated(400, 0.6, seed=13)
+    return pd.DataFrame({"x": x, "y": y, "acc": np.random.default_rng(13).uniform(size=400)})
+
+
+def test_tau_vs_population_random_subsets(population: pd.DataFrame) -> None:
+    table = an.tau_vs_population(population, "x", "y", sizes=[20, 100, 400], n_repeats=30)
+    assert list(table.columns) == ["size", "tau_mean", "low", "high"]
+    assert table["size"].tolist() == [20, 100, 400]
+    assert (table["low"] <= table["tau_mean"] + 1e-12).all()
+    assert (table["tau_mean"] <= table["high"] + 1e-12).all()
+    width = table["high"] - table["low"]
+    assert width.iloc[0] > width.iloc[1] > width.iloc[2]
+    # The whole population is a single subset: no spread, and τ on all rows.
+    full = table.iloc[2]
+    assert full["low"] == pytest.approx(full["high"])
+    assert full["tau_mean"] == pytest.approx(an.kendall_tau(population["x"], population["y"]))
+
+
+def test_tau_vs_population_top_subsets(population: pd.DataFrame) -> None:
+    table = an.tau_vs_population(population, "x", "y", sizes=[50], subset="top", n_repeats=50)
+    best = an.top_n(population, 50)
+    assert table.loc[0, "tau_mean"] == pytest.approx(an.kendall_tau(best["x"], best["y"]))
+    assert table.loc[0, "low"] <= table.loc[0, "tau_mean"] <= table.loc[0, "high"]
+
+
+def test_tau_vs_population_validates(population: pd.DataFrame) -> None:
+    with pytest.raises(
+        ValueError, match=r"Expected each of `sizes` to be an integer in \[3, 400\]"
+    ):
+        an.tau_vs_population(population, "x", "y", sizes=[401])
+    with pytest.raises(ValueError, match=r"Expected `subset` to be 'random' or 'top'"):
+        an.tau_vs_population(population, "x", "y", sizes=[10], subset="all")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# Harmonic calibration score
+# ---------------------------------------------------------------------------------------------
+
+
+def test_hcs_hand_values() -> None:
+    np.testing.assert_allclose(
+        an.hcs([0.9, 0.8, 1.0, 0.0, 0.5], [0.1, 0.5, 0.0, 1.0, 0.0]),
+        [0.9, 2 * 0.8 * 0.5 / 1.3, 1.0, 0.0, 2 * 0.5 / 1.5],
+    )
+
+
+def test_hcs_is_symmetric_in_acc_and_one_minus_ece() -> None:
+    acc, ece = np.array([0.3, 0.7, 0.95]), np.array([0.2, 0.05, 0.4])
+    np.testing.assert_allclose(an.hcs(acc, ece), an.hcs(1 - ece, 1 - acc))
+
+
+def test_hcs_rejects_percent() -> None:
+    with pytest.raises(ValueError, match=r"Expected `acc` to be a fraction in \[0, 1\]"):
+        an.hcs(90.0, 0.05)
+    with pytest.raises(ValueError, match=r"Expected `ece` to be a fraction in \[0, 1\]"):
+        an.hcs(0.9, -0.1)
+
+
+def test_top_hcs_prefers_calibrated_over_slightly_more_accurate() -> None:
+    d = pd.DataFrame(
+        {"arch": ["x", "y", "z"], "acc": [0.93, 0.92, 0.5], "pre_ECE_15": [0.2, 0.01, 0.0]}
+    )
+    best = an.top_hcs(d, 2)
+    assert best["arch"].tolist() == ["y", "x"]
+    np.testing.assert_allclose(best["hcs"], an.hcs([0.92, 0.93], [0.01, 0.2]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Bin counts
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def binned() -> pd.DataFrame:
+    base = np.random.default_rng(14).uniform(0.0, 0.1, 50)
+    return pd.DataFrame(
+        {
+            "pre_ECE_5": base,
+            "pre_ECE_15": 2 * base + 0.01,  # same ranking
+            "pre_ECE_500": 0.2 - base,  # reversed ranking
+            "post_ECE_15": base,  # other prefix, ignored
+        }
+    )
+
+
+def test_bin_count_stability_pairs(binned: pd.DataFrame) -> None:
+    table = an.bin_count_stability(binned)
+    assert list(table.columns) == ["bins_a", "bins_b", "tau"]
+    got = {(a, b): t for a, b, t in table.itertuples(index=False)}
+    assert got == {
+        (5, 15): pytest.approx(1.0),
+        (5, 500): pytest.approx(-1.0),
+        (15, 500): pytest.approx(-1.0),
+    }
+
+
+def test_bin_count_summary_quantiles(binned: pd.DataFrame) -> None:
+    summary = an.bin_count_summary(binned, bin_counts=[5, 500])
+    assert summary.index.tolist() == [5, 500]
+    values = binned["pre_ECE_500"]
+    assert summary.loc[500, "median"] == pytest.approx(values.median())
+    assert summary.loc[500, "iqr"] == pytest.approx(values.quantile(0.75) - values.quantile(0.25))
+    assert summary.loc[5, "n"] == 50
+
+
+def test_bin_count_functions_need_two_columns(binned: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match=r"at least 2 bin-count columns 'post_ECE_<n_bins>'"):
+        an.bin_count_stability(binned, "post_ECE")
+    with pytest.raises(ValueError, match=r"Expected `df` to have columns \['pre_ECE_50'\]"):
+        an.bin_count_summary(binned, bin_counts=[5, 50])
+
+
+# ---------------------------------------------------------------------------------------------
+# Trends and regressions
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def trend_data() -> pd.DataFrame:
+    rng = np.random.default_rng(15)
+    x = rng.uniform(0.8, 0.95, 500)
+    return pd.DataFrame({"acc": x, "ece": 0.3 - 0.25 * x + rng.normal(0, 0.005, 500)})
+
+
+def test_fit_trend_linear_recovers_slope(trend_data: pd.DataFrame) -> None:
+    trend = an.fit_trend(trend_data, "acc", "ece", kind="linear", grid_size=50)
+    assert trend.x.shape == trend.fit.shape == trend.low.shape == (50,)
+    assert trend.params["x"] == pytest.approx(-0.25, abs=0.02)
+    assert trend.pvalues["x"] < 1e-10
+    assert np.all(trend.low < trend.fit) and np.all(trend.fit < trend.high)
+    assert trend.x[0] == trend_data["acc"].min() and trend.x[-1] == trend_data["acc"].max()
+
+
+def test_fit_trend_quadratic_and_lowess(trend_data: pd.DataFrame) -> None:
+    curved = trend_data.assign(ece=(trend_data["acc"] - 0.875) ** 2)
+    quad = an.fit_trend(curved, "acc", "ece", kind="quadratic")
+    assert quad.params["x^2"] == pytest.approx(1.0, rel=1e-6)
+    lowess = an.fit_trend(trend_data, "acc", "ece", kind="lowess")
+    np.testing.assert_allclose(lowess.fit, 0.3 - 0.25 * lowess.x, atol=0.003)
+    assert np.isnan(lowess.low).all() and lowess.params == {}
+
+
+def test_fit_trend_validates(trend_data: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match=r"Expected `kind` to be 'lowess', 'linear'"):
+        an.fit_trend(trend_data, "acc", "ece", kind="cubic")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Expected at least 4 complete rows"):
+        an.fit_trend(trend_data.iloc[:3], "acc", "ece", kind="quadratic")
+
+
+def test_ols_table_formula(trend_data: pd.DataFrame) -> None:
+    table = an.ols_table(trend_data, "ece ~ acc")
+    assert list(table.columns) == ["term", "coef", "low", "high", "p", "p_holm"]
+    slope = table.set_index("term").loc["acc"]
+    assert slope["low"] < -0.25 < slope["high"]
+    assert np.isnan(table.set_index("term").loc["Intercept", "p_holm"])
+
+
+@pytest.fixture(scope="module")
+def tss_runs() -> pd.DataFrame:
+    """Random TSS cells with two planted responses:
+
+    ``post_ECE_15 = 0.05 + 0.02 n_skip + noise`` and
+    ``edge_target = 0.05 + 0.02 n_skip - 0.03 [edge 3←0 is skip_connect] + noise``.
+    """
+    rng = np.random.default_rng(16)
+    ops = rng.choice(TSS_OPS, size=(1500, 6))
+    n_skip = (ops == "skip_connect").sum(axis=1)
+    skip_0_3 = ops[:, 3] == "skip_connect"
+    return pd.DataFrame(
+        {
+            "arch": [format_tss(row) for row in ops],
+            "post_ECE_15": 0.05 + 0.02 * n_skip + rng.normal(0, 0.01, 1500),
+            "edge_target": 0.05 + 0.02 * n_skip - 0.03 * skip_0_3 + rng.normal(0, 0.01, 1500),
+        }
+    )
+
+
+def test_op_effects_counts_recover_planted_coefficient(tss_runs: pd.DataFrame) -> None:
+    effects = an.op_effects(tss_runs, encoding="count").set_index("term")
+    assert effects.index.tolist() == [
+        "intercept",
+        "n_skip_connect",
+        "n_nor_conv_1x1",
+        "n_nor_conv_3x3",
+        "n_avg_pool_3x3",
+    ]
+    skip = effects.loc["n_skip_connect"]
+    assert skip["low"] < 0.02 < skip["high"] and skip["p_holm"] < 1e-10
+    others = effects.drop(index=["intercept", "n_skip_connect"])
+    assert (others["coef"].abs() < 0.002).all()
+    assert (others["p_holm"] > 0.05).all()
+
+
+def test_op_effects_edges_recover_edge_specific_effect(tss_runs: pd.DataFrame) -> None:
+    effects = an.op_effects(tss_runs, "edge_target", encoding="edge").set_index("term")
+    assert len(effects) == 1 + 6 * 4  # intercept + 4 non-reference ops on each edge
+    skip_0_3 = effects.loc["edge_3_0[skip_connect]"]
+    assert skip_0_3["low"] < 0.02 - 0.03 < skip_0_3["high"]
+    skip_1_0 = effects.loc["edge_1_0[skip_connect]"]
+    assert skip_1_0["low"] < 0.02 < skip_1_0["high"]
+    assert effects.loc["edge_2_1[nor_conv_3x3]", "p_holm"] > 0.05
+
+
+def test_op_effects_uses_edge_columns_when_present(tss_runs: pd.DataFrame) -> None:
+    from calstudy.space import tss_features
+
+    features = pd.DataFrame([tss_features(a) for a in tss_runs["arch"]], index=tss_runs.index)
+    edge_cols = features[list(an.EDGES)]
+    with_columns = pd.concat([tss_runs.drop(columns="arch"), edge_cols], axis=1)
+    pd.testing.assert_frame_equal(
+        an.op_effects(with_columns, reference="nor_conv_3x3"),
+        an.op_effects(tss_runs, reference="nor_conv_3x3"),
+    )
+
+
+def test_op_effects_validates(tss_runs: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match=r"Expected `reference` to be one of"):
+        an.op_effects(tss_runs, reference="conv")
+    with pytest.raises(ValueError, match=r"Expected `encoding` to be 'edge' or 'count'"):
+        an.op_effects(tss_runs, encoding="onehot")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Expected `arch` to be"):
+        an.op_effects(tss_runs.assign(arch="8:16:32:64:64"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Seed noise and the comparison table
+# ---------------------------------------------------------------------------------------------
+
+
+def _seeded(n_arch: int, noise: float, seed: int, *, ragged: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, mean in enumerate(rng.uniform(0.02, 0.08, n_arch)):
+        n_seeds = 2 + i % 3 if ragged else 3
+        for s in range(n_seeds):
+            rows.append(
+                {
+                    "space": "tss",
+                    "arch": f"a{i:03d}",
+                    "dataset": "cifar10",
+                    "fidelity": 200,
+                    "seed": s,
+                    "ece": mean + rng.normal(0, noise),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_seed_variance_recovers_noise() -> None:
+    result = an.seed_variance(_seeded(300, 0.004, seed=17), "ece")
+    assert len(result.per_arch) == 300
+    assert list(result.per_arch.columns[-3:]) == ["mean", "std", "n_seeds"]
+    assert result.pooled_std == pytest.approx(0.004, rel=0.1)
+    assert result.between_std == pytest.approx(0.06 / math.sqrt(12), rel=0.15)
+    assert 0.5 < result.frac_resolved < 1.0
+    noisier = an.seed_variance(_seeded(300, 0.04, seed=17), "ece")
+    assert noisier.frac_resolved < 0.3
+
+
+def test_seed_variance_pair_count_matches_brute_force() -> None:
+    result = an.seed_variance(_seeded(40, 0.01, seed=18, ragged=True), "ece")
+    means = result.per_arch["mean"].to_numpy()
+    n = result.per_arch["n_seeds"].to_numpy()
+    threshold = stats.norm.ppf(0.975) * result.pooled_std
+    resolved = [
+        abs(means[i] - means[j]) > threshold * math.sqrt(1 / n[i] + 1 / n[j])
+        for i, j in itertools.combinations(range(len(means)), 2)
+    ]
+    assert set(n) == {2, 3, 4}
+    assert result.frac_resolved == pytest.approx(np.mean(resolved))
+
+
+def test_seed_variance_needs_repeated_seeds() -> None:
+    single = _seeded(5, 0.01, seed=19).query("seed == 0")
+    with pytest.raises(ValueError, match=r"with 2 or more seeds of 'ece', got one seed each"):
+        an.seed_variance(single, "ece")
+
+
+def test_compare_to_paper_table() -> None:
+    table = an.compare_to_paper(
+        {"tau(ECE, KSCE)": 0.95, "tau(pre, post)": 0.03, "extra": "n/a"},
+        {"tau(pre, post)": "≈ 0", "tau(ECE, KSCE)": 0.97},
+    )
+    assert table["quantity"].tolist() == ["tau(pre, post)", "tau(ECE, KSCE)", "extra"]
+    assert table.loc[1, "difference"] == pytest.approx(-0.02)
+    assert np.isnan(table.loc[0, "difference"]) and np.isnan(table.loc[2, "paper"])
+    with pytest.raises(ValueError, match=r"at least one quantity, got none"):
+        an.compare_to_paper({}, {})
