@@ -1,0 +1,438 @@
+"""The catalogue: every calibration column of the dataset, defined once.
+
+A column is a :class:`Metric` (a function of ``probs`` and ``labels`` with fixed options)
+evaluated before (``pre_``) or after (``post_``) temperature scaling. :data:`CATALOGUE` holds,
+in the order of the reference study's released CSVs (Tao et al., 2024):
+
+* the paper's 45 bin-based metrics ``ECE_n, ECE_em_n, cwCE_n, cwCE_em_n, MCE_n`` for each
+  ``n`` in :data:`BIN_COUNTS` (bin count outermost), i.e. 90 ``pre_``/``post_`` columns;
+* the paper's ``KSCE, KDECE, MMCE, NLL, Brier`` (10 columns);
+* ours, absent from the paper: ``smECE`` (smooth ECE) and ``dL2ECE_15`` (debiased L2 ECE).
+
+:func:`full_record` turns the logits of one network on its test set into one row of the
+dataset: pre-scaling columns on every prediction, temperature fitted on a held-out 20 % and
+post-scaling columns on the remaining 80 %, as in the reference study.
+
+References
+----------
+.. [1] L. Tao, Y. Zhu, H. Guo, M. Dong, C. Xu, "A Benchmark Study on Calibration", ICLR 2024.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from calstudy import metrics as _metrics  # aliased: `full_record` has a `metrics` keyword
+from calstudy.calibrate import (
+    POSTHOC_METHODS,
+    TemperatureScaling,
+    _check_logits_labels,
+    heldout_split,
+)
+from calstudy.metrics import BIN_COUNTS
+
+__all__ = ["BIN_COUNTS", "CATALOGUE", "Metric", "compute", "full_record", "metric_columns"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One calibration metric: a function of ``(probs, labels)`` with fixed options.
+
+    Parameters
+    ----------
+    name : str
+        Column base name, e.g. ``"ECE_em_15"``; the dataset holds ``pre_{name}`` and
+        ``post_{name}``.
+    func : callable
+        ``func(probs, labels, **params) -> float`` with ``probs`` (N, K) and ``labels`` (N,).
+    params : mapping
+        Keyword options passed to ``func`` (stored read-only).
+    description : str
+        One line saying what is measured.
+    reference : str
+        Where the estimator was defined.
+    paper : bool
+        Whether the column is one of the reference study's (Tao et al., 2024).
+    family : str or None
+        For the bin-based estimators, the key of :func:`calstudy.metrics.binned_errors` that
+        computes this metric together with every bin count; ``None`` otherwise.
+
+    Examples
+    --------
+    >>> CATALOGUE["ECE_15"].params["n_bins"]
+    15
+    """
+
+    name: str
+    func: Callable[..., float]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+    reference: str = ""
+    paper: bool = True
+    family: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def __call__(self, probs: ArrayLike, labels: ArrayLike) -> float:
+        """Evaluate on ``probs`` (N, K) and ``labels`` (N,)."""
+        return float(self.func(probs, labels, **self.params))
+
+
+_NAEINI = (
+    "M. P. Naeini, G. Cooper, M. Hauskrecht, 'Obtaining Well Calibrated Probabilities Using "
+    "Bayesian Binning', AAAI 2015; C. Guo et al., 'On Calibration of Modern Neural Networks', "
+    "ICML 2017."
+)
+_NIXON = (
+    "J. Nixon, M. W. Dusenberry, L. Zhang, G. Jerfel, D. Tran, 'Measuring Calibration in Deep "
+    "Learning', CVPR Workshops 2019."
+)
+_KULL = (
+    "M. Kull, M. Perello-Nieto, M. Kängsepp, T. Silva Filho, H. Song, P. Flach, 'Beyond "
+    "temperature scaling: Obtaining well-calibrated multiclass probabilities with Dirichlet "
+    "calibration', NeurIPS 2019."
+)
+
+#: The paper's bin-based estimators: (family, function, description, reference).
+_BINNED: tuple[tuple[str, Callable[..., float], str, str], ...] = (
+    ("ECE", _metrics.ece, "top-label ECE, {n} equal-width bins", _NAEINI),
+    ("ECE_em", _metrics.ece_em, "top-label ECE, {n} equal-mass bins", _NIXON),
+    ("cwCE", _metrics.cw_ece, "classwise ECE, {n} equal-width bins per class", _KULL),
+    ("cwCE_em", _metrics.cw_ece_em, "classwise ECE, {n} equal-mass bins per class", _NIXON),
+    ("MCE", _metrics.mce, "maximum calibration error over {n} equal-width bins", _NAEINI),
+)
+
+#: The paper's other estimators, then ours (name, function, params, description, ref, paper).
+_OTHERS: tuple[tuple[str, Callable[..., float], dict[str, Any], str, str, bool], ...] = (
+    (
+        "KSCE",
+        _metrics.ksce,
+        {},
+        "Kolmogorov-Smirnov calibration error of the top label (binning-free)",
+        "K. Gupta, A. Rahimi, T. Ajanthan, T. Mensink, C. Sminchisescu, R. Hartley, "
+        "'Calibration of Neural Networks using Splines', ICLR 2021.",
+        True,
+    ),
+    (
+        "KDECE",
+        _metrics.kdece,
+        {},
+        "kernel-density estimate of the top-label L1 calibration error",
+        "T. Popordanoska, R. Sayer, M. B. Blaschko, 'A Consistent and Differentiable Lp "
+        "Canonical Calibration Error Estimator', NeurIPS 2022.",
+        True,
+    ),
+    (
+        "MMCE",
+        _metrics.mmce,
+        {},
+        "maximum mean calibration error (Laplacian kernel RKHS)",
+        "A. Kumar, S. Sarawagi, U. Jain, 'Trainable Calibration Measures for Neural Networks "
+        "from Kernel Mean Embeddings', ICML 2018.",
+        True,
+    ),
+    (
+        "NLL",
+        _metrics.nll,
+        {},
+        "mean negative log-likelihood of the true class",
+        "C. Guo et al., 'On Calibration of Modern Neural Networks', ICML 2017.",
+        True,
+    ),
+    (
+        "Brier",
+        _metrics.brier,
+        {},
+        "multiclass Brier score, mean squared error to the one-hot label",
+        "G. W. Brier, 'Verification of Forecasts Expressed in Terms of Probability', "
+        "Monthly Weather Review 1950.",
+        True,
+    ),
+    (
+        "smECE",
+        _metrics.smooth_ece,
+        {},
+        "smooth ECE of the top label (kernel smoothing, consistent)",
+        "J. Błasiok, P. Nakkiran, 'Smooth ECE: Principled Reliability Diagrams via Kernel "
+        "Smoothing', ICLR 2024.",
+        False,
+    ),
+    (
+        "dL2ECE_15",
+        _metrics.debiased_l2_ece,
+        {"n_bins": 15},
+        "debiased L2 top-label ECE, 15 equal-mass bins",
+        "A. Kumar, P. Liang, T. Ma, 'Verified Uncertainty Calibration', NeurIPS 2019.",
+        False,
+    ),
+)
+
+
+def _build_catalogue() -> dict[str, Metric]:
+    catalogue: dict[str, Metric] = {}
+    for n in BIN_COUNTS:
+        for family, func, description, reference in _BINNED:
+            name = f"{family}_{n}"
+            catalogue[name] = Metric(
+                name,
+                func,
+                {"n_bins": n},
+                description.format(n=n),
+                reference,
+                paper=True,
+                family=family,
+            )
+    for name, func, params, description, reference, paper in _OTHERS:
+        catalogue[name] = Metric(name, func, params, description, reference, paper=paper)
+    return catalogue
+
+
+CATALOGUE: dict[str, Metric] = _build_catalogue()
+"""Every metric by column base name, in the column order of the paper's CSVs, ours last."""
+
+
+def metric_columns(
+    prefixes: Sequence[str] = ("pre", "post"), *, paper_only: bool = False
+) -> list[str]:
+    """Column names of the catalogue metrics in the paper's order.
+
+    For each metric of :data:`CATALOGUE` (bin count outermost: ``ECE_5, ECE_em_5, cwCE_5,
+    cwCE_em_5, MCE_5, ECE_10, …``, then ``KSCE, KDECE, MMCE, NLL, Brier``, then ours), one
+    column per prefix, each ``pre_`` column followed by its ``post_`` column.
+
+    Parameters
+    ----------
+    prefixes : sequence of str, default ("pre", "post")
+        Column prefixes, e.g. ``("pre",)`` for pre-scaling columns only.
+    paper_only : bool, default False
+        Keep only the reference study's columns (90 bin-based + 10 others with the default
+        prefixes).
+
+    Returns
+    -------
+    list of str
+        ``f"{prefix}_{name}"`` for each metric name, then each prefix.
+
+    Examples
+    --------
+    >>> metric_columns()[:4]
+    ['pre_ECE_5', 'post_ECE_5', 'pre_ECE_em_5', 'post_ECE_em_5']
+    >>> len(metric_columns(paper_only=True))
+    100
+    """
+    if isinstance(prefixes, str) or not all(isinstance(p, str) and p for p in prefixes):
+        raise ValueError(
+            f"Expected `prefixes` to be a sequence of non-empty strings, got {prefixes!r}."
+        )
+    return [
+        f"{prefix}_{name}"
+        for name, metric in CATALOGUE.items()
+        if metric.paper or not paper_only
+        for prefix in prefixes
+    ]
+
+
+def _lookup(name: str) -> Metric:
+    """The catalogue entry ``name``, or a ValueError suggesting close names."""
+    if name in CATALOGUE:
+        return CATALOGUE[name]
+    by_lower = {key.lower(): key for key in CATALOGUE}
+    close = difflib.get_close_matches(str(name).lower(), by_lower, n=3, cutoff=0.6)
+    hint = (
+        f" Did you mean: {', '.join(by_lower[c] for c in close)}?"
+        if close
+        else " See calstudy.catalogue.CATALOGUE for the known names."
+    )
+    raise ValueError(f"Unknown metric {name!r}.{hint}")
+
+
+def compute(name: str, probs: ArrayLike, labels: ArrayLike) -> float:
+    """Evaluate the catalogue metric ``name`` on ``probs`` (N, K) and ``labels`` (N,).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`CATALOGUE`, e.g. ``"ECE_15"``.
+    probs : array-like of shape (N, K)
+        Predicted class probabilities.
+    labels : array-like of shape (N,), int
+        True classes.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> compute("ECE_15", [[0.9, 0.1], [0.9, 0.1]], [0, 1])  # confidence 0.9, accuracy 0.5
+    0.4
+    """
+    return _lookup(name)(probs, labels)
+
+
+def _stage(probs: NDArray[np.float64], labels: NDArray[np.int64], names: list[str]) -> dict:
+    """Evaluate ``names`` on one (probs, labels) pair; every bin-based metric in one pass."""
+    binned = [CATALOGUE[n] for n in names if CATALOGUE[n].family is not None]
+    values: dict[str, float] = {}
+    if binned:
+        wanted = {m.params["n_bins"] for m in binned}
+        table = _metrics.binned_errors(
+            probs, labels, bin_counts=tuple(n for n in BIN_COUNTS if n in wanted)
+        )
+        for m in binned:
+            values[m.name] = float(table[m.family][m.params["n_bins"]])
+    for name in names:
+        if CATALOGUE[name].family is None:
+            values[name] = CATALOGUE[name](probs, labels)
+    return values
+
+
+def _check_heldout_idx(heldout_idx: ArrayLike, n: int) -> tuple[NDArray[np.int64], ...]:
+    idx = np.asarray(heldout_idx)
+    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(
+            f"Expected `heldout_idx` to be a 1-D array of integer indices, got shape "
+            f"{idx.shape} and dtype {idx.dtype}."
+        )
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise ValueError(
+            f"Expected `heldout_idx` to be in [0, {n - 1}], got values in "
+            f"[{idx.min()}, {idx.max()}]."
+        )
+    fit_idx = np.unique(idx).astype(np.int64)
+    if len(fit_idx) != len(idx):
+        raise ValueError("Expected `heldout_idx` to hold distinct indices, got duplicates.")
+    if not 1 <= len(fit_idx) <= n - 1:
+        raise ValueError(
+            f"Expected `heldout_idx` to leave both parts non-empty, got {len(fit_idx)} of {n} "
+            "samples held out."
+        )
+    eval_mask = np.ones(n, dtype=bool)
+    eval_mask[fit_idx] = False
+    return fit_idx, np.flatnonzero(eval_mask).astype(np.int64)
+
+
+def _check_names(names: Iterable[str] | None) -> list[str]:
+    if names is None:
+        return list(CATALOGUE)
+    if isinstance(names, str):
+        raise ValueError(f"Expected `metrics` to be a sequence of metric names, got {names!r}.")
+    wanted = {_lookup(name).name for name in names}
+    return [name for name in CATALOGUE if name in wanted]  # catalogue order, no duplicates
+
+
+def _check_posthoc(posthoc: Iterable[str]) -> list[str]:
+    if isinstance(posthoc, str):
+        raise ValueError(f"Expected `posthoc` to be a sequence of method names, got {posthoc!r}.")
+    methods = list(dict.fromkeys(posthoc))
+    unknown = [m for m in methods if m not in POSTHOC_METHODS]
+    if unknown:
+        raise ValueError(
+            f"Expected `posthoc` to name methods among {sorted(POSTHOC_METHODS)}, got {unknown}."
+        )
+    return [m for m in methods if m != "ts"]
+
+
+def full_record(
+    logits: ArrayLike,
+    labels: ArrayLike,
+    *,
+    heldout_frac: float = 0.2,
+    seed: int = 0,
+    heldout_idx: ArrayLike | None = None,
+    metrics: Iterable[str] | None = None,
+    posthoc: Sequence[str] = ("ts",),
+) -> dict[str, float]:
+    r"""Every calibration column of one network, pre and post temperature scaling.
+
+    With :math:`\hat p = \operatorname{softmax}(z)` and the split of :func:`heldout_split`:
+
+    * ``pre_{name}``: metric ``name`` on all :math:`N` predictions :math:`\hat p`;
+    * ``temperature``: :math:`T^\star` fitted by NLL on the held-out part
+      (:func:`calstudy.calibrate.fit_temperature`; 20 % by default, as in the paper);
+    * ``post_{name}``: metric ``name`` on :math:`\operatorname{softmax}(z / T^\star)` of the
+      other part only (80 %), so no column is evaluated on the data it was fitted on.
+
+    All bin-based columns of one stage come from a single
+    :func:`calstudy.metrics.binned_errors` call.
+
+    Parameters
+    ----------
+    logits : array-like of shape (N, K)
+        Finite pre-softmax outputs of the network on its test set.
+    labels : array-like of shape (N,), int
+        True classes in ``[0, K)``.
+    heldout_frac : float, default 0.2
+        Fraction of samples held out to fit the post-hoc calibrators.
+    seed : int, default 0
+        Seed of the held-out split.
+    heldout_idx : array-like of int, optional
+        Indices to hold out instead of a random split (``heldout_frac`` and ``seed`` are then
+        ignored); the other samples are the evaluation part.
+    metrics : iterable of str, optional
+        Restrict the ``pre_``/``post_`` columns to these :data:`CATALOGUE` names (default:
+        all); the scalar columns are always present.
+    posthoc : sequence of str, default ("ts",)
+        Post-hoc methods of :data:`calstudy.calibrate.POSTHOC_METHODS`. Temperature scaling
+        always runs (it defines the ``post_`` columns); each other method ``m`` is fitted on
+        the same held-out part and adds ``{m}_ECE_15``, ``{m}_NLL``, ``{m}_Brier`` and
+        ``{m}_acc``, evaluated on the same evaluation part.
+
+    Returns
+    -------
+    dict of str to float
+        In order: ``acc``, ``correct_confidence``, ``incorrect_confidence`` (pre-scaling, all
+        predictions), ``temperature``, ``n_eval``, ``n_heldout`` (int), then
+        :func:`metric_columns` restricted to ``metrics``, then the other methods' columns.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> logits = 3 * rng.standard_normal((500, 10))
+    >>> labels = (logits / 2 + rng.gumbel(size=(500, 10))).argmax(1)  # y ~ softmax(logits / 2)
+    >>> record = full_record(logits, labels)
+    >>> record["n_heldout"], record["n_eval"], list(record)[6:8]
+    (100, 400, ['pre_ECE_5', 'post_ECE_5'])
+    """
+    z, y = _check_logits_labels(logits, labels)
+    names = _check_names(metrics)
+    extra_methods = _check_posthoc(posthoc)
+    if heldout_idx is None:
+        fit_idx, eval_idx = heldout_split(len(y), frac=heldout_frac, seed=seed)
+    else:
+        fit_idx, eval_idx = _check_heldout_idx(heldout_idx, len(y))
+
+    probs = _metrics.to_probs(z)
+    correct_confidence, incorrect_confidence = _metrics.confidence_split(probs, y)
+    ts = TemperatureScaling().fit(z[fit_idx], y[fit_idx])
+    y_eval = y[eval_idx]
+    pre = _stage(probs, y, names)
+    post = _stage(_metrics.to_probs(ts.transform(z[eval_idx])), y_eval, names)
+
+    record: dict[str, float] = {
+        "acc": float(_metrics.accuracy(probs, y)),
+        "correct_confidence": float(correct_confidence),
+        "incorrect_confidence": float(incorrect_confidence),
+        "temperature": float(ts.temperature),
+        "n_eval": len(eval_idx),
+        "n_heldout": len(fit_idx),
+    }
+    for name in names:
+        record[f"pre_{name}"] = pre[name]
+        record[f"post_{name}"] = post[name]
+    for method in extra_methods:
+        calibrator = POSTHOC_METHODS[method]().fit(z[fit_idx], y[fit_idx])
+        probs_m = calibrator.predict_proba(z[eval_idx])
+        record[f"{method}_ECE_15"] = float(_metrics.ece(probs_m, y_eval, n_bins=15))
+        record[f"{method}_NLL"] = float(_metrics.nll(probs_m, y_eval))
+        record[f"{method}_Brier"] = float(_metrics.brier(probs_m, y_eval))
+        record[f"{method}_acc"] = float(_metrics.accuracy(probs_m, y_eval))
+    return record

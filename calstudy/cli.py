@@ -1,0 +1,253 @@
+"""The ``calstudy`` command line.
+
+::
+
+    calstudy dataset validate DIR [--fix]        exit 1 and print each problem, if any
+    calstudy dataset describe DIR
+    calstudy dataset merge DIR
+    calstudy dataset recompute DIR --metrics ECE_15 smECE [--no-progress]
+    calstudy dataset import-paper CSV_OR_DIR --out DIR [--dataset D --space S]
+    calstudy dataset query DIR "SELECT dataset, count(*) FROM calibration GROUP BY 1"
+    calstudy sweep ...                           from calstudy.sweep.add_cli
+    calstudy book ...                            from calstudy.book.add_cli
+
+``sweep`` and ``book`` are plug-ins: ``calstudy.<name>.add_cli(subparsers)`` adds its own
+parser with ``subparsers.add_parser(name, ...)`` and sets ``func``, a callable taking the parsed
+:class:`argparse.Namespace` and returning an exit code, via ``set_defaults(func=...)``. They are
+imported only when their command is run, so ``calstudy dataset`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from calstudy.store import Store
+
+__all__ = ["PLUGINS", "build_parser", "main"]
+
+PLUGINS: dict[str, str] = {
+    "sweep": "run a sweep of training/evaluation jobs into a store",
+    "book": "build the Jupyter Book",
+}
+"""Subcommands provided by ``calstudy.<name>.add_cli``, with their one-line help."""
+
+Handler = Callable[[argparse.Namespace], "int | None"]
+
+
+# ── dataset commands ─────────────────────────────────────────────────────────────────────────
+def _existing_store(directory: str) -> Store:
+    from calstudy.store import Store
+
+    path = Path(directory)
+    if not path.is_dir():
+        raise FileNotFoundError(f"Store directory '{path}' does not exist.")
+    return Store(path)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    store = _existing_store(args.dir)
+    problems = store.validate(fix=args.fix)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in '{store.root}'.", file=sys.stderr)
+        return 1
+    print(f"'{store.root}': {len(store.shards())} shard(s), no problems.")
+    return 0
+
+
+def _describe(args: argparse.Namespace) -> int:
+    print(_existing_store(args.dir).describe())
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    store = _existing_store(args.dir)
+    n_before = len(store.shards())
+    merged = store.merge()
+    if merged is None:
+        print(f"'{store.root}' has no shards; nothing to merge.")
+    else:
+        print(f"Merged {n_before} shard(s) into '{merged.name}'.")
+    return 0
+
+
+def _recompute(args: argparse.Namespace) -> int:
+    store = _existing_store(args.dir)
+    shard = store.recompute(args.metrics, progress=not args.no_progress)
+    if shard is None:
+        print(f"No ok row in '{store.root}' has saved logits; nothing recomputed.")
+    else:
+        print(f"Recomputed {', '.join(args.metrics)}; new rows in '{shard.name}'.")
+    return 0
+
+
+def _import_paper(args: argparse.Namespace) -> int:
+    from calstudy.paper import import_paper_csv, import_paper_dir
+    from calstudy.store import Store
+
+    source = Path(args.source)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if source.is_dir():
+            frame = import_paper_dir(source, accuracy_unit=args.accuracy_unit)
+        else:
+            frame = import_paper_csv(
+                source,
+                dataset=args.dataset,
+                space=args.space,
+                accuracy_unit=args.accuracy_unit,
+            )
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    shard = Store(args.out).append_frame(frame)
+    where = "nothing written" if shard is None else f"'{shard}'"
+    print(f"Imported {len(frame)} row(s) from '{source}': {where}.")
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    import duckdb
+    import pandas as pd
+
+    con = _existing_store(args.dir).duckdb_view(name=args.view)
+    try:
+        result = con.execute(args.sql).fetchdf()
+    except duckdb.Error as err:
+        print(f"calstudy: error: query failed: {err}", file=sys.stderr)
+        return 1
+    with pd.option_context("display.max_rows", args.max_rows, "display.width", 200):
+        print(result.to_string(index=False, max_rows=args.max_rows))
+    return 0
+
+
+def _add_dataset(subparsers: argparse._SubParsersAction) -> None:
+    dataset = subparsers.add_parser("dataset", help="inspect and maintain a calibration store")
+    commands = dataset.add_subparsers(dest="dataset_command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        parser = commands.add_parser(name, help=help, description=help)
+        parser.set_defaults(func=handler)
+        return parser
+
+    p = command("validate", _validate, "check every shard; exit 1 and print each problem")
+    p.add_argument("dir", help="store directory")
+    p.add_argument("--fix", action="store_true", help="remove stale temporary files first")
+
+    p = command("describe", _describe, "summarise rows, seeds, metrics and provenance")
+    p.add_argument("dir", help="store directory")
+
+    p = command("merge", _merge, "compact all shards into one, latest row per key")
+    p.add_argument("dir", help="store directory")
+
+    p = command("recompute", _recompute, "recompute catalogue metrics from saved logits")
+    p.add_argument("dir", help="store directory")
+    p.add_argument(
+        "--metrics", nargs="+", required=True, metavar="NAME", help="catalogue names, e.g. ECE_15"
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    p = command("import-paper", _import_paper, "import the paper's released CSV(s) into a store")
+    p.add_argument("source", metavar="CSV_OR_DIR", help="one CSV, or a directory of them")
+    p.add_argument("--out", required=True, metavar="DIR", help="store directory to append to")
+    p.add_argument("--dataset", help="dataset of a CSV whose name does not say")
+    p.add_argument("--space", choices=("tss", "sss"), help="space of a CSV whose name does not say")
+    p.add_argument(
+        "--accuracy-unit",
+        choices=("auto", "fraction", "percent"),
+        default="auto",
+        help="unit of the accuracy columns (default: auto, percent if any exceeds 1)",
+    )
+
+    p = command("query", _query, "run SQL (DuckDB) on the view `calibration`; print a table")
+    p.add_argument("dir", help="store directory")
+    p.add_argument("sql", help='e.g. "SELECT dataset, count(*) FROM calibration GROUP BY 1"')
+    p.add_argument("--view", default="calibration", help="name of the view (default calibration)")
+    p.add_argument("--max-rows", type=int, default=50, help="rows to print (default 50)")
+
+
+# ── plug-ins ─────────────────────────────────────────────────────────────────────────────────
+def _add_plugin(subparsers: argparse._SubParsersAction, name: str, *, load: bool) -> None:
+    """Register ``calstudy <name>`` from ``calstudy.<name>.add_cli``, or a stand-in that explains."""
+    reason = None
+    if load:
+        try:
+            module = importlib.import_module(f"calstudy.{name}")
+        except ImportError as err:
+            reason = f"calstudy.{name} cannot be imported ({err})"
+        else:
+            if hasattr(module, "add_cli"):
+                module.add_cli(subparsers)
+                return
+            reason = f"calstudy.{name} has no add_cli(subparsers)"
+    parser = subparsers.add_parser(name, help=PLUGINS[name], add_help=False)
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    def unavailable(args: argparse.Namespace) -> int:
+        print(f"calstudy: error: `calstudy {name}` is unavailable: {reason}.", file=sys.stderr)
+        return 1
+
+    parser.set_defaults(func=unavailable)
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """Build the argument parser.
+
+    Parameters
+    ----------
+    argv : sequence of str
+        The arguments about to be parsed: a plug-in's module is imported only when ``argv``
+        names it.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(
+        prog="calstudy",
+        description="A reproducible study of calibration across the NATS-Bench spaces.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_dataset(subparsers)
+    for name in PLUGINS:
+        _add_plugin(subparsers, name, load=bool(argv) and argv[0] == name)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``calstudy`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        Exit code: 0 on success, 1 when the command failed (the error is printed to stderr),
+        2 for a usage error.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits on --help and on usage errors
+        return int(exit_.code or 0)
+    try:
+        code = args.func(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"calstudy: error: {err}", file=sys.stderr)
+        return 1
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

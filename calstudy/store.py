@@ -1,0 +1,795 @@
+"""The calibration dataset on disk: sharded Parquet, atomic, safe for concurrent writers.
+
+Layout of a store directory ``root``::
+
+    root/shard-<utc>-<pid>-<uuid8>.parquet   one file per Store.append call
+    root/.shard-....parquet.tmp              a shard being written (invisible to readers)
+    root/logits/<hash-of-key>.npz            float16 logits beside the table (save_logits)
+
+Every writer creates its own uniquely named shard, writes it to a hidden temporary file in the
+same directory, fsyncs it and renames it into place with :func:`os.replace`, which is atomic on
+POSIX file systems. Concurrent writers therefore never touch the same file, and a writer killed
+mid-write leaves only a temporary file that readers ignore (``validate(fix=True)`` and
+:meth:`Store.merge` remove stale ones).
+
+**Duplicate keys.** A key (:func:`calstudy.schema.key_of`) may appear in several rows, e.g.
+after a job was rerun or :meth:`Store.recompute` superseded a row. Readers keep one row per
+key: the one with the latest ``created_at``; ties go to the later shard (shard names start
+with their UTC creation time), then to the later row. :meth:`Store.merge` applies the same rule
+once and for all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+import uuid
+import warnings
+import zipfile
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from calstudy.schema import (
+    KEY_COLUMNS,
+    SCHEMA,
+    Key,
+    check_columns,
+    key_of,
+    provenance,
+    utc_now,
+    validate_record,
+    validate_table,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["Problem", "Store"]
+
+SHARD_GLOB = "shard-*.parquet"
+_TEMP_GLOB = ".*.tmp"
+_MAGIC = b"PAR1"
+_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing :meth:`Store.validate` found wrong.
+
+    Attributes
+    ----------
+    kind : {"corrupt", "schema", "duplicate", "temp-file"}
+        What is wrong.
+    message : str
+        Human-readable description naming the file and the reason.
+    path : pathlib.Path or None
+        The offending file, when there is one.
+    severity : {"error", "warning"}
+        ``"error"``: data cannot be read or trusted (corrupt shard, schema violation).
+        ``"warning"``: readers cope (superseded duplicate rows, temporary files), but the
+        store is not tidy; :meth:`Store.merge` or ``validate(fix=True)`` tidies it.
+    """
+
+    kind: Literal["corrupt", "schema", "duplicate", "temp-file"]
+    message: str
+    path: Path | None = None
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        return f"[{self.kind}] {self.message}"
+
+
+class Store:
+    """A directory of Parquet shards holding rows of :data:`calstudy.schema.SCHEMA`.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The store's directory; created by the first write.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from calstudy.schema import utc_now
+    >>> store = Store(tempfile.mkdtemp())
+    >>> _ = store.append([{"space": "tss", "arch": "a", "dataset": "cifar10", "seed": 0,
+    ...     "fidelity": "nats-200", "source": "trained", "status": "ok",
+    ...     "created_at": utc_now(), "acc": 0.9}])
+    >>> store.keys()
+    {('tss', 'a', 'cifar10', 0, 'nats-200')}
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
+
+    @property
+    def logits_dir(self) -> Path:
+        """Directory of the saved logits, ``root/logits``."""
+        return self.root / "logits"
+
+    def shards(self) -> list[Path]:
+        """Return the finished shard files, oldest first (their names start with UTC time)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(self.root.glob(SHARD_GLOB))
+
+    # ── writing ──────────────────────────────────────────────────────────────────────────────
+    def append(self, records: Iterable[Mapping[str, Any]]) -> Path | None:
+        """Validate records and write them as one new shard.
+
+        Parameters
+        ----------
+        records : iterable of mapping
+            Rows; each is checked with :func:`calstudy.schema.validate_record`.
+
+        Returns
+        -------
+        pathlib.Path or None
+            The new shard, or ``None`` when ``records`` is empty (nothing is written).
+
+        Raises
+        ------
+        ValueError
+            If a record fails validation; the message names its position. Nothing is
+            written then.
+        """
+        rows = []
+        for i, record in enumerate(records):
+            try:
+                rows.append(validate_record(record))
+            except ValueError as err:
+                raise ValueError(f"Record {i}: {err}") from None
+        if not rows:
+            return None
+        return self._write_shard(pa.Table.from_pylist(rows, schema=SCHEMA))
+
+    def append_frame(self, frame: pd.DataFrame) -> Path | None:
+        """Validate a whole frame (vectorised) and write it as one new shard.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            One row per record, columns a subset of the schema; see
+            :func:`calstudy.schema.validate_table`.
+
+        Returns
+        -------
+        pathlib.Path or None
+            The new shard, or ``None`` when ``frame`` has no rows.
+        """
+        if len(frame) == 0:
+            return None
+        return self._write_shard(validate_table(frame))
+
+    def _write_shard(self, table: pa.Table) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        name = f"shard-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
+        final = self.root / name
+
+        def write(f: Any) -> None:
+            pq.write_table(table, f, compression="zstd")
+
+        _atomic_write(final, write)
+        return final
+
+    # ── reading ──────────────────────────────────────────────────────────────────────────────
+    def _read_shard(
+        self,
+        path: Path,
+        *,
+        columns: Sequence[str] | None = None,
+        filters: list[tuple[str, str, Any]] | None = None,
+    ) -> pa.Table:
+        """Read one shard aligned to the schema (missing columns null, unknown dropped)."""
+        reason = _corruption(path)
+        if reason is None:
+            try:
+                file_schema = pq.read_schema(path)
+                wanted = SCHEMA.names if columns is None else list(columns)
+                present = [c for c in wanted if c in file_schema.names]
+                table = pq.read_table(path, columns=present, filters=filters or None)
+            except (pa.ArrowException, OSError) as err:
+                reason = str(err)
+        if reason is not None:
+            raise ValueError(f"Shard {path.name!r} in '{self.root}' is corrupt: {reason}")
+        extra = sorted(set(file_schema.names) - set(SCHEMA.names))
+        if extra and columns is None:
+            warnings.warn(
+                f"Shard {path.name!r} has column(s) not in the schema, ignored: {extra}.",
+                stacklevel=3,
+            )
+        arrays = []
+        fields = []
+        for name in wanted:
+            field = SCHEMA.field(name)
+            if name in table.column_names:
+                try:
+                    arrays.append(table[name].cast(field.type, safe=True))
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+                    raise ValueError(
+                        f"Shard {path.name!r} in '{self.root}' has column `{name}` of type "
+                        f"{table[name].type}, expected {field.type}: {err}"
+                    ) from None
+            else:
+                arrays.append(pa.nulls(table.num_rows, field.type))
+            fields.append(field)
+        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+    def _read_all(
+        self,
+        *,
+        columns: Sequence[str] | None = None,
+        filters: list[tuple[str, str, Any]] | None = None,
+    ) -> tuple[pa.Table, int]:
+        """Concatenate every shard and keep the latest row per key.
+
+        Returns the table and the number of superseded rows dropped.
+        """
+        names = list(SCHEMA.names) if columns is None else list(columns)
+        for column in (*KEY_COLUMNS, "created_at"):
+            if column not in names:
+                names.append(column)
+        tables = [self._read_shard(p, columns=names, filters=filters) for p in self.shards()]
+        if not tables:
+            return SCHEMA.empty_table().select(names), 0
+        table = pa.concat_tables(tables)
+        keep = _latest_rows(table.select([*KEY_COLUMNS, "created_at"]).to_pandas())
+        return table.take(pa.array(keep)), table.num_rows - len(keep)
+
+    def read(
+        self,
+        columns: Sequence[str] | None = None,
+        *,
+        where: Mapping[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """Read the dataset, one row per key (the latest ``created_at`` wins).
+
+        Parameters
+        ----------
+        columns : sequence of str, optional
+            Columns to return, in this order; all schema columns by default. Columns that older
+            shards lack are null there.
+        where : mapping, keyword-only, optional
+            Equality filters ``{column: value}``, or ``{column: [value, ...]}`` for
+            membership, applied after duplicate keys are resolved.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per key, in shard order. Integer columns use pandas' nullable ``Int64``,
+            the boolean column ``boolean``, floats ``float64`` with NaN for null.
+
+        Raises
+        ------
+        ValueError
+            If a column is unknown, or a shard is corrupt (the message names it).
+        """
+        where = dict(where or {})
+        check_columns([*(columns or []), *where], where="read()")
+        needed = None if columns is None else [*columns, *where]
+        if needed is not None:
+            needed = list(dict.fromkeys(needed))
+        # Filters on key columns are safe to push down: duplicates share their key.
+        filters = [(c, "in", _as_list(v)) for c, v in where.items() if c in KEY_COLUMNS]
+        table, _ = self._read_all(columns=needed, filters=filters)
+        frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+        for column, value in where.items():
+            frame = frame[frame[column].isin(_as_list(value))]
+        return frame.loc[:, list(columns or SCHEMA.names)].reset_index(drop=True)
+
+    def keys(self) -> set[Key]:
+        """Return the keys of finished rows (``status == "ok"``), for resuming a sweep.
+
+        A key whose latest row failed is not finished, even when an older row succeeded.
+        """
+        frame = self.read([*KEY_COLUMNS, "status"])
+        frame = frame[frame["status"] == "ok"]
+        return {key_of(row) for row in frame.to_dict("records")}
+
+    # ── maintenance ──────────────────────────────────────────────────────────────────────────
+    def merge(self, *, stale_after_s: float = 600.0) -> Path | None:
+        """Compact every shard into one, keeping the latest row per key.
+
+        The merged shard is written (atomically) before the old shards are deleted, so an
+        interruption leaves at worst both: identical rows that readers resolve to the same
+        values and a rerun of ``merge`` removes. Shards appended while merging are kept.
+
+        Parameters
+        ----------
+        stale_after_s : float, keyword-only
+            Temporary files older than this many seconds (left by killed writers) are removed.
+
+        Returns
+        -------
+        pathlib.Path or None
+            The merged shard, or ``None`` when the store has no shards.
+        """
+        old = self.shards()
+        self._remove_stale_temp_files(stale_after_s)
+        if not old:
+            return None
+        tables = [self._read_shard(p) for p in old]
+        table = pa.concat_tables(tables)
+        keep = _latest_rows(table.select([*KEY_COLUMNS, "created_at"]).to_pandas())
+        merged = self._write_shard(table.take(pa.array(keep)))
+        for path in old:
+            path.unlink(missing_ok=True)
+        _fsync_dir(self.root)
+        return merged
+
+    def _temp_files(self) -> list[Path]:
+        dirs = [d for d in (self.root, self.logits_dir) if d.is_dir()]
+        return sorted(p for d in dirs for p in d.glob(_TEMP_GLOB))
+
+    def _remove_stale_temp_files(self, stale_after_s: float) -> list[Path]:
+        removed = []
+        now = time.time()
+        for path in self._temp_files():
+            try:
+                if now - path.stat().st_mtime >= stale_after_s:
+                    path.unlink()
+                    removed.append(path)
+            except FileNotFoundError:  # its writer finished meanwhile
+                continue
+        return removed
+
+    def validate(self, *, fix: bool = False, stale_after_s: float = 600.0) -> list[Problem]:
+        """Check every shard and report what is wrong.
+
+        Parameters
+        ----------
+        fix : bool, keyword-only
+            Remove temporary files older than ``stale_after_s`` before checking.
+        stale_after_s : float, keyword-only
+            Age in seconds beyond which a temporary file cannot belong to a running writer.
+
+        Returns
+        -------
+        list of Problem
+            Empty when the store is sound. Kinds: ``corrupt`` (truncated or unreadable shard),
+            ``schema`` (unknown or mistyped columns, null required values, values outside the
+            allowed sets), ``duplicate`` (keys with several rows: superseded rows, which
+            :meth:`merge` compacts, or ties in ``created_at``), ``temp-file`` (leftovers of
+            writers; possibly a writer still running).
+        """
+        if fix:
+            self._remove_stale_temp_files(stale_after_s)
+        problems = [
+            Problem(
+                "temp-file",
+                f"Temporary file {p.name!r} in '{p.parent}' (a killed writer's leftover, or a "
+                "writer still running; `validate --fix` removes stale ones).",
+                p,
+                "warning",
+            )
+            for p in self._temp_files()
+        ]
+        keys = []
+        for path in self.shards():
+            reason = _corruption(path)
+            if reason is None:
+                try:
+                    table = pq.read_table(path)
+                except (pa.ArrowException, OSError) as err:
+                    reason = str(err)
+            if reason is not None:
+                message = f"Shard {path.name!r} in '{self.root}' is corrupt: {reason}"
+                problems.append(Problem("corrupt", message, path))
+                continue
+            try:
+                table = validate_table(table, where=f"shard {path.name!r}")
+            except ValueError as err:
+                problems.append(Problem("schema", f"Shard {path.name!r}: {err}", path))
+                present = [c for c in (*KEY_COLUMNS, "created_at") if c in table.column_names]
+                if len(present) < len(KEY_COLUMNS) + 1:
+                    continue
+            keys.append(
+                table.select([*KEY_COLUMNS, "created_at"]).to_pandas().assign(_shard=path.name)
+            )
+        if keys:
+            problems.extend(_duplicate_problems(pd.concat(keys, ignore_index=True)))
+        return problems
+
+    def describe(self) -> str:
+        """Summarise the store in a few readable paragraphs.
+
+        Returns
+        -------
+        str
+            Shards and rows; rows per space × dataset × source; seeds; fidelities; failed jobs
+            with their most common errors; ranges of ``acc``, ``pre_ECE_15``, ``post_ECE_15``
+            over ok rows; provenance (versions, commits, devices, total wall time); saved
+            logits.
+        """
+        shards = self.shards()
+        columns = [
+            *KEY_COLUMNS,
+            "source",
+            "status",
+            "error",
+            "acc",
+            "pre_ECE_15",
+            "post_ECE_15",
+            "calstudy_version",
+            "git_commit",
+            "device",
+            "torch_version",
+            "wall_time_s",
+        ]
+        table, superseded = self._read_all(columns=columns)
+        frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+        n_logits = len(list(self.logits_dir.glob("*.npz"))) if self.logits_dir.is_dir() else 0
+        lines = [
+            f"Store '{self.root}': {len(shards)} shard(s), {len(frame)} row(s) "
+            f"({superseded} superseded row(s) hidden), {n_logits} saved logits file(s)."
+        ]
+        if frame.empty:
+            return "\n".join(lines)
+        counts = frame.groupby(["space", "dataset", "source"]).size().rename("rows")
+        lines += ["", "Rows per space × dataset × source:", counts.to_frame().to_string()]
+        lines += [
+            "",
+            f"Seeds: {sorted(int(s) for s in frame['seed'].unique())}",
+            f"Fidelities: {', '.join(sorted(frame['fidelity'].unique()))}",
+        ]
+        failed = frame[frame["status"] == "failed"]
+        lines.append(f"Failed jobs: {len(failed)}")
+        for error, n in failed["error"].fillna("(no message)").value_counts().head(5).items():
+            lines.append(f"  {n} × {str(error)[:100]}")
+        ok = frame[frame["status"] == "ok"]
+        values = ok[["acc", "pre_ECE_15", "post_ECE_15"]]
+        ranges = pd.DataFrame(
+            {
+                "n": values.count(),
+                "min": values.min(),
+                "median": values.median(),
+                "max": values.max(),
+            }
+        )
+        lines += ["", "Metric ranges over ok rows:", ranges.to_string(float_format="%.4f")]
+
+        def listing(column: str, *, shorten: int | None = None) -> str:
+            values = frame[column].dropna()
+            if shorten:
+                values = values.str[:shorten]
+            counts = values.value_counts()
+            return ", ".join(f"{v} ({n})" for v, n in counts.items()) or "-"
+
+        seconds = float(frame["wall_time_s"].sum(skipna=True))
+        lines += [
+            "",
+            "Provenance:",
+            f"  calstudy versions: {listing('calstudy_version')}",
+            f"  git commits: {listing('git_commit', shorten=10)}",
+            f"  devices: {listing('device')}",
+            f"  torch versions: {listing('torch_version')}",
+            f"  total wall time: {_duration(seconds)}",
+        ]
+        return "\n".join(lines)
+
+    def duckdb_view(
+        self, con: duckdb.DuckDBPyConnection | None = None, *, name: str = "calibration"
+    ) -> duckdb.DuckDBPyConnection:
+        """Register a DuckDB view over the shards, one row per key (latest wins).
+
+        Parameters
+        ----------
+        con : duckdb.DuckDBPyConnection, optional
+            Connection to register the view on; a new in-memory one by default.
+        name : str, keyword-only
+            Name of the view; a SQL identifier.
+
+        Returns
+        -------
+        duckdb.DuckDBPyConnection
+            ``con``, with the view ``name``.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the store has no shards.
+        ValueError
+            If ``name`` is not an identifier.
+
+        Examples
+        --------
+        ::
+
+            con = Store("runs/demo").duckdb_view()
+            con.sql("SELECT dataset, median(pre_ECE_15) FROM calibration GROUP BY 1")
+        """
+        import duckdb
+
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError(f"Expected `name` to be a SQL identifier, got {name!r}.")
+        if not self.shards():
+            raise FileNotFoundError(f"No shards ({SHARD_GLOB}) in '{self.root}'.")
+        con = duckdb.connect() if con is None else con
+        pattern = str(self.root / SHARD_GLOB).replace("'", "''")
+        keys = ", ".join(KEY_COLUMNS)
+        con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS "
+            f"SELECT * EXCLUDE (filename) FROM read_parquet('{pattern}', union_by_name = true, "
+            f"filename = true) QUALIFY row_number() OVER (PARTITION BY {keys} "
+            "ORDER BY created_at DESC, filename DESC) = 1"
+        )
+        return con
+
+    # ── logits ───────────────────────────────────────────────────────────────────────────────
+    def logits_path(self, key: Key) -> Path:
+        """Return where :meth:`save_logits` puts the arrays of ``key``."""
+        key = _check_key(key)
+        digest = hashlib.sha256(json.dumps(list(key)).encode()).hexdigest()[:24]
+        return self.logits_dir / f"{digest}.npz"
+
+    def save_logits(self, key: Key, arrays: Mapping[str, np.ndarray]) -> Path:
+        """Save a row's arrays as a compressed ``.npz``, atomically.
+
+        Floating arrays are stored as float16 (recomputed metrics therefore differ from
+        float32 ones in about the fourth significant digit); integer and boolean arrays keep
+        their dtype. The key is stored inside the file and checked on load.
+
+        Parameters
+        ----------
+        key : tuple
+            ``(space, arch, dataset, seed, fidelity)``, see :func:`calstudy.schema.key_of`.
+        arrays : mapping of str to numpy.ndarray
+            By convention ``"test"`` logits (N, K), ``"labels"`` (N,) and optionally
+            ``"heldout_idx"``, the test indices post-hoc calibrators were fitted on, which
+            :meth:`recompute` reuses.
+
+        Returns
+        -------
+        pathlib.Path
+            The written file.
+
+        Raises
+        ------
+        ValueError
+            If an array name starts with ``__``, an array is not numeric, or finite values
+            overflow float16.
+        """
+        key = _check_key(key)
+        stored: dict[str, np.ndarray] = {"__key__": np.array(json.dumps(list(key)))}
+        for array_name, value in arrays.items():
+            if not array_name.isidentifier() or array_name.startswith("__"):
+                raise ValueError(
+                    f"Expected array names to be identifiers not starting with '__', "
+                    f"got {array_name!r}."
+                )
+            array = np.asarray(value)
+            if np.issubdtype(array.dtype, np.floating):
+                with np.errstate(over="ignore"):
+                    half = array.astype(np.float16)
+                if not np.array_equal(np.isfinite(half), np.isfinite(array)):
+                    raise ValueError(
+                        f"Expected `{array_name}` to fit in float16 (|x| <= 65504), got "
+                        f"max |x| = {np.nanmax(np.abs(array)):.4g}."
+                    )
+                array = half
+            elif not (np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_):
+                raise ValueError(
+                    f"Expected `{array_name}` to be a numeric array, got dtype {array.dtype}."
+                )
+            stored[array_name] = array
+        path = self.logits_path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, lambda f: np.savez_compressed(f, **stored))
+        return path
+
+    def load_logits(self, key: Key) -> dict[str, np.ndarray]:
+        """Load the arrays :meth:`save_logits` saved for ``key`` (floats as float16).
+
+        Raises
+        ------
+        FileNotFoundError
+            If nothing was saved for ``key``.
+        ValueError
+            If the file is corrupt or belongs to another key.
+        """
+        key = _check_key(key)
+        path = self.logits_path(key)
+        if not path.is_file():
+            raise FileNotFoundError(f"No logits saved for {key} (expected '{path}').")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+            raise ValueError(
+                f"Logits file {path.name!r} in '{path.parent}' is corrupt: {err}"
+            ) from None
+        stored_key = json.loads(str(arrays.pop("__key__", "null")))
+        if stored_key != list(key):
+            raise ValueError(
+                f"Logits file {path.name!r} holds key {stored_key}, expected {list(key)}."
+            )
+        return arrays
+
+    def recompute(self, metrics: Sequence[str], *, progress: bool = True) -> Path | None:
+        """Recompute catalogue metrics from saved logits; new rows supersede the old ones.
+
+        For every ok row with saved logits, calls
+        ``calstudy.catalogue.full_record(test, labels, metrics=metrics, ...)`` on the same
+        held-out split as the original run: ``heldout_idx`` from the ``.npz`` when saved,
+        else the row's ``heldout_frac`` and ``split_seed``. Columns of the result that are in
+        the schema replace the row's values; ``created_at``, ``calstudy_version`` and
+        ``git_commit`` are set anew. The rows are written as one new shard, which readers
+        prefer (latest wins); :meth:`merge` drops the superseded rows.
+
+        Parameters
+        ----------
+        metrics : sequence of str
+            Names in :data:`calstudy.catalogue.CATALOGUE`, e.g. ``["ECE_15", "smECE"]``.
+        progress : bool, keyword-only
+            Show a progress bar.
+
+        Returns
+        -------
+        pathlib.Path or None
+            The new shard, or ``None`` when no row had saved logits.
+
+        Raises
+        ------
+        ValueError
+            If a metric is not in the catalogue (the message lists the choices), or a row's
+            logits lack ``test``/``labels`` or its held-out split is not recorded.
+        """
+        from tqdm.auto import tqdm
+
+        from calstudy import catalogue
+
+        unknown = [m for m in metrics if m not in catalogue.CATALOGUE]
+        if unknown or not metrics:
+            choices = ", ".join(sorted(catalogue.CATALOGUE))
+            raise ValueError(
+                f"Expected `metrics` to be names in the catalogue, got unknown {unknown or []}. "
+                f"Choices: {choices}."
+            )
+        frame = self.read(where={"status": "ok"})
+        rows = [row for row in frame.to_dict("records") if self.logits_path(key_of(row)).is_file()]
+        fresh = {k: v for k, v in provenance().items() if k in ("calstudy_version", "git_commit")}
+        records = []
+        for row in tqdm(rows, desc="recompute", disable=not progress):
+            key = key_of(row)
+            arrays = self.load_logits(key)
+            missing = [a for a in ("test", "labels") if a not in arrays]
+            if missing:
+                raise ValueError(
+                    f"Logits of {key} lack array(s) {missing}; recompute needs 'test' and 'labels'."
+                )
+            if "heldout_idx" in arrays:
+                split: dict[str, Any] = {"heldout_idx": arrays["heldout_idx"]}
+            elif not pd.isna(row["heldout_frac"]) and not pd.isna(row["split_seed"]):
+                split = {"heldout_frac": float(row["heldout_frac"]), "seed": int(row["split_seed"])}
+            else:
+                raise ValueError(
+                    f"Row {key} records no held-out split: save 'heldout_idx' with its logits or "
+                    "set `heldout_frac` and `split_seed`, so recomputed metrics match the "
+                    "original split."
+                )
+            result = catalogue.full_record(
+                arrays["test"].astype(np.float32), arrays["labels"], metrics=list(metrics), **split
+            )
+            updated = {k: v for k, v in row.items() if not _is_null(v)}
+            updated.update({k: v for k, v in result.items() if k in SCHEMA.names})
+            updated.update(fresh, created_at=utc_now())
+            records.append(updated)
+        return self.append(records)
+
+
+# ── helpers ──────────────────────────────────────────────────────────────────────────────────
+def _duration(seconds: float) -> str:
+    """``42 s``, ``12.5 min`` or ``3.20 h``."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or (not isinstance(value, str | bytes) and bool(pd.isna(value)))
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, Collection) and not isinstance(value, str | bytes):
+        return list(value)
+    return [value]
+
+
+def _check_key(key: Sequence[Any]) -> Key:
+    if not isinstance(key, Sequence) or isinstance(key, str) or len(key) != len(KEY_COLUMNS):
+        raise ValueError(f"Expected `key` to be a tuple {KEY_COLUMNS}, got {key!r}.")
+    return key_of(dict(zip(KEY_COLUMNS, key, strict=True)))
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    """Write ``path`` via a hidden temporary file in the same directory and ``os.replace``."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _corruption(path: Path) -> str | None:
+    """Return why ``path`` is not a whole Parquet file, or ``None`` when its frame looks intact."""
+    size = path.stat().st_size
+    if size < 12:
+        return f"file has {size} bytes, too short for Parquet (truncated write?)."
+    with open(path, "rb") as f:
+        head = f.read(4)
+        f.seek(-4, os.SEEK_END)
+        tail = f.read(4)
+    if head != _MAGIC or tail != _MAGIC:
+        return "Parquet magic bytes missing (truncated write?)."
+    return None
+
+
+def _latest_rows(keys: pd.DataFrame) -> np.ndarray:
+    """Indices of the rows to keep: per key, the latest ``created_at``, then the last row."""
+    order = keys.sort_values("created_at", kind="stable", na_position="first")
+    last = ~order.duplicated(list(KEY_COLUMNS), keep="last")
+    return np.sort(order.index[last.to_numpy()].to_numpy())
+
+
+def _duplicate_problems(keys: pd.DataFrame) -> list[Problem]:
+    """Report keys with several rows; ``keys`` has the key columns, created_at and _shard."""
+    columns = list(KEY_COLUMNS)
+    dup = keys[keys.duplicated(columns, keep=False)]
+    if dup.empty:
+        return []
+    by_key = dup.groupby(columns, sort=False)
+    example = key_of(dict(zip(columns, next(iter(by_key.groups)), strict=True)))
+    problems = [
+        Problem(
+            "duplicate",
+            f"{by_key.ngroups} key(s) have more than one row, e.g. {example}; readers keep the "
+            "latest created_at; `calstudy dataset merge` compacts them.",
+            severity="warning",
+        )
+    ]
+    latest = dup[dup["created_at"] == by_key["created_at"].transform("max")]
+    ties = latest[latest.duplicated(columns, keep=False)].groupby(columns, sort=False)["_shard"]
+    if ties.ngroups:
+        shards = ties.agg(sorted)
+        example = key_of(dict(zip(columns, shards.index[0], strict=True)))
+        problems.append(
+            Problem(
+                "duplicate",
+                f"{ties.ngroups} key(s) have several rows with the same latest created_at "
+                f"(an interrupted merge?), e.g. {example} in {shards.iloc[0]}; readers take "
+                "the later shard.",
+                severity="warning",
+            )
+        )
+    return problems
