@@ -1,0 +1,470 @@
+"""Train a NATS-Bench network with the benchmark's own recipe, fast.
+
+The file reads top to bottom: hyperparameters (:class:`TrainConfig`), data on the device
+(:class:`DeviceLoader`), the training loop (:func:`train`), evaluation and checkpoints.
+
+The recipe is NATS-Bench's (Dong et al., TPAMI 2021; ``xautodl`` hyper-parameter files
+``12E.config``/``200E.config``): SGD with Nesterov momentum 0.9, learning rate 0.1 for a batch of
+256 annealed by a cosine to 0 (stepped once per epoch, as in ``xautodl``'s
+``CosineAnnealingLR``), weight decay 5e-4 on every parameter, cross-entropy without label
+smoothing, random 32 x 32 crop of the zero-padded image (4 pixels) and horizontal flip.
+
+Speed comes from airbench's habits (Jordan 2024, ``airbench94.py``): the whole training set
+lives on the device as one tensor, normalised and padded once; each epoch crops and flips whole
+batches with index arithmetic, so no Python code runs per image. Tensors are channels-last.
+``precision="auto"`` picks what measured faster (:func:`resolve_precision`): bf16 autocast on a
+CPU with native bf16 (about 1.4-2x faster there), fp32 on GPUs, where these small networks are
+launch-bound and bf16 only adds casts. ``benchmarks/precision_check.py`` shows that bf16 does
+not move accuracy or ECE beyond seed noise (``benchmarks/TRAIN.md``).
+
+References
+----------
+.. [1] X. Dong, L. Liu, K. Musial, B. Gabrys, "NATS-Bench: Benchmarking NAS Algorithms for
+   Architecture Topology and Size", IEEE TPAMI, 2021.
+.. [2] K. Jordan, "94% on CIFAR-10 in 3.29 Seconds on a Single GPU", arXiv:2404.00498, 2024.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+if TYPE_CHECKING:
+    from calstudy.data import ImageDataset
+
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "DeviceLoader",
+    "train",
+    "resolve_device",
+    "resolve_precision",
+    "save_checkpoint",
+    "load_checkpoint",
+]
+
+Precision = Literal["auto", "fp32", "bf16"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Hyperparameters
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of one training run; defaults are NATS-Bench's recipe.
+
+    Every field can be overridden by keyword in :func:`train`. NATS-Bench trained the topology
+    search space (TSS) for 12 or 200 epochs and the size search space (SSS) for 1, 12 or 90.
+    """
+
+    epochs: int = 12  # passes over the training set; cosine period (NATS-Bench: 12 / 200 / 90)
+    lr: float = 0.1  # peak learning rate for a batch of 256 images; scaled by batch_size / 256
+    momentum: float = 0.9  # SGD momentum (Nesterov)
+    nesterov: bool = True
+    weight_decay: float = 5e-4  # L2 penalty coefficient, on every parameter (as in xautodl)
+    batch_size: int = 256  # images per optimisation step
+    crop_padding: int = 4  # pixels of zero padding (black, before normalising) for random crop
+    flip: bool = True  # random horizontal flip with probability 1/2
+    label_smoothing: float = 0.0  # cross-entropy label smoothing, in [0, 1)
+    drop_last: bool = False  # False: the last partial batch is trained on, as in NATS-Bench
+    data_fraction: float = 1.0  # fraction of the training set used (seeded, class-stratified)
+    eval_every: int = 0  # epochs between test-set evaluations; 0: only after the last epoch
+    seed: int = 0  # seeds data order, subset and augmentation (not the network's init)
+    device: str = "auto"  # "auto": cuda if available, else cpu; or any torch device string
+    precision: Precision = "auto"  # "auto": bf16 on bf16-capable CPUs, else fp32 (measured)
+    channels_last: bool | Literal["auto"] = "auto"  # "auto": True on cuda and cpu
+    compile: bool = False  # wrap the network in torch.compile for the training steps
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"Expected `{name}` to be a positive integer, got {value!r}.")
+        for name in ("crop_padding", "eval_every", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"Expected `{name}` to be a non-negative integer, got {value!r}.")
+        for name in ("lr", "momentum", "weight_decay"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"Expected `{name}` to be a non-negative number, got {value!r}.")
+        if not 0 < self.data_fraction <= 1:
+            raise ValueError(
+                f"Expected `data_fraction` to be in (0, 1], got {self.data_fraction!r}."
+            )
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(
+                f"Expected `label_smoothing` to be in [0, 1), got {self.label_smoothing!r}."
+            )
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(
+                f'Expected `precision` to be "auto", "fp32" or "bf16", got {self.precision!r}.'
+            )
+        if self.channels_last not in ("auto", True, False):
+            raise ValueError(
+                f'Expected `channels_last` to be "auto", True or False, got {self.channels_last!r}.'
+            )
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    net : torch.nn.Module
+        The trained network (the module passed in, trained in place, on the training device).
+    history : list of dict
+        One entry per epoch: ``epoch`` (1-based), ``lr``, ``train_loss``, ``train_acc``,
+        ``time_s`` (cumulative training seconds) and, on evaluated epochs, ``test_loss`` and
+        ``test_acc``.
+    wall_time_s : float
+        Seconds spent in the training steps (evaluation excluded).
+    images_per_s : float
+        Training images processed per second of ``wall_time_s``.
+    config : TrainConfig
+        The configuration actually used, with ``device``, ``precision`` and ``channels_last``
+        resolved.
+    """
+
+    net: nn.Module
+    history: list[dict[str, float]]
+    wall_time_s: float
+    images_per_s: float
+    config: TrainConfig
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """Turn ``"auto"`` (or None) into ``cuda`` when available, else ``cpu``."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def resolve_precision(precision: str, device: torch.device) -> Literal["fp32", "bf16"]:
+    """Pick the autocast precision: ``"auto"`` is whichever trains NATS-Bench nets faster.
+
+    On a CPU with native bf16 (oneDNN reports AVX-512 BF16 or AMX) that is bf16: 2 cores,
+    batch 256, C=16, N=1 measured 1,015 img/s (bf16) against 723 (fp32), both channels-last.
+    On CUDA it is fp32 (cuDNN convolutions use TF32 by default): these networks are too small
+    to be compute-bound at batch 256, and on an H100 bf16 autocast only added cast kernels
+    (C=16, N=1: 28.3k img/s bf16 vs 32.2k fp32; N=5: 8.7k vs 8.8k; ``benchmarks/TRAIN.md``).
+    Elsewhere ``"auto"`` is fp32.
+    """
+    if precision in ("fp32", "bf16"):
+        return precision  # type: ignore[return-value]
+    if precision != "auto":
+        raise ValueError(f'Expected `precision` to be "auto", "fp32" or "bf16", got {precision!r}.')
+    if device.type == "cpu":
+        return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+    return "fp32"
+
+
+def _resolve_config(cfg: TrainConfig) -> TrainConfig:
+    device = resolve_device(cfg.device)
+    channels_last = cfg.channels_last
+    if channels_last == "auto":
+        channels_last = device.type in ("cuda", "cpu")
+    return dataclasses.replace(
+        cfg,
+        device=str(device),
+        precision=resolve_precision(cfg.precision, device),
+        channels_last=channels_last,
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Data on the device
+# ------------------------------------------------------------------------------------------------
+class DeviceLoader:
+    """Batches of normalised images that live on the device, augmented whole-batch.
+
+    Images are moved to the device once as uint8, zero-padded once, normalised once to
+    ``dtype`` and stored NHWC. Each pass (``iter``) draws a seeded permutation, then for each batch
+    one random crop offset and one flip bit per image, and gathers the batch with a single
+    advanced-indexing operation: rows ``dy + i`` and columns ``dx + j`` (or ``dx + 31 - j`` when
+    flipped). The result is an NCHW view whose memory is channels-last.
+
+    Parameters
+    ----------
+    images : ndarray of shape (N, H, W, 3), dtype uint8
+        RGB images, NHWC.
+    labels : ndarray of shape (N,), int
+        Class indices.
+    batch_size : int
+        Images per batch.
+    mean, std : sequence of 3 float
+        Per-channel statistics in [0, 1] units; images become ``(x / 255 - mean) / std``.
+    device : torch.device or str
+        Where the data lives.
+    dtype : torch.dtype
+        Storage dtype of the normalised images (``torch.bfloat16`` when training in bf16).
+    train : bool
+        True: shuffle and augment every pass. False: fixed order, no augmentation.
+    crop_padding : int
+        Padding for the random crop, in pixels (training only).
+    flip : bool
+        Random horizontal flips (training only).
+    drop_last : bool
+        Drop the last batch when it has fewer than ``batch_size`` images.
+    channels_last : bool
+        Return batches whose memory is channels-last (else contiguous NCHW).
+    seed : int
+        Seed of the permutation and augmentation generator (training only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.zeros((10, 32, 32, 3), np.uint8); y = np.arange(10)
+    >>> loader = DeviceLoader(x, y, batch_size=4, mean=(0.5,) * 3, std=(0.5,) * 3, device="cpu")
+    >>> [tuple(xb.shape) for xb, _ in loader]
+    [(4, 3, 32, 32), (4, 3, 32, 32), (2, 3, 32, 32)]
+    """
+
+    def __init__(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        *,
+        batch_size: int,
+        mean: Sequence[float],
+        std: Sequence[float],
+        device: torch.device | str,
+        dtype: torch.dtype = torch.float32,
+        train: bool = False,
+        crop_padding: int = 4,
+        flip: bool = True,
+        drop_last: bool = False,
+        channels_last: bool = True,
+        seed: int = 0,
+    ) -> None:
+        images = np.asarray(images)
+        labels = np.asarray(labels)
+        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+            raise ValueError(
+                "Expected `images` to be a uint8 array of shape (N, H, W, 3), "
+                f"got dtype {images.dtype} and shape {images.shape}."
+            )
+        if labels.shape != (len(images),):
+            raise ValueError(
+                f"Expected `labels` to have shape ({len(images)},), got {labels.shape}."
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"Expected `batch_size` to be a positive integer, got {batch_size!r}.")
+        if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
+            raise ValueError(
+                f"Expected `mean` and `std` to hold 3 values with std > 0, got {mean!r}, {std!r}."
+            )
+        self.device = torch.device(device)
+        self.batch_size = batch_size
+        self.train = train
+        self.pad = crop_padding if train else 0
+        self.flip = flip and train
+        self.drop_last = drop_last
+        self.channels_last = channels_last
+        self.size = images.shape[1:3]
+        self.labels = torch.as_tensor(labels, dtype=torch.long).to(self.device)
+        x = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)  # uint8, once
+        p = self.pad
+        x = F.pad(x, (0, 0, p, p, p, p))  # zero pixels = black, as torchvision's RandomCrop
+        mean_t = torch.tensor(mean, dtype=torch.float32, device=self.device)
+        std_t = torch.tensor(std, dtype=torch.float32, device=self.device)
+        self.images = ((x.float() / 255 - mean_t) / std_t).to(dtype)  # (N, H+2p, W+2p, 3)
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+
+    def __len__(self) -> int:
+        n = len(self.labels)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self.labels)
+        if self.train:
+            order = torch.randperm(n, device=self.device, generator=self.generator)
+        else:
+            order = torch.arange(n, device=self.device)
+        for k in range(len(self)):
+            idx = order[k * self.batch_size : (k + 1) * self.batch_size]
+            yield self._gather(idx), self.labels[idx]
+
+    def _gather(self, idx: torch.Tensor) -> torch.Tensor:
+        """Crop and flip the images ``idx`` in one indexing operation; NCHW output."""
+        h, w = self.size
+        rows = torch.arange(h, device=self.device).expand(len(idx), h)
+        cols = torch.arange(w, device=self.device).expand(len(idx), w)
+        if self.pad:
+            shift = torch.randint(
+                0, 2 * self.pad + 1, (2, len(idx), 1), device=self.device, generator=self.generator
+            )
+            rows, cols = rows + shift[0], cols + shift[1]
+        if self.flip:
+            flipped = torch.rand(len(idx), 1, device=self.device, generator=self.generator) < 0.5
+            cols = torch.where(flipped, cols.flip(1), cols)
+        batch = self.images[idx[:, None, None], rows[:, :, None], cols[:, None, :]]  # (B,h,w,3)
+        batch = batch.permute(0, 3, 1, 2)  # NCHW view of channels-last memory
+        return batch if self.channels_last else batch.contiguous()
+
+
+# ------------------------------------------------------------------------------------------------
+# Training loop
+# ------------------------------------------------------------------------------------------------
+def train(
+    net: nn.Module, data: ImageDataset, *, progress: bool = False, **overrides: Any
+) -> TrainResult:
+    """Train ``net`` on ``data.x_train`` with the NATS-Bench recipe.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Network whose forward returns logits of shape (B, K); trained in place and moved to the
+        training device (and to channels-last memory when configured).
+    data : ImageDataset
+        Training images/labels, test images/labels and the normalisation ``mean``/``std``.
+    progress : bool
+        Show a tqdm bar over epochs.
+    **overrides
+        Any :class:`TrainConfig` field, e.g. ``epochs=200, seed=3``.
+
+    Returns
+    -------
+    TrainResult
+
+    Notes
+    -----
+    The learning rate of epoch :math:`e = 0, \\dots, E-1` is
+    :math:`\\eta_e = \\tfrac12 \\eta_0 \\frac{b}{256} (1 + \\cos(\\pi e / E))`, with :math:`b` the
+    batch size, as in NATS-Bench. Given a seed and a CPU device, two calls on identically
+    initialised networks give bit-identical weights.
+    """
+    valid = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(overrides) - valid)
+    if unknown:
+        raise ValueError(
+            f"Expected overrides among TrainConfig fields {sorted(valid)}, got {unknown}."
+        )
+    cfg = _resolve_config(TrainConfig(**overrides))
+    device, bf16 = torch.device(cfg.device), cfg.precision == "bf16"
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+
+    if cfg.data_fraction < 1:  # a class-stratified random subset, seeded
+        data = data.subset(n_train=max(1, round(cfg.data_fraction * len(data.y_train))),
+                           seed=cfg.seed)  # fmt: skip
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    common = dict(mean=data.mean, std=data.std, device=device, dtype=dtype)
+    loader = DeviceLoader(
+        data.x_train, data.y_train, batch_size=cfg.batch_size, train=True,
+        crop_padding=cfg.crop_padding, flip=cfg.flip, drop_last=cfg.drop_last,
+        channels_last=bool(cfg.channels_last), seed=cfg.seed, **common,
+    )  # fmt: skip
+    test_loader = DeviceLoader(data.x_test, data.y_test, batch_size=1024, **common)
+
+    net = net.to(device=device, memory_format=fmt)
+    model = torch.compile(net) if cfg.compile else net
+    base_lr = cfg.lr * cfg.batch_size / 256
+    optimizer = torch.optim.SGD(
+        net.parameters(), lr=base_lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+        weight_decay=cfg.weight_decay, fused=True if device.type == "cuda" else None,
+    )  # fmt: skip
+    history: list[dict[str, float]] = []
+    train_time, seen = 0.0, 0
+    epochs = range(1, cfg.epochs + 1)
+    if progress:
+        from tqdm.auto import tqdm
+
+        epochs = tqdm(epochs, desc="train", unit="epoch")
+    for epoch in epochs:
+        lr = 0.5 * base_lr * (1 + math.cos(math.pi * (epoch - 1) / cfg.epochs))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        net.train()
+        _synchronize(device)
+        start = time.perf_counter()
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        for x, y in loader:
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                logits = model(x)
+                loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach() * len(y)
+            correct += (logits.argmax(1) == y).sum()
+        _synchronize(device)
+        train_time += time.perf_counter() - start
+        n = loader.batch_size * len(loader) if cfg.drop_last else len(loader.labels)
+        seen += n
+        row = dict(epoch=epoch, lr=lr, train_loss=loss_sum.item() / n,
+                   train_acc=correct.item() / n, time_s=train_time)  # fmt: skip
+        if epoch == cfg.epochs or (cfg.eval_every and epoch % cfg.eval_every == 0):
+            row.update(_evaluate(net, test_loader, bf16=bf16))
+        history.append(row)
+        if progress:
+            epochs.set_postfix(loss=f"{row['train_loss']:.3f}", acc=f"{row['train_acc']:.3f}")
+    return TrainResult(net, history, train_time, seen / max(train_time, 1e-12), cfg)
+
+
+# ------------------------------------------------------------------------------------------------
+# Evaluation and checkpoints
+# ------------------------------------------------------------------------------------------------
+@torch.no_grad()
+def _evaluate(model: nn.Module, loader: DeviceLoader, *, bf16: bool) -> dict[str, float]:
+    """Mean cross-entropy and accuracy of ``model`` over ``loader`` (eval mode, restored)."""
+    was_training = model.training
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    try:
+        for x, y in loader:
+            with torch.autocast(loader.device.type, dtype=torch.bfloat16, enabled=bf16):
+                logits = model(x)
+            loss_sum += F.cross_entropy(logits.float(), y, reduction="sum").item()
+            correct += (logits.argmax(1) == y).sum().item()
+    finally:
+        model.train(was_training)
+    n = len(loader.labels)
+    return {"test_loss": loss_sum / n, "test_acc": correct / n}
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def save_checkpoint(net: nn.Module, path: str | os.PathLike[str]) -> Path:
+    """Write ``net.state_dict()`` to ``path`` atomically (temporary file, then rename).
+
+    Tensors are saved on the CPU, so a checkpoint written on a GPU loads anywhere.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(net: nn.Module, path: str | os.PathLike[str]) -> nn.Module:
+    """Load a :func:`save_checkpoint` file into ``net`` (``weights_only=True``); returns ``net``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Expected `path` to be an existing checkpoint, got {str(path)!r}.")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    net.load_state_dict(state)
+    return net
