@@ -30,6 +30,7 @@ References
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -44,7 +45,7 @@ from calstudy.train import DeviceLoader, resolve_precision
 if TYPE_CHECKING:
     from calstudy.data import ImageDataset
 
-__all__ = ["predict_logits", "evaluate_network", "AUC_CORRUPTION"]
+__all__ = ["predict_logits", "evaluate_network", "prepare_corruptions", "AUC_CORRUPTION"]
 
 AUC_CORRUPTION: tuple[str, int] = ("gaussian_noise", 5)
 """Corruption and severity of the shifted set behind ``pre_auc_cifar10c`` (the paper's)."""
@@ -238,10 +239,7 @@ def evaluate_network(
     record["pre_auc_cifar10c"] = float(auroc(conf_in, _max_softmax(logits["shift"])))
     done("shift")
 
-    subset = np.arange(len(labels))
-    if corruption_subset is not None and corruption_subset < len(labels):
-        # Fixed seed: every network of a sweep is scored on the same corrupted images.
-        subset = np.sort(np.random.default_rng(0).permutation(len(labels))[:corruption_subset])
+    subset = corruption_indices(len(labels), corruption_subset)
     for name in corruptions or ():
         accuracies = []
         for severity in severities:
@@ -275,29 +273,82 @@ def evaluate_network(
     return (record, logits) if return_logits else record
 
 
+def corruption_indices(n: int, subset: int | None) -> np.ndarray:
+    """Test images that are corrupted: all, or a fixed seeded subset shared by every network."""
+    if subset is None or subset >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).permutation(n)[:subset])
+
+
 _CORRUPTION_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _CORRUPTION_CACHE_SIZE = 160  # (corruption, severity) pairs: 15 x 5 for two image sets, plus one
 
 
 def _corrupted(images: np.ndarray, name: str, severity: int, *, seed: int) -> np.ndarray:
-    """``corrupt(images, name, severity, seed=seed)``, computed once per process and image set.
+    """``corrupt(images, name, severity, seed=seed)``, computed once per image set.
 
     Corrupting is the slow part of evaluating a small network (glass blur and zoom blur take
-    seconds per thousand images), and every network of a sweep sees the same test images.
+    seconds per thousand images), and every network of a sweep sees the same test images. The
+    result is kept in memory and, as an ``.npy`` file, in the dataset cache directory
+    (``$CALSTUDY_CACHE``), so parallel workers share one computation (see
+    :func:`prepare_corruptions`).
     """
     from calstudy.corruptions import corrupt
+    from calstudy.data import _cache_dir
 
     fingerprint = hashlib.blake2b(np.ascontiguousarray(images).data, digest_size=16).hexdigest()
     key = (fingerprint, images.shape, name, severity, seed)
     if key in _CORRUPTION_CACHE:
         _CORRUPTION_CACHE.move_to_end(key)
         return _CORRUPTION_CACHE[key]
-    out = corrupt(images, name, severity, seed=seed)
+    path = _cache_dir() / "corruptions" / f"{fingerprint}-{name}-{severity}-{seed}.npy"
+    try:
+        out = np.load(path)
+        if out.shape != images.shape or out.dtype != np.uint8:
+            raise ValueError(f"cached corruption {path} has the wrong shape")
+    except (OSError, ValueError):
+        out = corrupt(images, name, severity, seed=seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            np.save(handle, out)
+        os.replace(tmp, path)  # atomic: a concurrent reader sees all of it or nothing
     out.setflags(write=False)
     _CORRUPTION_CACHE[key] = out
     if len(_CORRUPTION_CACHE) > _CORRUPTION_CACHE_SIZE:
         _CORRUPTION_CACHE.popitem(last=False)
     return out
+
+
+def prepare_corruptions(
+    images: np.ndarray,
+    *,
+    names: Sequence[str],
+    severities: Sequence[int],
+    seed: int = 0,
+    workers: int = 1,
+) -> None:
+    """Compute and cache every (corruption, severity) of ``images`` with ``workers`` processes.
+
+    Workers of a sweep then read the cached arrays instead of each corrupting the test set.
+    """
+    tasks = [(name, severity) for name in names for severity in severities]
+    if workers <= 1:
+        for name, severity in tasks:
+            _corrupted(images, name, severity, seed=seed)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_corrupt_to_cache, images, n, s, seed) for n, s in tasks]
+        for future in futures:
+            future.result()
+
+
+def _corrupt_to_cache(images: np.ndarray, name: str, severity: int, seed: int) -> None:
+    _corrupted(images, name, severity, seed=seed)
 
 
 def _attack_accuracies(

@@ -197,6 +197,7 @@ PRESETS: dict[str, SweepConfig] = {
         N=1,
         n_train=10_000,
         n_test=10_000,
+        posthoc=("ts", "vs", "hist", "iso"),
         corruptions=_ALL_CORRUPTIONS,
         severities=(1, 2, 3, 4, 5),
         corruption_subset=1000,
@@ -426,12 +427,8 @@ def run_one(
         net = nats.pretrained_network(api, index, job.dataset, seed=job.seed, hp=config.nats_hp)
         record["arch_index"] = int(index)
 
-    corruptions = config.corruptions
-    if isinstance(corruptions, str):
-        if corruptions != _ALL_CORRUPTIONS:
-            raise ValueError(f"Expected `corruptions` to be a list or 'all', got {corruptions!r}.")
-    else:
-        corruptions = list(corruptions) or None
+    corruptions = _corruption_names(config) or None
+    attacks = config.attack_subset > 0
     evaluation, logits = evaluate_network(
         net,
         data,
@@ -442,9 +439,9 @@ def run_one(
         severities=tuple(config.severities),
         corruption_subset=config.corruption_subset,
         ood=ood,
-        attack_subset=config.attack_subset,
-        fgsm_eps=tuple(config.fgsm_eps) or None,
-        pgd_eps=tuple(config.pgd_eps) or None,
+        attack_subset=max(config.attack_subset, 1),
+        fgsm_eps=(tuple(config.fgsm_eps) or None) if attacks else None,
+        pgd_eps=(tuple(config.pgd_eps) or None) if attacks else None,
         pgd_steps=config.pgd_steps,
         device=device,
         return_logits=True,
@@ -518,6 +515,9 @@ class _Claims:
                 continue
             with os.fdopen(fd, "w") as handle:
                 json.dump({"host": self.host, "pid": os.getpid(), "time": time.time()}, handle)
+            if self.is_done(job):  # finished by another worker after our job list was made
+                self.release(job)
+                return False
             return True
         return False
 
@@ -537,6 +537,23 @@ class _Claims:
     def release(self, job: Job) -> None:
         self._path(job).unlink(missing_ok=True)
 
+    # A finished job leaves a marker so that a worker whose job list predates it does not run it
+    # again; reading the store's keys before every job would cost O(shards) each time.
+    def _done_path(self, job: Job) -> Path:
+        return self.dir / f"{job.key_hash}.done"
+
+    def mark_done(self, job: Job) -> None:
+        self._done_path(job).touch()
+
+    def is_done(self, job: Job) -> bool:
+        return self._done_path(job).exists()
+
+    def forget_unfinished(self, jobs: Iterable[Job], finished: set) -> None:
+        """Drop markers of jobs the store does not hold as finished (failed, or rows removed)."""
+        for job in jobs:
+            if job.key not in finished:
+                self._done_path(job).unlink(missing_ok=True)
+
 
 # ---------------------------------------------------------------------------------------------
 # The sweep
@@ -552,6 +569,7 @@ class SweepSummary:
     done: int = 0
     failed: int = 0
     claimed_elsewhere: int = 0
+    stopped_early: bool = False
     wall_time_s: float = 0.0
     errors: list[tuple[tuple, str]] = field(default_factory=list)
 
@@ -561,6 +579,8 @@ class SweepSummary:
             f"{self.failed} failed, {self.claimed_elsewhere} taken by other workers "
             f"({self.wall_time_s:.1f} s)"
         ]
+        if self.stopped_early:
+            lines.append("  stopped at the time limit; rerun the same command to resume")
         for key, error in self.errors[:20]:
             lines.append(f"  FAILED {key}: {error.splitlines()[-1] if error else ''}")
         if len(self.errors) > 20:
@@ -580,6 +600,7 @@ def run_sweep(
     gpus_per_job: float = 0.0,
     cpus_per_job: float = 1.0,
     max_jobs: int | None = None,
+    time_limit_s: float | None = None,
     keep_logits: bool = True,
     progress: bool = True,
 ) -> SweepSummary:
@@ -587,6 +608,8 @@ def run_sweep(
 
     Everything that can be checked before training is checked first — the architectures, the
     data directory, the store's integrity — so a bad input fails before anything is written.
+    With ``time_limit_s`` (local backend) no job is started after that many seconds, so a sweep
+    inside a batch-system allocation stops cleanly and the next allocation resumes it.
     """
     from calstudy.store import Store
 
@@ -615,11 +638,13 @@ def run_sweep(
     if max_jobs is not None:
         pending = pending[:max_jobs]
     claims = _Claims(root)
+    claims.forget_unfinished(jobs, finished)
 
     def record_result(job: Job, record: dict[str, Any], logits: dict | None) -> None:
         if logits is not None and keep_logits:
             store.save_logits(job.key, logits)  # before the row, so every row has its logits
         store.append([record])
+        claims.mark_done(job)
         if record.get("status") == "ok":
             summary.done += 1
         else:
@@ -630,21 +655,20 @@ def run_sweep(
     try:
         if backend == "local":
             for job in pending:
+                if time_limit_s is not None and time.perf_counter() - start > time_limit_s:
+                    summary.stopped_early = True
+                    break
                 if not claims.acquire(job):
                     summary.claimed_elsewhere += 1
                     bar.update(1)
                     continue
                 try:
-                    if job.key in store.keys():  # finished by another worker meanwhile
-                        summary.skipped += 1
-                    else:
-                        t0 = time.perf_counter()
-                        record, logits = _run_safely(job, data_dir, device, nats_path)
-                        record_result(job, record, logits)
-                        bar.set_postfix_str(
-                            f"{job.space} {time.perf_counter() - t0:.1f}s/job "
-                            f"failed={summary.failed}"
-                        )
+                    t0 = time.perf_counter()
+                    record, logits = _run_safely(job, data_dir, device, nats_path)
+                    record_result(job, record, logits)
+                    bar.set_postfix_str(
+                        f"{job.space} {time.perf_counter() - t0:.1f}s/job failed={summary.failed}"
+                    )
                 finally:
                     claims.release(job)
                 bar.update(1)
@@ -666,6 +690,83 @@ def run_sweep(
         bar.close()
     summary.wall_time_s = time.perf_counter() - start
     return summary
+
+
+def run_parallel(
+    config: SweepConfig,
+    out: str | os.PathLike[str],
+    *,
+    workers: int,
+    progress: bool = True,
+    **options: Any,
+) -> SweepSummary:
+    """Run ``workers`` local processes of :func:`run_sweep` on one store and combine summaries.
+
+    The processes split the jobs through the store's claims. This is the simplest way to keep
+    one GPU busy with networks too small to fill it, or to use every core of a node without Ray.
+    ``options`` are passed to :func:`run_sweep` (``max_jobs`` then applies to each worker).
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"Expected `workers` to be a positive integer, got {workers!r}.")
+    if workers == 1:
+        return run_sweep(config, out, progress=progress, **options)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    start = time.perf_counter()
+    _prepare_corruptions(config, options.get("data_dir"), workers=workers)
+    context = multiprocessing.get_context("spawn")  # no forked CUDA or thread-pool state
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [
+            pool.submit(run_sweep, config, out, progress=progress and i == 0, **options)
+            for i in range(workers)
+        ]
+        summaries = [future.result() for future in futures]
+    return SweepSummary(
+        total=summaries[0].total,
+        skipped=min(s.skipped for s in summaries),
+        done=sum(s.done for s in summaries),
+        failed=sum(s.failed for s in summaries),
+        stopped_early=any(s.stopped_early for s in summaries),
+        wall_time_s=time.perf_counter() - start,
+        errors=[error for s in summaries for error in s.errors],
+    )
+
+
+def _corruption_names(config: SweepConfig) -> list[str]:
+    from calstudy.corruptions import CORRUPTIONS
+
+    if isinstance(config.corruptions, str):
+        if config.corruptions != _ALL_CORRUPTIONS:
+            raise ValueError(
+                f"Expected `corruptions` to be a list or 'all', got {config.corruptions!r}."
+            )
+        return list(CORRUPTIONS)
+    return list(config.corruptions)
+
+
+def _prepare_corruptions(config: SweepConfig, data_dir: str | None, *, workers: int) -> None:
+    """Corrupt each dataset's test images once, in parallel, into the cache workers read."""
+    from calstudy.evaluate import AUC_CORRUPTION, corruption_indices, prepare_corruptions
+
+    names = _corruption_names(config)
+    if config.source != "trained" or not names:
+        return
+    data_dir = data_dir if data_dir is not None else default_data_dir()
+    for dataset in config.datasets:
+        data = _load_data(dataset, data_dir, config.n_train, config.n_test)
+        subset = corruption_indices(len(data.y_test), config.corruption_subset)
+        for seed in config.seeds:
+            prepare_corruptions(
+                data.x_test, names=[AUC_CORRUPTION[0]], severities=[AUC_CORRUPTION[1]], seed=seed
+            )
+            prepare_corruptions(
+                data.x_test[subset],
+                names=names,
+                severities=config.severities,
+                seed=seed,
+                workers=workers,
+            )
 
 
 def _run_ray(
@@ -757,6 +858,15 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--gpus-per-job", type=float, default=0.0)
     parser.add_argument("--cpus-per-job", type=float, default=1.0)
     parser.add_argument("--max-jobs", type=int, help="stop after this many new jobs")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="local worker processes sharing the store (e.g. per GPU)",
+    )
+    parser.add_argument(
+        "--time-limit", type=float, help="start no job after this many seconds (resume later)"
+    )
     parser.add_argument("--no-logits", action="store_true", help="do not keep logits")
     parser.add_argument("--dry-run", action="store_true", help="list the jobs and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -802,9 +912,13 @@ def _cli_sweep(args: argparse.Namespace) -> int:
             print("\t".join(map(str, job.key)))
         print(f"{len(jobs)} jobs")
         return 0
-    summary = run_sweep(
+    if args.workers > 1 and args.backend != "local":
+        raise ValueError("Expected --workers with the local backend; Ray schedules its own.")
+    summary = run_parallel(
         config,
         args.out,
+        workers=args.workers,
+        time_limit_s=args.time_limit,
         backend=args.backend,
         data_dir=args.data_dir,
         device=args.device,

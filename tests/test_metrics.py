@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import special
 
 from calstudy import metrics as M
 from calstudy.metrics import (
@@ -301,6 +302,140 @@ def test_kdece_bandwidth_rule_is_loo_likelihood_argmax() -> None:
     z = np.clip(conf, 1e-10, 1 - 1e-10)
     exact = [M._kde_sums_exact(z, np.zeros_like(z), float(h))[0].sum() for h in M._KDE_BANDWIDTHS]
     assert M._kde_bandwidth(z) == pytest.approx(float(M._KDE_BANDWIDTHS[int(np.argmax(exact))]))
+
+
+# The grid sums and bandwidth rule as they were before the sums were restricted to a band
+# around each sample (dense over every occupied node, isolated rows redone over all N),
+# frozen here as the oracle that the banded version must reproduce.
+
+
+def previous_kde_sums(
+    z: np.ndarray, correct: np.ndarray, h: float, resolution: float = 12.0
+) -> tuple[np.ndarray, np.ndarray]:
+    theta = M._kde_grid(h, resolution)
+    g = theta.shape[0]
+    step = theta[1] - theta[0]
+    centers = np.clip(np.sin(theta) ** 2, 0.0, 1.0)
+    pos = np.arcsin(np.sqrt(z)) / step
+    lo = np.clip(np.floor(pos).astype(np.int64), 0, g - 2)
+    frac = pos - lo
+    mass = np.bincount(lo, 1.0 - frac, g) + np.bincount(lo + 1, frac, g)
+    mass_a = np.bincount(lo, (1.0 - frac) * correct, g) + np.bincount(lo + 1, frac * correct, g)
+    used = mass > 0
+    col = np.cumsum(used) - 1
+    lk = M._beta_log_kernel(z, centers[used], h)
+    top = lk.max(axis=1, keepdims=True)
+    k = np.exp(lk - top)
+    rows = np.arange(z.shape[0])
+    self_k = (1.0 - frac) * k[rows, col[lo]] + frac * k[rows, col[lo + 1]]
+    full = k @ mass[used]
+    den = full - self_k
+    num = k @ mass_a[used] - correct * self_k
+    redo = den <= 1e-9 * full
+    with np.errstate(divide="ignore"):
+        log_den = np.log(np.where(redo, 1.0, den)) + top[:, 0]
+        log_num = np.log(np.clip(num, 0.0, None)) + top[:, 0]
+    if redo.any():
+        lk = M._beta_log_kernel(z[redo], z, h)
+        lk[np.arange(lk.shape[0]), np.flatnonzero(redo)] = -np.inf
+        log_den[redo] = special.logsumexp(lk, axis=1)
+        log_num[redo] = special.logsumexp(lk + np.where(correct > 0, 0.0, -np.inf), axis=1)
+    return log_den, log_num
+
+
+def previous_kdece(probs: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    conf, correct = to_confidences(probs, labels)
+    z = np.clip(conf, 1e-10, 1 - 1e-10)
+    zero = np.zeros_like(z)
+    scores = [previous_kde_sums(z, zero, float(h), 4.0)[0].sum() for h in M._KDE_BANDWIDTHS]
+    h = float(M._KDE_BANDWIDTHS[int(np.argmax(scores))])
+    log_den, log_num = previous_kde_sums(z, correct, h)
+    return h, float(np.mean(np.abs(np.clip(np.exp(log_num - log_den), 0.0, 1.0) - z)))
+
+
+def overconfident_problem(n: int, k: int, *, seed: int, temperature: float = 1.5):
+    """The benchmark's workload: labels drawn from softmax(logits / temperature)."""
+    rng = np.random.default_rng(seed)
+    true_logits = 2.0 * rng.standard_normal((n, k))
+    labels = (true_logits + rng.gumbel(size=(n, k))).argmax(axis=1)
+    return to_probs(temperature * true_logits), labels
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        lambda: overconfident_problem(3000, 100, seed=0),
+        lambda: overconfident_problem(2000, 10, seed=1, temperature=3.0),
+        lambda: random_problem(2500, 10, seed=4),
+        lambda: random_problem(400, 3, seed=5, scale=0.5),
+        lambda: calibrated_sample(1500, seed=6),
+    ],
+)
+def test_kdece_and_bandwidth_equal_previous_dense_grid(problem) -> None:
+    probs, labels = problem()
+    h_prev, value_prev = previous_kdece(probs, labels)
+    conf, _ = to_confidences(probs, labels)
+    assert M._kde_bandwidth(np.clip(conf, 1e-10, 1 - 1e-10)) == h_prev
+    assert kdece(probs, labels) == pytest.approx(value_prev, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("resolution", [4.0, 12.0])
+def test_banded_kernel_sums_equal_dense_grid_sums(resolution: float) -> None:
+    # Every candidate bandwidth: a grid of 8193 nodes down to 65, bands from a few nodes to the
+    # whole grid, rows widened near 0 and 1, isolated rows redone exactly.
+    probs, labels = overconfident_problem(2000, 100, seed=3)
+    conf, correct = to_confidences(probs, labels)
+    z = np.clip(conf, 1e-10, 1 - 1e-10)
+    sample = M._KdeSample(z)
+    for h in M._KDE_BANDWIDTHS:
+        den, num = M._kde_sums_fast(z, correct, float(h), resolution=resolution, sample=sample)
+        den_prev, num_prev = previous_kde_sums(z, correct, float(h), resolution)
+        # Both subtract the sample's own kernel from the full sum, which loses up to
+        # eps / 1e-9 (the redo threshold), ~2e-7, relative in the rows kept closest to it;
+        # elsewhere they agree to rounding.
+        np.testing.assert_allclose(den, den_prev, rtol=0, atol=1e-6)
+        assert np.median(np.abs(den - den_prev)) < 1e-13
+        # Numerators far below the denominator lose the terms beyond the band: compare r-hat.
+        r_hat, r_prev = np.exp(num - den), np.exp(num_prev - den_prev)
+        np.testing.assert_allclose(r_hat, r_prev, rtol=0, atol=1e-6)
+        assert np.median(np.abs(r_hat - r_prev)) < 1e-13
+
+
+def test_kde_exact_rows_from_sorted_neighbours_equal_all_pairs() -> None:
+    # Isolated points, a tight cluster wider than the neighbour window, duplicates and both
+    # clip limits: some rows are settled by their neighbours, others need every sample.
+    rng = np.random.default_rng(8)
+    z = np.concatenate(
+        (
+            0.6 + 1e-4 * rng.random(200),
+            [0.05, 0.3, 0.3, 0.95, 1e-10, 1 - 1e-10],
+            rng.uniform(0.5, 1.0, 60),
+        )
+    )
+    correct = (rng.random(z.shape[0]) < z).astype(np.float64)
+    sample = M._KdeSample(z)
+    rows = np.arange(z.shape[0])
+    for h in (1e-5, 1e-3, 0.1, 1.0):
+        den, num = sample.loo_exact(rows, correct, h)
+        den_exact, num_exact = M._kde_sums_exact(z, correct, h)
+        np.testing.assert_allclose(den, den_exact, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(np.exp(num - den), np.exp(num_exact - den_exact), atol=1e-12)
+
+
+def test_sort_pairs_packed_keys_equal_lexsort() -> None:
+    rng = np.random.default_rng(9)
+    conf = rng.choice([0.0, -0.0, 0.25, 0.5, 1.0, 1e-300, 0.3], size=(4, 500))
+    correct = rng.integers(0, 2, size=(4, 500)).astype(np.float64)
+    order = np.lexsort((correct, conf), axis=-1)
+    got_conf, got_correct = M._sort_pairs(conf, correct)
+    np.testing.assert_array_equal(got_conf, np.take_along_axis(conf, order, -1))
+    np.testing.assert_array_equal(got_correct, np.take_along_axis(correct, order, -1))
+    # Fractional correctness does not fit one bit: the lexsort path.
+    weight = correct[0] * 0.5 + 0.25
+    order = np.lexsort((weight, conf[0]))
+    got_conf, got_weight = M._sort_pairs(conf[0], weight)
+    np.testing.assert_array_equal(got_conf, conf[0][order])
+    np.testing.assert_array_equal(got_weight, weight[order])
 
 
 def test_smooth_ece_constant_residual_is_exact() -> None:

@@ -195,21 +195,26 @@ def test_sigkill_twenty_times_then_resume_equals_an_uninterrupted_run(tmp_path):
 
 @pytest.mark.slow
 def test_two_concurrent_workers_split_the_jobs_without_corruption(tmp_path):
-    config_path = _write_micro_config(tmp_path / "micro.yaml", seeds=2)
     out = tmp_path / "shared"
-    workers = [
-        subprocess.Popen(
-            _cli(out, config_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(2)
-    ]
-    for worker in workers:
-        _, err = worker.communicate(timeout=600)
-        assert worker.returncode == 0, err
+    summary = sweep.run_parallel(MICRO, out, workers=2, progress=False)
+    assert (summary.done, summary.failed) == (6, 0), summary
     store = Store(out)
     assert store.validate() == []
     frame = store.read()
     assert len(frame) == 6 and not frame.duplicated(["space", "arch", "dataset", "seed"]).any()
+
+
+def test_time_limit_stops_before_the_next_job_and_resume_finishes(tmp_path):
+    stopped = sweep.run_sweep(MICRO, tmp_path / "s", time_limit_s=0.0, progress=False)
+    assert stopped.stopped_early and stopped.done == 0
+    assert "time limit" in str(stopped)
+    resumed = sweep.run_sweep(MICRO.replace(seeds=(0,)), tmp_path / "s", progress=False)
+    assert resumed.done == 3 and not resumed.stopped_early
+
+
+def test_workers_must_be_a_positive_integer(tmp_path):
+    with pytest.raises(ValueError, match="`workers`"):
+        sweep.run_parallel(MICRO, tmp_path / "s", workers=0)
 
 
 def test_ray_backend_matches_local(tmp_path):
