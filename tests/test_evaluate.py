@@ -122,8 +122,10 @@ def test_evaluate_trained_net_returns_the_study_columns(
                                       fgsm_eps=(8.0,), pgd_eps=(8.0,),
                                       return_logits=True)  # fmt: skip
     assert trained.training  # mode restored
-    assert set(logits) == {"test", "shift", "ood"}
+    assert set(logits) == {"test", "shift", "ood", "labels"}
     assert logits["test"].shape == (200, 4) and logits["ood"].shape == (100, 4)
+    np.testing.assert_array_equal(logits["labels"], data.y_test)
+    assert record["heldout_frac"] == 0.2 and record["split_seed"] == 0
     assert record["acc"] == pytest.approx(np.mean(logits["test"].argmax(1) == data.y_test))
     assert record["acc"] > 0.8
     columns = ["pre_ECE_15", "post_ECE_15", "pre_NLL", "post_Brier", "pre_auc_cifar10c",
@@ -162,3 +164,37 @@ def test_evaluate_without_extras_has_no_extra_columns(
 def test_evaluate_validates_options(data: ImageDataset, kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         evaluate_network(_Constant([0.0, 1.0, 0.0, 0.0]), data, **kwargs)
+
+
+def test_corruption_subset_is_fixed_and_cached_on_disk(
+    trained: nn.Module, data: ImageDataset, tmp_path, monkeypatch
+) -> None:
+    from calstudy import corruptions, evaluate
+
+    monkeypatch.setenv("CALSTUDY_CACHE", str(tmp_path))
+    evaluate._CORRUPTION_CACHE.clear()
+    calls = []
+    real = corruptions.corrupt
+
+    def counting(images, name, severity, *, seed=0, **kwargs):
+        calls.append((len(images), name, severity))
+        return real(images, name, severity, seed=seed, **kwargs)
+
+    monkeypatch.setattr(corruptions, "corrupt", counting)
+    options = dict(corruptions=["fog"], severities=(3,), corruption_subset=50)
+    first = evaluate_network(trained, data, **options)
+    assert sorted(calls) == [(50, "fog", 3), (200, "gaussian_noise", 5)]
+    evaluate._CORRUPTION_CACHE.clear()  # a new process: only the disk cache is left
+    second = evaluate_network(trained, data, **options)
+    assert len(calls) == 2, calls  # nothing corrupted again
+    assert first["fog"] == second["fog"]
+    assert list(tmp_path.glob("**/*.npy"))
+    idx = evaluate.corruption_indices(200, 50)
+    assert len(idx) == 50 and np.array_equal(idx, evaluate.corruption_indices(200, 50))
+    assert np.array_equal(evaluate.corruption_indices(200, None), np.arange(200))
+
+
+def test_posthoc_methods_reach_the_record(trained: nn.Module, data: ImageDataset) -> None:
+    record = evaluate_network(trained, data, posthoc=("ts", "iso"))
+    assert {"iso_ECE_15", "iso_NLL", "iso_Brier", "iso_acc"} <= set(record)
+    assert "vs_ECE_15" not in record
