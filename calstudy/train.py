@@ -276,7 +276,9 @@ class DeviceLoader:
         self.channels_last = channels_last
         self.size = images.shape[1:3]
         self.labels = torch.as_tensor(labels, dtype=torch.long).to(self.device)
-        x = torch.from_numpy(np.require(images, requirements=["C", "W"])).to(self.device)  # uint8, once
+        x = torch.from_numpy(np.require(images, requirements=["C", "W"])).to(
+            self.device
+        )  # uint8, once
         p = self.pad
         x = F.pad(x, (0, 0, p, p, p, p))  # zero pixels = black, as torchvision's RandomCrop
         mean_t = torch.tensor(mean, dtype=torch.float32, device=self.device)
