@@ -60,8 +60,10 @@ true_probs = metrics.to_probs(true_logits)
 labels = np.array([rng.choice(n_classes, p=p) for p in true_probs])
 logits = overconfidence * true_logits
 probs = metrics.to_probs(logits)
-print(f"accuracy {metrics.accuracy(probs, labels):.3f}, "
-      f"mean confidence {metrics.to_confidences(probs, labels)[0].mean():.3f}")
+print(
+    f"accuracy {metrics.accuracy(probs, labels):.3f}, "
+    f"mean confidence {metrics.to_confidences(probs, labels)[0].mean():.3f}"
+)
 
 # %% [markdown]
 # ## Reliability diagrams
@@ -74,10 +76,16 @@ print(f"accuracy {metrics.accuracy(probs, labels):.3f}, "
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-plots.plot_reliability(plots.reliability_data(true_probs, labels, n_bins=n_bins), ax=axes[0],
-                       title="calibrated (γ = 1)")
-plots.plot_reliability(plots.reliability_data(probs, labels, n_bins=n_bins), ax=axes[1],
-                       title=f"overconfident (γ = {overconfidence:g})")
+plots.plot_reliability(
+    plots.reliability_data(true_probs, labels, n_bins=n_bins),
+    ax=axes[0],
+    title="calibrated (γ = 1)",
+)
+plots.plot_reliability(
+    plots.reliability_data(probs, labels, n_bins=n_bins),
+    ax=axes[1],
+    title=f"overconfident (γ = {overconfidence:g})",
+)
 fig.tight_layout()
 
 # %% [markdown]
@@ -87,8 +95,20 @@ fig.tight_layout()
 # ours, for the calibrated and the overconfident model.
 
 # %%
-names = [f"ECE_{n_bins}", f"ECE_em_{n_bins}", f"cwCE_{n_bins}", f"cwCE_em_{n_bins}",
-         f"MCE_{n_bins}", "KSCE", "KDECE", "MMCE", "NLL", "Brier", "smECE", "dL2ECE_15"]
+names = [
+    f"ECE_{n_bins}",
+    f"ECE_em_{n_bins}",
+    f"cwCE_{n_bins}",
+    f"cwCE_em_{n_bins}",
+    f"MCE_{n_bins}",
+    "KSCE",
+    "KDECE",
+    "MMCE",
+    "NLL",
+    "Brier",
+    "smECE",
+    "dL2ECE_15",
+]
 names = [name for name in names if name in catalogue.CATALOGUE]
 table = pd.DataFrame(
     {
@@ -137,15 +157,23 @@ scaler = TemperatureScaling().fit(logits[fit_idx], labels[fit_idx])
 scaled = scaler.predict_proba(logits[eval_idx])
 before = metrics.ece(probs[eval_idx], labels[eval_idx], n_bins=n_bins)
 after = metrics.ece(scaled, labels[eval_idx], n_bins=n_bins)
-print(f"fitted T = {scaler.temperature:.3f} (true γ = {overconfidence:g}); "
-      f"ECE_{n_bins} {before:.4f} → {after:.4f}")
+print(
+    f"fitted T = {scaler.temperature:.3f} (true γ = {overconfidence:g}); "
+    f"ECE_{n_bins} {before:.4f} → {after:.4f}"
+)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-plots.plot_reliability(plots.reliability_data(probs[eval_idx], labels[eval_idx], n_bins=n_bins),
-                       ax=axes[0], title="before temperature scaling")
-plots.plot_reliability(plots.reliability_data(scaled, labels[eval_idx], n_bins=n_bins),
-                       ax=axes[1], title=f"after (T = {scaler.temperature:.2f})")
+plots.plot_reliability(
+    plots.reliability_data(probs[eval_idx], labels[eval_idx], n_bins=n_bins),
+    ax=axes[0],
+    title="before temperature scaling",
+)
+plots.plot_reliability(
+    plots.reliability_data(scaled, labels[eval_idx], n_bins=n_bins),
+    ax=axes[1],
+    title=f"after (T = {scaler.temperature:.2f})",
+)
 fig.tight_layout()
 
 # %% [markdown]

@@ -44,6 +44,8 @@ n_boot = 500  # bootstrap resamples of every τ interval
 alpha = 0.05  # family-wise error rate of the Holm-corrected tests
 seed = 0
 min_rows = 3
+min_rows_for_claims = 40  # a group's directional claims are asserted only with this many models
+t_tol = 0.05  # a group counts as miscalibrated before scaling when median |T - 1| exceeds this
 
 # %%
 import matplotlib.pyplot as plt
@@ -54,8 +56,9 @@ import seaborn as sns
 from calstudy import analysis, chapter, plots
 
 sns.set_theme(style="whitegrid", context="notebook")
-df = chapter.load_study(store, space=spaces, datasets=datasets, metrics=[metric],
-                        bin_counts=[n_bins], min_rows=min_rows)
+df = chapter.load_study(
+    store, space=spaces, datasets=datasets, metrics=[metric], bin_counts=[n_bins], min_rows=min_rows
+)
 if not 0 < top_fraction <= 1 or top_n < 0:
     raise ValueError(f"Expected 0 < top_fraction ≤ 1 and top_n ≥ 0, got {top_fraction}, {top_n}.")
 pre, post = (chapter.column(metric, n_bins=n_bins, prefix=p) for p in ("pre", "post"))
@@ -76,6 +79,7 @@ if skipped:
 # *least* accurate N). The table prints the accuracy threshold this implies next to the
 # paper's fixed 90 %.
 
+
 # %%
 def top_of(part):
     n = top_n if top_n > 0 else int(np.ceil(top_fraction * len(part) - 1e-9))
@@ -85,10 +89,18 @@ def top_of(part):
 parts = {g: df[(df["space"] == g[0]) & (df["dataset"] == g[1])] for g in groups}
 tops = {g: top_of(part) for g, part in parts.items()}
 thresholds = pd.DataFrame(
-    [{"space": g[0], "dataset": g[1], "models": len(parts[g]), "top models": len(tops[g]),
-      "median acc (%)": 100 * parts[g]["acc"].median(),
-      "top threshold acc (%)": 100 * tops[g]["acc"].min(),
-      "best acc (%)": 100 * parts[g]["acc"].max()} for g in groups]
+    [
+        {
+            "space": g[0],
+            "dataset": g[1],
+            "models": len(parts[g]),
+            "top models": len(tops[g]),
+            "median acc (%)": 100 * parts[g]["acc"].median(),
+            "top threshold acc (%)": 100 * tops[g]["acc"].min(),
+            "best acc (%)": 100 * parts[g]["acc"].max(),
+        }
+        for g in groups
+    ]
 )
 thresholds.round(1)
 
@@ -106,8 +118,13 @@ if groups:
     for j, g in enumerate(groups):
         for i, col in enumerate((pre, post)):
             ax = axes[i, j]
-            plots.plot_metric_scatter(parts[g], "acc", col, ax=ax,
-                                      trend=analysis.fit_trend(parts[g], "acc", col, kind="linear"))
+            plots.plot_metric_scatter(
+                parts[g],
+                "acc",
+                col,
+                ax=ax,
+                trend=analysis.fit_trend(parts[g], "acc", col, kind="linear"),
+            )
             smooth = analysis.fit_trend(parts[g], "acc", col, kind="lowess")
             ax.plot(smooth.x, smooth.fit, color="C1", label="lowess trend")
             ax.scatter(tops[g]["acc"], tops[g][col], s=10, color="C3", label="top models")
@@ -127,8 +144,7 @@ else:
 # sign, the relation is not monotone over the full accuracy range.
 
 # %%
-subsets = {"all": parts, "top": tops,
-           "rest": {g: parts[g].drop(tops[g].index) for g in groups}}
+subsets = {"all": parts, "top": tops, "rest": {g: parts[g].drop(tops[g].index) for g in groups}}
 rows = []
 for g in groups:
     for name, chosen in subsets.items():
@@ -137,10 +153,22 @@ for g in groups:
             if len(part) < 3 or part["acc"].nunique() < 2 or part[col].nunique() < 2:
                 continue
             r = analysis.kendall_ci(part["acc"], part[col], n_boot=n_boot, seed=seed)
-            rows.append({"space": g[0], "dataset": g[1], "models": name, "metric": col,
-                         "tau": r.tau, "low": r.low, "high": r.high, "p": r.p_value, "n": r.n})
-taus = pd.DataFrame(rows, columns=["space", "dataset", "models", "metric", "tau", "low",
-                                   "high", "p", "n"])
+            rows.append(
+                {
+                    "space": g[0],
+                    "dataset": g[1],
+                    "models": name,
+                    "metric": col,
+                    "tau": r.tau,
+                    "low": r.low,
+                    "high": r.high,
+                    "p": r.p_value,
+                    "n": r.n,
+                }
+            )
+taus = pd.DataFrame(
+    rows, columns=["space", "dataset", "models", "metric", "tau", "low", "high", "p", "n"]
+)
 taus["p_holm"] = analysis.correct_pvalues(taus["p"].to_numpy(), method="holm")
 taus["significant"] = taus["p_holm"] < alpha
 taus.round(3)
@@ -148,6 +176,7 @@ taus.round(3)
 # %% [markdown]
 # The printed verdicts below read the table: a relation is called positive or negative only
 # when its Holm-corrected p-value is below `alpha`.
+
 
 # %%
 def verdict(row):
@@ -157,9 +186,25 @@ def verdict(row):
 
 
 for _, row in taus.iterrows():
-    print(f"{row['space']:>3} {row['dataset']:<14} {row['models']:<4} {row['metric']:<13} "
-          f"τ = {row['tau']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}]  "
-          f"p_holm = {row['p_holm']:.3g}  → {verdict(row)}")
+    print(
+        f"{row['space']:>3} {row['dataset']:<14} {row['models']:<4} {row['metric']:<13} "
+        f"τ = {row['tau']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}]  "
+        f"p_holm = {row['p_holm']:.3g}  → {verdict(row)}"
+    )
+for name, sign in (("rises", 1), ("falls", -1)):
+    hits = taus[
+        (taus["models"] == "all")
+        & (taus["metric"] == pre)
+        & taus["significant"]
+        & (np.sign(taus["tau"]) == sign)
+    ]
+    print(
+        f"before scaling, ECE significantly {name} with accuracy in: "
+        + (
+            ", ".join(f"{a} · {b}" for a, b in zip(hits["space"], hits["dataset"], strict=True))
+            or "none"
+        )
+    )
 
 # %% [markdown]
 # ## Is the relation monotone?
@@ -177,18 +222,76 @@ for g in groups:
     interior = 0.05 * len(smooth.x) < peak < 0.95 * len(smooth.x)
     t = taus[(taus["space"] == g[0]) & (taus["dataset"] == g[1]) & (taus["metric"] == pre)]
     sign = t.set_index("models")["tau"].apply(np.sign)
-    shape_rows.append({
-        "space": g[0], "dataset": g[1],
-        "LOWESS peak at acc (%)": 100 * smooth.x[peak],
-        "peak inside range": interior,
-        "top vs rest τ sign differs": bool(sign.get("top", 0) * sign.get("rest", 0) < 0),
-    })
+    shape_rows.append(
+        {
+            "space": g[0],
+            "dataset": g[1],
+            "LOWESS peak at acc (%)": 100 * smooth.x[peak],
+            "peak inside range": interior,
+            "top vs rest τ sign differs": bool(sign.get("top", 0) * sign.get("rest", 0) < 0),
+        }
+    )
 shape = pd.DataFrame(shape_rows)
 print(shape.round(1).to_string(index=False))
 everyone = taus[taus["models"] == "all"]
-print("mean |τ(acc, ECE)| over groups, all models: "
-      + ", ".join(f"{col} {everyone.loc[everyone['metric'] == col, 'tau'].abs().mean():.3f}"
-                  for col in (pre, post)))
+print(
+    "mean |τ(acc, ECE)| over groups, all models: "
+    + ", ".join(
+        f"{col} {everyone.loc[everyone['metric'] == col, 'tau'].abs().mean():.3f}"
+        for col in (pre, post)
+    )
+)
+
+# %% [markdown]
+# ## Does temperature scaling lower ECE?
+#
+# Temperature scaling divides the logits by one fitted $T$; it helps a model only as far as
+# $T$ is away from 1. Two caveats make "post < pre" a weak test on well-calibrated networks:
+# the `post_` columns are measured on the 80 % evaluation split (8,000 images) while `pre_` uses
+# all 10,000 test predictions, and a binned ECE on a finite test set has a floor above zero that
+# grows as the sample shrinks (see [RQ vi](rq6_bin_count)). So for each group we print the
+# median temperature, the medians before and after, the share of models whose ECE fell, and
+# τ between how far $T$ is from 1 ($|\log T|$) and how much ECE fell.
+
+# %%
+ts_rows = []
+for g in groups:
+    part = parts[g]
+    gain = part[pre] - part[post]
+    r = analysis.kendall_ci(np.abs(np.log(part["temperature"])), gain, n_boot=n_boot, seed=seed)
+    ts_rows.append(
+        {
+            "space": g[0],
+            "dataset": g[1],
+            "n": len(part),
+            "median T": part["temperature"].median(),
+            "median |T-1|": (part["temperature"] - 1).abs().median(),
+            f"median {pre} (%)": 100 * part[pre].median(),
+            f"median {post} (%)": 100 * part[post].median(),
+            "share lowered": float((gain > 0).mean()),
+            "tau(|log T|, drop)": r.tau,
+            "low": r.low,
+            "high": r.high,
+        }
+    )
+ts_effect = pd.DataFrame(
+    ts_rows,
+    columns=[
+        "space",
+        "dataset",
+        "n",
+        "median T",
+        "median |T-1|",
+        f"median {pre} (%)",
+        f"median {post} (%)",
+        "share lowered",
+        "tau(|log T|, drop)",
+        "low",
+        "high",
+    ],
+)
+ts_effect["miscalibrated"] = ts_effect["median |T-1|"] > t_tol
+print(ts_effect.round(3).to_string(index=False))
 
 # %% [markdown]
 # ## The top models, next to the paper
@@ -202,45 +305,66 @@ reference = ("tss", "cifar10") if ("tss", "cifar10") in groups else (groups[0] i
 ours = {}
 if reference is not None:
     best = tops[reference]
-    t_top = taus[(taus["space"] == reference[0]) & (taus["dataset"] == reference[1])
-                 & (taus["metric"] == pre)].set_index("models")
+    t_top = taus[
+        (taus["space"] == reference[0])
+        & (taus["dataset"] == reference[1])
+        & (taus["metric"] == pre)
+    ].set_index("models")
     ours = {
-        "ECE range of models above 90 % accuracy":
-            f"{100 * best[pre].min():.1f} – {100 * best[pre].max():.1f} % "
-            f"(top {len(best)}, acc ≥ {100 * best['acc'].min():.1f} %)",
-        "relation of ECE and accuracy, all models":
-            f"τ = {t_top.loc['all', 'tau']:+.2f} [{t_top.loc['all', 'low']:+.2f}, "
-            f"{t_top.loc['all', 'high']:+.2f}]",
+        "ECE range of models above 90 % accuracy": f"{100 * best[pre].min():.1f} – {100 * best[pre].max():.1f} % "
+        f"(top {len(best)}, acc ≥ {100 * best['acc'].min():.1f} %)",
+        "relation of ECE and accuracy, all models": f"τ = {t_top.loc['all', 'tau']:+.2f} [{t_top.loc['all', 'low']:+.2f}, "
+        f"{t_top.loc['all', 'high']:+.2f}]",
     }
     if "top" in t_top.index:
         ours["τ(acc, ECE) among the top models"] = (
             f"{t_top.loc['top', 'tau']:+.2f} [{t_top.loc['top', 'low']:+.2f}, "
-            f"{t_top.loc['top', 'high']:+.2f}]")
+            f"{t_top.loc['top', 'high']:+.2f}]"
+        )
     print(f"reference group: {reference[0]} · {reference[1]}")
-paper = {n.quantity: n.value + (f" ({n.note})" if n.note else "")
-         for n in chapter.PAPER if n.rq == "v"}
+paper = {
+    n.quantity: n.value + (f" ({n.note})" if n.note else "") for n in chapter.PAPER if n.rq == "v"
+}
 paper["τ(acc, ECE) among the top models"] = "negative (ECE falls as accuracy rises)"
 table = analysis.compare_to_paper(ours, paper).drop(columns="difference")
 table["quantity"] = table["quantity"].replace(
-    {"ECE range of models above 90 % accuracy":
-     "ECE range of the top models (paper: above 90 % accuracy)"})
+    {
+        "ECE range of models above 90 % accuracy": "ECE range of the top models (paper: above 90 % accuracy)"
+    }
+)
 table
 
 # %% [markdown]
 # ## Summary
 #
-# - The most accurate models are chosen by `analysis.top_n` (highest accuracy first), relative
-#   to our accuracy distribution: the printed threshold table says where "top" begins for each
-#   space and dataset, far below the paper's 90 %.
-# - The τ table and its printed verdicts state, group by group, whether ECE rises, falls or has
-#   no detectable relation with accuracy, for all models, the top group and the rest, with
-#   Holm-corrected tests. Compare the top group's verdict with the paper's "ECE falls as
-#   accuracy rises above 90 %".
-# - The shape table shows whether the relation is monotone (LOWESS peak at an end of the range,
-#   top and rest τ of one sign) or not; the paper found it was not.
-# - After temperature scaling the median ECE of every group is lower (checked below). Whether
-#   its relation to accuracy survives is read off the `post_` rows of the τ table: the printed
-#   mean |τ| compares the two.
+# What the demo store shows (every statement below is checked by the last cell when a group
+# has at least `min_rows_for_claims` models; the numbers are the printed ones above):
+#
+# - **Before temperature scaling there is no single relation.** The printed verdicts of the
+#   `all` rows for `pre_` differ in sign between groups: on at least one space × dataset ECE
+#   significantly *rises* with accuracy and on another it significantly *falls* (the two
+#   printed "before scaling, ECE significantly …" lines name the groups). This agrees in
+#   spirit with the paper's "no monotone relation", though the paper saw it along one
+#   accuracy axis and we see it across groups.
+# - **After temperature scaling, more accurate models are better calibrated:** the `all` rows
+#   for `post_` have negative τ in every group. The paper did not report this.
+# - **Among the most accurate models the paper's "ECE falls as accuracy rises" is not
+#   detected:** no `top` row is significant after Holm. Our top groups are small (the printed
+#   `top models` column) and end far below 90 % accuracy, so this is an absence of evidence,
+#   not a contradiction. Our top models' ECE range (the comparison table) also lies below the
+#   paper's 3.8–6.8 %: briefly trained, under-fitted networks are not yet overconfident, while
+#   overconfidence grows with long training {cite}`guo2017calibration`.
+# - **Temperature scaling lowers ECE where there is something to fix.** In the groups whose
+#   printed median $|T-1|$ exceeds `t_tol` (CIFAR-10 here, where $T > 1$: overconfident) the
+#   median ECE falls. On Fashion-MNIST the networks are already calibrated ($T \approx 1$); the
+#   median ECE after scaling is not lower, and is close to the estimator's finite-sample floor
+#   on 8,000 images (RQ vi). The earlier wording "ECE is small after scaling for every model"
+#   was wrong for these groups. Within every group, the printed τ between $|\log T|$ and the
+#   drop in ECE is positive: the further $T$ is from 1, the more scaling helps.
+#
+# The store is partial (see the [dataset chapter](dataset)) and these statements are rechecked
+# on every build: if the sweep's new rows overturn one, the last cell fails and this text must
+# change.
 #
 # **Exercise.** Rerun with `-p top_fraction 0.05` and with `-p metric ECE_em`: does the top
 # group's τ keep its sign?
@@ -249,6 +373,7 @@ table
 # The chapter's claims, checked so that a run that contradicts them fails the build.
 assert len(df) >= min_rows, len(df)
 assert df["acc"].between(0, 1).all() and df[[pre, post]].ge(0).all().all()
+assert df["temperature"].gt(0).all()
 for g in groups:  # top groups hold the HIGHEST accuracies of their group
     rest = parts[g].drop(tops[g].index)["acc"]
     assert rest.empty or tops[g]["acc"].min() >= rest.max(), g
@@ -256,6 +381,27 @@ for _, row in taus.iterrows():
     assert -1 <= row["tau"] <= 1 and row["n"] >= 3, row.to_dict()
     assert np.isnan(row["low"]) or row["low"] - 1e-9 <= row["tau"] <= row["high"] + 1e-9
 assert taus["p_holm"].dropna().ge(taus["p"].dropna() - 1e-12).all()
-# "After temperature scaling ECE is small for every model": the median falls in every group.
-for g in groups:
-    assert parts[g][post].median() < parts[g][pre].median(), g
+claimed = [g for g in groups if len(parts[g]) >= min_rows_for_claims]
+if not claimed:
+    print(f"No group has {min_rows_for_claims} models: the directional claims were not checked.")
+sig = taus[taus["significant"]]
+for g in claimed:
+    in_g = (taus["space"] == g[0]) & (taus["dataset"] == g[1])
+    # after scaling, ECE falls as accuracy rises (all models)
+    assert (
+        taus.loc[in_g & (taus["models"] == "all") & (taus["metric"] == post), "tau"].lt(0).all()
+    ), g
+    # the paper's top-model trend is not detected at our sample size
+    assert not (in_g & (taus["models"] == "top") & taus["significant"]).any(), g
+    row = ts_effect[(ts_effect["space"] == g[0]) & (ts_effect["dataset"] == g[1])].iloc[0]
+    assert row["low"] > 0, g  # the further T is from 1, the larger the drop in ECE
+    if row["miscalibrated"]:  # scaling lowers the median where T is far from 1
+        assert row[f"median {post} (%)"] < row[f"median {pre} (%)"], g
+if len(claimed) >= 2:  # before scaling the sign of the relation depends on space × dataset
+    pre_all = sig[
+        (sig["models"] == "all")
+        & (sig["metric"] == pre)
+        & sig.apply(lambda r: (r["space"], r["dataset"]) in claimed, axis=1)
+    ]
+    assert (pre_all["tau"] > 0).any() and (pre_all["tau"] < 0).any(), pre_all
+    assert ts_effect["miscalibrated"].any()

@@ -45,6 +45,8 @@ n_sim = 5  # simulated calibrated models averaged for the finite-sample floor
 alpha = 0.05  # family-wise error rate of the Holm-corrected tests
 seed = 0
 min_rows = 3
+min_rows_for_claims = 40  # directional claims are asserted only for datasets with this many models
+paper_pre_low = 0.82  # the paper's lowest pre-scaling τ between bin counts (CIFAR-10)
 
 # %%
 import matplotlib.pyplot as plt
@@ -56,11 +58,19 @@ from calstudy import analysis, chapter, metrics, plots
 from calstudy.data import DATASETS
 
 sns.set_theme(style="whitegrid", context="notebook")
-df = chapter.load_study(store, space=space, datasets=datasets, metrics=[metric],
-                        bin_counts=bin_counts, min_rows=min_rows)
+df = chapter.load_study(
+    store,
+    space=space,
+    datasets=datasets,
+    metrics=[metric],
+    bin_counts=bin_counts,
+    min_rows=min_rows,
+)
 if metric not in ("ECE", "ECE_em", "cwCE", "cwCE_em", "MCE"):
-    raise ValueError(f"Expected `metric` to be a binned family (ECE, ECE_em, cwCE, cwCE_em, MCE), "
-                     f"got {metric!r}.")
+    raise ValueError(
+        f"Expected `metric` to be a binned family (ECE, ECE_em, cwCE, cwCE_em, MCE), "
+        f"got {metric!r}."
+    )
 bin_counts = sorted(int(b) for b in bin_counts)
 if len(bin_counts) < 2:
     raise ValueError(f"Expected `bin_counts` to hold at least 2 bin counts, got {bin_counts}.")
@@ -86,6 +96,7 @@ for d in sizes.index.difference(groups):
 # test images the `post_` columns were evaluated on (the `pre_` columns use all test images, a
 # quarter more, so their floor is slightly lower), and compute the same estimator.
 
+
 # %%
 def calibrated_floor(n_samples, n_classes, acc, rng):
     """Mean binned errors of calibrated models with accuracy ≈ acc (proposed for calstudy)."""
@@ -109,10 +120,11 @@ for d in sizes.index:
     part = df[df["dataset"] == d]
     n_classes = len(DATASETS[d].classes) if d in DATASETS else 10
     floors[d] = calibrated_floor(n_eval, n_classes, float(part["acc"].median()), rng)
-    print(f"{d}: calibrated floor of {metric} with {n_eval} test images, {n_classes} classes, "
-          f"acc {part['acc'].median():.3f}: "
-          + ", ".join(f"{b} bins {100 * floors[d][b]:.2f} %" for b in (bin_counts[0],
-                                                                        bin_counts[-1])))
+    print(
+        f"{d}: calibrated floor of {metric} with {n_eval} test images, {n_classes} classes, "
+        f"acc {part['acc'].median():.3f}: "
+        + ", ".join(f"{b} bins {100 * floors[d][b]:.2f} %" for b in (bin_counts[0], bin_counts[-1]))
+    )
 
 # %% [markdown]
 # ## Distributions across bin counts
@@ -123,14 +135,19 @@ for d in sizes.index:
 
 # %%
 datasets_shown = list(sizes.index)
-fig, axes = plt.subplots(len(datasets_shown), 2, figsize=(11, 3.6 * len(datasets_shown)),
-                         squeeze=False)
+fig, axes = plt.subplots(
+    len(datasets_shown), 2, figsize=(11, 3.6 * len(datasets_shown)), squeeze=False
+)
 for i, d in enumerate(datasets_shown):
     part = df[df["dataset"] == d]
     for j, (when, prefix) in enumerate(prefixes.items()):
         ax = plots.plot_bin_count_distributions(part, prefix, ax=axes[i, j], bin_counts=bin_counts)
-        ax.plot(range(len(bin_counts)), 100 * floors[d][bin_counts].to_numpy(), "k--",
-                label="calibrated floor")
+        ax.plot(
+            range(len(bin_counts)),
+            100 * floors[d][bin_counts].to_numpy(),
+            "k--",
+            label="calibrated floor",
+        )
         ax.set_title(f"{d}, {when} temperature scaling")
 axes[0, 0].legend(loc="upper left")
 fig.tight_layout()
@@ -145,8 +162,11 @@ fig.tight_layout()
 
 # %%
 paper_post = {5: 1.5, 15: 2.1, 50: 3.3, 100: 4.5, 200: 6.3, 500: 9.7}  # % (ImageNet16-120, ECE)
-summaries = {(d, when): analysis.bin_count_summary(df[df["dataset"] == d], prefix, bin_counts)
-             for d in datasets_shown for when, prefix in prefixes.items()}
+summaries = {
+    (d, when): analysis.bin_count_summary(df[df["dataset"] == d], prefix, bin_counts)
+    for d in datasets_shown
+    for when, prefix in prefixes.items()
+}
 medians = pd.DataFrame({f"{d} {when}": 100 * s["median"] for (d, when), s in summaries.items()})
 for d in datasets_shown:
     medians[f"{d} floor"] = 100 * floors[d][bin_counts].to_numpy()
@@ -163,12 +183,16 @@ for d in datasets_shown:
     for when in prefixes:
         m = summaries[(d, when)]["median"]
         growth[(d, when)] = m.iloc[-1] / m.iloc[0]
-        print(f"{d} {when:>4}: median {100 * m.iloc[0]:.2f} % at {bin_counts[0]} bins → "
-              f"{100 * m.iloc[-1]:.2f} % at {bin_counts[-1]} bins (× {growth[(d, when)]:.2f})")
-    post_median = summaries[(d, "post")]["median"].to_numpy()
-    excess = post_median / floors[d][bin_counts].to_numpy()
-    print(f"{d} post: median / calibrated floor = {excess[0]:.2f} at {bin_counts[0]} bins, "
-          f"{excess[-1]:.2f} at {bin_counts[-1]} bins")
+        print(
+            f"{d} {when:>4}: median {100 * m.iloc[0]:.2f} % at {bin_counts[0]} bins → "
+            f"{100 * m.iloc[-1]:.2f} % at {bin_counts[-1]} bins (× {growth[(d, when)]:.2f})"
+        )
+    for when in prefixes:
+        excess = summaries[(d, when)]["median"].to_numpy() / floors[d][bin_counts].to_numpy()
+        print(
+            f"{d} {when:>4}: median / calibrated floor = {excess[0]:.2f} at {bin_counts[0]} "
+            f"bins, {excess[-1]:.2f} at {bin_counts[-1]} bins"
+        )
 
 # %% [markdown]
 # The printed growth factors say how much of the "ECE" after temperature scaling is produced
@@ -181,6 +205,7 @@ for d in datasets_shown:
 # τ-b between the same metric at two bin counts, over all models, for every pair of bin counts
 # (`analysis.bin_count_stability`). High τ means the choice of $B$ does not change which models
 # look better calibrated.
+
 
 # %%
 def stability_matrix(part, prefix):
@@ -202,7 +227,10 @@ if groups:
             axes[i, j].set_title(f"{d}, {metric} {when} temperature scaling")
     fig.tight_layout()
 for (d, when), long in stability.items():
-    print(f"{d} {when:>4}: τ between bin counts {long['tau'].min():.2f} – {long['tau'].max():.2f}")
+    print(
+        f"{d} {when:>4}: τ between bin counts {long['tau'].min():.2f} – {long['tau'].max():.2f}, "
+        f"median {long['tau'].median():.2f}"
+    )
 
 # %% [markdown]
 # Bootstrap 95 % intervals for the pairs that matter: every bin count against `ref_bins`, and
@@ -210,19 +238,34 @@ for (d, when), long in stability.items():
 # Holm-corrected over the table.
 
 # %%
-pairs = sorted({(min(b, ref_bins), max(b, ref_bins)) for b in bin_counts if b != ref_bins}
-               | {(bin_counts[0], bin_counts[-1])})
+pairs = sorted(
+    {(min(b, ref_bins), max(b, ref_bins)) for b in bin_counts if b != ref_bins}
+    | {(bin_counts[0], bin_counts[-1])}
+)
 rows = []
 for d in groups:
     part = df[df["dataset"] == d]
     for when, prefix in prefixes.items():
         for a, b in pairs:
-            r = analysis.kendall_ci(part[f"{prefix}_{a}"], part[f"{prefix}_{b}"], n_boot=n_boot,
-                                    seed=seed)
-            rows.append({"dataset": d, "when": when, "bins_a": a, "bins_b": b, "tau": r.tau,
-                         "low": r.low, "high": r.high, "p": r.p_value, "n": r.n})
-key_pairs = pd.DataFrame(rows, columns=["dataset", "when", "bins_a", "bins_b", "tau", "low",
-                                        "high", "p", "n"])
+            r = analysis.kendall_ci(
+                part[f"{prefix}_{a}"], part[f"{prefix}_{b}"], n_boot=n_boot, seed=seed
+            )
+            rows.append(
+                {
+                    "dataset": d,
+                    "when": when,
+                    "bins_a": a,
+                    "bins_b": b,
+                    "tau": r.tau,
+                    "low": r.low,
+                    "high": r.high,
+                    "p": r.p_value,
+                    "n": r.n,
+                }
+            )
+key_pairs = pd.DataFrame(
+    rows, columns=["dataset", "when", "bins_a", "bins_b", "tau", "low", "high", "p", "n"]
+)
 key_pairs["p_holm"] = analysis.correct_pvalues(key_pairs["p"].to_numpy(), method="holm")
 key_pairs.round(3)
 
@@ -237,37 +280,55 @@ ours, paper = {}, {}
 for d in groups:
     for when in prefixes:
         long = stability[(d, when)]
-        extreme = key_pairs[(key_pairs["dataset"] == d) & (key_pairs["when"] == when)
-                            & (key_pairs["bins_a"] == bin_counts[0])
-                            & (key_pairs["bins_b"] == bin_counts[-1])].iloc[0]
+        extreme = key_pairs[
+            (key_pairs["dataset"] == d)
+            & (key_pairs["when"] == when)
+            & (key_pairs["bins_a"] == bin_counts[0])
+            & (key_pairs["bins_b"] == bin_counts[-1])
+        ].iloc[0]
         name = f"τ between bin counts, {when}-scaling ({d})"
         ours[name] = f"{long['tau'].min():.2f} – {long['tau'].max():.2f}"
         paper[name] = "0.82 – 0.98" if when == "pre" else "0.25 – 0.81"
         name = f"τ({bin_counts[0]} vs {bin_counts[-1]} bins), {when}-scaling ({d})"
         ours[name] = f"{extreme['tau']:.2f} [{extreme['low']:.2f}, {extreme['high']:.2f}]"
-        paper[name] = "0.25" if when == "post" and (bin_counts[0], bin_counts[-1]) == (5, 500) \
-            else "—"
+        paper[name] = (
+            "0.25" if when == "post" and (bin_counts[0], bin_counts[-1]) == (5, 500) else "—"
+        )
 for d in datasets_shown:
     name = f"median post-scaling {metric}, {bin_counts[0]} → {bin_counts[-1]} bins ({d})"
     m = summaries[(d, "post")]["median"]
     ours[name] = f"{100 * m.iloc[0]:.1f} → {100 * m.iloc[-1]:.1f} %"
-    paper[name] = ("1.5 → 9.7 % (ImageNet16-120)"
-                   if metric == "ECE" and (bin_counts[0], bin_counts[-1]) == (5, 500) else "—")
+    paper[name] = (
+        "1.5 → 9.7 % (ImageNet16-120)"
+        if metric == "ECE" and (bin_counts[0], bin_counts[-1]) == (5, 500)
+        else "—"
+    )
 analysis.compare_to_paper(ours, paper).drop(columns="difference")
 
 # %% [markdown]
 # ## Summary
 #
-# - Binned estimates grow with the number of bins, much faster after temperature scaling than
-#   before: compare the printed growth factors. Much of the post-scaling growth is the
-#   estimator's finite-sample floor, which a perfectly calibrated model would show too.
-# - Before temperature scaling the ranking of models barely depends on $B$; after it, it
-#   depends on $B$ much more (the printed τ ranges and the heat maps): the paper's finding.
-#   A post-scaling comparison of models with a binned estimator is only meaningful with the
-#   number of bins stated, and small $B$ (or a debiased estimator) is the safer choice on a
-#   test set of this size.
-# - The paper's medians are on ImageNet16-120 with 200-epoch networks; our levels differ, the
-#   growth and the rank instability are what to compare.
+# What the demo store shows (the last cell checks each statement for every dataset with at
+# least `min_rows_for_claims` models; the numbers are the printed ones):
+#
+# - **Binned estimates grow with the number of bins, faster after temperature scaling than
+#   before** (the printed growth factors `×`), as in the paper. At the largest $B$ the
+#   post-scaling medians sit near the calibrated floor (the printed "median / calibrated
+#   floor" ratios are close to 1, and checked to be below 1.5): after
+#   scaling, most of what a large-$B$ ECE measures on 8,000 images is estimator noise, which a
+#   perfectly calibrated model would show too.
+# - **Rankings depend on $B$ even before scaling.** The paper found pre-scaling τ between bin
+#   counts of 0.82–0.98; our printed pre-scaling ranges reach far lower, and the bootstrap
+#   interval of τ between the smallest and the largest bin count stays below 0.82. The likely
+#   reason is scale: our briefly trained networks are already nearly calibrated before scaling
+#   (see the pre-scaling "median / calibrated floor" lines and [RQ v](rq5_accuracy)), so at
+#   large $B$ their pre-scaling ECE is also dominated by noise. The paper's 200-epoch networks
+#   were overconfident, giving the estimator a real signal to rank by.
+# - **Rankings are still less stable after scaling than before,** judged by the printed median
+#   τ over all pairs of bin counts, the paper's direction. (The *minimum* τ is not a good
+#   summary here: before scaling it is set by the extreme pair alone.)
+# - Practical advice: state $B$ with every binned number, and on test sets of this size prefer
+#   few bins or a debiased estimator.
 #
 # **Exercise.** Rerun with `-p metric ECE_em` (equal-mass bins) and with
 # `-p bin_counts "[5, 15, 100]"`: which family is least sensitive to $B$?
@@ -279,11 +340,25 @@ for (d, when), s in summaries.items():
     assert (s["median"] >= 0).all() and s["n"].gt(0).all(), (d, when)
 for d in datasets_shown:  # the calibrated floor grows with the number of bins
     assert floors[d][bin_counts[-1]] > floors[d][bin_counts[0]], d
-    assert growth[(d, "post")] > 1, (d, growth[(d, "post")])  # post-scaling medians grow with B
 for _, row in key_pairs.iterrows():
     assert -1 <= row["tau"] <= 1 and row["low"] - 1e-9 <= row["tau"] <= row["high"] + 1e-9
 for long in stability.values():
     assert long["tau"].between(-1, 1).all()
-for d in groups:  # growth is faster, and ranks less stable, after temperature scaling
-    assert growth[(d, "post")] > growth[(d, "pre")], d
-    assert stability[(d, "post")]["tau"].min() < stability[(d, "pre")]["tau"].min(), d
+claimed = [d for d in groups if sizes[d] >= min_rows_for_claims]
+if not claimed:
+    print(f"No dataset has {min_rows_for_claims} models: the directional claims were not checked.")
+for d in claimed:
+    # post-scaling medians grow with B, faster than before scaling; ranks (median τ over
+    # pairs) are less stable after temperature scaling
+    assert growth[(d, "post")] > max(1.0, growth[(d, "pre")]), d
+    assert stability[(d, "post")]["tau"].median() < stability[(d, "pre")]["tau"].median(), d
+    # unlike the paper, the extremes rank models differently already before scaling
+    extreme = key_pairs[
+        (key_pairs["dataset"] == d)
+        & (key_pairs["when"] == "pre")
+        & (key_pairs["bins_a"] == bin_counts[0])
+        & (key_pairs["bins_b"] == bin_counts[-1])
+    ].iloc[0]
+    assert extreme["high"] < paper_pre_low, (d, extreme.to_dict())
+    post_floor = summaries[(d, "post")]["median"].iloc[-1] / floors[d][bin_counts[-1]]
+    assert post_floor < 1.5, (d, post_floor)  # at large B, post-scaling ECE ≈ the noise floor

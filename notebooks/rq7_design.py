@@ -45,6 +45,7 @@ n_boot = 500  # bootstrap resamples of every τ interval
 alpha = 0.05  # family-wise error rate of the Holm-corrected tests
 seed = 0
 min_rows = 3
+min_rows_for_claims = 40  # directional claims are asserted only when TSS and SSS have this many
 
 # %%
 import matplotlib.pyplot as plt
@@ -57,8 +58,9 @@ from calstudy import analysis, chapter, plots
 from calstudy.space import TSS_OPS
 
 sns.set_theme(style="whitegrid", context="notebook")
-df = chapter.load_study(store, datasets=[dataset], metrics=[metric], bin_counts=[n_bins],
-                        min_rows=min_rows)
+df = chapter.load_study(
+    store, datasets=[dataset], metrics=[metric], bin_counts=[n_bins], min_rows=min_rows
+)
 pre, post = (chapter.column(metric, n_bins=n_bins, prefix=p) for p in ("pre", "post"))
 tss = df[df["space"] == "tss"].dropna(subset=["acc", pre, post])
 sss = df[df["space"] == "sss"].dropna(subset=["acc", pre, post])
@@ -82,19 +84,28 @@ effects = {}
 if len(tss) >= max(min_group, 4 * 6 + 2):  # 24 indicators and an intercept
     fig, axes = plt.subplots(1, 2, figsize=(13, 7), sharey=True)
     for ax, col in zip(axes, (pre, post), strict=True):
-        effects[col] = analysis.op_effects(tss, col, encoding="edge", reference=reference_op,
-                                           correction="holm")
+        effects[col] = analysis.op_effects(
+            tss, col, encoding="edge", reference=reference_op, correction="holm"
+        )
         readable = effects[col].assign(  # edge_3_0[skip_connect] → 0→3 skip_connect
-            term=effects[col]["term"].str.replace(r"edge_(\d)_(\d)\[(.*)\]", r"\2→\1 \3",
-                                                  regex=True))
+            term=effects[col]["term"].str.replace(
+                r"edge_(\d)_(\d)\[(.*)\]", r"\2→\1 \3", regex=True
+            )
+        )
         plots.plot_op_effects(readable, ax=ax, alpha=alpha)
         ax.set(title=col, xlabel=f"change in {col} vs {reference_op}")
     fig.tight_layout()
     for col, table in effects.items():
         strong = table[table["p_holm"] < alpha].sort_values("coef")
-        print(f"{col}: {len(strong)} of {len(table) - 1} edge × operation effects survive Holm; "
-              + ("; ".join(f"{t} {c:+.4f}" for t, c in zip(strong["term"], strong["coef"],
-                                                              strict=True)) or "none"))
+        print(
+            f"{col}: {len(strong)} of {len(table) - 1} edge × operation effects survive Holm; "
+            + (
+                "; ".join(
+                    f"{t} {c:+.4f}" for t, c in zip(strong["term"], strong["coef"], strict=True)
+                )
+                or "none"
+            )
+        )
 else:
     print(f"Only {len(tss)} TSS rows: too few for 25 coefficients; edge regression skipped.")
 
@@ -106,15 +117,22 @@ else:
 
 # %%
 if len(tss):
-    edge_long = tss.melt(id_vars=[pre, post], value_vars=list(analysis.EDGES), var_name="edge",
-                         value_name="op")
+    edge_long = tss.melt(
+        id_vars=[pre, post], value_vars=list(analysis.EDGES), var_name="edge", value_name="op"
+    )
     edge_long["edge"] = edge_long["edge"].map(lambda e: f"{e.split('_')[2]}→{e.split('_')[1]}")
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
     for ax, col in zip(axes, (pre, post), strict=True):
         heat = edge_long.pivot_table(index="op", columns="edge", values=col, aggfunc="median")
         heat = heat.reindex(index=[o for o in TSS_OPS if o in heat.index])
-        sns.heatmap(100 * heat, annot=True, fmt=".1f", cmap="rocket_r", ax=ax,
-                    cbar_kws={"label": f"median {col} (%)"})
+        sns.heatmap(
+            100 * heat,
+            annot=True,
+            fmt=".1f",
+            cmap="rocket_r",
+            ax=ax,
+            cbar_kws={"label": f"median {col} (%)"},
+        )
         ax.set(xlabel="edge", ylabel="operation", title=col)
     fig.tight_layout()
 
@@ -150,8 +168,17 @@ if len(sss) >= 3:
     for x in ("total_width", "n_params"):
         for col in (pre, post):
             r = analysis.kendall_ci(sss[x], sss[col], n_boot=n_boot, seed=seed)
-            sss_rows.append({"x": x, "metric": col, "tau": r.tau, "low": r.low, "high": r.high,
-                             "p": r.p_value, "n": r.n})
+            sss_rows.append(
+                {
+                    "x": x,
+                    "metric": col,
+                    "tau": r.tau,
+                    "low": r.low,
+                    "high": r.high,
+                    "p": r.p_value,
+                    "n": r.n,
+                }
+            )
 sss_taus = pd.DataFrame(sss_rows, columns=["x", "metric", "tau", "low", "high", "p", "n"])
 sss_taus["p_holm"] = analysis.correct_pvalues(sss_taus["p"].to_numpy(), method="holm")
 narrow = sss[sss["total_width"].between(40, 80)]
@@ -163,16 +190,26 @@ def median_pct(rows, col):
 
 
 for col in (pre, post):
-    print(f"{col}: median {median_pct(narrow, col)} at total width 40–80, "
-          f"{median_pct(wide, col)} at 280–320")
+    print(
+        f"{col}: median {median_pct(narrow, col)} at total width 40–80, "
+        f"{median_pct(wide, col)} at 280–320"
+    )
+if len(sss):
+    print(f"total widths in this sample: {sss['total_width'].min()} – {sss['total_width'].max()}")
 sss_taus.round(3)
 
 # %%
 if len(sss) >= min_group:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
     for ax, col in zip(axes, (pre, post), strict=True):
-        plots.plot_metric_scatter(sss, "total_width", col, ax=ax, hue="acc",
-                                  trend=analysis.fit_trend(sss, "total_width", col, kind="lowess"))
+        plots.plot_metric_scatter(
+            sss,
+            "total_width",
+            col,
+            ax=ax,
+            hue="acc",
+            trend=analysis.fit_trend(sss, "total_width", col, kind="lowess"),
+        )
         ax.set(title=f"SSS {dataset}: {col}", xlabel="total width c0 + … + c4")
     fig.tight_layout()
 else:
@@ -189,12 +226,16 @@ uniform = sss[widths.nunique(axis=1) == 1].sort_values("c0")
 if len(uniform) >= 3:
     print(uniform[["arch", "acc", pre, post]].to_string(index=False))
     sweep = analysis.kendall_ci(uniform["c0"], uniform[pre], n_boot=n_boot, seed=seed)
-    print(f"τ(width, {pre}) over {sweep.n} uniform networks: {sweep.tau:+.2f} "
-          f"[{sweep.low:+.2f}, {sweep.high:+.2f}]")
+    print(
+        f"τ(width, {pre}) over {sweep.n} uniform networks: {sweep.tau:+.2f} "
+        f"[{sweep.low:+.2f}, {sweep.high:+.2f}]"
+    )
 else:
-    print(f"The store holds {len(uniform)} uniform-width SSS networks on {dataset}; the sweep "
-          "needs 3. Add them with `calstudy sweep --preset demo --archs widths.txt --out "
-          "data/demo`, widths.txt listing 8:8:8:8:8, 16:16:16:16:16, … one per line.")
+    print(
+        f"The store holds {len(uniform)} uniform-width SSS networks on {dataset}; the sweep "
+        "needs 3. Add them with `calstudy sweep --preset demo --archs widths.txt --out "
+        "data/demo`, widths.txt listing 8:8:8:8:8, 16:16:16:16:16, … one per line."
+    )
 
 # %% [markdown]
 # ## TSS: the best cells by harmonic calibration score
@@ -207,7 +248,8 @@ hcs_col = chapter.column(metric, n_bins=n_bins, prefix=hcs_prefix)
 k = min(top_k, len(tss))
 best = analysis.top_hcs(tss, k, ece=hcs_col) if k else tss.assign(hcs=[])
 shown = best[["hcs", "acc", hcs_col, *analysis.EDGES]].rename(
-    columns={e: f"{e.split('_')[2]}→{e.split('_')[1]}" for e in analysis.EDGES})
+    columns={e: f"{e.split('_')[2]}→{e.split('_')[1]}" for e in analysis.EDGES}
+)
 shown.reset_index(drop=True).round(4)
 
 # %% [markdown]
@@ -216,10 +258,13 @@ shown.reset_index(drop=True).round(4)
 # 0→3 more often than the sample's base rate (one-sided; the paper: 20 of 20).
 
 # %%
-enrichment = pd.DataFrame({
-    (edge, group): rows[edge].value_counts().reindex(TSS_OPS, fill_value=0)
-    for edge in ("edge_3_0", "edge_1_0") for group, rows in (("top", best), ("sample", tss))
-})
+enrichment = pd.DataFrame(
+    {
+        (edge, group): rows[edge].value_counts().reindex(TSS_OPS, fill_value=0)
+        for edge in ("edge_3_0", "edge_1_0")
+        for group, rows in (("top", best), ("sample", tss))
+    }
+)
 enrichment.columns = [f"{e.split('_')[2]}→{e.split('_')[1]} {g}" for e, g in enrichment.columns]
 print(enrichment.to_string())
 skip_top = int((best["edge_3_0"] == "skip_connect").sum())
@@ -227,8 +272,10 @@ base_rate = float((tss["edge_3_0"] == "skip_connect").mean()) if len(tss) else f
 conv_top = int(best["edge_1_0"].isin(["nor_conv_1x1", "nor_conv_3x3"]).sum())
 if k:
     test = stats.binomtest(skip_top, k, base_rate, alternative="greater")
-    print(f"0→3 skip_connect: {skip_top} of {k} top cells vs base rate {base_rate:.2f}; "
-          f"one-sided binomial p = {test.pvalue:.3g}")
+    print(
+        f"0→3 skip_connect: {skip_top} of {k} top cells vs base rate {base_rate:.2f}; "
+        f"one-sided binomial p = {test.pvalue:.3g}"
+    )
     print(f"0→1 a convolution: {conv_top} of {k} top cells")
 
 # %% [markdown]
@@ -238,12 +285,12 @@ if k:
 ours = {
     "top-20 TSS by HCS: edge 0→3": f"skip_connect in {skip_top} of {k} (sample {base_rate:.0%})",
     "top-20 TSS by HCS: edge 0→1": f"a convolution in {conv_top} of {k}",
-    "SSS: median ECE, total width 40–80 vs 280–320":
-        f"{median_pct(narrow, pre)} vs {median_pct(wide, pre)} ({dataset})",
+    "SSS: median ECE, total width 40–80 vs 280–320": f"{median_pct(narrow, pre)} vs {median_pct(wide, pre)} ({dataset})",
 }
 for _, row in sss_taus[sss_taus["x"] == "total_width"].iterrows():
     ours[f"τ(total width, {row['metric']})"] = (
-        f"{row['tau']:+.2f} [{row['low']:+.2f}, {row['high']:+.2f}]")
+        f"{row['tau']:+.2f} [{row['low']:+.2f}, {row['high']:+.2f}]"
+    )
 paper = {
     "top-20 TSS by HCS: edge 0→3": "always skip_connect",
     "top-20 TSS by HCS: edge 0→1": "a convolution; pooling and none rare",
@@ -256,14 +303,27 @@ analysis.compare_to_paper(ours, paper).drop(columns="difference")
 # %% [markdown]
 # ## Summary
 #
-# - The edge regression names the (edge, operation) pairs whose effect on ECE survives Holm's
-#   correction, before and after temperature scaling (printed above); the count regression
-#   says whether the number of convolutions, skips or poolings matters wherever they sit.
-# - In SSS the printed τ of ECE with total width and with parameter count, and the medians of
-#   the narrowest and widest networks, are the test of the paper's "wider is worse calibrated".
-# - Among the best cells by HCS the printed counts and the binomial test say whether a skip
-#   connection on 0→3 is over-represented relative to the sample, the paper's central design
-#   finding, and whether edge 0→1 carries a convolution.
+# What the demo store shows on the chosen dataset (the last cell checks each statement when
+# TSS and SSS each have at least `min_rows_for_claims` networks):
+#
+# - **No single edge × operation effect survives Holm's correction** (the two printed
+#   "… survive Holm" lines), before or after temperature scaling: with one row per cell and 24
+#   coefficients, the demo sample is too small to attribute calibration to one edge.
+# - **Counting operations is more informative:** in the count regression before scaling, each
+#   extra average pooling raises ECE with a Holm-significant coefficient (the `n_avg_pool_3x3`
+#   row of the `pre_` block); the table shows which other counts do.
+# - **Wider SSS networks are worse calibrated before temperature scaling** — the paper's
+#   finding: the printed τ(total width, `pre_`) is positive and its interval excludes 0. After
+#   scaling the relation is gone (the `post_` interval contains 0). The paper's comparison of
+#   total width 40–80 against 280–320 cannot be made: our random sample of widths has no
+#   networks at either extreme (the printed width range), so the τ replaces it.
+# - **The paper's central design finding is not reproduced:** among our best cells by HCS a
+#   skip connection on edge 0→3 is no more frequent than in the whole sample (the printed
+#   counts and the one-sided binomial p), where the paper found it in all twenty. Edge 0→1
+#   does carry a convolution in most top cells, as in the paper. A possible reason is scale:
+#   in a one-cell-per-stage (N = 1), 10-epoch network the residual path matters less for
+#   optimisation than in NATS-Bench's deeper N = 5, 200-epoch networks, and our HCS is driven
+#   by accuracy differences of a few points.
 #
 # **Exercise.** Rerun with `-p hcs_prefix post`: after temperature scaling, does the skip on
 # 0→3 still mark the best cells, or does HCS then reduce to accuracy?
@@ -272,8 +332,9 @@ analysis.compare_to_paper(ours, paper).drop(columns="difference")
 # The chapter's claims, checked so that a run that contradicts them fails the build.
 assert len(df) >= min_rows, len(df)
 for table in [*effects.values(), *counts.values()]:
-    assert (table["low"] <= table["coef"] + 1e-12).all() and (table["coef"] <= table["high"]
-                                                                + 1e-12).all()
+    assert (table["low"] <= table["coef"] + 1e-12).all() and (
+        table["coef"] <= table["high"] + 1e-12
+    ).all()
     assert table["p_holm"].dropna().between(0, 1).all()
 for _, row in sss_taus.iterrows():
     assert -1 <= row["tau"] <= 1 and row["low"] - 1e-9 <= row["tau"] <= row["high"] + 1e-9
@@ -282,3 +343,18 @@ if k:  # top_hcs returns the HIGHEST scores, best first
     rest = analysis.hcs(tss["acc"], tss[hcs_col])
     assert best["hcs"].min() >= np.sort(rest)[-k] - 1e-12
     assert 0 <= skip_top <= k and 0 <= conv_top <= k
+if len(tss) >= min_rows_for_claims and len(sss) >= min_rows_for_claims and k:
+    for table in effects.values():  # no single edge effect survives Holm
+        assert not (table["p_holm"] < alpha).any(), table[table["p_holm"] < alpha]
+    pool = counts[pre].set_index("term").loc["n_avg_pool_3x3"]
+    assert pool["coef"] > 0 and pool["p_holm"] < alpha, pool.to_dict()
+    width = sss_taus[sss_taus["x"] == "total_width"].set_index("metric")
+    assert width.loc[pre, "low"] > 0 and width.loc[pre, "p_holm"] < alpha, width  # wider: worse
+    assert width.loc[post, "low"] < 0 < width.loc[post, "high"], width  # gone after scaling
+    assert test.pvalue > alpha, test  # skip on 0→3 not over-represented among the top cells
+    assert conv_top > k / 2, conv_top  # most top cells carry a convolution on 0→1
+else:
+    print(
+        f"Fewer than {min_rows_for_claims} TSS or SSS networks: the directional claims were "
+        "not checked."
+    )
