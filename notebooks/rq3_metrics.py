@@ -45,6 +45,7 @@ level = 0.95  # confidence level of every interval
 alpha = 0.05  # family-wise error rate of the Holm correction
 seed = 0
 min_rows = 3  # fewest rows the chapter accepts
+min_rows_for_claims = 30  # fewest networks per dataset for the stated findings to be checked
 
 # %%
 import matplotlib.pyplot as plt
@@ -172,6 +173,55 @@ for (d, prefix), group in tests.groupby(["dataset", "prefix"], sort=False):
     )
 
 # %% [markdown]
+# **What our data shows.** On CIFAR-10 before scaling, the top-label estimators (equal-mass
+# ECE, KSCE, KDECE, MMCE, smECE, dL2ECE) rank networks much like ECE does, and every one of
+# them agrees with ECE more than either classwise estimator does; this reproduces the paper's
+# ordering, in which classwise equal-mass ECE was the estimator farthest from ECE. NLL and the
+# Brier score are nearly unrelated to ECE on CIFAR-10 (the matrix row): on our networks they
+# mostly follow accuracy. On Fashion-MNIST the estimators agree less on average (the printed
+# mean off-diagonal τ), yet equal-mass ECE still agrees with ECE more than classwise
+# equal-mass ECE does. Temperature scaling lowers the mean
+# agreement on both datasets (the printed mean off-diagonal τ): once the systematic
+# overconfidence is removed, what is left is small and the estimators' own noise weighs more.
+# The cell below checks these statements on every dataset with at least `min_rows_for_claims`
+# networks.
+
+# %%
+top_label = [f"{m}_{n_bins}" for m in ("ECE_em",) if m in binned] + [
+    m for m in ("KSCE", "KDECE", "MMCE", "smECE", "dL2ECE_15") if m in unbinned
+]
+classwise = [f"{m}_{n_bins}" for m in ("cwCE", "cwCE_em") if m in binned]
+em, cw_em = f"ECE_em_{n_bins}", f"cwCE_em_{n_bins}"
+counts = df.groupby("dataset").size()
+checked = [d for d in studied if counts[d] >= min_rows_for_claims and reference == "ECE"]
+tau_of = tests.set_index(["dataset", "prefix", "estimator"])["tau"]
+for d in studied:
+    if d not in checked:
+        print(
+            f"{d}: {counts[d]} networks (min_rows_for_claims = {min_rows_for_claims}) or "
+            f"reference ≠ ECE: the findings above were not checked"
+        )
+        continue
+    if em in others and cw_em in others:
+        print(
+            f"{d} pre: τ({ref}, {em}) − τ({ref}, {cw_em}) = "
+            f"{tau_of[d, 'pre', em] - tau_of[d, 'pre', cw_em]:+.3f}"
+        )
+    print(
+        f"{d}: mean off-diagonal τ after − before scaling = "
+        f"{agreement[d, 'post'] - agreement[d, 'pre']:+.3f}"
+    )
+if "cifar10" in checked and top_label and classwise:
+    weakest = min(tau_of["cifar10", "pre", n] for n in top_label)
+    strongest = max(tau_of["cifar10", "pre", n] for n in classwise)
+    print(
+        f"cifar10 pre: lowest top-label τ = {weakest:+.3f}, highest classwise τ = {strongest:+.3f}"
+    )
+    for n in ("NLL", "Brier"):
+        if n in others:
+            print(f"cifar10 pre: τ({ref}, {n}) = {tau_of['cifar10', 'pre', n]:+.3f}")
+
+# %% [markdown]
 # ## Beside the paper
 #
 # Our pre-scaling row on CIFAR-10 (or the first dataset studied) beside the paper's CIFAR-10
@@ -189,20 +239,31 @@ comparison = analysis.compare_to_paper(
 )
 comparison
 
+# %% [markdown]
+# Every one of our CIFAR-10 values in the comparison lies below the paper's (negative printed
+# differences), and the gap is largest for binned classwise ECE. The ordering survives, the
+# strength does not. Why could that be? Our networks are small, trained for 10 epochs on 10,000
+# images, and only mildly miscalibrated, so the differences between them are small compared
+# with the sampling noise of any estimator on a 10,000-image test set; noise lowers every τ
+# between two estimators, and it hits classwise estimators hardest, because they spread the same
+# images over ten classes' bins. The paper's 200-epoch networks differ far more in calibration,
+# which lets any two reasonable estimators agree. The demo store is also partial.
+
 # %%
 chapter.paper_numbers("iii")
 
 # %% [markdown]
 # ## Summary
 #
-# - The matrices show which estimators rank networks alike; the printed mean off-diagonal τ
-#   summarises agreement before and after temperature scaling.
-# - The table gives every τ(ECE, ·) with its interval beside the paper's; the printed lines name
-#   the estimators closest to and farthest from ECE on each dataset.
-# - After temperature scaling the remaining miscalibration is small, so estimator noise weighs
-#   more; compare the printed pre- and post-scaling agreement to see how much.
-# - NLL and Brier mix calibration with accuracy, so their τ with ECE also reflects how accuracy
-#   and ECE are related (RQ v).
+# - Top-label estimators largely agree with ECE, classwise ones much less: on CIFAR-10 every
+#   top-label estimator's τ with ECE exceeds both classwise estimators', as in the paper, but
+#   each of our τ is below the paper's counterpart (e.g. the paper's 0.98 for equal-mass ECE
+#   and 0.36 for classwise equal-mass ECE; ours are in the comparison table).
+# - The choice of estimator matters more on Fashion-MNIST, where the estimators agree less on
+#   average than on CIFAR-10.
+# - Temperature scaling lowers the agreement between estimators on both datasets.
+# - NLL and Brier mix calibration with accuracy; on CIFAR-10 they are nearly unrelated to ECE,
+#   so they are no substitute for a calibration estimator here (see RQ v for accuracy and ECE).
 #
 # **Exercises.** Rerun with `n_bins = 100`: do the binned estimators drift apart as bins empty
 # (RQ vi)? Rerun with `reference = "KSCE"`, a bin-free reference.
@@ -223,3 +284,19 @@ for r in tests.itertuples():
         assert r.low - 1e-9 <= r.tau <= r.high + 1e-9, r
     # the table and the matrix are the same τ
     assert np.isclose(r.tau, matrices[r.dataset, r.prefix].loc[ref, r.estimator], equal_nan=True)
+# The findings stated in the text, on every dataset with at least `min_rows_for_claims` networks.
+for d in checked:
+    if em in others and cw_em in others:
+        assert tau_of[d, "pre", em] > tau_of[d, "pre", cw_em], d
+    assert agreement[d, "post"] < agreement[d, "pre"], (d, agreement)
+if {"cifar10", "fashion-mnist"} <= set(checked):
+    assert agreement["fashion-mnist", "pre"] < agreement["cifar10", "pre"], agreement
+if "cifar10" in checked and top_label and classwise:
+    assert weakest > strongest, (weakest, strongest)  # top-label closer to ECE than classwise
+    for n in ("NLL", "Brier"):
+        if n in others:
+            assert abs(tau_of["cifar10", "pre", n]) < 0.2, n
+    below = comparison.dropna(subset=["paper", "calstudy"])
+    assert (below["calstudy"] < below["paper"]).all(), below  # every τ below the paper's
+if not checked:
+    print(f"Findings not checked: no dataset has {min_rows_for_claims} networks.")
