@@ -233,6 +233,8 @@ def render_html(*, builder_args: Sequence[str] = ()) -> Path:
     jupyter_book = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
     if jupyter_book is None:
         raise RuntimeError("jupyter-book is not installed; install calstudy with the [book] extra.")
+    # A clean build: Sphinx's incremental build keeps pages of chapters that were removed.
+    shutil.rmtree(BUILD_DIR, ignore_errors=True)
     command = [jupyter_book, "build", str(REPO_ROOT), "--path-output", str(REPO_ROOT / "book")]
     subprocess.run([*command, *builder_args], check=True, cwd=REPO_ROOT)
     return BUILD_DIR / "html"

@@ -7,8 +7,7 @@ Two problems of rendering, not of content:
   declared" in the browser on every page. Repeated scripts are dropped.
 * numpydoc docstrings cite with labels such as ``.. [1]``, local to one docstring; on the API
   page many docstrings share one document, where such labels collide and references to a label
-  defined in another docstring dangle. Labels become auto-numbered footnotes unique to their
-  docstring, and a reference to a label the docstring does not define is rendered as plain text.
+  defined in another docstring dangle. Citations are rendered as plain text there.
 """
 
 from __future__ import annotations
@@ -20,8 +19,9 @@ _DEFINITION = re.compile(r"^(\s*)\.\. \[([^\]#*]+)\]")
 _REFERENCE = re.compile(r"\[([^\]\s#*]+)\]_")
 
 
-def _drop_repeated_scripts(app: Any, pagename: str, templatename: str, context: dict,
-                           doctree: Any) -> None:
+def _drop_repeated_scripts(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     scripts = context.get("script_files")
     if not scripts:
         return
@@ -35,24 +35,28 @@ def _drop_repeated_scripts(app: Any, pagename: str, templatename: str, context: 
     scripts[:] = unique
 
 
-def _local_citations(app: Any, what: str, name: str, obj: Any, options: Any,
-                     lines: list[str]) -> None:
-    defined = {m.group(2) for line in lines if (m := _DEFINITION.match(line))}
-    if not defined and not any(_REFERENCE.search(line) for line in lines):
-        return
-    prefix = re.sub(r"\W", "-", name)
+def _local_citations(
+    app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    """Render numpydoc citations (``.. [1] ...`` and ``[1]_``) as plain text.
 
-    def reference(match: re.Match[str]) -> str:
-        label = match.group(1)
-        return f"[#{prefix}-{label}]_" if label in defined else f"[{label}]"
-
+    Each docstring's labels are local to it, but the API page puts every docstring in one
+    document, where footnote labels collide and references to another docstring's label dangle.
+    The reference list under "References" stays readable as plain paragraphs.
+    """
+    definition_indent: int | None = None
     for i, line in enumerate(lines):
         definition = _DEFINITION.match(line)
+        indent = len(line) - len(line.lstrip())
         if definition:
-            indent, label = definition.groups()
-            lines[i] = f"{indent}.. [#{prefix}-{label}]{line[definition.end():]}"
+            definition_indent = len(definition.group(1))
+            lines[i] = f"{definition.group(1)}[{definition.group(2)}]{line[definition.end() :]}"
+        elif definition_indent is not None and line.strip() and indent > definition_indent:
+            # Continuation lines join the paragraph instead of opening a block quote.
+            lines[i] = " " * definition_indent + line.lstrip()
         else:
-            lines[i] = _REFERENCE.sub(reference, line)
+            definition_indent = None if line.strip() else definition_indent
+            lines[i] = _REFERENCE.sub(lambda m: f"[{m.group(1)}]", line)
 
 
 def setup(app: Any) -> dict[str, Any]:
