@@ -1267,3 +1267,61 @@ def compare_to_paper(ours: Mapping[str, object], paper: Mapping[str, object]) ->
         p, o = paper.get(q, np.nan), ours.get(q, np.nan)
         rows.append({"quantity": q, "paper": p, "calstudy": o, "difference": number(o) - number(p)})
     return pd.DataFrame(rows, columns=["quantity", "paper", "calstudy", "difference"])
+
+
+def calibrated_floor(
+    n_samples: int,
+    n_classes: int,
+    acc: float,
+    *,
+    bin_counts: Sequence[int] = BIN_COUNTS,
+    metric: str = "ECE",
+    n_sim: int = 5,
+    seed: int = 0,
+) -> pd.Series:
+    """Binned error of a perfectly calibrated model, from finite samples alone.
+
+    Draws ``n_sim`` test sets of ``n_samples`` predictions from a model that is calibrated by
+    construction — logits :math:`s z` with :math:`z \\sim \\mathcal{N}(0, I_K)` and labels drawn
+    from :math:`\\mathrm{softmax}(s z)` — with the scale :math:`s` chosen so that its accuracy
+    (its mean confidence) is ``acc``, and returns the mean of each bin count's estimate. A
+    network whose measured error is at this floor is indistinguishable from a calibrated one by
+    that estimator at that test-set size.
+
+    Parameters
+    ----------
+    n_samples, n_classes : int
+        Test-set size and number of classes.
+    acc : float
+        Accuracy in (1/K, 1) to match.
+    bin_counts : sequence of int
+        Bin counts to evaluate.
+    metric : {"ECE", "ECE_em", "cwCE", "cwCE_em", "MCE"}
+        Binned estimator (a key of :func:`calstudy.metrics.binned_errors`).
+    n_sim, seed : int
+        Simulated test sets, and the seed of the simulation.
+
+    Returns
+    -------
+    pandas.Series
+        Mean estimate indexed by bin count.
+    """
+    from calstudy import metrics
+
+    if not 1.0 / n_classes < acc < 1.0:
+        raise ValueError(f"Expected `acc` to be in (1/{n_classes}, 1), got {acc}.")
+    if n_sim < 1:
+        raise ValueError(f"Expected `n_sim` to be a positive integer, got {n_sim}.")
+    rng = np.random.default_rng(seed)
+    scales = np.linspace(0.05, 12.0, 120)
+    z = rng.normal(size=(4000, n_classes))
+    mean_conf = [metrics.to_probs(s * z).max(axis=1).mean() for s in scales]
+    scale = float(np.interp(acc, mean_conf, scales))  # mean confidence rises with the scale
+    estimates = []
+    for _ in range(n_sim):
+        probs = metrics.to_probs(scale * rng.normal(size=(n_samples, n_classes)))
+        labels = (probs.cumsum(axis=1) < rng.random((n_samples, 1))).sum(axis=1)
+        labels = np.minimum(labels, n_classes - 1)  # guards the cumulative sum's rounding
+        errors = metrics.binned_errors(probs, labels, bin_counts=tuple(bin_counts), validate=False)
+        estimates.append(errors[metric])
+    return pd.DataFrame(estimates).mean().rename_axis("n_bins")

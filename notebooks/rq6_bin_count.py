@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from calstudy import analysis, chapter, metrics, plots
+from calstudy import analysis, chapter, plots
 from calstudy.data import DATASETS
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -98,28 +98,20 @@ for d in sizes.index.difference(groups):
 
 
 # %%
-def calibrated_floor(n_samples, n_classes, acc, rng):
-    """Mean binned errors of calibrated models with accuracy ≈ acc (proposed for calstudy)."""
-    scales = np.linspace(0.1, 8, 80)
-    z = rng.normal(size=(4000, n_classes))
-    mean_conf = [metrics.to_probs(s * z).max(axis=1).mean() for s in scales]
-    scale = float(np.interp(acc, mean_conf, scales))  # calibrated: accuracy = mean confidence
-    out = []
-    for _ in range(n_sim):
-        probs = metrics.to_probs(scale * rng.normal(size=(n_samples, n_classes)))
-        labels = (probs.cumsum(axis=1) < rng.random((n_samples, 1))).sum(axis=1)
-        labels = np.minimum(labels, n_classes - 1)
-        out.append(metrics.binned_errors(probs, labels, bin_counts=bin_counts)[metric])
-    return pd.DataFrame(out).mean()
-
-
-rng = np.random.default_rng(seed)
 n_eval = int(df["n_eval"].median()) if df["n_eval"].notna().any() else 8000
 floors = {}
 for d in sizes.index:
     part = df[df["dataset"] == d]
     n_classes = len(DATASETS[d].classes) if d in DATASETS else 10
-    floors[d] = calibrated_floor(n_eval, n_classes, float(part["acc"].median()), rng)
+    floors[d] = analysis.calibrated_floor(
+        n_eval,
+        n_classes,
+        float(part["acc"].median()),
+        bin_counts=bin_counts,
+        metric=metric,
+        n_sim=n_sim,
+        seed=seed,
+    )
     print(
         f"{d}: calibrated floor of {metric} with {n_eval} test images, {n_classes} classes, "
         f"acc {part['acc'].median():.3f}: "

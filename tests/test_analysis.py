@@ -621,3 +621,21 @@ def test_compare_to_paper_table() -> None:
     assert np.isnan(table.loc[0, "difference"]) and np.isnan(table.loc[2, "paper"])
     with pytest.raises(ValueError, match=r"at least one quantity, got none"):
         an.compare_to_paper({}, {})
+
+
+def test_calibrated_floor_grows_with_bins_and_shrinks_with_samples():
+    from calstudy.analysis import calibrated_floor
+
+    small = calibrated_floor(1000, 10, 0.7, bin_counts=(5, 50, 500), n_sim=3, seed=0)
+    large = calibrated_floor(20_000, 10, 0.7, bin_counts=(5, 50, 500), n_sim=3, seed=0)
+    assert list(small.index) == [5, 50, 500]
+    assert small[5] < small[50] < small[500]
+    assert (large < small).all()
+    assert large[5] < 0.01  # a calibrated model's 5-bin ECE vanishes with many samples
+
+
+def test_calibrated_floor_rejects_an_impossible_accuracy():
+    from calstudy.analysis import calibrated_floor
+
+    with pytest.raises(ValueError, match="`acc`"):
+        calibrated_floor(100, 10, 0.05)
