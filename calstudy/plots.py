@@ -464,3 +464,62 @@ def plot_op_effects(
     ax.set(xlabel="Coefficient", ylabel="")
     ax.legend(loc="best")
     return ax
+
+
+def explorer_html(
+    df: pd.DataFrame,
+    *,
+    x: str = "acc",
+    y: str = "pre_ECE_15",
+    color: str = "space",
+    facet: str | None = "dataset",
+    hover: Sequence[str] = ("arch", "acc", "pre_ECE_15", "post_ECE_15", "temperature"),
+    include_plotlyjs: bool | str = True,
+) -> str:
+    """A self-contained interactive scatter of the dataset as an HTML fragment.
+
+    Hovering a point shows its architecture and calibration. plotly.js is embedded in the
+    fragment (``include_plotlyjs=True``), so the page works in a static site with no network;
+    pass ``"cdn"`` for a smaller page that loads it from the internet.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows of the calibration dataset.
+    x, y, color : str
+        Columns for the axes and the colour.
+    facet : str or None
+        Column whose values get one panel each (None: one panel).
+    hover : sequence of str
+        Columns shown when hovering a point; those absent from ``df`` are skipped.
+    """
+    try:
+        import plotly.express as px
+    except ImportError as error:  # the [book] extra installs plotly
+        raise RuntimeError("The explorer needs plotly: pip install 'calstudy[book]'.") from error
+
+    needed = [x, y, color] + ([facet] if facet else [])
+    missing = [column for column in needed if column not in df.columns]
+    if missing:
+        raise ValueError(
+            f"Expected columns {missing} in the dataset; it has {len(df.columns)} "
+            f"columns such as {sorted(df.columns)[:8]}."
+        )
+    if df.empty:
+        raise ValueError("Expected at least one row to explore, got an empty frame.")
+    hover_columns = [column for column in hover if column in df.columns]
+    frame = df[list(dict.fromkeys([*needed, *hover_columns]))].copy()
+    fig = px.scatter(
+        frame,
+        x=x,
+        y=y,
+        color=color,
+        facet_col=facet,
+        hover_data={column: True for column in hover_columns},
+        opacity=0.75,
+        height=480,
+    )
+    fig.update_traces(marker={"size": 7})
+    fig.update_xaxes(matches=None, showticklabels=True)  # datasets differ in accuracy range
+    fig.update_layout(margin={"l": 40, "r": 20, "t": 40, "b": 40}, legend_title_text=color)
+    return fig.to_html(include_plotlyjs=include_plotlyjs, full_html=False)
