@@ -27,6 +27,7 @@ References
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import numbers
 import subprocess
@@ -40,6 +41,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from calstudy import __version__
 from calstudy.catalogue import metric_columns
 from calstudy.space import TSS_EDGES
 
@@ -238,19 +240,28 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
+@functools.lru_cache(maxsize=1)
 def _git_commit() -> str | None:
+    """The commit of this calstudy checkout, ``+dirty`` with uncommitted changes; None outside git."""
     root = Path(__file__).resolve().parent.parent
     try:
-        out = subprocess.run(
+        commit = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
             capture_output=True,
             text=True,
             timeout=10,
             check=True,
-        )
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    return (commit + ("+dirty" if dirty else "")) or None
 
 
 def _version(package: str) -> str | None:
@@ -285,7 +296,7 @@ def provenance(
         (:func:`utc_now`) and the three arguments. ``status`` is left to the caller.
     """
     return {
-        "calstudy_version": _version("calstudy"),
+        "calstudy_version": __version__,  # also right when run from a source tree
         "git_commit": _git_commit(),
         "config_hash": config_hash,
         "device": device,

@@ -31,18 +31,14 @@ import hashlib
 import json
 import os
 import socket
-import subprocess
 import time
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from calstudy import __version__
 
 SPACES = ("tss", "sss")
 BACKENDS = ("local", "ray")
@@ -320,26 +316,6 @@ def default_data_dir() -> str | None:
     return str(sample_data_dir())
 
 
-@functools.lru_cache(maxsize=1)
-def git_commit() -> str:
-    """The commit of the calstudy checkout, with ``+dirty`` for uncommitted changes."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("+dirty" if dirty else "")
-
-
 def _device_name(device: str | None) -> str:
     import torch
 
@@ -357,17 +333,13 @@ def _features(space: str, arch: str) -> dict[str, Any]:
 
 
 def _provenance(job: Job, device: str | None, wall_time_s: float) -> dict[str, Any]:
-    import torch
+    from calstudy.schema import provenance
 
-    return {
-        "calstudy_version": __version__,
-        "git_commit": git_commit(),
-        "config_hash": job.config.config_hash(),
-        "device": _device_name(device),
-        "torch_version": torch.__version__,
-        "wall_time_s": float(wall_time_s),
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
+    return provenance(
+        config_hash=job.config.config_hash(),
+        device=_device_name(device),
+        wall_time_s=float(wall_time_s),
+    )
 
 
 def _key_columns(job: Job) -> dict[str, Any]:
