@@ -119,7 +119,7 @@ def _space_of(api: Any) -> Literal["tss", "sss"]:
     )
 
 
-def _check_index(api: Any, index: int) -> int:
+def _index_in_range(api: Any, index: int) -> int:
     if (
         isinstance(index, bool)
         or not isinstance(index, numbers.Integral)
@@ -128,7 +128,12 @@ def _check_index(api: Any, index: int) -> int:
         raise ValueError(
             f"Expected `index` to be an architecture index in [0, {len(api)}), got {index!r}."
         )
-    index = int(index)
+    return int(index)
+
+
+def _check_index(api: Any, index: int) -> int:
+    """An index in range whose per-architecture results file the archive holds."""
+    index = _index_in_range(api, index)
     archive_dir = api.archive_dir
     if api.fast_mode and archive_dir is not None and index not in api.arch2infos_dict:
         candidates = [
@@ -176,15 +181,7 @@ def arch_to_index(api: Any, arch: str) -> int:
 
 def index_to_arch(api: Any, index: int) -> str:
     """Return the architecture string at NATS-Bench index `index` (inverse of :func:`arch_to_index`)."""
-    if (
-        isinstance(index, bool)
-        or not isinstance(index, numbers.Integral)
-        or not 0 <= index < len(api)
-    ):
-        raise ValueError(
-            f"Expected `index` to be an architecture index in [0, {len(api)}), got {index!r}."
-        )
-    return str(api[int(index)])
+    return str(api[_index_in_range(api, index)])
 
 
 def _nats_dataset(dataset: str) -> str:
