@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -115,6 +116,7 @@ def load_study(
     datasets: Sequence[str] | None = None,
     metrics: Sequence[str] = (),
     bin_counts: Sequence[int] = (),
+    seeds: Literal["first", "all"] | Sequence[int] = "first",
     min_rows: int = 1,
 ) -> pd.DataFrame:
     """Read the finished rows of a store, checking the chapter's parameters against it.
@@ -130,6 +132,11 @@ def load_study(
         names (``"pre_ECE_15"``) the chapter reads; each must be a column of the store.
     bin_counts : sequence of int
         Bin counts the chapter reads for binned metric families; each must be in the store.
+    seeds : "first", "all" or sequence of int, default="first"
+        Which training seeds to keep. ``"first"`` keeps, for every (space, arch, dataset,
+        fidelity), its lowest seed, so each network counts once in rank statistics even where
+        the store holds repeated trainings (the seed study); ``"all"`` keeps every row; a
+        sequence keeps those seeds.
     min_rows : int
         Fewest rows the chapter can work with after filtering.
 
@@ -161,6 +168,8 @@ def load_study(
             raise ValueError(f"Expected `{name}` values from {present}, got {missing}.")
         frame = frame[frame[name].isin(wanted)]
 
+    frame = _select_seeds(frame, seeds)
+
     columns = set(frame.columns)
     for metric in metrics:
         if metric in columns:
@@ -180,6 +189,23 @@ def load_study(
     if len(frame) < min_rows:
         raise ValueError(f"Expected at least {min_rows} rows after filtering, got {len(frame)}.")
     return frame.reset_index(drop=True)
+
+
+def _select_seeds(frame: pd.DataFrame, seeds: str | Sequence[int]) -> pd.DataFrame:
+    if isinstance(seeds, str):
+        if seeds == "all":
+            return frame
+        if seeds != "first":
+            raise ValueError(f"Expected `seeds` to be 'first', 'all' or a list of seeds, got {seeds!r}.")
+        key = [c for c in ("space", "arch", "dataset", "fidelity") if c in frame.columns]
+        lowest = frame.groupby(key, dropna=False)["seed"].transform("min")
+        return frame[frame["seed"] == lowest]
+    wanted = [int(seed) for seed in seeds]
+    present = sorted(int(seed) for seed in frame["seed"].dropna().unique())
+    missing = [seed for seed in wanted if seed not in present]
+    if missing:
+        raise ValueError(f"Expected `seeds` values from {present}, got {missing}.")
+    return frame[frame["seed"].isin(wanted)]
 
 
 def _families(columns: set[str]) -> dict[str, set[int]]:
