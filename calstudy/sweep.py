@@ -11,8 +11,8 @@ Three presets share this one code path:
 ``tiny``
     CI and tests: a handful of small networks on the CIFAR-10 sample shipped with calstudy.
 ``demo``
-    The published book: a few hundred TSS and a hundred SSS networks on CIFAR-10 and
-    Fashion-MNIST, each trained briefly on a 10,000-image subset.
+    The published book: 122 TSS and 48 SSS networks on CIFAR-10 and Fashion-MNIST, each
+    trained briefly on a 10,000-image subset (plus a seed study, ``configs/demo-seeds.yaml``).
 ``full``
     The paper's scale: every NATS-Bench architecture with its pretrained 200-epoch weights.
 
@@ -182,10 +182,11 @@ PRESETS: dict[str, SweepConfig] = {
         pgd_eps=(1.0,),
         pgd_steps=3,
     ),
-    # The published book: ~10 CPU-hours or minutes on a GPU; resumable across runs.
+    # The published book: 340 rows, ~20 minutes on one GPU node (benchmarks/README.md); resumable.
+    # Its seed study (seeds 1 and 2 of 6 architectures) is configs/demo-seeds.yaml.
     "demo": SweepConfig(
         name="demo",
-        archs={"tss": 300, "sss": 100},
+        archs={"tss": 122, "sss": 48},
         datasets=("cifar10", "fashion-mnist"),
         seeds=(0,),
         epochs=10,

@@ -47,7 +47,8 @@ def test_presets_expand_to_the_documented_jobs():
     assert len(tiny) == 5  # 3 TSS + 2 SSS on one dataset, one seed
     assert {job.space for job in tiny} == {"tss", "sss"}
     demo = sweep.preset_config("demo")
-    assert demo.archs == {"tss": 300, "sss": 100} and len(demo.datasets) == 2
+    assert demo.archs == {"tss": 122, "sss": 48} and len(demo.datasets) == 2
+    assert len(sweep.expand_jobs(demo)) == 340
     # The sample is deterministic: the same config lists the same architectures.
     assert [j.arch for j in tiny] == [
         j.arch for j in sweep.expand_jobs(sweep.preset_config("tiny"))
