@@ -13,16 +13,26 @@ Three measurements on one TSS network, in one run:
    117,702 NATS-Bench (dataset, architecture) pairs.
 
 Goal: our loop >= 2x the reference on CPU, >= 5x on a GPU. Timing uses CUDA events and
-synchronisation on GPUs. Run ``python benchmarks/train_bench.py [--device cuda]``.
+synchronisation on GPUs. Run ``python benchmarks/train_bench.py [--device cuda]``; with
+``--json PATH`` the measurements are also written to PATH (the ``calstudy-bench/1`` format of
+``benchmarks/results/``, read by :func:`calstudy.projection.load_measurement` and the book's
+scale chapter).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
 import platform
+import shlex
+import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -32,11 +42,11 @@ from torch import nn
 from calstudy.data import ImageDataset, load_dataset, sample_data_dir
 from calstudy.evaluate import predict_logits
 from calstudy.models import build_network
+from calstudy.projection import EVAL_IMAGES, N_NETWORKS
 from calstudy.train import resolve_device, train
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
-N_NETWORKS = 117_702  # 3 datasets x (6,466 unique TSS + 32,768 SSS) rows of the released study
-IMAGES_PER_NETWORK = {"clean test": 10_000, "Gaussian noise, severity 5": 10_000, "SVHN": 26_032}
+IMAGES_PER_NETWORK = dict(EVAL_IMAGES)  # 117,702 = 3 datasets x (6,466 unique TSS + 32,768 SSS)
 
 
 def _timed(device: torch.device, fn: Callable[[], object]) -> float:
@@ -154,6 +164,8 @@ def main(argv: list[str] | None = None) -> None:
         "--eval-images", type=int, default=None, help="default 10,000 on cuda, 1,000 on cpu"
     )
     parser.add_argument("--data-dir", default=None, help="CIFAR-10 folder (default: sample)")
+    parser.add_argument("--json", default=None, metavar="PATH",
+                        help="also write the measurements to PATH as JSON")  # fmt: skip
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
@@ -199,6 +211,87 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  t_net = images / throughput + t_record = {images:,} / {ev['images_per_s']:,.0f}"
           f" + {record_s:.2f} = {per_net:.2f} s")  # fmt: skip
     print(f"  total = {N_NETWORKS:,} networks x t_net / 3600 = {hours:,.1f} {unit}")
+
+    if args.json:
+        record = _json_record(args, argv, device, data, label=label, ours=ours, ref=ref, goal=goal,
+                              ev=ev, images=images, per_net=per_net, hours=hours)  # fmt: skip
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        print(f"\nmeasurements written to {path}")
+
+
+def _json_record(
+    args: argparse.Namespace,
+    argv: list[str] | None,
+    device: torch.device,
+    data: ImageDataset,
+    *,
+    label: str,
+    ours: float,
+    ref: float,
+    goal: float,
+    ev: dict[str, float],
+    images: int,
+    per_net: float,
+    hours: float,
+) -> dict[str, Any]:
+    """This run's measurements in the ``calstudy-bench/1`` format of ``benchmarks/results/``."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    return {
+        "schema": "calstudy-bench/1",
+        "benchmark": "train_bench",
+        "source": {
+            "kind": "measured",
+            "device": _device_name(device),
+            "torch": torch.__version__,
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+            "command": shlex.join(["python", "benchmarks/train_bench.py", *words]),
+            "python": platform.python_version(),
+            "torch_threads": torch.get_num_threads(),
+        },
+        "device": device.type,
+        "device_name": _device_name(device),
+        "cpu_count": os.cpu_count(),
+        "data": {
+            "name": data.name,
+            "train_images": len(data.y_train),
+            "test_images": len(data.y_test),
+        },
+        "network": {
+            "space": "tss",
+            "arch": ARCH,
+            "C": args.C,
+            "N": args.N,
+            "batch_size": args.batch_size,
+        },
+        "train": {
+            "ours_images_per_s": ours,
+            "ours_config": label,
+            "reference_images_per_s": ref,
+            "reference_workers": args.workers,
+            "speedup": ours / ref,
+            "goal": goal,
+            "steps": args.steps,
+            "repeats": args.repeats,
+        },
+        "eval": {
+            "C": args.C,
+            "N": args.eval_N,
+            "precision": "fp32",
+            "n_images": args.eval_images,
+            "logits_s": ev["logits_s"],
+            "images_per_s": ev["images_per_s"],
+            "record_s": ev.get("record_s"),
+            "record_shape": [args.eval_images, data.num_classes],
+        },
+        "projection": {
+            "n_networks": N_NETWORKS,
+            "images_per_network": images,
+            "t_net_s": per_net,
+            "hours": hours,
+        },
+    }
 
 
 def _device_name(device: torch.device) -> str:

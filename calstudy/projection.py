@@ -1,0 +1,1016 @@
+"""What the study costs at scale: measured per-network costs projected to 117,702 networks.
+
+The reference study counts its dataset as 117,702 (dataset, architecture) rows (Tao et al.,
+2024, and its repository's README): 3 datasets (CIFAR-10, CIFAR-100, ImageNet16-120) ×
+(6,466 unique NATS-Bench TSS + 32,768 SSS architectures) = 3 × 39,234 = **117,702**. The TSS
+count is the number of cells unique up to isomorphism (:func:`calstudy.space.unique_tss`); the
+released TSS CSVs list all 15,625 strings, isomorphic duplicates included, which would make
+3 × (15,625 + 32,768) = 145,179 rows; the paper's count, and the projections here, use the
+unique cells (scale by 145,179 / 117,702 = 1.23 for every string). This module turns
+*measured* quantities into hours:
+
+* **Measurements on the current device**: :func:`measure_eval_cost` times the logits of a
+  sample of architectures at the pretrained size (TSS C = 16, N = 5; SSS at its own widths)
+  and :func:`calstudy.catalogue.full_record` on ``10,000 × K`` logits;
+  :func:`measure_train_cost` times training steps at a preset's network size.
+* **Measurements of past runs**: :func:`row_costs` / :func:`sweep_runs` read the provenance of
+  a store's rows (``created_at``, ``wall_time_s``, ``train_time_s``, ``eval_time_s``) and, by
+  Little's law, the concurrency and node-seconds per row of each run; :func:`load_measurement`
+  reads the machine-readable benchmark files of ``benchmarks/results/``.
+* **The cost model**: :class:`NetworkCost` (seconds one network needs on the GPU and on a CPU
+  core) and :func:`throughput` / :func:`project` (networks per second and hours on one GPU or
+  a cluster of ``G`` GPUs, with ``k`` jobs sharing each GPU and a bound from the CPU cores).
+
+Only the pretrained *evaluation* is the study's actual workload (``calstudy sweep --preset
+full`` loads NATS-Bench's trained weights); :func:`train_projection` says what *training* every
+network would cost, an extrapolation from the measured per-image cost.
+
+References
+----------
+.. [1] L. Tao, Y. Zhu, H. Guo, M. Dong, C. Xu, "A Benchmark Study on Calibration", ICLR 2024.
+.. [2] X. Dong, L. Liu, K. Musial, B. Gabrys, "NATS-Bench: Benchmarking NAS Algorithms for
+   Architecture Topology and Size", TPAMI 2021.
+.. [3] J. D. C. Little, "A Proof for the Queuing Formula: L = λW", Operations Research 9(3), 1961.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import platform
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DATASETS",
+    "EVAL_IMAGES",
+    "NATS_EPOCHS",
+    "NATS_TRAIN_IMAGES",
+    "N_NETWORKS",
+    "PAPER_NETWORKS",
+    "SCALES",
+    "EvalMeasurement",
+    "NetworkCost",
+    "TrainMeasurement",
+    "load_measurement",
+    "machine_info",
+    "measure_eval_cost",
+    "measure_train_cost",
+    "parse_fidelity",
+    "population_flops",
+    "project",
+    "required_for",
+    "row_costs",
+    "scale_fidelity",
+    "study_networks",
+    "sweep_runs",
+    "throughput",
+    "train_projection",
+]
+
+# ---------------------------------------------------------------------------------------------
+# The study's size
+# ---------------------------------------------------------------------------------------------
+
+DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "imagenet16-120")
+"""The reference study's datasets."""
+
+PAPER_NETWORKS: Mapping[str, int] = {"tss": 6_466, "sss": 32_768}
+"""Architectures per dataset in the released study: TSS cells unique up to isomorphism
+(:func:`calstudy.space.unique_tss`) and every SSS width string (:func:`calstudy.space.all_sss`)."""
+
+N_NETWORKS: int = len(DATASETS) * sum(PAPER_NETWORKS.values())
+"""117,702 = 3 × (6,466 + 32,768): the rows of the released study."""
+
+EVAL_IMAGES: Mapping[str, int] = {
+    "clean test": 10_000,
+    "Gaussian noise, severity 5": 10_000,
+    "SVHN": 26_032,
+}
+"""Images one network's pretrained evaluation passes through it (the CIFAR-10 workload): its
+test set for the calibration columns, the Gaussian-noise copy for ``pre_auc_cifar10c`` and SVHN's
+test set for ``pre_auc_svhn``. ImageNet16-120's test set is smaller (and 16 × 16), so applying
+this workload to every dataset overestimates."""
+
+NATS_EPOCHS: Mapping[str, int] = {"tss": 200, "sss": 90}
+"""Epochs of NATS-Bench's longest training per space (Dong et al., 2021)."""
+
+NATS_TRAIN_IMAGES: Mapping[str, int] = {
+    "cifar10": 50_000,
+    "cifar100": 50_000,
+    "imagenet16-120": 151_700,
+}
+"""Training images per epoch of NATS-Bench's runs on each dataset."""
+
+SCALES: tuple[str, ...] = ("tiny", "demo", "full")
+"""The sweep presets, from CI size to the paper's (:data:`calstudy.sweep.PRESETS`)."""
+
+_MEAN, _STD = (0.491, 0.482, 0.447), (0.247, 0.244, 0.262)  # CIFAR-10's, for timing only
+
+
+def study_networks(
+    networks: Mapping[str, int] = PAPER_NETWORKS, datasets: Sequence[str] = DATASETS
+) -> pd.DataFrame:
+    """One row per (dataset, space) with its number of networks; they sum to :data:`N_NETWORKS`.
+
+    Examples
+    --------
+    >>> int(study_networks()["networks"].sum())
+    117702
+    """
+    for space, count in networks.items():
+        _check_count(f"networks[{space!r}]", count)
+    rows = [
+        {"dataset": d, "space": s, "networks": int(n)}
+        for d in datasets
+        for s, n in networks.items()
+    ]
+    return pd.DataFrame(rows, columns=["dataset", "space", "networks"])
+
+
+def population_flops(spaces: Sequence[str] = ("tss", "sss")) -> dict[str, float]:
+    """Mean multiply-accumulates per 32 × 32 image over every network of each space.
+
+    TSS: the 6,466 unique cells (:func:`calstudy.space.unique_tss`) at the pretrained size
+    C = 16, N = 5; SSS: all 32,768 width strings. The ``flops`` of
+    :func:`calstudy.space.tss_features` / :func:`calstudy.space.sss_features`, averaged: a proxy
+    for how the evaluation cost of the study's networks compares with one measured network's
+    when the accelerator is compute-bound (it is not a proxy when it is launch-bound).
+    """
+    return {space: _mean_flops(space) for space in _check_spaces(spaces)}
+
+
+@functools.cache
+def _mean_flops(space: str) -> float:
+    from calstudy import space as spaces
+
+    if space == "tss":
+        return float(
+            np.mean([spaces.tss_features(a, C=16, N=5)["flops"] for a in spaces.unique_tss()])
+        )
+    return float(np.mean([spaces.sss_features(a)["flops"] for a in spaces.all_sss()]))
+
+
+# ---------------------------------------------------------------------------------------------
+# The cost model
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkCost:
+    r"""Seconds one network's job costs, each part measured alone.
+
+    Attributes
+    ----------
+    gpu_s : float
+        :math:`t_\mathrm{gpu}`: accelerator seconds of the job, alone on the device, e.g.
+        images / (logit throughput).
+    record_s : float
+        :math:`t_\mathrm{rec}`: CPU seconds after the accelerator part, on one core (the metric
+        catalogue :func:`calstudy.catalogue.full_record`).
+    host_s : float, default 0
+        :math:`t_\mathrm{host}`: core-seconds the job's process spends during its accelerator
+        part (launching kernels, waiting in ``synchronize``). A launch-bound job keeps its core
+        busy the whole time, :math:`t_\mathrm{host} = t_\mathrm{gpu}`.
+
+    Examples
+    --------
+    >>> cost = NetworkCost.from_throughput(images=46_032, images_per_s=59_024, record_s=0.91)
+    >>> round(cost.gpu_s, 3), round(cost.latency_s, 3)
+    (0.78, 1.69)
+    """
+
+    gpu_s: float
+    record_s: float
+    host_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_positive("gpu_s", self.gpu_s)
+        _check_nonnegative("record_s", self.record_s)
+        _check_nonnegative("host_s", self.host_s)
+
+    @classmethod
+    def from_throughput(
+        cls, *, images: int, images_per_s: float, record_s: float, host_s: float = 0.0
+    ) -> NetworkCost:
+        """:math:`t_\\mathrm{gpu}` = ``images / images_per_s``; the rest as given."""
+        _check_count("images", images)
+        _check_positive("images_per_s", images_per_s)
+        return cls(gpu_s=images / images_per_s, record_s=record_s, host_s=host_s)
+
+    @property
+    def latency_s(self) -> float:
+        """Seconds of one job alone: :math:`t_\\mathrm{gpu} + t_\\mathrm{rec}`."""
+        return self.gpu_s + self.record_s
+
+    @property
+    def cpu_s(self) -> float:
+        """Core-seconds of one job: :math:`t_\\mathrm{rec} + t_\\mathrm{host}`."""
+        return self.record_s + self.host_s
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Networks per second of a configuration and the bound that sets it."""
+
+    networks_per_s: float
+    bound: str  # "cpu", "gpu" or "slots"
+    gpu: float
+    cpu: float
+    slots: float
+
+
+def throughput(
+    cost: NetworkCost,
+    *,
+    gpus: int = 1,
+    jobs_per_gpu: int = 1,
+    speedup: float = 1.0,
+    cores: float | None = None,
+    cpus_per_job: float = 1.0,
+) -> Rate:
+    r"""Networks per second of ``gpus`` accelerators running ``jobs_per_gpu`` jobs each.
+
+    The rate is the smallest of three upper bounds,
+
+    .. math::
+
+        R = \min\Bigl(\underbrace{\frac{G\, s_k}{t_\mathrm{gpu}}}_\text{gpu},\;
+        \underbrace{\frac{C}{t_\mathrm{rec} + t_\mathrm{host}}}_\text{cpu},\;
+        \underbrace{\frac{J}{t_\mathrm{gpu} + t_\mathrm{rec}}}_\text{slots}\Bigr),
+        \qquad J = \min\bigl(G k, \lfloor C / c \rfloor\bigr),
+
+    with :math:`G` accelerators, :math:`k` concurrent jobs per accelerator (Ray's
+    ``num_gpus = 1/k``), :math:`s_k` the aggregate speed-up of :math:`k` jobs sharing one
+    accelerator over one job alone (:math:`s_1 = 1`, :math:`0 < s_k \le k`), :math:`C` CPU cores
+    and :math:`c` cores per job. *gpu*: the accelerators' work; *cpu*: every job's core-seconds;
+    *slots*: each of the :math:`J` job slots finishes at most one network per uncontended job
+    time (:math:`J` is capped by the GPUs' :math:`k` jobs each and by the cores, which each job
+    holds :math:`c` of). Ties are named in the order cpu, gpu, slots. One job per accelerator
+    gives :math:`R = G / (t_\mathrm{gpu} + t_\mathrm{rec})`, the serial rate. Each bound is attainable only with perfect pipelining, so :math:`R` is
+    optimistic and the hours :math:`n / R` a lower bound under the given :math:`s_k`.
+
+    Parameters
+    ----------
+    cost : NetworkCost
+    gpus : int
+        :math:`G`.
+    jobs_per_gpu : int
+        :math:`k`.
+    speedup : float
+        :math:`s_k`, a measured or assumed value in ``(0, jobs_per_gpu]``.
+    cores : float, optional
+        :math:`C`; None: no CPU bound (e.g. the "accelerator" is the CPU itself).
+    cpus_per_job : float
+        :math:`c`.
+
+    Returns
+    -------
+    Rate
+        ``networks_per_s`` = :math:`R`, the name of the smallest bound, and all three bounds.
+
+    Examples
+    --------
+    >>> cost = NetworkCost(gpu_s=1.0, record_s=1.0)
+    >>> throughput(cost).networks_per_s  # serial: one network every 2 s
+    0.5
+    >>> r = throughput(cost, jobs_per_gpu=4, speedup=3.0, cores=2)
+    >>> r.networks_per_s, r.bound  # 2 cores each need 1 s per network
+    (2.0, 'cpu')
+    """
+    _check_count("gpus", gpus)
+    _check_count("jobs_per_gpu", jobs_per_gpu)
+    _check_positive("speedup", speedup)
+    if speedup > jobs_per_gpu + 1e-12:
+        raise ValueError(
+            f"Expected `speedup` to be at most `jobs_per_gpu` = {jobs_per_gpu} ({jobs_per_gpu} "
+            f"jobs cannot run more than {jobs_per_gpu}x as fast as one), got {speedup!r}."
+        )
+    _check_positive("cpus_per_job", cpus_per_job)
+    slots = gpus * jobs_per_gpu
+    if cores is not None:
+        _check_positive("cores", cores)
+        if cores < cpus_per_job:
+            raise ValueError(
+                f"Expected `cores` to be at least `cpus_per_job` = {cpus_per_job}, got {cores!r}."
+            )
+        slots = min(slots, math.floor(cores / cpus_per_job))
+    bounds = {
+        "gpu": gpus * speedup / cost.gpu_s,
+        "cpu": math.inf if cores is None or cost.cpu_s == 0 else cores / cost.cpu_s,
+        "slots": slots / cost.latency_s,
+    }
+    bound = min(("cpu", "gpu", "slots"), key=lambda name: bounds[name])  # ties: first named
+    return Rate(bounds[bound], bound, bounds["gpu"], bounds["cpu"], bounds["slots"])
+
+
+def project(
+    cost: NetworkCost,
+    *,
+    n_networks: int = N_NETWORKS,
+    gpus: Sequence[int] = (1,),
+    jobs_per_gpu: int = 1,
+    speedup: float = 1.0,
+    gpus_per_node: int = 1,
+    cores_per_node: float | None = 16,
+    cpus_per_job: float = 1.0,
+    scenario: str = "",
+) -> pd.DataFrame:
+    r"""Hours for ``n_networks`` on clusters of each size in ``gpus``, one row per size.
+
+    A cluster of :math:`G` accelerators has :math:`\lceil G / g \rceil` nodes of :math:`g`
+    accelerators and ``cores_per_node`` cores each. With :math:`R` of :func:`throughput`, the
+    wall-clock time is :math:`T = n / R` and the accelerator time :math:`G\,T` (the "GPU-hours"
+    a cluster bills).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``scenario, gpus, jobs_per_gpu, speedup, nodes, cores, networks_per_s, bound,
+        gpu_bound, cpu_bound, slots_bound, hours, gpu_hours, s_per_network`` (the last is
+        :math:`G / R`, accelerator-seconds per network).
+
+    Examples
+    --------
+    >>> cost = NetworkCost(gpu_s=0.5, record_s=0.5)
+    >>> project(cost, n_networks=7200, gpus=[1, 2])[["gpus", "hours", "gpu_hours"]].to_numpy()
+    array([[1., 2., 2.],
+           [2., 1., 2.]])
+    """
+    _check_count("n_networks", n_networks)
+    _check_count("gpus_per_node", gpus_per_node)
+    if isinstance(gpus, int | np.integer):
+        gpus = [int(gpus)]
+    if len(gpus) == 0:
+        raise ValueError("Expected `gpus` to list at least one cluster size, got none.")
+    rows = []
+    for g in gpus:
+        _check_count("gpus", g)
+        nodes = math.ceil(g / gpus_per_node)
+        cores = None if cores_per_node is None else nodes * cores_per_node
+        rate = throughput(
+            cost,
+            gpus=int(g),
+            jobs_per_gpu=jobs_per_gpu,
+            speedup=speedup,
+            cores=cores,
+            cpus_per_job=cpus_per_job,
+        )
+        hours = n_networks / rate.networks_per_s / 3600
+        rows.append(
+            {
+                "scenario": scenario,
+                "gpus": int(g),
+                "jobs_per_gpu": jobs_per_gpu,
+                "speedup": float(speedup),
+                "nodes": nodes,
+                "cores": np.nan if cores is None else float(cores),
+                "networks_per_s": rate.networks_per_s,
+                "bound": rate.bound,
+                "gpu_bound": rate.gpu,
+                "cpu_bound": rate.cpu,
+                "slots_bound": rate.slots,
+                "hours": hours,
+                "gpu_hours": hours * g,
+                "s_per_network": g / rate.networks_per_s,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def required_for(
+    cost: NetworkCost,
+    hours: float,
+    *,
+    n_networks: int = N_NETWORKS,
+    gpus: int = 1,
+    cores: float | None = None,
+    cpus_per_job: float = 1.0,
+) -> dict[str, float]:
+    r"""What finishing ``n_networks`` within ``hours`` on ``gpus`` accelerators requires.
+
+    Inverting the bounds of :func:`throughput` at :math:`R^\star = n / (3600\,T)`:
+
+    * ``speedup``: :math:`s^\star = R^\star t_\mathrm{gpu} / G`, the aggregate speed-up that
+      concurrent jobs must reach (:math:`\le 1`: met by one job at a time, if the other bounds
+      allow);
+    * ``jobs_per_gpu``: :math:`k^\star = \lceil R^\star (t_\mathrm{gpu} + t_\mathrm{rec}) / G
+      \rceil`, the fewest concurrent jobs per accelerator (the slots bound), and at least
+      :math:`s^\star`;
+    * ``cpu_floor_hours``: :math:`n\,(t_\mathrm{rec} + t_\mathrm{host}) / (3600\,C)`, the
+      hours the CPU cores alone need (NaN without ``cores``); ``cpu_ok`` is 1.0 when that fits.
+
+    Examples
+    --------
+    >>> need = required_for(NetworkCost(gpu_s=1.0, record_s=1.0), 1.0, n_networks=7200)
+    >>> need["speedup"], need["jobs_per_gpu"]
+    (2.0, 4.0)
+    """
+    _check_positive("hours", hours)
+    _check_count("n_networks", n_networks)
+    _check_count("gpus", gpus)
+    rate = n_networks / (3600 * hours)
+    speedup = rate * cost.gpu_s / gpus
+    jobs = max(math.ceil(rate * cost.latency_s / gpus - 1e-9), math.ceil(speedup - 1e-9), 1)
+    if cores is None:
+        floor, ok = math.nan, math.nan
+    else:
+        _check_positive("cores", cores)
+        floor = n_networks * cost.cpu_s / cores / 3600
+        slots_ok = math.floor(cores / cpus_per_job) >= gpus * jobs
+        ok = float(floor <= hours and slots_ok)
+    return {
+        "rate": rate,
+        "speedup": speedup,
+        "jobs_per_gpu": float(jobs),
+        "cpu_floor_hours": floor,
+        "cpu_ok": ok,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Training at a fidelity
+# ---------------------------------------------------------------------------------------------
+
+_FIDELITY = re.compile(r"^ep(?P<epochs>\d+)-C(?P<C>\d+)N(?P<N>\d+)-n(?P<n_train>\d+|all)$")
+
+
+def parse_fidelity(fidelity: str) -> dict[str, int | None]:
+    """Epochs, C, N and training images of a trained fidelity label.
+
+    Labels are :attr:`calstudy.sweep.SweepConfig.fidelity`, ``ep{epochs}-C{C}N{N}-n{n_train}``
+    (``n_train`` = ``all`` → None).
+
+    Examples
+    --------
+    >>> parse_fidelity("ep10-C16N1-n10000")
+    {'epochs': 10, 'C': 16, 'N': 1, 'n_train': 10000}
+    """
+    match = _FIDELITY.match(str(fidelity))
+    if match is None:
+        raise ValueError(
+            "Expected `fidelity` to be a trained fidelity label like 'ep10-C16N1-n10000', got "
+            f"{fidelity!r}."
+        )
+    out: dict[str, int | None] = {k: int(v) for k, v in match.groupdict().items() if v != "all"}
+    out.setdefault("n_train", None)
+    return {k: out[k] for k in ("epochs", "C", "N", "n_train")}
+
+
+def scale_fidelity(scale: str) -> dict[str, Any]:
+    """Network size and training length of a scale (a sweep preset).
+
+    ``tiny`` and ``demo`` are read from :data:`calstudy.sweep.PRESETS`; ``full`` is the
+    pretrained networks' NATS-Bench recipe: TSS C = 16, N = 5, :data:`NATS_EPOCHS` epochs over
+    :data:`NATS_TRAIN_IMAGES` (mean over :data:`DATASETS`), SSS at its own widths.
+
+    Returns
+    -------
+    dict
+        ``C``, ``N``, ``epochs`` (per space), ``n_train`` (images per epoch) and ``source``.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"Expected `scale` to be one of {SCALES}, got {scale!r}.")
+    if scale == "full":
+        mean_images = sum(NATS_TRAIN_IMAGES[d] for d in DATASETS) / len(DATASETS)
+        return {
+            "C": 16,
+            "N": 5,
+            "epochs": dict(NATS_EPOCHS),
+            "n_train": mean_images,
+            "source": "NATS-Bench recipe (pretrained weights)",
+        }
+    from calstudy.sweep import preset_config
+
+    config = preset_config(scale)
+    if config.n_train is None:
+        raise ValueError(f"Expected preset {scale!r} to fix `n_train`, got None.")
+    epochs = {space: config.epochs for space in ("tss", "sss")}
+    return {
+        "C": config.C,
+        "N": config.N,
+        "epochs": epochs,
+        "n_train": config.n_train,
+        "source": f"sweep preset {scale!r}",
+    }
+
+
+def train_projection(
+    per_image_s: Mapping[str, float],
+    *,
+    epochs: Mapping[str, int] = NATS_EPOCHS,
+    train_images: Mapping[str, int] = NATS_TRAIN_IMAGES,
+    networks: Mapping[str, int] = PAPER_NETWORKS,
+    size_factor: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    r"""Hours to train every network of the study, from a measured cost per training image.
+
+    .. math::
+
+        T_{s,d} = n_s \, E_s \, I_d \, c_s \, f_s / 3600
+
+    for space :math:`s` and dataset :math:`d`: :math:`n_s` networks (``networks``), :math:`E_s`
+    epochs, :math:`I_d` training images per epoch, :math:`c_s` measured seconds per training
+    image (``per_image_s``) and :math:`f_s` a size factor (``size_factor``, default 1), the
+    ratio of the per-image cost at the target network size to the measured one. Per-image cost
+    is assumed constant across epochs, datasets and image sizes (16 × 16 ImageNet16-120 images
+    are charged as 32 × 32 ones, an overestimate): an extrapolation, not a measurement.
+
+    Returns
+    -------
+    DataFrame
+        One row per (space, dataset): ``networks, epochs, images_per_epoch, per_image_s,
+        size_factor, s_per_network, hours``.
+    """
+    size_factor = dict(size_factor or {})
+    rows = []
+    for space, n in networks.items():
+        if space not in per_image_s:
+            raise ValueError(
+                f"Expected `per_image_s` to have a cost for space {space!r}, got keys "
+                f"{sorted(per_image_s)}."
+            )
+        cost = per_image_s[space]
+        _check_positive(f"per_image_s[{space!r}]", cost)
+        factor = size_factor.get(space, 1.0)
+        _check_positive(f"size_factor[{space!r}]", factor)
+        if space not in epochs:
+            raise ValueError(f"Expected `epochs` to have space {space!r}, got {sorted(epochs)}.")
+        _check_count(f"epochs[{space!r}]", epochs[space])
+        for dataset, images in train_images.items():
+            _check_count(f"train_images[{dataset!r}]", images)
+            per_network = epochs[space] * images * cost * factor
+            rows.append(
+                {
+                    "space": space,
+                    "dataset": dataset,
+                    "networks": int(n),
+                    "epochs": int(epochs[space]),
+                    "images_per_epoch": int(images),
+                    "per_image_s": float(cost),
+                    "size_factor": float(factor),
+                    "s_per_network": per_network,
+                    "hours": n * per_network / 3600,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# What past runs measured: the store's provenance and the benchmark files
+# ---------------------------------------------------------------------------------------------
+
+_TIME_COLUMNS = ("created_at", "wall_time_s")
+
+
+def row_costs(rows: pd.DataFrame, *, gap_s: float = 20.0) -> pd.DataFrame:
+    r"""Each row of a store with its run, the run's concurrency and the row's node-seconds.
+
+    A job's interval is :math:`[b_i, e_i]` with :math:`e_i` = ``created_at`` and
+    :math:`b_i = e_i - w_i` (:math:`w_i` = ``wall_time_s``). Per ``device``, rows whose
+    intervals overlap or are separated by at most ``gap_s`` seconds form one run (a sweep
+    invocation; between invocations the node is idle while the next one prepares its data).
+    For a run of duration :math:`D = \max e_i - \min b_i`, Little's law gives the mean number
+    of jobs in flight, :math:`L = \sum_i w_i / D`, and each row's share of the node,
+
+    .. math:: \nu_i = w_i / L \quad\text{so that}\quad \sum_{i \in \text{run}} \nu_i = D,
+
+    likewise ``train_node_s`` = :math:`\tau_i / L` and ``eval_node_s`` = :math:`\epsilon_i / L`
+    for the row's training and evaluation seconds. :math:`\nu_i` is what the row cost the whole
+    node (accelerator and cores together) when the run's jobs shared it.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Store rows with ``device``, ``created_at``, ``wall_time_s`` (and optionally
+        ``train_time_s``, ``eval_time_s``, ``space``).
+    gap_s : float
+        Longest idle gap inside one run, in seconds.
+
+    Returns
+    -------
+    DataFrame
+        ``rows`` with ``start``, ``end`` (UTC timestamps), ``run`` (1, 2, … by start time; runs
+        of different devices never share a number),
+        ``concurrency`` (:math:`L` of the row's run), ``node_s``, ``train_node_s``,
+        ``eval_node_s``.
+    """
+    missing = [c for c in (*_TIME_COLUMNS, "device") if c not in rows.columns]
+    if missing:
+        raise ValueError(f"Expected `rows` to have columns {missing} (store provenance), got none.")
+    _check_nonnegative("gap_s", gap_s)
+    frame = rows.dropna(subset=list(_TIME_COLUMNS)).copy()
+    if frame.empty:
+        raise ValueError("Expected `rows` with `created_at` and `wall_time_s`, got no such row.")
+    if (frame["wall_time_s"] < 0).any():
+        raise ValueError("Expected `wall_time_s` ≥ 0 in every row, got negative values.")
+    frame["end"] = pd.to_datetime(frame["created_at"], utc=True)
+    frame["start"] = frame["end"] - pd.to_timedelta(frame["wall_time_s"], unit="s")
+    frame = frame.sort_values(["device", "start"], kind="stable")
+    runs = np.empty(len(frame), dtype=np.int64)
+    next_run = 1
+    for idx in frame.groupby("device", sort=False).indices.values():
+        latest = None
+        for position in idx:
+            start, end = frame["start"].iat[position], frame["end"].iat[position]
+            if latest is None or (start - latest).total_seconds() > gap_s:
+                current, next_run = next_run, next_run + 1
+            runs[position] = current
+            latest = end if latest is None else max(latest, end)
+    first_start = pd.Series(frame["start"].to_numpy()).groupby(runs).min().sort_values()
+    order = {run: k for k, run in enumerate(first_start.index, start=1)}  # time order
+    frame["run"] = [order[run] for run in runs]
+    grouped = frame.groupby("run")
+    duration = (
+        grouped["end"].transform("max") - grouped["start"].transform("min")
+    ).dt.total_seconds()
+    busy = grouped["wall_time_s"].transform("sum")
+    concurrency = (busy / duration.where(duration > 0)).fillna(1.0)
+    frame["concurrency"] = concurrency
+    frame["node_s"] = frame["wall_time_s"] / concurrency
+    for part in ("train", "eval"):
+        column = f"{part}_time_s"
+        frame[f"{part}_node_s"] = (frame[column] / concurrency) if column in frame else np.nan
+    return frame.sort_values(["run", "end"], kind="stable")
+
+
+def sweep_runs(rows: pd.DataFrame, *, gap_s: float = 20.0) -> pd.DataFrame:
+    r"""One line per run of a store (see :func:`row_costs`): size, duration and concurrency.
+
+    Returns
+    -------
+    DataFrame
+        ``run, device, rows, spaces, start, end, duration_s`` (:math:`D`), ``busy_s``
+        (:math:`\sum w_i`), ``concurrency`` (:math:`L`), ``s_per_row`` (:math:`D / n`, the
+        aggregate cost of a row), ``median_wall_s`` (a row's own wall time).
+    """
+    frame = row_costs(rows, gap_s=gap_s)
+    spaces = (lambda s: "+".join(sorted(s.unique()))) if "space" in frame else (lambda s: "")
+    out = frame.groupby("run").agg(
+        device=("device", "first"),
+        rows=("wall_time_s", "size"),
+        spaces=("space" if "space" in frame else "device", spaces),
+        start=("start", "min"),
+        end=("end", "max"),
+        busy_s=("wall_time_s", "sum"),
+        median_wall_s=("wall_time_s", "median"),
+    )
+    out["duration_s"] = (out["end"] - out["start"]).dt.total_seconds()
+    out["concurrency"] = out["busy_s"] / out["duration_s"].where(out["duration_s"] > 0)
+    out["concurrency"] = out["concurrency"].fillna(1.0)
+    out["s_per_row"] = out["duration_s"] / out["rows"]
+    columns = [
+        "device",
+        "rows",
+        "spaces",
+        "start",
+        "end",
+        "duration_s",
+        "busy_s",
+        "concurrency",
+        "s_per_row",
+        "median_wall_s",
+    ]
+    return out[columns].reset_index()
+
+
+def load_measurement(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a benchmark file of ``benchmarks/results/`` and check its ``source``.
+
+    Every file holds a JSON object with ``"source"``: ``kind`` (``"measured"``: written by the
+    run itself, e.g. ``benchmarks/train_bench.py --json``; ``"transcribed"``: copied by hand from
+    a recorded run's printout), ``device``, ``torch``, ``date`` and ``command``. A relative
+    path is looked up from the working directory, then from the repository root.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If it is not a JSON object with a complete ``source``.
+    """
+    from calstudy.chapter import resolve_store
+
+    resolved = resolve_store(path)
+    if not resolved.is_file():
+        raise FileNotFoundError(f"No benchmark file at {resolved} (given {str(path)!r}).")
+    try:
+        data = json.loads(Path(resolved).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"Expected {resolved} to hold JSON, got: {error}.") from error
+    if not isinstance(data, dict) or not isinstance(data.get("source"), dict):
+        raise ValueError(f"Expected {resolved} to be a JSON object with a 'source' object.")
+    missing = [k for k in ("kind", "device", "torch", "date", "command") if k not in data["source"]]
+    if missing:
+        raise ValueError(f"Expected the 'source' of {resolved} to name {missing}, got none.")
+    if data["source"]["kind"] not in ("measured", "transcribed"):
+        raise ValueError(
+            f"Expected source 'kind' of {resolved} to be 'measured' or 'transcribed', got "
+            f"{data['source']['kind']!r}."
+        )
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring on the current device
+# ---------------------------------------------------------------------------------------------
+
+
+def machine_info(device: str = "auto") -> dict[str, Any]:
+    """The device measurements run on: name, torch version and threads, CPU count, load."""
+    import torch
+
+    from calstudy.train import resolve_device
+
+    dev = resolve_device(device)
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+    return {
+        "device": str(dev),
+        "device_name": name,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "cpu": platform.processor() or platform.machine(),
+        "load_1min": load,
+    }
+
+
+@dataclass(frozen=True)
+class EvalMeasurement:
+    """What :func:`measure_eval_cost` timed.
+
+    Attributes
+    ----------
+    device : str
+    logits : DataFrame
+        One row per timed network: ``space, arch, n_params, images, seconds, images_per_s``.
+    record_s : float
+        Seconds of ``full_record`` on ``record_shape`` logits (best of ``repeats``).
+    record_shape : tuple of int
+        ``(N, K)``.
+    """
+
+    device: str
+    logits: pd.DataFrame
+    record_s: float
+    record_shape: tuple[int, int]
+
+    @property
+    def images_per_s(self) -> float:
+        """Logit throughput over all timed networks: total images / total seconds."""
+        return float(self.logits["images"].sum() / self.logits["seconds"].sum())
+
+    def by_space(self) -> pd.DataFrame:
+        """Throughput per space (total images / total seconds)."""
+        g = self.logits.groupby("space")[["images", "seconds"]].sum()
+        return (g["images"] / g["seconds"]).rename("images_per_s").to_frame()
+
+
+def measure_eval_cost(
+    *,
+    spaces: Sequence[str] = ("tss", "sss"),
+    n_archs: int = 2,
+    n_images: int = 256,
+    record_n: int = 10_000,
+    record_classes: int = 10,
+    num_classes: int = 10,
+    batch_size: int = 1024,
+    device: str = "auto",
+    repeats: int = 1,
+    seed: int = 0,
+) -> EvalMeasurement:
+    r"""Time the pretrained evaluation's two parts on the current device.
+
+    1. Logits: for ``n_archs`` architectures of each space (:func:`calstudy.space.sample_archs`,
+       seeded), built at the pretrained size (TSS C = 16, N = 5; SSS at its widths), the fp32
+       logits of ``n_images`` random 32 × 32 images (:func:`calstudy.evaluate.predict_logits`,
+       after one warm-up batch; the timing does not depend on pixel values). Throughput
+       :math:`r` = images / seconds, so an evaluation of :math:`I` images costs :math:`I / r`.
+    2. The metric catalogue: :func:`calstudy.catalogue.full_record` (pre and post temperature
+       scaling) on ``record_n × record_classes`` logits drawn as in ``benchmarks/metrics_bench.py``
+       (labels from ``softmax(logits / 1.5)``), best of ``repeats``.
+
+    On a GPU, times are taken after ``torch.cuda.synchronize``.
+
+    Returns
+    -------
+    EvalMeasurement
+    """
+    import torch
+
+    from calstudy.catalogue import full_record
+    from calstudy.evaluate import predict_logits
+    from calstudy.models import build_network
+    from calstudy.space import sample_archs
+    from calstudy.train import resolve_device
+
+    spaces = _check_spaces(spaces)
+    for name, value in (
+        ("n_archs", n_archs),
+        ("n_images", n_images),
+        ("record_n", record_n),
+        ("num_classes", num_classes),
+        ("batch_size", batch_size),
+        ("repeats", repeats),
+    ):
+        _check_count(name, value)
+    _check_count("record_classes", record_classes)
+    if record_classes < 2:
+        raise ValueError(f"Expected `record_classes` to be at least 2, got {record_classes}.")
+    dev = resolve_device(device)
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(n_images, 32, 32, 3), dtype=np.uint8)
+    rows = []
+    for space in spaces:
+        for arch in sample_archs(space, n_archs, seed=seed):
+            torch.manual_seed(seed)
+            net = build_network(space, arch, num_classes=num_classes, C=16, N=5).to(dev)
+            kw = dict(mean=_MEAN, std=_STD, batch_size=batch_size, device=dev)
+            predict_logits(net, images[: min(n_images, 64)], **kw)  # warm-up
+            best = math.inf
+            for _ in range(repeats):
+                _sync(dev)
+                begin = time.perf_counter()
+                predict_logits(net, images, **kw)
+                _sync(dev)
+                best = min(best, time.perf_counter() - begin)
+            rows.append(
+                {
+                    "space": space,
+                    "arch": arch,
+                    "n_params": sum(p.numel() for p in net.parameters()),
+                    "images": n_images,
+                    "seconds": best,
+                    "images_per_s": n_images / best,
+                }
+            )
+    logits = 3 * rng.standard_normal((record_n, record_classes))
+    labels = (logits / 1.5 + rng.gumbel(size=logits.shape)).argmax(1)
+    record_s = math.inf
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        full_record(logits, labels, heldout_frac=0.2, seed=seed)
+        record_s = min(record_s, time.perf_counter() - begin)
+    return EvalMeasurement(str(dev), pd.DataFrame(rows), record_s, (record_n, record_classes))
+
+
+@dataclass(frozen=True)
+class TrainMeasurement:
+    """What :func:`measure_train_cost` timed.
+
+    Attributes
+    ----------
+    scale, space, arch, device, precision : str
+    C, N : int
+        Network size (TSS; an SSS network has its own widths).
+    images : int
+        Training images in the timed epochs (the first epoch is excluded as warm-up).
+    seconds : float
+        Seconds of those epochs' training steps.
+    images_per_s : float
+    per_network_s : float
+        ``seconds per image × epochs × n_train`` of the scale (:func:`scale_fidelity`):
+        the projected training time of one network at that scale on this device.
+    """
+
+    scale: str
+    space: str
+    arch: str
+    device: str
+    precision: str
+    C: int
+    N: int
+    images: int
+    seconds: float
+    images_per_s: float
+    per_network_s: float
+
+
+def measure_train_cost(
+    scale: str = "tiny",
+    *,
+    space: str = "tss",
+    arch: str | None = None,
+    n_images: int = 512,
+    epochs: int = 2,
+    batch_size: int = 256,
+    device: str = "auto",
+    seed: int = 0,
+) -> TrainMeasurement:
+    r"""Time training steps of one network at a scale's size on the current device.
+
+    The network (``arch``, default the first of :func:`calstudy.space.sample_archs`) is built
+    at the scale's size (:func:`scale_fidelity`) and trained with :func:`calstudy.train.train`
+    (the NATS-Bench recipe, precision ``"auto"``) for ``epochs`` passes over ``n_images``
+    random images; the first pass is warm-up. Per-image cost :math:`c = t / I` over the timed
+    passes; one network at the scale costs :math:`c\,E\,I_\mathrm{train}`.
+
+    Returns
+    -------
+    TrainMeasurement
+    """
+    from calstudy.data import ImageDataset
+    from calstudy.models import build_network
+    from calstudy.space import sample_archs
+    from calstudy.train import train
+
+    fidelity = scale_fidelity(scale)
+    (space,) = _check_spaces([space])
+    _check_count("n_images", n_images)
+    _check_count("batch_size", batch_size)
+    _check_count("epochs", epochs)
+    if epochs < 2:
+        raise ValueError(f"Expected `epochs` to be at least 2 (one is warm-up), got {epochs}.")
+    if arch is None:
+        arch = sample_archs(space, 1, seed=seed)[0]
+    rng = np.random.default_rng(seed)
+    n_classes = 10
+    data = ImageDataset(
+        name="random",
+        classes=tuple(str(k) for k in range(n_classes)),
+        mean=_MEAN,
+        std=_STD,
+        x_train=rng.integers(0, 256, (n_images, 32, 32, 3), dtype=np.uint8),
+        y_train=rng.integers(0, n_classes, n_images).astype(np.int64),
+        x_test=rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8),
+        y_test=rng.integers(0, n_classes, 8).astype(np.int64),
+    )
+    import torch
+
+    torch.manual_seed(seed)
+    net = build_network(space, arch, num_classes=n_classes, C=fidelity["C"], N=fidelity["N"])
+    result = train(net, data, epochs=epochs, batch_size=batch_size, seed=seed, device=device)
+    seconds = result.history[-1]["time_s"] - result.history[0]["time_s"]
+    images = (epochs - 1) * n_images
+    if not seconds > 0:
+        raise RuntimeError(f"Timed training took {seconds} s; increase `n_images` or `epochs`.")
+    per_network = seconds / images * fidelity["epochs"][space] * fidelity["n_train"]
+    cfg = result.config
+    return TrainMeasurement(
+        scale,
+        space,
+        arch,
+        cfg.device,
+        cfg.precision,
+        fidelity["C"],
+        fidelity["N"],
+        images,
+        seconds,
+        images / seconds,
+        per_network,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------------
+
+
+def _sync(device: Any) -> None:
+    import torch
+
+    if getattr(device, "type", str(device)) == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _check_spaces(spaces: Sequence[str]) -> list[str]:
+    spaces = [spaces] if isinstance(spaces, str) else list(spaces)
+    unknown = [s for s in spaces if s not in ("tss", "sss")]
+    if not spaces or unknown:
+        raise ValueError(f"Expected `spaces` among ('tss', 'sss'), got {spaces!r}.")
+    return spaces
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"Expected `{name}` to be a positive finite number, got {value!r}.")
+
+
+def _check_nonnegative(name: str, value: Any) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"Expected `{name}` to be a non-negative finite number, got {value!r}.")
+
+
+def _check_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"Expected `{name}` to be a positive integer, got {value!r}.")
