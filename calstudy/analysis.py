@@ -16,6 +16,7 @@ Sections
 6. Stability across bin counts (RQ iv, vi).
 7. Trends and regressions (RQ v, vii).
 8. Seed noise, and the paper-vs-calstudy table.
+9. Differences with intervals: paired and two-sample statistics, τ against τ, proportions.
 
 Two defects of the released analysis code are avoided by construction (see
 ``paper-findings.md``): :func:`top_n` keeps the *highest* N rows (the paper's
@@ -45,12 +46,17 @@ from calstudy.space import TSS_EDGES, TSS_OPS, parse_tss
 
 __all__ = [
     "EDGES",
+    "DiffResult",
     "SeedVariance",
     "TauResult",
     "Trend",
     "bin_count_long",
     "bin_count_stability",
     "bin_count_summary",
+    "bootstrap_diff",
+    "bootstrap_difference",
+    "bootstrap_statistic",
+    "calibrated_floor",
     "compare_to_paper",
     "correct_pvalues",
     "cross_dataset_tau",
@@ -58,16 +64,26 @@ __all__ = [
     "hcs",
     "kendall_ci",
     "kendall_tau",
+    "mean_off_diagonal_tau",
     "ols_table",
     "op_effects",
     "paired",
+    "paired_difference",
+    "retest_tau",
+    "seed_noise_gap",
+    "seed_noise_table",
+    "seed_noise_threshold",
     "seed_variance",
+    "simulated_difference",
+    "tau_difference",
     "tau_matrix",
     "tau_table",
+    "tau_tests",
     "tau_vs_population",
     "top_fraction",
     "top_hcs",
     "top_n",
+    "wilson_ci",
 ]
 
 #: Column names of the six TSS cell edges ``edge_{to}_{from}``, in the order of the arch string
@@ -321,6 +337,50 @@ def tau_table(
             {"x": x, "y": y, "tau": r.tau, "low": r.low, "high": r.high, "p": r.p_value, "n": r.n}
         )
     return pd.DataFrame(rows, columns=["x", "y", "tau", "low", "high", "p", "n"])
+
+
+def tau_tests(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """τ-b and its p-value for every unordered pair of ``columns``, without intervals.
+
+    The test of H0: τ = 0 for each entry of :func:`tau_matrix` (pairwise deletion of NaNs),
+    in long form for :func:`correct_pvalues`: a k-column matrix holds k(k-1)/2 tests, so its
+    p-values need a multiplicity correction before any entry is called significant. Cheap
+    enough for large matrices (no bootstrap); use :func:`tau_table` for intervals.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows to correlate over.
+    columns : sequence of str
+        At least two columns.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``x, y, tau, p, n``, one row per pair in the order of ``columns``; pairs with
+        fewer than 3 complete rows or a constant column have NaN ``tau`` and ``p``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"a": [1, 2, 3, 4], "b": [1, 3, 2, 4], "c": [4, 3, 2, 1]})
+    >>> tau_tests(d, ["a", "b", "c"])[["x", "y"]].values.tolist()
+    [['a', 'b'], ['a', 'c'], ['b', 'c']]
+    """
+    columns = list(columns)
+    if len(columns) < 2:
+        raise ValueError(f"Expected `columns` to name at least 2 columns, got {columns}.")
+    _check_columns(df, columns)
+    values = df[columns].to_numpy(dtype=float)
+    rows = []
+    for i, x in enumerate(columns):
+        for j in range(i + 1, len(columns)):
+            keep = ~(np.isnan(values[:, i]) | np.isnan(values[:, j]))
+            tau = p = float("nan")
+            if keep.sum() >= 3:
+                r = stats.kendalltau(values[keep, i], values[keep, j], variant="b")
+                tau, p = float(r.statistic), float(r.pvalue)
+            rows.append({"x": x, "y": columns[j], "tau": tau, "p": p, "n": int(keep.sum())})
+    return pd.DataFrame(rows, columns=["x", "y", "tau", "p", "n"])
 
 
 # ================================================================================================
@@ -1150,12 +1210,24 @@ class SeedVariance:
     frac_resolved : float
         Fraction of architecture pairs :math:`(a, b)` whose means differ by more than seed noise,
         :math:`|\bar y_a - \bar y_b| > z_{(1+\ell)/2}\, s_p \sqrt{1/n_a + 1/n_b}`.
+    icc : float
+        Intraclass correlation ICC(1) of one-way random-effects ANOVA: the share of a single
+        run's variance that lies between architectures, in [0, 1] (1: seeds agree exactly;
+        0: the architecture explains nothing). See :func:`seed_variance`.
+    icc_low, icc_high : float
+        Its ``level`` confidence interval from the F distribution.
+    n_repeated : int
+        Architectures with two or more seeds (the ones that estimate :math:`s_p`).
     """
 
     per_arch: pd.DataFrame
     pooled_std: float
     between_std: float
     frac_resolved: float
+    icc: float = float("nan")
+    icc_low: float = float("nan")
+    icc_high: float = float("nan")
+    n_repeated: int = 0
 
 
 def seed_variance(
@@ -1172,6 +1244,27 @@ def seed_variance(
     :math:`O(A \log A)` for :math:`A` architectures (sorted means and binary search, per pair of
     seed-count groups), so the full space's 20 M pairs cost milliseconds.
 
+    The intraclass correlation is ICC(1) of the one-way random-effects model
+    :math:`y_{as} = \mu + \alpha_a + \varepsilon_{as}` (Shrout & Fleiss, 1979), with
+    :math:`A` architectures, :math:`N` rows and :math:`n_a` seeds of architecture :math:`a`:
+
+    .. math::
+
+        \mathrm{ICC} = \frac{MS_B - MS_W}{MS_B + (k_0 - 1) MS_W}, \qquad
+        k_0 = \frac{N - \sum_a n_a^2 / N}{A - 1},
+
+    where :math:`MS_B = \sum_a n_a (\bar y_a - \bar y)^2 / (A - 1)` and
+    :math:`MS_W = \sum_{a,s} (y_{as} - \bar y_a)^2 / (N - A)`. It estimates
+    :math:`\sigma_\alpha^2 / (\sigma_\alpha^2 + \sigma_\varepsilon^2)`, the reliability of a
+    single-seed measurement: the correlation between two seeds of the same architectures. Since
+    :math:`F = MS_B / MS_W` divided by :math:`1 + k_0 \sigma_\alpha^2 / \sigma_\varepsilon^2`
+    follows :math:`F_{A-1, N-A}`, the interval maps :math:`F_L = F / q(A-1, N-A)` and
+    :math:`F_U = F\,q(N-A, A-1)`, with :math:`q(d_1, d_2)` the :math:`(1+\ell)/2` quantile of
+    :math:`F_{d_1, d_2}`, through :math:`(F - 1)/(F + k_0 - 1)`; exact for equal
+    :math:`n_a`, approximate (through :math:`k_0`) otherwise (Searle, Casella & McCulloch,
+    1992, §3.6). A variance share cannot be negative, so an estimate or bound below 0 (when
+    :math:`MS_B < MS_W`) is reported as 0.
+
     Parameters
     ----------
     df : DataFrame
@@ -1181,11 +1274,18 @@ def seed_variance(
     by : sequence of str, default=("space", "arch", "dataset", "fidelity")
         Columns identifying one architecture's repeated runs.
     level : float, default=0.95
-        Confidence level :math:`\ell` of the "exceeds seed noise" threshold.
+        Confidence level :math:`\ell` of the "exceeds seed noise" threshold and of the ICC
+        interval.
 
     Returns
     -------
     SeedVariance
+
+    References
+    ----------
+    P. E. Shrout, J. L. Fleiss, "Intraclass correlations: uses in assessing rater reliability",
+    Psychological Bulletin 86(2), 1979.
+    S. R. Searle, G. Casella, C. E. McCulloch, "Variance Components", Wiley, 1992.
     """
     by = list(by)
     _check_level(level)
@@ -1201,16 +1301,47 @@ def seed_variance(
     variances = np.nan_to_num(per_arch["std"].to_numpy(float) ** 2)
     pooled = float(np.sqrt((dof * variances).sum() / dof.sum()))
     means = per_arch["mean"].to_numpy(float)
+    n_seeds = per_arch["n_seeds"].to_numpy()
     z = float(stats.norm.ppf((1 + level) / 2))
-    resolved = _count_resolved_pairs(means, per_arch["n_seeds"].to_numpy(), z * pooled)
+    resolved = _count_resolved_pairs(means, n_seeds, z * pooled)
     n_arch = len(means)
     total_pairs = n_arch * (n_arch - 1) / 2
+    icc, icc_low, icc_high = _icc_oneway(means, n_seeds, (dof * variances).sum(), level)
     return SeedVariance(
         per_arch=per_arch,
         pooled_std=pooled,
         between_std=float(np.std(means, ddof=1)) if n_arch > 1 else float("nan"),
         frac_resolved=resolved / total_pairs if total_pairs else float("nan"),
+        icc=icc,
+        icc_low=icc_low,
+        icc_high=icc_high,
+        n_repeated=int((n_seeds >= 2).sum()),
     )
+
+
+def _icc_oneway(
+    means: np.ndarray, n_seeds: np.ndarray, ss_within: float, level: float
+) -> tuple[float, float, float]:
+    """ICC(1) and its F-based interval from group means, sizes and the within sum of squares."""
+    n_groups, n_rows = len(means), int(n_seeds.sum())
+    if n_groups < 2 or n_rows <= n_groups:
+        return float("nan"), float("nan"), float("nan")
+    grand = float((n_seeds * means).sum() / n_rows)
+    ms_between = float((n_seeds * (means - grand) ** 2).sum() / (n_groups - 1))
+    ms_within = float(ss_within / (n_rows - n_groups))
+    k0 = (n_rows - float((n_seeds**2).sum()) / n_rows) / (n_groups - 1)
+    if ms_within <= 0:
+        return (1.0, 1.0, 1.0) if ms_between > 0 else (float("nan"),) * 3
+    f = ms_between / ms_within
+    df1, df2 = n_groups - 1, n_rows - n_groups
+    q = float(stats.f.ppf((1 + level) / 2, df1, df2))
+    q_rev = float(stats.f.ppf((1 + level) / 2, df2, df1))
+    f_low, f_high = f / q, f * q_rev
+
+    def icc_of(ratio: float) -> float:  # a variance share: negative estimates truncate to 0
+        return float(np.clip((ratio - 1) / (ratio + k0 - 1), 0.0, 1.0))
+
+    return icc_of(f), icc_of(f_low), icc_of(f_high)
 
 
 def _count_resolved_pairs(means: np.ndarray, n_seeds: np.ndarray, scale: float) -> float:
@@ -1227,6 +1358,213 @@ def _count_resolved_pairs(means: np.ndarray, n_seeds: np.ndarray, scale: float) 
             pairs = float((below + above).sum())
             count += pairs / 2 if ka == kb else pairs
     return count
+
+
+def seed_noise_threshold(
+    pooled_std: float, *, n_a: float = 1, n_b: float = 1, level: float = 0.95
+) -> float:
+    r"""Smallest difference between two architectures' means that exceeds seed noise.
+
+    .. math:: \delta_\ell = z_{(1+\ell)/2}\; s_p \sqrt{1/n_a + 1/n_b},
+
+    the threshold of :attr:`SeedVariance.frac_resolved`: two means of :math:`n_a` and
+    :math:`n_b` seeds whose difference exceeds it differ at level :math:`\ell` by a two-sided
+    z-test with the pooled seed standard deviation :math:`s_p`. Pass ``n_b=math.inf`` to compare
+    one architecture with a fixed value (such as zero).
+
+    Parameters
+    ----------
+    pooled_std : float
+        :math:`s_p`, e.g. :attr:`SeedVariance.pooled_std`; non-negative.
+    n_a, n_b : float, default=1
+        Seeds behind each mean (``math.inf``: a value without seed noise).
+    level : float, default=0.95
+        Confidence level :math:`\ell`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(seed_noise_threshold(0.01), 4)  # 1.96 * 0.01 * sqrt(2)
+    0.0277
+    """
+    _check_level(level)
+    if not np.isfinite(pooled_std) or pooled_std < 0:
+        raise ValueError(f"Expected `pooled_std` to be a finite number ≥ 0, got {pooled_std}.")
+    for name, value in (("n_a", n_a), ("n_b", n_b)):
+        if not value >= 1:
+            raise ValueError(f"Expected `{name}` to be at least 1, got {value}.")
+    z = float(stats.norm.ppf((1 + level) / 2))
+    return z * float(pooled_std) * math.sqrt(1 / n_a + 1 / n_b)
+
+
+def seed_noise_gap(
+    n: int, pooled_std: float, *, level: float = 0.95, n_sim: int = 2000, seed: int = 0
+) -> float:
+    r"""Gap between the best of ``n`` networks and their median that seed noise alone produces.
+
+    If ``n`` architectures were equally good and each measured once with seed noise of standard
+    deviation :math:`s_p`, the best would still beat the median, by
+    :math:`G = \mathrm{median}(e_1, \dots, e_n) - \min(e_1, \dots, e_n)` with
+    :math:`e_i \sim \mathcal N(0, s_p^2)` i.i.d. (by symmetry also :math:`\max - \mathrm{median}`).
+    The function returns the :math:`\ell` quantile of :math:`G` from ``n_sim`` simulated
+    populations; an observed gap above it is larger than seed noise could make it at level
+    :math:`\ell` (a one-sided test; the winner's curse of picking the best of ``n`` is included).
+
+    Parameters
+    ----------
+    n : int
+        Number of networks compared (at least 2).
+    pooled_std : float
+        Seed standard deviation :math:`s_p` of one measurement.
+    level : float, default=0.95
+        Quantile :math:`\ell`.
+    n_sim : int, default=2000
+        Simulated populations.
+    seed : int, default=0
+        Seed of the simulation.
+
+    Returns
+    -------
+    float
+        The :math:`\ell` quantile of :math:`G`, in the units of ``pooled_std``.
+
+    Examples
+    --------
+    >>> seed_noise_gap(50, 0.0)
+    0.0
+    """
+    n = _check_positive_int("n", n)
+    if n < 2:
+        raise ValueError(f"Expected `n` to be at least 2, got {n}.")
+    n_sim = _check_positive_int("n_sim", n_sim)
+    _check_level(level)
+    if not np.isfinite(pooled_std) or pooled_std < 0:
+        raise ValueError(f"Expected `pooled_std` to be a finite number ≥ 0, got {pooled_std}.")
+    draws = np.random.default_rng(seed).normal(size=(n_sim, n))
+    gaps = np.median(draws, axis=1) - draws.min(axis=1)
+    return float(pooled_std) * float(np.quantile(gaps, level))
+
+
+def retest_tau(icc: object) -> np.ndarray:
+    r"""Expected Kendall τ between two seeds' rankings of the same architectures.
+
+    For bivariate-normal measurements with correlation :math:`\rho`, Greiner's relation gives
+    :math:`\tau = \tfrac{2}{\pi} \arcsin \rho` (Kendall, 1948, §10.11). Two single-seed runs of
+    the same architectures correlate with :math:`\rho = \mathrm{ICC}` (see
+    :func:`seed_variance`), so this is the τ expected between the ranking of a benchmark and
+    that of a retraining of the same architectures with new seeds. By Spearman's (1904)
+    attenuation, two columns :math:`x` and :math:`y` measured with seed noise correlate at most
+    :math:`\sqrt{\mathrm{ICC}_x\,\mathrm{ICC}_y}` (when their true values agree perfectly), so
+    ``retest_tau(np.sqrt(icc_x * icc_y))`` is the largest τ between them that seed noise allows.
+
+    Parameters
+    ----------
+    icc : array-like
+        Intraclass correlations in [-1, 1] (NaN passes through).
+
+    Returns
+    -------
+    ndarray
+        τ in [-1, 1], of the input's shape.
+
+    References
+    ----------
+    M. G. Kendall, "Rank Correlation Methods", Griffin, 1948.
+    C. Spearman, "The proof and measurement of association between two things", Am. J. Psychol.
+    15(1), 1904.
+
+    Examples
+    --------
+    >>> float(retest_tau(0.5).round(4))  # 2/π · arcsin(1/2) = 1/3
+    0.3333
+    """
+    rho = np.asarray(icc, dtype=float)
+    finite = rho[~np.isnan(rho)]
+    if np.any((finite < -1 - 1e-12) | (finite > 1 + 1e-12)):
+        raise ValueError(
+            f"Expected `icc` to lie in [-1, 1], got values in [{finite.min()}, {finite.max()}]."
+        )
+    return 2 / np.pi * np.arcsin(np.clip(rho, -1.0, 1.0))
+
+
+def seed_noise_table(
+    df: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    by: Sequence[str] = ("space", "arch", "dataset", "fidelity"),
+    level: float = 0.95,
+    min_repeated: int = 2,
+) -> pd.DataFrame:
+    r"""Seed noise against differences between architectures, one row per metric.
+
+    Runs :func:`seed_variance` on every metric and tabulates what a chapter needs to say which
+    differences are real: the pooled seed standard deviation :math:`s_p`, the standard deviation
+    of the architecture means, their ratio, the share of architecture pairs that seed noise
+    cannot explain, the ICC with its interval, the smallest single-seed difference that exceeds
+    seed noise (:func:`seed_noise_threshold`) and the τ a retraining with new seeds would reach
+    (:func:`retest_tau`).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of the calibration dataset, several seeds for some architectures.
+    metrics : sequence of str
+        Columns to study.
+    by : sequence of str, default=("space", "arch", "dataset", "fidelity")
+        Columns identifying one architecture's repeated runs.
+    level : float, default=0.95
+        Confidence level of the thresholds and intervals.
+    min_repeated : int, default=2
+        Fewest architectures with 2 or more seeds each metric needs.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by metric; columns ``n_archs, n_repeated, n_rows, mean, pooled_std,
+        between_std, ratio, frac_resolved, icc, icc_low, icc_high, threshold, retest_tau``.
+
+    Raises
+    ------
+    ValueError
+        If a metric has fewer than ``min_repeated`` architectures with 2 or more seeds.
+    """
+    metrics = list(metrics)
+    if not metrics:
+        raise ValueError("Expected `metrics` to name at least one column, got [].")
+    min_repeated = _check_positive_int("min_repeated", min_repeated)
+    _check_columns(df, [*by, *metrics])
+    rows = []
+    for metric in metrics:
+        counts = df.dropna(subset=[metric]).groupby(list(by), dropna=False).size()
+        repeated = int((counts >= 2).sum())
+        if repeated < max(min_repeated, 1):
+            raise ValueError(
+                f"Expected at least {max(min_repeated, 1)} architectures with 2 or more seeds "
+                f"of {metric!r}, got {repeated}."
+            )
+        sv = seed_variance(df, metric, by=by, level=level)
+        rows.append(
+            {
+                "metric": metric,
+                "n_archs": len(sv.per_arch),
+                "n_repeated": sv.n_repeated,
+                "n_rows": int(counts.sum()),
+                "mean": float(df[metric].mean()),
+                "pooled_std": sv.pooled_std,
+                "between_std": sv.between_std,
+                "ratio": sv.between_std / sv.pooled_std if sv.pooled_std > 0 else np.inf,
+                "frac_resolved": sv.frac_resolved,
+                "icc": sv.icc,
+                "icc_low": sv.icc_low,
+                "icc_high": sv.icc_high,
+                "threshold": seed_noise_threshold(sv.pooled_std, level=level),
+                "retest_tau": float(retest_tau(sv.icc)),
+            }
+        )
+    return pd.DataFrame(rows).set_index("metric")
 
 
 def compare_to_paper(ours: Mapping[str, object], paper: Mapping[str, object]) -> pd.DataFrame:
@@ -1325,3 +1663,622 @@ def calibrated_floor(
         errors = metrics.binned_errors(probs, labels, bin_counts=tuple(bin_counts), validate=False)
         estimates.append(errors[metric])
     return pd.DataFrame(estimates).mean().rename_axis("n_bins")
+
+
+# ================================================================================================
+# 9. Differences with intervals: paired and two-sample statistics, τ against τ, proportions
+# ================================================================================================
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """A difference with a percentile-bootstrap confidence interval and a p-value.
+
+    Attributes
+    ----------
+    estimate : float
+        The difference on the full sample(s).
+    low, high : float
+        Lower and upper end of the bootstrap confidence interval.
+    p_value : float
+        Two-sided p-value of H0: no difference, from the test named by ``test``.
+    n : int
+        Complete pairs (paired designs) or values of the first sample.
+    n_b : int
+        Values of the second sample (equal to ``n`` for paired designs).
+    test : str
+        The test behind ``p_value``: ``"wilcoxon"``, ``"sign-flip"``, ``"mannwhitney"``,
+        ``"permutation"`` or ``"bootstrap"``.
+    """
+
+    estimate: float
+    low: float
+    high: float
+    p_value: float
+    n: int
+    n_b: int
+    test: str
+
+
+_STATISTICS = {"mean": np.mean, "median": np.median}
+
+
+def _statistic(name: str) -> Any:
+    if name not in _STATISTICS:
+        raise ValueError(f"Expected `statistic` to be 'mean' or 'median', got {name!r}.")
+    return _STATISTICS[name]
+
+
+def _take(data: Any, idx: np.ndarray) -> Any:
+    return data.iloc[idx] if isinstance(data, pd.DataFrame | pd.Series) else data[idx]
+
+
+def _bootstrap_p(boot: np.ndarray) -> float:
+    r"""Two-sided bootstrap p-value of H0: difference 0, by inverting percentile intervals."""
+    boot = boot[np.isfinite(boot)]
+    if boot.size == 0:
+        return float("nan")
+    below = (np.count_nonzero(boot <= 0) + 1) / (boot.size + 1)
+    above = (np.count_nonzero(boot >= 0) + 1) / (boot.size + 1)
+    return float(min(1.0, 2 * min(below, above)))
+
+
+def _interval(boot: np.ndarray, level: float) -> tuple[float, float]:
+    alpha = 1.0 - level
+    if not np.isfinite(boot).any():
+        return float("nan"), float("nan")
+    low, high = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
+
+
+def bootstrap_difference(
+    statistic: Any,
+    a: Any,
+    b: Any,
+    *,
+    paired: bool = False,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> DiffResult:
+    r"""Difference :math:`\theta(a) - \theta(b)` of any statistic, with a bootstrap interval.
+
+    - ``paired=True``: ``a`` and ``b`` hold the same units in the same order (the same
+      networks under two conditions); each resample draws one set of row indices with
+      replacement and applies it to both, so the dependence between the two statistics is kept.
+    - ``paired=False``: ``a`` and ``b`` are independent samples, each resampled on its own
+      (the stratified bootstrap).
+
+    The interval is the :math:`(\alpha/2, 1-\alpha/2)` percentiles of the ``n_boot`` resampled
+    differences :math:`\hat\Delta^*`, :math:`\alpha = 1 -` ``level``. The p-value is the
+    smallest :math:`\alpha` whose percentile interval excludes 0,
+
+    .. math:: p = \min\Bigl(1,\ 2 \min\bigl(\tfrac{1 + \#\{\hat\Delta^* \le 0\}}{B + 1},
+              \tfrac{1 + \#\{\hat\Delta^* \ge 0\}}{B + 1}\bigr)\Bigr)
+
+    (Efron & Tibshirani, 1993, §15.4 and §16.4), so it never falls below :math:`2/(B+1)`.
+    Resamples whose statistic is NaN are left out.
+
+    Parameters
+    ----------
+    statistic : callable
+        ``statistic(sample) -> float``; a sample is ``a`` or ``b`` with rows resampled
+        (``DataFrame.iloc`` for pandas objects, fancy indexing for arrays).
+    a, b : array-like or DataFrame
+        The two samples (rows are units).
+    paired : bool, default=False
+        Resample rows jointly (``a`` and ``b`` must have as many rows) or separately.
+    n_boot, level, seed
+        As in :func:`kendall_ci`.
+
+    Returns
+    -------
+    DiffResult
+        ``test`` is ``"bootstrap"``.
+
+    Examples
+    --------
+    >>> r = bootstrap_difference(np.mean, np.arange(10.0), np.arange(10.0) - 5, paired=True)
+    >>> r.estimate, r.low, r.high
+    (5.0, 5.0, 5.0)
+    """
+    n_boot = _check_positive_int("n_boot", n_boot)
+    _check_level(level)
+    if not callable(statistic):
+        raise ValueError(f"Expected `statistic` to be callable, got {statistic!r}.")
+    a = a if isinstance(a, pd.DataFrame | pd.Series) else np.asarray(a)
+    b = b if isinstance(b, pd.DataFrame | pd.Series) else np.asarray(b)
+    n_a, n_b = len(a), len(b)
+    if paired and n_a != n_b:
+        raise ValueError(
+            f"Expected `a` and `b` to have as many rows when `paired`, got {n_a} and {n_b}."
+        )
+    if min(n_a, n_b) < 2:
+        raise ValueError(f"Expected `a` and `b` to hold at least 2 rows each, got {n_a}, {n_b}.")
+    estimate = float(statistic(a)) - float(statistic(b))
+    rng = np.random.default_rng(seed)
+    boot = np.empty(n_boot)
+    for i in range(n_boot):
+        idx_a = rng.integers(0, n_a, size=n_a)
+        idx_b = idx_a if paired else rng.integers(0, n_b, size=n_b)
+        boot[i] = float(statistic(_take(a, idx_a))) - float(statistic(_take(b, idx_b)))
+    low, high = _interval(boot, level)
+    return DiffResult(estimate, low, high, _bootstrap_p(boot), n_a, n_b, "bootstrap")
+
+
+def _resampled_statistic(
+    values: np.ndarray, stat: Any, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``stat`` over ``n_boot`` resamples of ``values``, vectorised in blocks of ~1 M draws."""
+    n = values.size
+    out = np.empty(n_boot)
+    block = max(1, 1_000_000 // n)
+    for start in range(0, n_boot, block):
+        size = min(block, n_boot - start)
+        out[start : start + size] = stat(values[rng.integers(0, n, size=(size, n))], axis=1)
+    return out
+
+
+def paired_difference(
+    a: object,
+    b: object = 0.0,
+    *,
+    statistic: Literal["median", "mean"] = "median",
+    test: Literal["wilcoxon", "sign-flip"] = "wilcoxon",
+    n_boot: int = 1000,
+    n_perm: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> DiffResult:
+    r"""Median (or mean) of paired differences :math:`d_i = a_i - b_i`, with interval and test.
+
+    The estimate is :math:`\operatorname{median}_i d_i` (or the mean); its interval is the
+    percentile bootstrap over the :math:`n` complete pairs (Efron & Tibshirani, 1993). The
+    p-value tests H0: the :math:`d_i` are symmetric about 0, with
+
+    - ``test="wilcoxon"``: the Wilcoxon signed-rank test (zero differences dropped; scipy's
+      exact distribution for small :math:`n`, the normal approximation otherwise); or
+    - ``test="sign-flip"``: a Monte-Carlo permutation test that flips the sign of each
+      :math:`d_i` at random ``n_perm`` times and compares :math:`|\theta(\pm d)|` with
+      :math:`|\theta(d)|`, :math:`p = (1 + \#\{|\theta^*| \ge |\theta|\}) / (1 + n_{perm})`.
+
+    With a scalar ``b`` this is the one-sample version (e.g. ``paired_difference(T, 1.0)``:
+    is the median temperature different from 1?).
+
+    Parameters
+    ----------
+    a : array-like of shape (n,)
+        First measurement of each unit (e.g. ECE after a post-hoc method).
+    b : array-like of shape (n,) or float, default=0.0
+        Second measurement of the same units, in the same order, or a fixed value.
+    statistic : {"median", "mean"}, default="median"
+        Summary of the differences.
+    test : {"wilcoxon", "sign-flip"}, default="wilcoxon"
+        Test behind the p-value.
+    n_boot : int, default=1000
+        Bootstrap resamples of the interval.
+    n_perm : int, default=2000
+        Sign flips of ``test="sign-flip"``.
+    level : float, default=0.95
+        Confidence level.
+    seed : int, default=0
+        Seed of the resampling.
+
+    Returns
+    -------
+    DiffResult
+
+    Raises
+    ------
+    ValueError
+        If the inputs do not pair up or fewer than 3 complete pairs remain.
+
+    References
+    ----------
+    F. Wilcoxon, "Individual comparisons by ranking methods", Biometrics Bulletin 1(6), 1945.
+    B. Efron, R. Tibshirani, "An Introduction to the Bootstrap", Chapman & Hall, 1993.
+
+    Examples
+    --------
+    >>> r = paired_difference([3, 4, 5, 6, 7.0], [1, 2, 3, 4, 5.0], n_boot=100)
+    >>> r.estimate, r.low, r.high
+    (2.0, 2.0, 2.0)
+    """
+    stat = _statistic(statistic)
+    if test not in ("wilcoxon", "sign-flip"):
+        raise ValueError(f"Expected `test` to be 'wilcoxon' or 'sign-flip', got {test!r}.")
+    n_boot = _check_positive_int("n_boot", n_boot)
+    n_perm = _check_positive_int("n_perm", n_perm)
+    _check_level(level)
+    a_arr = np.asarray(a, dtype=float)
+    b_arr = np.broadcast_to(np.asarray(b, dtype=float), a_arr.shape) if np.ndim(b) == 0 else b
+    x, y = _complete_pairs(a_arr, b_arr)
+    d = x - y
+    rng = np.random.default_rng(seed)
+    estimate = float(stat(d))
+    low, high = _interval(_resampled_statistic(d, stat, n_boot, rng), level)
+    if not np.any(d != 0):
+        p = 1.0
+    elif test == "wilcoxon":
+        p = float(stats.wilcoxon(d[d != 0]).pvalue)
+    else:
+        signs = rng.choice([-1.0, 1.0], size=(n_perm, d.size))
+        flipped = np.abs(stat(signs * d, axis=1))
+        p = float((1 + np.count_nonzero(flipped >= abs(estimate) - 1e-12)) / (1 + n_perm))
+    return DiffResult(estimate, low, high, p, int(d.size), int(d.size), test)
+
+
+def _finite(name: str, values: object, minimum: int) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1:
+        raise ValueError(f"Expected `{name}` to be 1-D, got shape {arr.shape}.")
+    arr = arr[~np.isnan(arr)]
+    if arr.size < minimum:
+        raise ValueError(
+            f"Expected `{name}` to hold at least {minimum} non-NaN values, got {arr.size}."
+        )
+    return arr
+
+
+def bootstrap_diff(
+    a: object,
+    b: object,
+    *,
+    statistic: Literal["median", "mean"] = "median",
+    test: Literal["mannwhitney", "permutation"] = "mannwhitney",
+    n_boot: int = 1000,
+    n_perm: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> DiffResult:
+    r"""Difference of medians (or means) of two independent samples, with interval and test.
+
+    The estimate is :math:`\theta(a) - \theta(b)`; its interval resamples each sample on its
+    own (stratified percentile bootstrap, Efron & Tibshirani, 1993, §8.3). The p-value is
+
+    - ``test="mannwhitney"``: the two-sided Mann–Whitney U test (H0: neither sample tends to
+      exceed the other); or
+    - ``test="permutation"``: a Monte-Carlo permutation test of the statistic difference,
+      re-splitting the pooled values ``n_perm`` times,
+      :math:`p = (1 + \#\{|\Delta^*| \ge |\Delta|\}) / (1 + n_{perm})`.
+
+    For the same units measured twice use :func:`paired_difference`, which is more powerful.
+
+    Parameters
+    ----------
+    a, b : array-like
+        The two samples; NaNs are dropped. Each needs at least 2 values.
+    statistic : {"median", "mean"}, default="median"
+        Summary compared.
+    test : {"mannwhitney", "permutation"}, default="mannwhitney"
+        Test behind the p-value.
+    n_boot, n_perm, level, seed
+        As in :func:`paired_difference`.
+
+    Returns
+    -------
+    DiffResult
+
+    References
+    ----------
+    H. B. Mann, D. R. Whitney, "On a test of whether one of two random variables is
+    stochastically larger than the other", Ann. Math. Stat. 18(1), 1947.
+
+    Examples
+    --------
+    >>> r = bootstrap_diff([5.0, 5, 5, 5], [1.0, 1, 1], n_boot=50)
+    >>> r.estimate, r.low, r.high, r.n, r.n_b
+    (4.0, 4.0, 4.0, 4, 3)
+    """
+    stat = _statistic(statistic)
+    if test not in ("mannwhitney", "permutation"):
+        raise ValueError(f"Expected `test` to be 'mannwhitney' or 'permutation', got {test!r}.")
+    n_boot = _check_positive_int("n_boot", n_boot)
+    n_perm = _check_positive_int("n_perm", n_perm)
+    _check_level(level)
+    x, y = _finite("a", a, 2), _finite("b", b, 2)
+    rng = np.random.default_rng(seed)
+    estimate = float(stat(x) - stat(y))
+    boot = _resampled_statistic(x, stat, n_boot, rng) - _resampled_statistic(y, stat, n_boot, rng)
+    low, high = _interval(boot, level)
+    pooled = np.concatenate([x, y])
+    if np.ptp(pooled) == 0:
+        p = 1.0
+    elif test == "mannwhitney":
+        p = float(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue)
+    else:
+        perms = np.argsort(rng.random((n_perm, pooled.size)), axis=1)
+        shuffled = pooled[perms]
+        diffs = stat(shuffled[:, : x.size], axis=1) - stat(shuffled[:, x.size :], axis=1)
+        p = float((1 + np.count_nonzero(np.abs(diffs) >= abs(estimate) - 1e-12)) / (1 + n_perm))
+    return DiffResult(estimate, low, high, p, int(x.size), int(y.size), test)
+
+
+def tau_difference(
+    x1: object,
+    y1: object,
+    x2: object,
+    y2: object,
+    *,
+    paired: bool = True,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> DiffResult:
+    r"""Difference of two Kendall τ-b, :math:`\tau(x_1, y_1) - \tau(x_2, y_2)`, with an interval.
+
+    - ``paired=True``: the four columns are measured on the same units (e.g. τ(ECE, KSCE) −
+      τ(ECE, cwCE) over the same networks, or τ of a metric between two datasets minus τ of
+      accuracy between them). The two τ are then dependent, and the bootstrap resamples whole
+      rows so the interval accounts for it; rows with a NaN in any column are dropped.
+    - ``paired=False``: the pairs :math:`(x_1, y_1)` and :math:`(x_2, y_2)` come from
+      independent samples (e.g. the most accurate networks and the rest); each is resampled on
+      its own.
+
+    The interval and the p-value are those of :func:`bootstrap_difference`. For two τ sharing a
+    column there are also asymptotic tests (e.g. via the U-statistic variance of τ); the
+    bootstrap needs no such derivation and handles ties.
+
+    Parameters
+    ----------
+    x1, y1 : array-like of shape (n,)
+        Columns of the first τ.
+    x2, y2 : array-like of shape (n,) or (m,)
+        Columns of the second τ; of length ``n`` when ``paired``.
+    paired : bool, default=True
+        Whether the two τ are computed on the same rows.
+    n_boot, level, seed
+        As in :func:`kendall_ci`.
+
+    Returns
+    -------
+    DiffResult
+        ``test`` is ``"bootstrap"``; ``n`` and ``n_b`` are the complete rows behind each τ.
+
+    Examples
+    --------
+    >>> x = np.arange(20.0)
+    >>> r = tau_difference(x, x, x, -x, n_boot=50)  # τ = +1 minus τ = -1, in every resample
+    >>> [round(v, 6) for v in (r.estimate, r.low, r.high)]
+    [2.0, 2.0, 2.0]
+    """
+
+    def tau_of(sample: np.ndarray) -> float:
+        return float(stats.kendalltau(sample[:, 0], sample[:, 1], variant="b").statistic)
+
+    if paired:
+        columns = [np.asarray(v, dtype=float) for v in (x1, y1, x2, y2)]
+        if any(c.ndim != 1 for c in columns) or len({c.size for c in columns}) != 1:
+            raise ValueError(
+                "Expected `x1`, `y1`, `x2`, `y2` to be 1-D of equal length when `paired`, got "
+                f"shapes {[c.shape for c in columns]}."
+            )
+        rows = np.column_stack(columns)
+        rows = rows[~np.isnan(rows).any(axis=1)]
+        if len(rows) < 3:
+            raise ValueError(f"Expected at least 3 complete rows, got {len(rows)}.")
+        return bootstrap_difference(
+            tau_of, rows[:, :2], rows[:, 2:], paired=True, n_boot=n_boot, level=level, seed=seed
+        )
+    first = np.column_stack(_complete_pairs(x1, y1))
+    second = np.column_stack(_complete_pairs(x2, y2))
+    return bootstrap_difference(
+        tau_of, first, second, paired=False, n_boot=n_boot, level=level, seed=seed
+    )
+
+
+def mean_off_diagonal_tau(df: pd.DataFrame, columns: Sequence[str]) -> float:
+    r"""Mean pairwise τ-b among ``columns``: :math:`\frac{2}{k(k-1)} \sum_{i<j} \tau_{ij}`.
+
+    The overall agreement of :math:`k` estimators over the rows of ``df`` (RQ iii); pass it to
+    :func:`bootstrap_difference` to compare the agreement of two conditions. NaN entries
+    (constant columns) are skipped.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows to correlate over.
+    columns : sequence of str
+        At least two columns.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"a": [1, 2, 3, 4], "b": [1, 2, 3, 4], "c": [4, 3, 2, 1]})
+    >>> round(mean_off_diagonal_tau(d, ["a", "b", "c"]), 4)  # (1 - 1 - 1) / 3
+    -0.3333
+    """
+    values = tau_matrix(df, columns).to_numpy()
+    off = values[~np.eye(len(values), dtype=bool)]
+    return float(np.nanmean(off)) if np.isfinite(off).any() else float("nan")
+
+
+def wilson_ci(k: int, n: int, *, level: float = 0.95) -> tuple[float, float, float]:
+    r"""A proportion :math:`k/n` with its Wilson score interval.
+
+    .. math::
+
+        \frac{\hat p + \frac{z^2}{2n}}{1 + \frac{z^2}{n}} \pm
+        \frac{z}{1 + \frac{z^2}{n}} \sqrt{\frac{\hat p (1 - \hat p)}{n} + \frac{z^2}{4 n^2}},
+        \qquad \hat p = k / n,\ z = z_{(1 + \ell)/2},
+
+    the interval recommended over the Wald interval for small :math:`n` and shares near 0 or 1
+    (Brown, Cai & DasGupta, 2001); it never leaves [0, 1] and is not degenerate at
+    :math:`k = 0` or :math:`k = n`. Use it for shares such as "4 of the 20 top cells".
+
+    Parameters
+    ----------
+    k : int
+        Successes, :math:`0 \le k \le n`.
+    n : int
+        Trials, at least 1.
+    level : float, default=0.95
+        Confidence level :math:`\ell`.
+
+    Returns
+    -------
+    (share, low, high) : tuple of float
+
+    References
+    ----------
+    E. B. Wilson, "Probable inference, the law of succession, and statistical inference",
+    JASA 22(158), 1927.
+    L. D. Brown, T. T. Cai, A. DasGupta, "Interval estimation for a binomial proportion",
+    Statistical Science 16(2), 2001.
+
+    Examples
+    --------
+    >>> tuple(round(v, 4) for v in wilson_ci(4, 20))
+    (0.2, 0.0807, 0.416)
+    """
+    for name, value in (("k", k), ("n", n)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise ValueError(f"Expected `{name}` to be a non-negative integer, got {value!r}.")
+    if n < 1 or k > n:
+        raise ValueError(f"Expected 0 ≤ `k` ≤ `n` and `n` ≥ 1, got k = {k}, n = {n}.")
+    _check_level(level)
+    z = float(stats.norm.ppf((1 + level) / 2))
+    share = k / n
+    denominator = 1 + z**2 / n
+    centre = (share + z**2 / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(share * (1 - share) / n + z**2 / (4 * n**2))
+    return float(share), float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def bootstrap_statistic(
+    statistic: Any, data: Any, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    r"""Any statistic of the rows of ``data`` with a percentile-bootstrap interval.
+
+    .. math:: \left[\hat\theta^*_{(\alpha/2)},\ \hat\theta^*_{(1-\alpha/2)}\right],
+              \qquad \alpha = 1 - \text{level},
+
+    the quantiles of :math:`\hat\theta` over ``n_boot`` resamples of the rows drawn with
+    replacement (Efron & Tibshirani, 1993, §13.3); resamples giving NaN are left out. Use it for
+    statistics that are not a metric of ``(probs, labels)`` (for those,
+    :func:`calstudy.metrics.bootstrap_ci`), e.g. a fitted temperature.
+
+    Parameters
+    ----------
+    statistic : callable
+        ``statistic(rows) -> float``.
+    data : array-like or DataFrame
+        Rows to resample (``DataFrame.iloc`` for pandas objects, fancy indexing for arrays).
+    n_boot, level, seed
+        As in :func:`kendall_ci`.
+
+    Returns
+    -------
+    (estimate, low, high) : tuple of float
+        ``estimate`` is the statistic on all rows.
+
+    Examples
+    --------
+    >>> bootstrap_statistic(np.mean, np.ones(5), n_boot=20)
+    (1.0, 1.0, 1.0)
+    """
+    n_boot = _check_positive_int("n_boot", n_boot)
+    _check_level(level)
+    if not callable(statistic):
+        raise ValueError(f"Expected `statistic` to be callable, got {statistic!r}.")
+    data = data if isinstance(data, pd.DataFrame | pd.Series) else np.asarray(data)
+    n = len(data)
+    if n < 2:
+        raise ValueError(f"Expected `data` to hold at least 2 rows, got {n}.")
+    rng = np.random.default_rng(seed)
+    boot = np.array(
+        [float(statistic(_take(data, rng.integers(0, n, size=n)))) for _ in range(n_boot)]
+    )
+    low, high = _interval(boot, level)
+    return float(statistic(data)), low, high
+
+
+def simulated_difference(
+    metric: Any,
+    probs_a: object,
+    true_probs: object,
+    *,
+    probs_b: object | None = None,
+    metric_b: Any | None = None,
+    n_sim: int = 300,
+    level: float = 0.95,
+    seed: int = 0,
+) -> DiffResult:
+    r"""Difference of a metric between two sets of predictions, over simulated test sets.
+
+    Where the class probabilities that generate the labels are known (a worked example, a
+    simulation), the test set's sampling noise can be simulated exactly: draw ``n_sim`` label
+    vectors :math:`y^{(s)}_i \sim \mathrm{Categorical}(q_i)` from ``true_probs`` :math:`q` and
+    evaluate
+
+    .. math:: \Delta^{(s)} = m_a(P_a, y^{(s)}) - m_b(P_b, y^{(s)}).
+
+    The estimate is the mean of :math:`\Delta^{(s)}` (the expected difference on a test set of
+    this size), the interval the central ``level`` range of :math:`\Delta^{(s)}` (where one
+    test set's difference falls), and the p-value the two-sided share of simulations on the
+    other side of 0, :math:`2 \min(\Pr[\Delta \le 0], \Pr[\Delta \ge 0])` with the
+    :math:`+1` correction of :func:`bootstrap_difference`. Unlike resampling the examples with
+    replacement, which duplicates examples and so inflates binned estimators such as ECE (more
+    so with more bins), fresh labels keep every example once.
+
+    Compare two models with one metric (``probs_b``), or one model with two metrics
+    (``metric_b``, e.g. ECE at 500 against 5 bins).
+
+    Parameters
+    ----------
+    metric : callable
+        ``metric(probs, labels) -> float`` of side a (and of side b unless ``metric_b``).
+    probs_a : array-like of shape (N, K)
+        Predictions of side a.
+    true_probs : array-like of shape (N, K)
+        Probabilities the labels are drawn from; rows sum to 1.
+    probs_b : array-like of shape (N, K), optional
+        Predictions of side b; default ``probs_a``.
+    metric_b : callable, optional
+        Metric of side b; default ``metric``.
+    n_sim : int, default=300
+        Simulated test sets.
+    level : float, default=0.95
+        Coverage of the interval.
+    seed : int, default=0
+        Seed of the label draws.
+
+    Returns
+    -------
+    DiffResult
+        ``test`` is ``"simulation"``; ``n`` is N.
+
+    Raises
+    ------
+    ValueError
+        If neither ``probs_b`` nor ``metric_b`` is given, or the shapes do not match.
+    """
+    if probs_b is None and metric_b is None:
+        raise ValueError("Expected `probs_b` or `metric_b` to be given, got neither.")
+    metric_b = metric if metric_b is None else metric_b
+    if not callable(metric) or not callable(metric_b):
+        raise ValueError(f"Expected `metric` and `metric_b` to be callable, got {metric!r}.")
+    p_a = np.asarray(probs_a, dtype=float)
+    p_b = p_a if probs_b is None else np.asarray(probs_b, dtype=float)
+    q = np.asarray(true_probs, dtype=float)
+    if p_a.ndim != 2 or not p_a.shape == p_b.shape == q.shape:
+        raise ValueError(
+            "Expected `probs_a`, `probs_b` and `true_probs` of one shape (N, K), got "
+            f"{p_a.shape}, {p_b.shape} and {q.shape}."
+        )
+    if np.any(q < 0) or not np.allclose(q.sum(axis=1), 1.0, atol=1e-6):
+        raise ValueError("Expected `true_probs` to hold probabilities whose rows sum to 1.")
+    n_sim = _check_positive_int("n_sim", n_sim)
+    _check_level(level)
+    rng = np.random.default_rng(seed)
+    cumulative = q.cumsum(axis=1)
+    diffs = np.empty(n_sim)
+    for s in range(n_sim):
+        y = (cumulative < rng.random((q.shape[0], 1))).sum(axis=1).clip(max=q.shape[1] - 1)
+        diffs[s] = float(metric(p_a, y)) - float(metric_b(p_b, y))
+    low, high = _interval(diffs, level)
+    n = int(q.shape[0])
+    return DiffResult(float(np.mean(diffs)), low, high, _bootstrap_p(diffs), n, n, "simulation")

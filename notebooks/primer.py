@@ -27,6 +27,8 @@ n_samples = 10_000  # predictions in the worked example
 n_classes = 10
 overconfidence = 2.0  # logits are multiplied by this: > 1 makes the model overconfident
 n_bins = 15  # bins of the reliability diagram and of the headline ECE
+n_sim = 300  # simulated test sets (labels redrawn from the truth) or bootstrap resamples
+level = 0.95  # confidence level of every interval
 seed = 0
 
 # %%
@@ -35,8 +37,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from calstudy import catalogue, metrics, plots
-from calstudy.calibrate import TemperatureScaling, heldout_split
+from calstudy import analysis, catalogue, metrics, plots
+from calstudy.calibrate import TemperatureScaling, fit_temperature, heldout_split
 
 sns.set_theme(style="whitegrid", context="notebook")
 if n_samples < 100 or n_classes < 2 or overconfidence <= 0 or n_bins < 1:
@@ -92,7 +94,7 @@ fig.tight_layout()
 # ## Every estimator on the same predictions
 #
 # The study's catalogue defines each column once; here are the paper's estimators and two of
-# ours, for the calibrated and the overconfident model.
+# ours, for the calibrated and the overconfident model. The last column is the difference.
 
 # %%
 names = [
@@ -117,17 +119,35 @@ table = pd.DataFrame(
     },
     index=names,
 )
+table["difference"] = table["overconfident"] - table["calibrated"]
 table.round(4)
 
 # %% [markdown]
-# Every calibration estimator is larger for the overconfident model; on the calibrated model the
-# binned estimators are not zero but small, the finite-sample bias that the chapter on bin counts
-# studies.
+# Every estimator is larger for the overconfident model (the `difference` column is positive);
+# on the calibrated model the binned estimators are not zero but small, the finite-sample bias
+# that the chapter on bin counts studies. Is the gap more than the noise of a finite test set?
+# Here the truth is known, so that noise can be simulated exactly:
+# `analysis.simulated_difference` redraws the labels from the true probabilities `n_sim`
+# times, keeps both models' predictions fixed, and recomputes both ECEs on each simulated test
+# set; the interval is the central range of the difference over those test sets. (Resampling
+# the examples with replacement would duplicate examples, which inflates a binned ECE.)
+
 
 # %%
+def ece_b(p, y):
+    return metrics.ece(p, y, n_bins=n_bins)
+
+
 ece_true = table.loc[f"ECE_{n_bins}", "calibrated"]
 ece_over = table.loc[f"ECE_{n_bins}", "overconfident"]
+ece_gap = analysis.simulated_difference(
+    ece_b, probs, true_probs, probs_b=true_probs, n_sim=n_sim, level=level, seed=seed
+)
 print(f"ECE_{n_bins}: calibrated {ece_true:.4f}, overconfident {ece_over:.4f}")
+print(
+    f"overconfident − calibrated over {n_sim} simulated test sets of {ece_gap.n}: mean "
+    f"{ece_gap.estimate:+.4f}, {level:.0%} range [{ece_gap.low:+.4f}, {ece_gap.high:+.4f}]"
+)
 
 # %% [markdown]
 # ## The number of bins matters
@@ -143,6 +163,19 @@ ax = sns.lineplot(data=long, x="bins", y="value", hue="estimator", marker="o")
 ax.set(xscale="log", xlabel="number of bins", ylabel="estimate on a calibrated model")
 bias_5, bias_500 = errors["ECE"][5], errors["ECE"][500]
 print(f"ECE of a perfectly calibrated model: {bias_5:.4f} with 5 bins, {bias_500:.4f} with 500")
+bias_gap = analysis.simulated_difference(
+    lambda p, y: metrics.ece(p, y, n_bins=500),
+    true_probs,
+    true_probs,
+    metric_b=lambda p, y: metrics.ece(p, y, n_bins=5),
+    n_sim=n_sim,
+    level=level,
+    seed=seed,
+)
+print(
+    f"500 − 5 bins over {n_sim} simulated test sets: mean {bias_gap.estimate:+.4f}, "
+    f"{level:.0%} range [{bias_gap.low:+.4f}, {bias_gap.high:+.4f}]"
+)
 
 # %% [markdown]
 # ## Temperature scaling
@@ -157,9 +190,29 @@ scaler = TemperatureScaling().fit(logits[fit_idx], labels[fit_idx])
 scaled = scaler.predict_proba(logits[eval_idx])
 before = metrics.ece(probs[eval_idx], labels[eval_idx], n_bins=n_bins)
 after = metrics.ece(scaled, labels[eval_idx], n_bins=n_bins)
+t_fit, t_low, t_high = analysis.bootstrap_statistic(
+    lambda rows: fit_temperature(rows[:, :-1], rows[:, -1].astype(int)),
+    np.column_stack([logits[fit_idx], labels[fit_idx]]),
+    n_boot=n_sim,
+    level=level,
+    seed=seed,
+)
+ts_gap = analysis.simulated_difference(
+    ece_b,
+    scaled,
+    true_probs[eval_idx],
+    probs_b=probs[eval_idx],
+    n_sim=n_sim,
+    level=level,
+    seed=seed,
+)
 print(
-    f"fitted T = {scaler.temperature:.3f} (true γ = {overconfidence:g}); "
-    f"ECE_{n_bins} {before:.4f} → {after:.4f}"
+    f"fitted T = {scaler.temperature:.3f} [{t_low:.3f}, {t_high:.3f}] ({level:.0%} bootstrap "
+    f"over the fitting set; true γ = {overconfidence:g}); ECE_{n_bins} {before:.4f} → {after:.4f}"
+)
+print(
+    f"after − before over {n_sim} simulated evaluation sets of {ts_gap.n} (T held fixed): "
+    f"mean {ts_gap.estimate:+.4f}, {level:.0%} range [{ts_gap.low:+.4f}, {ts_gap.high:+.4f}]"
 )
 
 # %%
@@ -182,11 +235,19 @@ fig.tight_layout()
 # - Reliability diagrams show calibration per confidence bin; ECE summarises them.
 # - Binned estimators depend on the number of bins; kernel (KDECE, smECE), cumulative (KSCE) and
 #   kernel-embedding (MMCE) estimators avoid bins but have their own bandwidths.
-# - Temperature scaling recovers the temperature that generated the overconfidence and removes
-#   most of the error, as the printed numbers above show.
+# - Temperature scaling recovers the temperature that generated the overconfidence (compare
+#   the printed bootstrap interval of the fitted $T$ with γ) and removes most of the error: the
+#   range of the change in ECE over simulated test sets lies far below zero.
+# - Every difference above carries an interval for the test set's sampling noise; the book's
+#   later chapters give every τ and every difference an interval or a p-value as well.
 
 # %%
 # The chapter's claims, checked so that a run that contradicts them fails the build.
 assert ece_over > ece_true, (ece_over, ece_true)
+assert (table["difference"] > 0).all(), table  # every estimator larger when overconfident
+assert ece_gap.low > 0, ece_gap  # beyond the test set's sampling noise
+assert bias_gap.low > 0, bias_gap  # the finite-sample bias grows with the number of bins
 assert after < before, (after, before)
+assert ts_gap.high < 0, ts_gap  # temperature scaling lowers ECE beyond sampling noise
+assert t_low <= scaler.temperature <= t_high
 assert abs(scaler.temperature - overconfidence) < 0.25 * overconfidence, scaler.temperature

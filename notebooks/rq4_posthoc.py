@@ -55,7 +55,6 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython.display import display
-from scipy import stats
 
 from calstudy import analysis, chapter, plots
 
@@ -86,6 +85,12 @@ print(
     f"p = {kept.p_value:.2g}, n = {kept.n}"
 )
 print(f"median {pre} = {df[pre].median():.4f}, median {post} = {df[post].median():.4f}")
+drop = analysis.paired_difference(df[post], df[pre], n_boot=n_boot, level=level, seed=seed)
+print(
+    f"median paired difference {post} − {pre} = {drop.estimate:+.4f} "
+    f"[{drop.low:+.4f}, {drop.high:+.4f}], Wilcoxon signed-rank p = {drop.p_value:.2g}, "
+    f"n = {drop.n}"
+)
 
 # %%
 fig, ax = plt.subplots(figsize=(5.5, 4.5))
@@ -98,8 +103,10 @@ fig.tight_layout()
 # %% [markdown]
 # **What our data shows.** The ranking does not survive: the printed τ between pre- and
 # post-scaling ECE is essentially zero, with an interval on both sides of zero, exactly the
-# paper's finding. Scaling still helps on average (compare the printed medians), so a
+# paper's finding. Scaling still helps on average: the median paired difference, network by
+# network, is negative with a bootstrap interval below zero and a small Wilcoxon p-value. A
 # pre-scaling benchmark says how much each network gains, not which network ends up best.
+# ([Seed noise](seeds) asks how much of the post-scaling ranking a retraining would keep.)
 
 # %% [markdown]
 # ## Who gains most?
@@ -124,18 +131,28 @@ for ax, x in zip(axes, (pre, "acc"), strict=True):
     ax.set(ylabel=f"Δ = {post} − {pre}", title=f"τ = {r.tau:+.2f} [{r.low:+.2f}, {r.high:+.2f}]")
 fig.tight_layout()
 for x, r in delta_tau.items():
-    print(f"τ({x}, Δ) = {r.tau:+.3f} [{r.low:+.3f}, {r.high:+.3f}]")
-worse = float((df["delta"] > 0).mean())
+    print(f"τ({x}, Δ) = {r.tau:+.3f} [{r.low:+.3f}, {r.high:+.3f}], p = {r.p_value:.2g}")
+gap = analysis.tau_difference(
+    df["acc"], df["delta"], df[pre], df["delta"], n_boot=n_boot, level=level, seed=seed
+)
+print(
+    f"τ(acc, Δ) − τ({pre}, Δ) = {gap.estimate:+.3f} [{gap.low:+.3f}, {gap.high:+.3f}] "
+    f"(paired bootstrap, p = {gap.p_value:.2g})"
+)
+n_worse = int((df["delta"] > 0).sum())
+worse, worse_low, worse_high = analysis.wilson_ci(n_worse, int(df["delta"].notna().sum()))
 print(
     f"temperature scaling increased {metric} for {worse:.1%} of the networks "
-    f"(median Δ = {df['delta'].median():+.4f})"
+    f"[{worse_low:.1%}, {worse_high:.1%}] (Wilson {level:.0%}), median Δ = "
+    f"{drop.estimate:+.4f} [{drop.low:+.4f}, {drop.high:+.4f}]"
 )
 
 # %% [markdown]
-# Temperature scaling lowered ECE for all but a small printed share of the networks. Δ falls
-# steeply with pre-scaling ECE (partly by construction, see above), while the printed τ of Δ
-# with accuracy is much weaker: how much a network gains depends far more on how miscalibrated
-# it was than on how accurate it is.
+# Temperature scaling lowered ECE for all but a small printed share of the networks (the
+# upper end of its Wilson interval bounds it). Δ falls steeply with pre-scaling ECE (partly by
+# construction, see above), while the printed τ of Δ with accuracy is much weaker, and the
+# paired bootstrap interval of the difference between the two τ excludes zero: how much a
+# network gains depends far more on how miscalibrated it was than on how accurate it is.
 
 # %% [markdown]
 # ## The fitted temperatures
@@ -155,16 +172,25 @@ ax.legend()
 fig.tight_layout()
 df["abs_log_t"] = np.abs(np.log(df["temperature"]))
 t_tau = analysis.kendall_ci(df["abs_log_t"], df[pre], n_boot=n_boot, level=level, seed=seed)
-over = float((df["temperature"] > 1).mean())
+over, over_low, over_high = analysis.wilson_ci(
+    int((df["temperature"] > 1).sum()), int(df["temperature"].notna().sum()), level=level
+)
+t_shift = analysis.paired_difference(df["temperature"], 1.0, n_boot=n_boot, level=level, seed=seed)
 print(
     f"median T = {df['temperature'].median():.3f} (IQR {df['temperature'].quantile(0.25):.3f}"
-    f"–{df['temperature'].quantile(0.75):.3f}); T > 1 for {over:.1%} of the networks"
+    f"–{df['temperature'].quantile(0.75):.3f}); median T − 1 = {t_shift.estimate:+.3f} "
+    f"[{t_shift.low:+.3f}, {t_shift.high:+.3f}], Wilcoxon p = {t_shift.p_value:.2g}"
 )
-print(f"τ(|log T|, {pre}) = {t_tau.tau:+.3f} [{t_tau.low:+.3f}, {t_tau.high:+.3f}]")
+print(f"T > 1 for {over:.1%} of the networks [{over_low:.1%}, {over_high:.1%}] (Wilson)")
+print(
+    f"τ(|log T|, {pre}) = {t_tau.tau:+.3f} [{t_tau.low:+.3f}, {t_tau.high:+.3f}], "
+    f"p = {t_tau.p_value:.2g}"
+)
 
 # %% [markdown]
-# Nearly all our networks are overconfident (the printed share with $T > 1$), though only
-# mildly: the printed median temperature is close to 1, as befits networks trained for 10
+# Nearly all our networks are overconfident (the printed share with $T > 1$ and its Wilson
+# interval), though only mildly: the printed median temperature is close to 1, if
+# significantly above it (the interval of $T - 1$), as befits networks trained for 10
 # epochs, far from the heavy overconfidence of long training. The size of the correction
 # tracks the miscalibration it corrects: τ between $|\log T|$ and pre-scaling ECE is positive
 # with an interval above zero.
@@ -176,8 +202,9 @@ print(f"τ(|log T|, {pre}) = {t_tau.tau:+.3f} [{t_tau.low:+.3f}, {t_tau.high:+.3
 # bias per class), histogram binning (`hist`) and isotonic regression (`iso`), each fitted and
 # evaluated on the same split as temperature scaling (`ts`). Per network we ask which method
 # gives the lowest ECE, how much each improves on the unscaled network (median over networks),
-# and, paired by network, whether each differs from temperature scaling (Wilcoxon signed-rank
-# test, Holm-corrected over all comparisons). ECE rewards histogram binning's few discrete
+# and, paired by network, whether each differs from temperature scaling: the median paired
+# difference with a bootstrap interval, and a Wilcoxon signed-rank test, Holm-corrected over
+# all comparisons. Shares of networks carry Wilson intervals. ECE rewards histogram binning's few discrete
 # confidences, while NLL penalises the overconfident ones it can produce, so both are shown.
 
 
@@ -206,21 +233,33 @@ if compared:
     winner = contenders.idxmin(axis=1)
     rows, test_rows = [], []
     for method in ["ts", *compared]:
-        row = {"method": method, "wins (lowest ECE_15)": float((winner == method).mean())}
+        wins, wins_low, wins_high = analysis.wilson_ci(
+            int((winner == method).sum()), len(winner), level=level
+        )
+        row = {"method": method, "wins (lowest ECE_15)": wins, "low": wins_low, "high": wins_high}
         for name, by in (("ECE_15", ece_by), ("NLL", nll_by)):
             if method in by.columns and "none" in by.columns:
                 row[f"median {name} gain"] = float((by["none"] - by[method]).median())
             if method != "ts" and method in by.columns and "ts" in by.columns:
-                diff = (by[method] - by["ts"]).replace([np.inf, -np.inf], np.nan).dropna()
-                p = stats.wilcoxon(diff).pvalue if (diff != 0).sum() >= 1 else np.nan
+                finite = by[[method, "ts"]].replace([np.inf, -np.inf], np.nan).dropna()
+                r = analysis.paired_difference(
+                    finite[method], finite["ts"], n_boot=n_boot, level=level, seed=seed
+                )
+                beats = analysis.wilson_ci(
+                    int((finite[method] < finite["ts"]).sum()), len(finite), level=level
+                )
                 test_rows.append(
                     {
                         "method": method,
                         "score": name,
-                        "median_diff": float(diff.median()),
-                        "beats_ts": float((diff < 0).mean()),
-                        "p": float(p),
-                        "n": len(diff),
+                        "median_diff": r.estimate,
+                        "low": r.low,
+                        "high": r.high,
+                        "beats_ts": beats[0],
+                        "beats_low": beats[1],
+                        "beats_high": beats[2],
+                        "p": r.p_value,
+                        "n": r.n,
                     }
                 )
         rows.append(row)
@@ -253,18 +292,21 @@ if compared:
     fig.tight_layout()
     for r in tests.itertuples():
         print(
-            f"{r.method} against ts on {r.score}: median difference {r.median_diff:+.4f}, "
-            f"beats ts on {r.beats_ts:.0%} of networks, Holm p = {r.p_holm:.2g}"
+            f"{r.method} against ts on {r.score}: median difference {r.median_diff:+.4f} "
+            f"[{r.low:+.4f}, {r.high:+.4f}], beats ts on {r.beats_ts:.0%} of networks "
+            f"[{r.beats_low:.0%}, {r.beats_high:.0%}], Holm p = {r.p_holm:.2g}"
         )
 
 # %% [markdown]
 # Temperature scaling is hard to beat here. Vector scaling ties with it on ECE (the printed
-# Holm p-value is large) and is slightly better on NLL, at the cost of 2 × (number of classes)
-# parameters instead of one. Histogram binning and isotonic regression are worse than
+# Holm p-value is large and the interval of the median difference contains zero) and is
+# slightly better on NLL, at the cost of 2 × (number of classes) parameters instead of one. Histogram binning and isotonic regression are worse than
 # temperature scaling on both ECE and NLL, significantly so after Holm: fitted on 2,000 test
 # images, they have many more parameters to estimate, and on networks that are already
 # nearly calibrated their discretisation costs more than it corrects. The paper compared no
-# other post-hoc method, so there is no number to set beside these.
+# other post-hoc method, so there is no number to set beside these. Whether these median
+# differences would show on a single network, against its seed-to-seed noise, is answered in
+# [Seed noise](seeds).
 
 # %% [markdown]
 # ## Beside the paper
@@ -320,19 +362,23 @@ if compared:
 if len(df) >= min_rows_for_claims:
     assert kept.low < 0 < kept.high and abs(kept.tau) < 0.2, kept  # the ranking is reshuffled
     assert df[post].median() < df[pre].median()
-    assert worse < 0.1, worse  # scaling lowered ECE for nearly every network
+    assert drop.high < 0 and drop.p_value < alpha, drop  # scaling helps, network by network
+    assert worse_high < 0.1, (worse, worse_high)  # scaling lowered ECE for nearly every network
     assert abs(delta_tau["acc"].tau) < abs(delta_tau[pre].tau), delta_tau
-    assert over >= 0.9, over  # nearly all overconfident
+    assert gap.low > 0, gap  # τ(acc, Δ) is significantly weaker (less negative) than τ(pre, Δ)
+    assert over_low >= 0.9, (over, over_low)  # nearly all overconfident
+    assert t_shift.low > 0, t_shift  # the median temperature is above 1
     assert t_tau.low > 0, t_tau  # the correction grows with the miscalibration
     if len(tests):
         verdict = tests.set_index(["method", "score"])
         if ("vs", "ECE_15") in verdict.index:
-            assert verdict.loc[("vs", "ECE_15"), "p_holm"] >= alpha, verdict  # a tie on ECE
+            tie = verdict.loc[("vs", "ECE_15")]
+            assert tie["p_holm"] >= alpha and tie["low"] < 0 < tie["high"], verdict  # a tie
         if ("vs", "NLL") in verdict.index:
             assert verdict.loc[("vs", "NLL"), "median_diff"] < 0, verdict
         for key in [k for k in verdict.index if k[0] in ("hist", "iso")]:
             worse_than_ts = verdict.loc[key]
-            assert worse_than_ts["median_diff"] > 0 and worse_than_ts["p_holm"] < alpha, key
+            assert worse_than_ts["low"] > 0 and worse_than_ts["p_holm"] < alpha, key
 else:
     print(
         f"Findings not checked: {len(df)} networks < min_rows_for_claims = {min_rows_for_claims}."

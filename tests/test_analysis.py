@@ -639,3 +639,381 @@ def test_calibrated_floor_rejects_an_impossible_accuracy():
 
     with pytest.raises(ValueError, match="`acc`"):
         calibrated_floor(100, 10, 0.05)
+
+
+# ---------------------------------------------------------------------------------------------
+# Seed noise: ICC, thresholds, the per-metric table
+# ---------------------------------------------------------------------------------------------
+
+
+def _components(n_arch: int, n_seeds: int, sd_arch: float, sd_seed: float, seed: int):
+    rng = np.random.default_rng(seed)
+    effect = rng.normal(0, sd_arch, n_arch)
+    return pd.DataFrame(
+        {
+            "space": "tss",
+            "arch": np.repeat([f"a{i:03d}" for i in range(n_arch)], n_seeds),
+            "dataset": "cifar10",
+            "fidelity": 200,
+            "seed": np.tile(np.arange(n_seeds), n_arch),
+            "y": np.repeat(effect, n_seeds) + rng.normal(0, sd_seed, n_arch * n_seeds),
+        }
+    )
+
+
+def test_seed_variance_icc_hand_case() -> None:
+    # Two architectures, two seeds: means 1 and 3, within deviations ±1.
+    # MS_B = 2 * ((1-2)^2 + (3-2)^2) / 1 = 4, MS_W = 4 / 2 = 2, k0 = 2: ICC = 2 / 6.
+    df = pd.DataFrame(
+        {
+            "space": "tss",
+            "arch": ["a", "a", "b", "b"],
+            "dataset": "c",
+            "fidelity": 1,
+            "y": [0.0, 2.0, 2.0, 4.0],
+        }
+    )
+    result = an.seed_variance(df, "y")
+    assert result.icc == pytest.approx(1 / 3)
+    assert result.n_repeated == 2
+    assert result.icc_low < result.icc < result.icc_high
+
+
+def test_seed_variance_icc_recovers_variance_share() -> None:
+    # σ_arch² / (σ_arch² + σ_seed²) = 4 / 5.
+    result = an.seed_variance(_components(400, 3, 2.0, 1.0, seed=3), "y")
+    assert result.icc == pytest.approx(0.8, abs=0.03)
+    assert result.icc_low < 0.8 < result.icc_high
+
+
+def test_seed_variance_icc_interval_covers_in_simulation() -> None:
+    covered = [
+        (r := an.seed_variance(_components(30, 3, 1.0, 1.0, seed=s), "y")).icc_low
+        <= 0.5
+        <= r.icc_high
+        for s in range(200)
+    ]
+    assert 0.9 <= np.mean(covered) <= 0.99
+
+
+def test_seed_variance_result_keeps_its_old_constructor() -> None:
+    old = an.SeedVariance(pd.DataFrame(), 0.1, 0.2, 0.5)
+    assert np.isnan(old.icc) and old.n_repeated == 0
+
+
+def test_seed_noise_threshold_and_gap() -> None:
+    z = stats.norm.ppf(0.975)
+    assert an.seed_noise_threshold(0.01) == pytest.approx(z * 0.01 * math.sqrt(2))
+    assert an.seed_noise_threshold(0.01, n_a=3, n_b=math.inf) == pytest.approx(
+        z * 0.01 / math.sqrt(3)
+    )
+    # n = 2: median − min = |e1 − e2| / 2, half-normal with scale s / sqrt(2).
+    gap = an.seed_noise_gap(2, 1.0, level=0.95, n_sim=20_000)
+    assert gap == pytest.approx(z / math.sqrt(2), rel=0.05)
+    assert an.seed_noise_gap(100, 1.0) > an.seed_noise_gap(10, 1.0) > 0
+    with pytest.raises(ValueError, match=r"`pooled_std` to be a finite number"):
+        an.seed_noise_threshold(-1.0)
+    with pytest.raises(ValueError, match=r"`n_b` to be at least 1"):
+        an.seed_noise_threshold(0.1, n_b=0)
+    with pytest.raises(ValueError, match=r"`n` to be at least 2"):
+        an.seed_noise_gap(1, 0.1)
+
+
+def test_retest_tau_matches_simulated_bivariate_normal() -> None:
+    assert float(an.retest_tau(0.5)) == pytest.approx(1 / 3)
+    assert float(an.retest_tau(1.0)) == pytest.approx(1.0)
+    x, y = _correlated(20_000, 0.6, seed=4)
+    assert float(an.retest_tau(0.6)) == pytest.approx(an.kendall_tau(x, y), abs=0.01)
+    with pytest.raises(ValueError, match=r"`icc` to lie in \[-1, 1\]"):
+        an.retest_tau(1.5)
+
+
+def test_seed_noise_table_rows_and_errors() -> None:
+    df = _components(50, 3, 2.0, 1.0, seed=5).assign(z=lambda d: d["y"] * 2)
+    single = df[(df["seed"] == 0) | (df["arch"] <= "a001")]  # 2 repeated archs, 48 single
+    table = an.seed_noise_table(single, ["y", "z"])
+    assert list(table.index) == ["y", "z"]
+    assert table.loc["y", "n_archs"] == 50 and table.loc["y", "n_repeated"] == 2
+    assert table.loc["z", "pooled_std"] == pytest.approx(2 * table.loc["y", "pooled_std"])
+    assert table.loc["z", "icc"] == pytest.approx(table.loc["y", "icc"])  # scale-free
+    full = an.seed_noise_table(df, ["y"])
+    assert full.loc["y", "retest_tau"] == pytest.approx(float(an.retest_tau(full.loc["y", "icc"])))
+    assert full.loc["y", "threshold"] == pytest.approx(
+        an.seed_noise_threshold(full.loc["y", "pooled_std"])
+    )
+    with pytest.raises(
+        ValueError, match=r"at least 3 architectures with 2 or more seeds of 'y', got 2"
+    ):
+        an.seed_noise_table(single, ["y"], min_repeated=3)
+    with pytest.raises(ValueError, match=r"`metrics` to name at least one column"):
+        an.seed_noise_table(df, [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Differences with intervals
+# ---------------------------------------------------------------------------------------------
+
+
+def test_paired_difference_hand_case_and_scipy_reference() -> None:
+    a = np.array([0.30, 0.25, 0.40, 0.20, 0.35, 0.28, 0.33])
+    b = a - np.array([0.05, 0.02, 0.10, -0.01, 0.04, 0.03, 0.06])
+    r = an.paired_difference(a, b, n_boot=500)
+    assert r.estimate == pytest.approx(0.04)
+    assert r.n == r.n_b == 7 and r.test == "wilcoxon"
+    assert r.p_value == pytest.approx(stats.wilcoxon(a - b).pvalue)
+    assert r.low <= r.estimate <= r.high
+    mean = an.paired_difference(a, b, statistic="mean", test="sign-flip", n_perm=4000)
+    assert mean.estimate == pytest.approx(np.mean(a - b))
+    # The exact sign-flip p: 2 of 128 sign patterns are at least as extreme (all + or all −)
+    # plus those flipping only the −0.01: |mean| ≥ observed.
+    assert 0.005 < mean.p_value < 0.06
+
+
+def test_paired_difference_one_sample_and_nan_pairs() -> None:
+    t = np.array([1.1, 1.09, 1.12, np.nan, 1.08, 1.1])
+    r = an.paired_difference(t, 1.0, n_boot=200)
+    assert r.estimate == pytest.approx(0.1) and r.n == 5
+    assert r.low > 0
+    same = an.paired_difference([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], n_boot=50)
+    assert same.estimate == 0 and same.p_value == 1.0
+
+
+def test_paired_difference_detects_a_planted_shift() -> None:
+    rng = np.random.default_rng(6)
+    before = rng.gamma(2.0, 0.01, size=120)
+    after = before - 0.004 + rng.normal(0, 0.004, size=120)
+    r = an.paired_difference(after, before)
+    assert r.p_value < 1e-6 and r.high < 0
+    assert r.low < -0.004 < r.high
+
+
+@pytest.mark.parametrize("test", ["wilcoxon", "sign-flip"])
+def test_paired_difference_null_has_nominal_error_rate(test: str) -> None:
+    rng = np.random.default_rng(7)
+    covered, rejected = [], []
+    for _ in range(200):
+        base = rng.normal(size=30)
+        r = an.paired_difference(
+            base + rng.normal(size=30),
+            base,
+            test=test,
+            n_boot=200,
+            n_perm=200,
+            seed=int(rng.integers(1 << 30)),
+        )
+        covered.append(r.low <= 0 <= r.high)
+        rejected.append(r.p_value < 0.05)
+    assert 0.88 <= np.mean(covered) <= 0.99
+    assert np.mean(rejected) <= 0.1
+
+
+def test_paired_difference_validates() -> None:
+    with pytest.raises(ValueError, match=r"1-D of equal length"):
+        an.paired_difference([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"at least 3 complete"):
+        an.paired_difference([1.0, np.nan, 3.0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"`statistic` to be 'mean' or 'median'"):
+        an.paired_difference([1.0, 2.0, 3.0], statistic="mode")
+    with pytest.raises(ValueError, match=r"`test` to be 'wilcoxon' or 'sign-flip'"):
+        an.paired_difference([1.0, 2.0, 3.0], test="t")
+
+
+def test_bootstrap_diff_two_samples() -> None:
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(1.0, 1.0, 80), rng.normal(0.0, 1.0, 60)
+    r = an.bootstrap_diff(a, b)
+    assert r.estimate == pytest.approx(np.median(a) - np.median(b))
+    assert r.n == 80 and r.n_b == 60 and r.low > 0 and r.p_value < 1e-4
+    assert r.p_value == pytest.approx(stats.mannwhitneyu(a, b).pvalue)
+    perm = an.bootstrap_diff(a, b, statistic="mean", test="permutation")
+    assert perm.p_value < 0.01 and perm.estimate == pytest.approx(a.mean() - b.mean())
+    assert an.bootstrap_diff([2.0, 2.0], [2.0, 2.0, np.nan]).p_value == 1.0
+
+
+def test_bootstrap_diff_null_has_nominal_error_rate() -> None:
+    rng = np.random.default_rng(9)
+    results = [
+        an.bootstrap_diff(
+            rng.normal(size=40),
+            rng.normal(size=30),
+            statistic="mean",
+            test="permutation",
+            n_boot=200,
+            n_perm=200,
+            seed=int(rng.integers(1 << 30)),
+        )
+        for _ in range(200)
+    ]
+    assert 0.88 <= np.mean([r.low <= 0 <= r.high for r in results]) <= 0.99
+    assert np.mean([r.p_value < 0.05 for r in results]) <= 0.1
+
+
+def test_bootstrap_diff_validates() -> None:
+    with pytest.raises(ValueError, match=r"`b` to hold at least 2 non-NaN values, got 1"):
+        an.bootstrap_diff([1.0, 2.0], [1.0, np.nan])
+    with pytest.raises(ValueError, match=r"`test` to be 'mannwhitney' or 'permutation'"):
+        an.bootstrap_diff([1.0, 2.0], [1.0, 2.0], test="welch")
+
+
+def test_bootstrap_difference_paired_and_unpaired_frames() -> None:
+    rng = np.random.default_rng(10)
+    frame = pd.DataFrame({"u": rng.normal(size=50)})
+    frame["v"] = frame["u"] + 0.1
+    paired = an.bootstrap_difference(
+        lambda d: d["v"].mean(), frame, frame.rename(columns={"u": "v", "v": "u"}), paired=True
+    )
+    assert paired.estimate == pytest.approx(0.1) and paired.low == pytest.approx(0.1)
+    unpaired = an.bootstrap_difference(np.mean, frame["v"], frame["u"], paired=False)
+    assert unpaired.low < 0.1 < unpaired.high and unpaired.high - unpaired.low > 0.2
+    with pytest.raises(ValueError, match=r"as many rows when `paired`, got 3 and 2"):
+        an.bootstrap_difference(np.mean, [1.0, 2.0, 3.0], [1.0, 2.0], paired=True)
+    with pytest.raises(ValueError, match=r"`statistic` to be callable"):
+        an.bootstrap_difference("mean", [1.0, 2.0], [1.0, 2.0])
+
+
+def test_tau_difference_detects_a_planted_gap_between_dependent_taus() -> None:
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=150)
+    close, far = x + 0.3 * rng.normal(size=150), x + 2.0 * rng.normal(size=150)
+    r = an.tau_difference(x, close, x, far, n_boot=400)
+    assert r.estimate == pytest.approx(an.kendall_tau(x, close) - an.kendall_tau(x, far))
+    assert r.low > 0 and r.p_value < 0.01
+    # Two strongly dependent τ: the paired interval is much narrower than treating them as
+    # independent samples.
+    closer = close + 0.1 * rng.normal(size=150)
+    joint = an.tau_difference(x, close, x, closer, n_boot=200)
+    loose = an.tau_difference(x, close, x, closer, paired=False, n_boot=200)
+    assert joint.high - joint.low < 0.5 * (loose.high - loose.low)
+
+
+def test_tau_difference_null_coverage() -> None:
+    rng = np.random.default_rng(12)
+    covered = []
+    for _ in range(60):
+        x = rng.normal(size=60)
+        y1, y2 = x + rng.normal(size=60), x + rng.normal(size=60)
+        r = an.tau_difference(x, y1, x, y2, n_boot=150, seed=int(rng.integers(1 << 30)))
+        covered.append(r.low <= 0 <= r.high)
+    assert 0.85 <= np.mean(covered) <= 1.0
+
+
+def test_tau_difference_unpaired_samples_and_validation() -> None:
+    x1, y1 = _correlated(80, 0.8, seed=13)
+    x2, y2 = _correlated(40, 0.0, seed=14)
+    r = an.tau_difference(x1, y1, x2, y2, paired=False, n_boot=300)
+    assert r.n == 80 and r.n_b == 40 and r.low > 0
+    with pytest.raises(ValueError, match=r"1-D of equal length when `paired`"):
+        an.tau_difference(x1, y1, x2, y2)
+    nan = np.full(5, np.nan)
+    with pytest.raises(ValueError, match=r"at least 3 complete rows, got 0"):
+        an.tau_difference(nan, nan, nan, nan)
+
+
+def test_mean_off_diagonal_tau() -> None:
+    d = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [1, 3, 2, 4, 5], "c": [5, 4, 3, 2, 1]})
+    m = an.tau_matrix(d, ["a", "b", "c"])
+    expected = (m.loc["a", "b"] + m.loc["a", "c"] + m.loc["b", "c"]) / 3
+    assert an.mean_off_diagonal_tau(d, ["a", "b", "c"]) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("k, n", [(0, 10), (4, 20), (17, 20), (20, 20), (1, 1)])
+def test_wilson_ci_matches_statsmodels(k: int, n: int) -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    share, low, high = an.wilson_ci(k, n)
+    ref_low, ref_high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    assert share == pytest.approx(k / n)
+    assert (low, high) == pytest.approx((ref_low, ref_high), abs=1e-12)
+    assert 0 <= low <= share <= high <= 1
+
+
+def test_wilson_ci_validates() -> None:
+    with pytest.raises(ValueError, match=r"0 ≤ `k` ≤ `n`"):
+        an.wilson_ci(5, 4)
+    with pytest.raises(ValueError, match=r"`k` to be a non-negative integer"):
+        an.wilson_ci(1.5, 4)
+    with pytest.raises(ValueError, match=r"`level` to be in \(0, 1\)"):
+        an.wilson_ci(1, 4, level=1.0)
+
+
+def test_tau_tests_match_the_matrix_and_scipy() -> None:
+    rng = np.random.default_rng(15)
+    d = pd.DataFrame(rng.normal(size=(40, 4)), columns=list("abcd"))
+    d.loc[:5, "c"] = np.nan
+    d["e"] = 1.0  # constant: τ undefined
+    tests = an.tau_tests(d, list("abcde"))
+    assert len(tests) == 10
+    matrix = an.tau_matrix(d, list("abcde"))
+    for r in tests.itertuples():
+        assert r.tau == pytest.approx(matrix.loc[r.x, r.y], nan_ok=True)
+    ac = tests.set_index(["x", "y"]).loc[("a", "c")]
+    ref = stats.kendalltau(d["a"][6:], d["c"][6:])
+    assert ac["n"] == 34 and ac["p"] == pytest.approx(ref.pvalue)
+    assert tests.loc[tests["y"] == "e", "p"].isna().all()
+    with pytest.raises(ValueError, match=r"at least 2 columns"):
+        an.tau_tests(d, ["a"])
+
+
+def test_bootstrap_statistic_interval_and_validation() -> None:
+    rng = np.random.default_rng(16)
+    x = rng.normal(2.0, 1.0, size=400)
+    estimate, low, high = an.bootstrap_statistic(np.mean, x, n_boot=500)
+    assert estimate == pytest.approx(x.mean())
+    half = stats.norm.ppf(0.975) * x.std(ddof=1) / math.sqrt(400)
+    assert (low, high) == pytest.approx((x.mean() - half, x.mean() + half), abs=0.03)
+    with pytest.raises(ValueError, match=r"`data` to hold at least 2 rows, got 1"):
+        an.bootstrap_statistic(np.mean, [1.0])
+    with pytest.raises(ValueError, match=r"`statistic` to be callable"):
+        an.bootstrap_statistic(None, x)
+
+
+def test_simulated_difference_two_models_and_two_metrics() -> None:
+    from calstudy import metrics
+
+    rng = np.random.default_rng(17)
+    logits = rng.normal(0.0, 2.0, size=(3000, 5))
+    probs = metrics.to_probs(logits)
+    sharp = metrics.to_probs(3 * logits)  # overconfident
+    r = an.simulated_difference(metrics.ece, sharp, probs, probs_b=probs, n_sim=100)
+    assert r.low > 0 and r.p_value < 0.05 and r.n == 3000 and r.test == "simulation"
+    assert r.low <= r.estimate <= r.high
+    # Two metrics of one calibrated model: the finite-sample bias grows with the bin count.
+    bins = an.simulated_difference(
+        lambda p, y: metrics.ece(p, y, n_bins=200),
+        probs,
+        probs,
+        metric_b=lambda p, y: metrics.ece(p, y, n_bins=5),
+        n_sim=100,
+    )
+    assert bins.low > 0 and bins.low <= bins.estimate <= bins.high
+    # The same model against itself: exactly zero on every simulated test set.
+    same = an.simulated_difference(metrics.ece, probs, probs, probs_b=probs, n_sim=20)
+    assert same.estimate == same.low == same.high == 0.0 and same.p_value == 1.0
+    with pytest.raises(ValueError, match=r"`probs_b` or `metric_b` to be given"):
+        an.simulated_difference(metrics.ece, probs, probs)
+    with pytest.raises(ValueError, match=r"of one shape \(N, K\)"):
+        an.simulated_difference(metrics.ece, probs, probs[:10], probs_b=probs)
+    with pytest.raises(ValueError, match=r"rows sum to 1"):
+        an.simulated_difference(metrics.ece, probs, 2 * probs, probs_b=probs)
+
+
+@pytest.mark.parametrize(
+    "sd_arch, sd_seed, expect_real",
+    [(0.010, 0.001, True), (0.0, 0.004, False)],
+)
+def test_seed_study_like_the_chapter(sd_arch: float, sd_seed: float, expect_real: bool) -> None:
+    # The demo's seed study: 122 architectures, the first 8 trained with 3 seeds.
+    df = _components(122, 3, sd_arch, sd_seed, seed=20)
+    df = df[(df["seed"] == 0) | (df["arch"] < "a008")]
+    table = an.seed_noise_table(df, ["y"])
+    row = table.loc["y"]
+    assert row["n_archs"] == 122 and row["n_repeated"] == 8 and row["n_rows"] == 138
+    assert row["pooled_std"] == pytest.approx(sd_seed, rel=0.4)
+    first = df[df["seed"] == 0]["y"]
+    gap = first.median() - first.min()
+    noise_gap = an.seed_noise_gap(len(first), row["pooled_std"])
+    if expect_real:  # architecture differences dwarf seed noise
+        assert row["icc_low"] > 0.8 and row["frac_resolved"] > 0.8 and gap > noise_gap
+    else:  # every difference is seed noise
+        assert row["icc_low"] == 0.0 and row["frac_resolved"] < 0.1
+        assert row["retest_tau"] < 0.3
