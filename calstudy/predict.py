@@ -5,8 +5,8 @@ trained? This module turns an architecture into numbers that exist before traini
 rank predictors on trained architectures and scores them, honestly, on architectures they never
 saw.
 
-Sections
---------
+The module's sections:
+
 1. Architecture features: what the architecture string says (:func:`arch_features`).
 2. Zero-cost proxies: one minibatch through a freshly initialised network
    (:func:`zero_cost_proxies`: synflow, grad_norm, snip, NASWOT, the spread of initial logits).
