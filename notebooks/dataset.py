@@ -179,7 +179,7 @@ print(
 # networks, a fraction of the `demo` preset while it is marked PARTIAL, against the paper's
 # 117,702 evaluations of fully trained NATS-Bench networks — about three orders of magnitude
 # fewer, on two datasets instead of three, and with one seed per network (the
-# [seed-noise chapter](seeds) uses the repeated-seed rows counted above, where there are any).
+# [seed-noise chapter](seeds.ipynb) uses the repeated-seed rows counted above, where there are any).
 #
 # Our networks are therefore less accurate and differently calibrated than NATS-Bench's, and
 # each chapter says so where it matters. What the demo dataset can test is whether the

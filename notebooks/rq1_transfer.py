@@ -229,7 +229,7 @@ for r in versus_acc.itertuples():
 # architecture's calibration on one dataset tells us next to nothing about its calibration on
 # the other, although its accuracy does carry over. NLL is the exception: it transfers about
 # as well as accuracy (the interval of its difference from accuracy's τ contains zero), as one
-# would expect from a score that mixes calibration with accuracy. [Seed noise](seeds) adds a
+# would expect from a score that mixes calibration with accuracy. [Seed noise](seeds.ipynb) adds a
 # caution: a column whose seed-to-seed agreement is low cannot transfer well even between two
 # trainings on the *same* dataset. The cell below checks these statements on the rows at hand;
 # it checks nothing on a space with fewer than `min_rows_for_claims` paired networks.

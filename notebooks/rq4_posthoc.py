@@ -106,7 +106,7 @@ fig.tight_layout()
 # paper's finding. Scaling still helps on average: the median paired difference, network by
 # network, is negative with a bootstrap interval below zero and a small Wilcoxon p-value. A
 # pre-scaling benchmark says how much each network gains, not which network ends up best.
-# ([Seed noise](seeds) asks how much of the post-scaling ranking a retraining would keep.)
+# ([Seed noise](seeds.ipynb) asks how much of the post-scaling ranking a retraining would keep.)
 
 # %% [markdown]
 # ## Who gains most?
@@ -306,7 +306,7 @@ if compared:
 # nearly calibrated their discretisation costs more than it corrects. The paper compared no
 # other post-hoc method, so there is no number to set beside these. Whether these median
 # differences would show on a single network, against its seed-to-seed noise, is answered in
-# [Seed noise](seeds).
+# [Seed noise](seeds.ipynb).
 
 # %% [markdown]
 # ## Beside the paper

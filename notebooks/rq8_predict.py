@@ -353,7 +353,7 @@ else:
 # printed interval before the point estimate.
 #
 # **What our data shows.** The ceiling comes from the architectures retrained on one device:
-# the [seed-noise chapter](seeds) finds pre-scaling ECE shifted between the demo's GPU runs and
+# the [seed-noise chapter](seeds.ipynb) finds pre-scaling ECE shifted between the demo's GPU runs and
 # the seed study's CPU runs, a shift that would otherwise count as seed noise and pull the
 # ceiling down. Its printed interval is wide (a handful of architectures, two runs each) and
 # reaches past the goal, so the seed study cannot tell whether τ ≥ 0.6 is reachable on single
