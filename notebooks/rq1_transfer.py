@@ -403,8 +403,9 @@ if ours:
 # than CIFAR-100 is (grey-scale clothing against colour objects), and the paper's own most
 # distant pair, CIFAR-10 ↔ ImageNet16-120 in the table below, also gave a negative τ; our
 # networks are small and trained for 10 epochs on 10,000 images, so their ECE is small and
-# differences between architectures are close to estimator noise; and the demo store is
-# partial (the row counts are printed at the top of the chapter).
+# differences between architectures are close to estimator and seed noise (the
+# [seed-noise chapter](seeds.ipynb) measures how close); and the demo store holds a hundred-odd
+# networks per space and dataset (the row counts are printed at the top of the chapter).
 
 # %%
 chapter.paper_numbers("i")
@@ -425,7 +426,7 @@ chapter.paper_numbers("i")
 # - Restricting to the most accurate networks does not rescue transfer: the top-N intervals are
 #   wide (see the printed band at the smallest N), so a τ over a few dozen networks should be
 #   quoted with its population and its interval.
-# - Our pair (CIFAR-10 ↔ Fashion-MNIST), training budget and partial demo store differ from the
+# - Our pair (CIFAR-10 ↔ Fashion-MNIST), training budget and small demo store differ from the
 #   paper's setting; compare the conclusions, not the digits.
 #
 # **Exercises.** Rerun with `headline = "post_ECE_15"`: does calibration *after* temperature

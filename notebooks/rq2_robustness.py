@@ -288,7 +288,7 @@ for what, count in below.items():
 # accuracies are low, their ECE small, and the printed τ between ECE and clean accuracy is near
 # zero, so there is little shared variation for robust accuracy to pick up. Our robustness
 # measures are also noisier (corruptions on 1,000 test images, attacks on 500), which pulls
-# every τ toward zero, and the demo store is partial. The paper's table below also lists
+# every τ toward zero, and so does seed noise ([Seed noise](seeds.ipynb)). The paper's table below also lists
 # τ(ECE, ECE_em), τ(ECE, KSCE) and τ(ECE, MMCE), which it reported under this question; our
 # values are in [RQ iii](rq3_metrics.ipynb).
 

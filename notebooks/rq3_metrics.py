@@ -371,7 +371,7 @@ print(
 # with the sampling noise of any estimator on a 10,000-image test set; noise lowers every τ
 # between two estimators, and it hits classwise estimators hardest, because they spread the same
 # images over ten classes' bins. The paper's 200-epoch networks differ far more in calibration,
-# which lets any two reasonable estimators agree. The demo store is also partial.
+# which lets any two reasonable estimators agree.
 
 # %%
 chapter.paper_numbers("iii")

@@ -325,8 +325,9 @@ comparison
 # Both studies find that temperature scaling reshuffles the ECE ranking completely: our printed
 # τ, like the paper's, is indistinguishable from zero. That the conclusion holds on networks
 # as mildly miscalibrated as ours, and on the paper's heavily trained ones, suggests it is a
-# property of temperature scaling rather than of a training regime; the demo store is partial,
-# so the interval will narrow as it grows.
+# property of temperature scaling rather than of a training regime. On our networks seed noise
+# alone leaves little room for any τ here: the [seed-noise chapter](seeds.ipynb) prints the
+# largest τ it allows between these two columns.
 
 # %%
 chapter.paper_numbers("iv")

@@ -440,9 +440,8 @@ table
 #   was wrong for these groups. Within every group, the printed τ between $|\log T|$ and the
 #   drop in ECE is positive: the further $T$ is from 1, the more scaling helps.
 #
-# The store is partial (see the [dataset chapter](dataset)) and these statements are rechecked
-# on every build: if the sweep's new rows overturn one, the last cell fails and this text must
-# change.
+# These statements are rechecked on every build: if a rerun or an extended store overturns
+# one, the last cell fails and this text must change.
 #
 # **Exercise.** Rerun with `-p top_fraction 0.05` and with `-p metric ECE_em`: does the top
 # group's τ keep its sign?
