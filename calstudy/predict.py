@@ -57,8 +57,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calstudy.analysis import kendall_ci
+from calstudy.analysis import kendall_ci, seed_variance
 from calstudy.space import TSS_EDGES, TSS_OPS, sss_features, tss_features
+from calstudy.sweep import parse_fidelity
 
 __all__ = [
     "CANDIDATES",
@@ -104,9 +105,6 @@ def _check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
 # 1. Architecture features
 # ================================================================================================
 
-_FIDELITY_SKELETON = re.compile(r"C(\d+)N(\d+)")
-
-
 def skeleton(fidelity: str) -> tuple[int, int]:
     """The TSS skeleton ``(C, N)`` a row's ``fidelity`` was trained at.
 
@@ -122,12 +120,8 @@ def skeleton(fidelity: str) -> tuple[int, int]:
         raise ValueError(f"Expected `fidelity` to be a string, got {fidelity!r}.")
     if fidelity.startswith("nats-"):
         return 16, 5
-    match = _FIDELITY_SKELETON.search(fidelity)
-    if match is None:
-        raise ValueError(
-            f"Expected `fidelity` to be 'nats-…' or to contain 'C<width>N<cells>', got {fidelity!r}."
-        )
-    return int(match.group(1)), int(match.group(2))
+    label = parse_fidelity(fidelity)
+    return label["C"], label["N"]
 
 
 def _arch_list(data: pd.DataFrame | Sequence[str], name: str = "data") -> list[str]:
@@ -1196,13 +1190,12 @@ def noise_ceiling(
     totals = totals[np.isfinite(totals)]
     if totals.size < 3:
         raise ValueError(f"Expected at least 3 finite values in `total`, got {totals.size}.")
-    groups = repeats.dropna(subset=[target]).groupby(list(by), dropna=False)[target]
-    sizes = groups.transform("size")
-    deviations = (repeats[target] - groups.transform("mean"))[sizes >= 2]
-    dof = int((groups.size() - 1).clip(lower=0).sum())
-    if dof == 0:
+    runs = repeats.dropna(subset=[target]).groupby(list(by), dropna=False).size()
+    if not (runs >= 2).any():
         return None
-    within = float((deviations**2).sum() / dof)
+    noise = seed_variance(repeats, target, by=by, level=level)
+    dof = int((noise.per_arch["n_seeds"] - 1).sum())
+    within = noise.pooled_std**2
     total_var = float(np.var(totals, ddof=1))
 
     def tau_of(var_w: float) -> float:
@@ -1219,6 +1212,6 @@ def noise_ceiling(
         high=tau_of(var_low),
         within_sd=math.sqrt(within),
         total_sd=math.sqrt(total_var),
-        n_archs=int((groups.size() >= 2).sum()),
+        n_archs=noise.n_repeated,
         dof=dof,
     )
