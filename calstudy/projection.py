@@ -40,7 +40,6 @@ import json
 import math
 import os
 import platform
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +48,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from calstudy.sweep import parse_fidelity
 
 __all__ = [
     "DATASETS",
@@ -65,7 +66,6 @@ __all__ = [
     "machine_info",
     "measure_eval_cost",
     "measure_train_cost",
-    "parse_fidelity",
     "population_flops",
     "project",
     "required_for",
@@ -284,8 +284,8 @@ def throughput(
     >>> throughput(cost).networks_per_s  # serial: one network every 2 s
     0.5
     >>> r = throughput(cost, jobs_per_gpu=4, speedup=3.0, cores=2)
-    >>> r.networks_per_s, r.bound  # 2 cores each need 1 s per network
-    (2.0, 'cpu')
+    >>> r.networks_per_s, r.bound  # 2 cores: 2 jobs at a time, 2 s each (GPU + catalogue)
+    (1.0, 'slots')
     """
     _check_count("gpus", gpus)
     _check_count("jobs_per_gpu", jobs_per_gpu)
@@ -440,31 +440,6 @@ def required_for(
 # ---------------------------------------------------------------------------------------------
 # Training at a fidelity
 # ---------------------------------------------------------------------------------------------
-
-_FIDELITY = re.compile(r"^ep(?P<epochs>\d+)-C(?P<C>\d+)N(?P<N>\d+)-n(?P<n_train>\d+|all)$")
-
-
-def parse_fidelity(fidelity: str) -> dict[str, int | None]:
-    """Epochs, C, N and training images of a trained fidelity label.
-
-    Labels are :attr:`calstudy.sweep.SweepConfig.fidelity`, ``ep{epochs}-C{C}N{N}-n{n_train}``
-    (``n_train`` = ``all`` → None).
-
-    Examples
-    --------
-    >>> parse_fidelity("ep10-C16N1-n10000")
-    {'epochs': 10, 'C': 16, 'N': 1, 'n_train': 10000}
-    """
-    match = _FIDELITY.match(str(fidelity))
-    if match is None:
-        raise ValueError(
-            "Expected `fidelity` to be a trained fidelity label like 'ep10-C16N1-n10000', got "
-            f"{fidelity!r}."
-        )
-    out: dict[str, int | None] = {k: int(v) for k, v in match.groupdict().items() if v != "all"}
-    out.setdefault("n_train", None)
-    return {k: out[k] for k in ("epochs", "C", "N", "n_train")}
-
 
 def scale_fidelity(scale: str) -> dict[str, Any]:
     """Network size and training length of a scale (a sweep preset).

@@ -30,6 +30,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import socket
 import time
 import traceback
@@ -157,6 +158,31 @@ class SweepConfig:
                 f"Expected sweep config {path} to be a YAML mapping, got {type(values)}."
             )
         return cls.from_mapping(values)
+
+
+_FIDELITY = re.compile(r"^ep(?P<epochs>\d+)-C(?P<C>\d+)N(?P<N>\d+)-n(?P<n_train>\d+|all)$")
+
+
+def parse_fidelity(fidelity: str) -> dict[str, int | None]:
+    """Epochs, C, N and training images of a trained fidelity label (the inverse of
+    :attr:`SweepConfig.fidelity`), ``ep{epochs}-C{C}N{N}-n{n_train}`` (``n_train`` = ``all`` → None).
+
+    Examples
+    --------
+    >>> parse_fidelity("ep10-C16N1-n10000")
+    {'epochs': 10, 'C': 16, 'N': 1, 'n_train': 10000}
+    >>> parse_fidelity(SweepConfig(epochs=3, C=8, N=2).fidelity)["n_train"] is None
+    True
+    """
+    match = _FIDELITY.match(str(fidelity))
+    if match is None:
+        raise ValueError(
+            "Expected `fidelity` to be a trained fidelity label like 'ep10-C16N1-n10000', got "
+            f"{fidelity!r}."
+        )
+    out: dict[str, int | None] = {k: int(v) for k, v in match.groupdict().items() if v != "all"}
+    out.setdefault("n_train", None)
+    return {k: out[k] for k in ("epochs", "C", "N", "n_train")}
 
 
 _ALL_CORRUPTIONS = "all"
