@@ -34,7 +34,7 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check calstudy tests benchmarks notebooks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests --doctest-modules calstudy
 
 book: $(STAMP)
 	$(BIN)/python -m calstudy book build
