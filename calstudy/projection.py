@@ -49,8 +49,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calstudy.sweep import parse_fidelity
-
 __all__ = [
     "DATASETS",
     "EVAL_IMAGES",

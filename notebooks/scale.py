@@ -74,6 +74,7 @@ from IPython.display import display
 
 from calstudy import chapter, projection
 from calstudy.space import tss_features
+from calstudy.sweep import parse_fidelity
 
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.width", 140)
@@ -313,7 +314,7 @@ size_factor = alone_n1 / alone[(5, "fp32", True)] if (5, "fp32", True) in alone 
 train_ratio = None
 if len(gpu_costs):
     trained = gpu_costs[gpu_costs["source"] == "trained"]
-    fidelity = projection.parse_fidelity(trained["fidelity"].mode().iloc[0])
+    fidelity = parse_fidelity(trained["fidelity"].mode().iloc[0])
     trained = trained[trained["fidelity"] == trained["fidelity"].mode().iloc[0]]
     row_images = fidelity["epochs"] * fidelity["n_train"]
     shared_rate = (row_images / trained["train_node_s"]).groupby(trained["space"]).median()

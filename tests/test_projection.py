@@ -12,6 +12,7 @@ import pytest
 
 from calstudy import projection
 from calstudy.projection import NetworkCost, project, required_for, throughput
+from calstudy.sweep import parse_fidelity
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = REPO_ROOT / "benchmarks" / "results"
@@ -194,13 +195,13 @@ def test_train_projection_defaults_are_nats_bench():
 
 
 def test_fidelities_and_scales():
-    assert projection.parse_fidelity("ep1-C8N1-n1000") == {
+    assert parse_fidelity("ep1-C8N1-n1000") == {
         "epochs": 1,
         "C": 8,
         "N": 1,
         "n_train": 1000,
     }
-    assert projection.parse_fidelity("ep12-C16N5-nall")["n_train"] is None
+    assert parse_fidelity("ep12-C16N5-nall")["n_train"] is None
     tiny = projection.scale_fidelity("tiny")
     assert (tiny["C"], tiny["N"], tiny["epochs"]["tss"], tiny["n_train"]) == (8, 1, 1, 1000)
     full = projection.scale_fidelity("full")
@@ -421,7 +422,7 @@ def test_machine_info_names_the_device():
             lambda: projection.measure_eval_cost(record_classes=1),
             r"`record_classes` to be at least 2",
         ),
-        (lambda: projection.parse_fidelity("nats-200"), r"trained fidelity label"),
+        (lambda: parse_fidelity("nats-200"), r"trained fidelity label"),
         (lambda: projection.train_projection({"tss": 1.0}), r"cost for space 'sss'"),
         (
             lambda: projection.train_projection({"tss": 0.0, "sss": 1.0}),
