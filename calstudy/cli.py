@@ -10,8 +10,9 @@
     calstudy dataset query DIR "SELECT dataset, count(*) FROM calibration GROUP BY 1"
     calstudy sweep ...                           from calstudy.sweep.add_cli
     calstudy book ...                            from calstudy.book.add_cli
+    calstudy early ...                           from calstudy.early.add_cli
 
-``sweep`` and ``book`` are plug-ins: ``calstudy.<name>.add_cli(subparsers)`` adds its own
+``sweep``, ``book`` and ``early`` are plug-ins: ``calstudy.<name>.add_cli(subparsers)`` adds its own
 parser with ``subparsers.add_parser(name, ...)`` and sets ``func``, a callable taking the parsed
 :class:`argparse.Namespace` and returning an exit code, via ``set_defaults(func=...)``. They are
 imported only when their command is run, so ``calstudy dataset`` stays fast.
@@ -35,6 +36,7 @@ __all__ = ["PLUGINS", "build_parser", "main"]
 PLUGINS: dict[str, str] = {
     "sweep": "run a sweep of training/evaluation jobs into a store",
     "book": "build the Jupyter Book",
+    "early": "measure a sweep's networks after their first epochs (resumable)",
 }
 """Subcommands provided by ``calstudy.<name>.add_cli``, with their one-line help."""
 

@@ -224,11 +224,7 @@ class ImageDataset:
         >>> len(ds.x_train), np.bincount(ds.y_test).tolist()
         (100, [5, 5, 5, 5, 5, 5, 5, 5, 5, 5])
         """
-        rng_train, rng_test = (
-            np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)
-        )
-        train = _stratified_indices(self.y_train, n_train, rng_train, "n_train")
-        test = _stratified_indices(self.y_test, n_test, rng_test, "n_test")
+        train, test = self.subset_indices(n_train, n_test, seed=seed)
         return dataclasses.replace(
             self,
             x_train=self.x_train[train],
@@ -236,6 +232,29 @@ class ImageDataset:
             x_test=self.x_test[test],
             y_test=self.y_test[test],
         )
+
+    def subset_indices(
+        self, n_train: int | None = None, n_test: int | None = None, *, seed: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted train and test indices of :meth:`subset` with the same arguments.
+
+        What a subset leaves out is held-out data of the same distribution: e.g. the training
+        images a sweep with ``n_train`` does not train on
+        (:func:`calstudy.early.validation_split`).
+
+        Examples
+        --------
+        >>> ds = load_dataset("cifar10", sample_data_dir())
+        >>> train, test = ds.subset_indices(100, None)
+        >>> len(train), len(test) == len(ds.y_test)
+        (100, True)
+        """
+        rng_train, rng_test = (
+            np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)
+        )
+        train = _stratified_indices(self.y_train, n_train, rng_train, "n_train")
+        test = _stratified_indices(self.y_test, n_test, rng_test, "n_test")
+        return train, test
 
     def __repr__(self) -> str:
         s = self.image_size

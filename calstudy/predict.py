@@ -67,6 +67,7 @@ __all__ = [
     "PROXIES",
     "Comparison",
     "Fold",
+    "add_early",
     "add_proxies",
     "PredictionData",
     "RankModel",
@@ -104,6 +105,7 @@ def _check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
 # ================================================================================================
 # 1. Architecture features
 # ================================================================================================
+
 
 def skeleton(fidelity: str) -> tuple[int, int]:
     """The TSS skeleton ``(C, N)`` a row's ``fidelity`` was trained at.
@@ -456,6 +458,8 @@ class PredictionData:
         Architecture features (:func:`arch_features`).
     proxies : tuple of str
         Zero-cost proxy columns (empty when none were given).
+    early : tuple of str
+        Early-training signal columns (:mod:`calstudy.early`; empty when none were given).
     references : dict of str → str
         After-training columns that serve only as reference predictors, by label
         (``"acc"``; the target on each other dataset, e.g. ``"pre_ECE_15@fashion-mnist"``).
@@ -467,6 +471,7 @@ class PredictionData:
     target: str
     features: tuple[str, ...]
     proxies: tuple[str, ...] = ()
+    early: tuple[str, ...] = ()
     references: dict[str, str] = field(default_factory=dict)
     space: str = "tss"
     dataset: str = ""
@@ -566,6 +571,32 @@ def prediction_frame(
     return data if proxies is None else add_proxies(data, proxies)
 
 
+def _join_inputs(data: PredictionData, table: pd.DataFrame, name: str) -> PredictionData:
+    """`data` with `table`'s columns (indexed by ``arch``) joined and added to field `name`."""
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        raise ValueError(
+            f"Expected `{name}` to be a non-empty DataFrame indexed by arch, got {table!r}."
+        )
+    frame = data.frame
+    missing = sorted(set(frame["arch"]) - set(table.index))
+    if missing:
+        raise ValueError(
+            f"Expected `{name}` for every architecture, got none for {len(missing)}, "
+            f"e.g. {missing[0]!r}."
+        )
+    clash = sorted(set(map(str, table.columns)) & set(frame.columns))
+    if clash:
+        raise ValueError(
+            f"Expected new `{name}` columns, got columns already in the data: {clash}."
+        )
+    chosen = table.loc[~table.index.duplicated()].loc[frame["arch"].unique()]
+    _check_finite(chosen, f"`{name}`")
+    added = tuple(str(c) for c in table.columns)
+    return dataclasses.replace(
+        data, frame=frame.join(chosen, on="arch"), **{name: getattr(data, name) + added}
+    )
+
+
 def add_proxies(data: PredictionData, proxies: pd.DataFrame) -> PredictionData:
     """`data` with zero-cost proxy columns joined by ``arch``.
 
@@ -580,27 +611,48 @@ def add_proxies(data: PredictionData, proxies: pd.DataFrame) -> PredictionData:
     -------
     PredictionData
     """
-    if not isinstance(proxies, pd.DataFrame) or proxies.empty:
+    return _join_inputs(data, proxies, "proxies")
+
+
+def add_early(
+    data: PredictionData, signals: pd.DataFrame, *, missing: str = "raise"
+) -> PredictionData:
+    """`data` with early-training signals (:mod:`calstudy.early`) joined by ``arch``.
+
+    Parameters
+    ----------
+    data : PredictionData
+    signals : DataFrame
+        :func:`calstudy.early.run_early_signals` or :func:`~calstudy.early.load_early_signals`
+        rows of `data`'s networks: one per architecture, with an ``arch`` column (or index).
+        Its ``early_<signal>_e<epoch>`` columns are joined, and must be finite.
+    missing : {"raise", "drop"}
+        What to do with architectures of `data` that have no signals: raise, or drop them
+        from the returned data (e.g. while ``calstudy early`` is still running).
+
+    Returns
+    -------
+    PredictionData
+    """
+    from calstudy.early import signal_columns
+
+    table = signals.set_index("arch") if "arch" in signals.columns else signals
+    if table.index.duplicated().any():
         raise ValueError(
-            f"Expected `proxies` to be a non-empty DataFrame indexed by arch, got {proxies!r}."
+            "Expected one early-signal row per architecture (one seed and schedule), got "
+            f"repeats of {table.index[table.index.duplicated()][0]!r}."
         )
-    frame = data.frame
-    missing = sorted(set(frame["arch"]) - set(proxies.index))
-    if missing:
+    columns = signal_columns(table)
+    if not columns:
         raise ValueError(
-            f"Expected `proxies` for every architecture, got none for {len(missing)}, "
-            f"e.g. {missing[0]!r}."
+            f"Expected early_<signal>_e<epoch> columns in `signals`, got {list(table.columns)}."
         )
-    clash = sorted(set(map(str, proxies.columns)) & set(frame.columns))
-    if clash:
-        raise ValueError(f"Expected new proxy columns, got columns already in the data: {clash}.")
-    chosen = proxies.loc[~proxies.index.duplicated()].loc[frame["arch"].unique()]
-    _check_finite(chosen, "`proxies`")
-    return dataclasses.replace(
-        data,
-        frame=frame.join(chosen, on="arch"),
-        proxies=data.proxies + tuple(str(c) for c in proxies.columns),
-    )
+    if missing not in ("raise", "drop"):
+        raise ValueError(f'Expected `missing` to be "raise" or "drop", got {missing!r}.')
+    if missing == "drop":
+        keep = data.frame["arch"].isin(table.index)
+        data = dataclasses.replace(data, frame=data.frame[keep].reset_index(drop=True))
+    return _join_inputs(data, table[columns], "early")
 
 
 # ================================================================================================
@@ -822,6 +874,9 @@ def standard_predictors(
     * models: the architecture features, and architecture features plus zero-cost proxies;
       an accuracy predictor on the same inputs, used through the sign of accuracy's τ with the
       target;
+    * with early-training signals (:func:`add_early`; kind ``"early training"``): the ECE after
+      each early epoch alone, sign-fitted; a model on the early signals alone; and a model on
+      architecture features, proxies and early signals together;
     * references after training (not pre-training predictors): accuracy itself, and the
       target on each other dataset.
     """
@@ -840,6 +895,18 @@ def standard_predictors(
     if "acc" in data.frame.columns and data.frame["acc"].notna().all():
         predictors["accuracy predictor"] = RankModel(
             inputs, target, via="acc", kind="baseline", **options
+        )
+    if data.early:
+        early = {"kind": "early training"}
+        for column in data.early:
+            epoch = re.fullmatch(r"early_ece_e(\d+)", column)
+            if epoch:
+                predictors[f"early: ECE after epoch {epoch[1]}"] = SignBaseline(
+                    column, target, **early
+                )
+        predictors["model: early training"] = RankModel(data.early, target, **early, **options)
+        predictors["model: architecture + proxies + early training"] = RankModel(
+            inputs + data.early, target, **early, **options
         )
     for label, column in data.references.items():
         predictors[f"reference: {label}"] = SignBaseline(column, target, kind="reference")

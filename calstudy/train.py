@@ -31,7 +31,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -70,6 +70,7 @@ class TrainConfig:
     """
 
     epochs: int = 12  # passes over the training set; cosine period (NATS-Bench: 12 / 200 / 90)
+    stop_after: int = 0  # train only the first `stop_after` epochs of the schedule; 0: all
     lr: float = 0.1  # peak learning rate for a batch of 256 images; scaled by batch_size / 256
     momentum: float = 0.9  # SGD momentum (Nesterov)
     nesterov: bool = True
@@ -92,7 +93,7 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"Expected `{name}` to be a positive integer, got {value!r}.")
-        for name in ("crop_padding", "eval_every", "seed"):
+        for name in ("crop_padding", "eval_every", "seed", "stop_after"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"Expected `{name}` to be a non-negative integer, got {value!r}.")
@@ -100,6 +101,11 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"Expected `{name}` to be a non-negative number, got {value!r}.")
+        if self.stop_after > self.epochs:
+            raise ValueError(
+                f"Expected `stop_after` to be at most `epochs` ({self.epochs}), "
+                f"got {self.stop_after}."
+            )
         if not 0 < self.data_fraction <= 1:
             raise ValueError(
                 f"Expected `data_fraction` to be in (0, 1], got {self.data_fraction!r}."
@@ -322,7 +328,12 @@ class DeviceLoader:
 # Training loop
 # ------------------------------------------------------------------------------------------------
 def train(
-    net: nn.Module, data: ImageDataset, *, progress: bool = False, **overrides: Any
+    net: nn.Module,
+    data: ImageDataset,
+    *,
+    progress: bool = False,
+    on_epoch: Callable[[int, nn.Module], Mapping[str, float]] | None = None,
+    **overrides: Any,
 ) -> TrainResult:
     """Train ``net`` on ``data.x_train`` with the NATS-Bench recipe.
 
@@ -335,6 +346,10 @@ def train(
         Training images/labels, test images/labels and the normalisation ``mean``/``std``.
     progress : bool
         Show a tqdm bar over epochs.
+    on_epoch : callable, optional
+        Called as ``on_epoch(epoch, net)`` after every epoch (``net`` in eval mode, gradients
+        off); the mapping it returns is added to that epoch's ``history`` entry. Its time is not
+        counted as training time.
     **overrides
         Any :class:`TrainConfig` field, e.g. ``epochs=200, seed=3``.
 
@@ -380,7 +395,8 @@ def train(
     )  # fmt: skip
     history: list[dict[str, float]] = []
     train_time, seen = 0.0, 0
-    epochs = range(1, cfg.epochs + 1)
+    last = cfg.stop_after or cfg.epochs
+    epochs = range(1, last + 1)
     if progress:
         from tqdm.auto import tqdm
 
@@ -409,8 +425,10 @@ def train(
         seen += n
         row = dict(epoch=epoch, lr=lr, train_loss=loss_sum.item() / n,
                    train_acc=correct.item() / n, time_s=train_time)  # fmt: skip
-        if epoch == cfg.epochs or (cfg.eval_every and epoch % cfg.eval_every == 0):
+        if epoch == last or (cfg.eval_every and epoch % cfg.eval_every == 0):
             row.update(_evaluate(net, test_loader, bf16=bf16))
+        if on_epoch is not None:
+            row.update(_observe(on_epoch, epoch, net))
         history.append(row)
         if progress:
             epochs.set_postfix(loss=f"{row['train_loss']:.3f}", acc=f"{row['train_acc']:.3f}")
@@ -436,6 +454,19 @@ def _evaluate(model: nn.Module, loader: DeviceLoader, *, bf16: bool) -> dict[str
         model.train(was_training)
     n = len(loader.labels)
     return {"test_loss": loss_sum / n, "test_acc": correct / n}
+
+
+def _observe(
+    on_epoch: Callable[[int, nn.Module], Mapping[str, float]], epoch: int, net: nn.Module
+) -> Mapping[str, float]:
+    """``on_epoch(epoch, net)`` with ``net`` in eval mode and no gradients, then restored."""
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            return on_epoch(epoch, net)
+    finally:
+        net.train(was_training)
 
 
 def _synchronize(device: torch.device) -> None:

@@ -110,6 +110,14 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
             check=True,
             cwd=REPO_ROOT,
         )
+        # RQ viii reads early-training signals from <store>/early, as the demo store has them.
+        early = ["--preset", "tiny", "--space", "tss", "--dataset", "cifar10", "--epochs", "1"]
+        subprocess.run(
+            [sys.executable, "-m", "calstudy", "early", *early, "--n-val", "500", "--quiet",
+             "--out", str(store / "early")],
+            check=True,
+            cwd=REPO_ROOT,
+        )  # fmt: skip
     html_dir = book.build(store=None if store is None else str(store), only=chapters)
     assert (html_dir / "index.html").is_file()
     return html_dir

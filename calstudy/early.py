@@ -1,0 +1,493 @@
+"""Early-training signals: how calibrated is a network after its first epochs?
+
+Zero-cost proxies look at a network before it has seen a single gradient step. The next cheapest
+signal about its calibration after training is the start of its own training run.
+:func:`early_signals` trains an architecture exactly as a sweep does (same initialisation seed,
+skeleton, training images, batch order seed and cosine schedule of ``config.epochs`` epochs) but
+stops after the first ``epochs`` of them. After each epoch it measures the network on
+*validation images*: training images of the dataset that the sweep's training subset leaves
+out (:func:`validation_split`), so neither the images the network trains on nor the test images
+on which the study's metrics are measured are used.
+
+Per epoch ``e`` a row holds ``early_ece_e{e}`` (ECE, 15 equal-width bins), ``early_nll_e{e}``,
+``early_acc_e{e}``, ``early_conf_e{e}`` (mean confidence), ``early_gap_e{e}`` (mean confidence
+minus accuracy: positive when over-confident) and ``early_train_loss_e{e}`` /
+``early_train_acc_e{e}`` (running means over that epoch's batches).
+
+:func:`run_early_signals` does this for many architectures into a directory of Parquet files,
+one per worker, rewritten atomically after every network; a rerun skips the networks already
+there, so a killed run resumes. :func:`load_early_signals` reads the directory back.
+``calstudy early`` is the command line::
+
+    calstudy early --preset demo --space tss --dataset cifar10 --epochs 2 --out data/demo/early
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from calstudy.data import ImageDataset
+    from calstudy.sweep import SweepConfig
+
+__all__ = [
+    "SIGNALS",
+    "KEY",
+    "validation_split",
+    "early_signals",
+    "run_early_signals",
+    "load_early_signals",
+    "signal_columns",
+    "signals_for",
+    "add_cli",
+]
+
+SIGNALS = ("ece", "nll", "acc", "conf", "gap", "train_loss", "train_acc")
+"""What is recorded after each epoch; columns are ``early_<signal>_e<epoch>``."""
+
+KEY = ("space", "arch", "dataset", "seed", "fidelity", "schedule_epochs")
+"""Columns that identify a measurement: the sweep network (``fidelity`` is the sweep's) and the
+length of the cosine schedule whose first epochs were trained."""
+
+_SHARD = re.compile(r"^early-w(?P<worker>\d+)of(?P<workers>\d+)\.parquet$")
+_COLUMN = re.compile(r"^early_(?P<signal>[a-z_]+)_e(?P<epoch>\d+)$")
+
+
+def signal_columns(frame: pd.DataFrame | Sequence[str], *, epoch: int | None = None) -> list[str]:
+    """The ``early_<signal>_e<epoch>`` columns of `frame`, optionally of one epoch.
+
+    Examples
+    --------
+    >>> signal_columns(["arch", "early_ece_e1", "early_acc_e1", "early_ece_e2"], epoch=1)
+    ['early_ece_e1', 'early_acc_e1']
+    """
+    names = frame.columns if isinstance(frame, pd.DataFrame) else frame
+    out = []
+    for name in map(str, names):
+        match = _COLUMN.match(name)
+        if match and match["signal"] in SIGNALS and (epoch is None or int(match["epoch"]) == epoch):
+            out.append(name)
+    return out
+
+
+def validation_split(
+    dataset: str, data_dir: str | os.PathLike[str] | None, *, n_train: int | None, n_val: int,
+    seed: int = 0,
+) -> ImageDataset:  # fmt: skip
+    """The sweep's training data, with `n_val` images it does not train on as the test split.
+
+    Parameters
+    ----------
+    dataset : str
+        Dataset name, e.g. ``"cifar10"``.
+    data_dir : path, optional
+        Where its images are (None: ``$CALSTUDY_DATA`` or the sample shipped with calstudy).
+    n_train : int
+        Training images of the sweep (its ``n_train``); the rest of the training split is the
+        pool the validation images are drawn from.
+    n_val : int
+        Validation images, class-stratified, drawn with `seed`.
+
+    Returns
+    -------
+    ImageDataset
+        Training split: exactly the images :func:`calstudy.sweep.run_one` trains on (same
+        subset, same seed). Test split: the validation images, disjoint from it and from the
+        dataset's test split.
+    """
+    from calstudy.data import _stratified_indices, load_dataset
+    from calstudy.sweep import default_data_dir
+
+    if n_train is None:
+        raise ValueError(
+            "Expected a sweep with `n_train` set: with n_train=None every training image is "
+            "trained on and none is left for validation."
+        )
+    if isinstance(n_val, bool) or not isinstance(n_val, int) or n_val < 1:
+        raise ValueError(f"Expected `n_val` to be a positive integer, got {n_val!r}.")
+    full = load_dataset(dataset, data_dir if data_dir is not None else default_data_dir())
+    train_idx, _ = full.subset_indices(n_train, None, seed=0)  # the sweep's subset seed
+    pool = np.setdiff1d(np.arange(len(full.y_train)), train_idx)
+    if n_val > len(pool):
+        raise ValueError(
+            f"Expected `n_val` ≤ {len(pool)}, the training images of {dataset} outside the "
+            f"sweep's {n_train}, got {n_val}."
+        )
+    val_idx = pool[
+        _stratified_indices(full.y_train[pool], n_val, np.random.default_rng(seed), "n_val")
+    ]
+    return dataclasses.replace(
+        full,
+        x_train=full.x_train[train_idx],
+        y_train=full.y_train[train_idx],
+        x_test=full.x_train[val_idx],
+        y_test=full.y_train[val_idx],
+    )
+
+
+def early_signals(
+    space: str,
+    arch: str,
+    *,
+    data: ImageDataset,
+    config: SweepConfig,
+    epochs: int,
+    seed: int,
+    schedule_epochs: int | None = None,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Train the first `epochs` epochs of one sweep network and measure it after each.
+
+    Parameters
+    ----------
+    space, arch : str
+        The architecture.
+    data : ImageDataset
+        From :func:`validation_split`: trained on its training split, measured on its test
+        split (the validation images).
+    config : SweepConfig
+        The sweep whose network this is (``C``, ``N`` and the schedule length ``epochs``).
+    epochs : int
+        Epochs to train, at most `schedule_epochs`.
+    seed : int
+        The job's seed (initialisation and batch order, as in the sweep).
+    schedule_epochs : int, optional
+        Period of the cosine learning-rate schedule. None: the sweep's ``config.epochs``, so the
+        network is the start of the sweep's own run; ``epochs``: a short run of its own whose
+        learning rate anneals within the epochs trained (a low-fidelity run).
+    device : str, optional
+        ``"cpu"``, ``"cuda"``…; None: CUDA when available.
+
+    Returns
+    -------
+    dict
+        The key columns, one column per signal and epoch, ``n_val``, ``device``, ``precision``
+        and ``seconds`` (wall time of the whole call).
+    """
+    import torch
+
+    from calstudy import metrics
+    from calstudy.models import build_network
+    from calstudy.train import DeviceLoader, train
+
+    schedule = config.epochs if schedule_epochs is None else schedule_epochs
+    if isinstance(schedule, bool) or not isinstance(schedule, int) or schedule < 1:
+        raise ValueError(f"Expected `schedule_epochs` to be a positive integer, got {schedule!r}.")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= schedule:
+        raise ValueError(
+            f"Expected `epochs` to be an integer in [1, {schedule}] (the schedule's length), "
+            f"got {epochs!r}."
+        )
+    start = time.perf_counter()
+    torch.manual_seed(seed)  # the same initial weights as the sweep's network
+    net = build_network(space, arch, num_classes=data.num_classes, C=config.C, N=config.N)
+    val: DeviceLoader | None = None
+    labels = np.asarray(data.y_test)
+
+    def measure(epoch: int, model: torch.nn.Module) -> dict[str, float]:
+        nonlocal val
+        device_ = next(model.parameters()).device
+        if val is None:
+            val = DeviceLoader(
+                data.x_test, labels, batch_size=1024, mean=data.mean, std=data.std, device=device_
+            )
+        logits = torch.cat([model(x).float() for x, _ in val]).cpu().numpy().astype(np.float64)
+        if not np.isfinite(logits).all():
+            raise FloatingPointError(f"Non-finite logits after epoch {epoch} of {arch!r}.")
+        probs = metrics.to_probs(logits)
+        acc = metrics.accuracy(probs, labels)
+        conf = float(probs.max(axis=1).mean())
+        values = {
+            "ece": metrics.ece(probs, labels, n_bins=15),
+            "nll": metrics.nll(probs, labels),
+            "acc": acc,
+            "conf": conf,
+            "gap": conf - acc,
+        }
+        return {f"early_{k}_e{epoch}": float(v) for k, v in values.items()}
+
+    result = train(
+        net, data, epochs=schedule, stop_after=epochs, seed=seed, device=device,
+        on_epoch=measure,
+    )  # fmt: skip
+    row: dict[str, Any] = {
+        "space": space, "arch": arch, "dataset": data.name, "seed": int(seed),
+        "fidelity": config.fidelity, "schedule_epochs": schedule,
+    }  # fmt: skip
+    for entry in result.history:
+        e = int(entry["epoch"])
+        row.update({k: v for k, v in entry.items() if k.startswith("early_")})
+        row[f"early_train_loss_e{e}"] = float(entry["train_loss"])
+        row[f"early_train_acc_e{e}"] = float(entry["train_acc"])
+    from calstudy.sweep import _device_name
+
+    row.update(
+        n_val=len(labels),
+        device=_device_name(result.config.device),
+        precision=result.config.precision,
+        seconds=time.perf_counter() - start,
+    )
+    return row
+
+
+def _read(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as error:  # pyarrow raises several types for a damaged file
+        raise ValueError(
+            f"Early-signal file {path} is not readable Parquet ({error}); delete it and rerun "
+            "`calstudy early` to remake its networks."
+        ) from error
+    missing = [c for c in KEY if c not in frame.columns]
+    if missing:
+        raise ValueError(f"Early-signal file {path} lacks the key column(s) {missing}.")
+    return frame
+
+
+def load_early_signals(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """All early-signal rows under `path` (a directory of ``early-w*of*.parquet`` files).
+
+    Returns an empty frame with the key columns when the directory is missing or empty. A
+    network measured twice (e.g. by two runs) keeps its latest row.
+    """
+    root = Path(path)
+    files = sorted(p for p in root.glob("early-w*of*.parquet") if _SHARD.match(p.name))
+    if not files:
+        return pd.DataFrame(columns=list(KEY))
+    frame = pd.concat([_read(p) for p in files], ignore_index=True)
+    if "created_at" in frame.columns:
+        frame = frame.sort_values("created_at", kind="stable")
+    return frame.drop_duplicates(list(KEY), keep="last").reset_index(drop=True)
+
+
+def signals_for(
+    signals: pd.DataFrame,
+    *,
+    space: str,
+    dataset: str,
+    fidelity: str,
+    seed: int | None = None,
+    schedule_epochs: int | None = None,
+) -> pd.DataFrame:
+    """The early signals of one sweep's networks: one row per architecture.
+
+    Parameters
+    ----------
+    signals : DataFrame
+        :func:`load_early_signals` rows.
+    space, dataset, fidelity : str
+        The sweep networks (``fidelity`` of their full runs).
+    seed : int, optional
+        Which seed's runs; None: the only one present.
+    schedule_epochs : int, optional
+        Which schedule; None: the only one present.
+
+    Returns
+    -------
+    DataFrame
+        Empty when the table holds none of these networks.
+
+    Raises
+    ------
+    ValueError
+        When several seeds or schedules are present and none was chosen.
+    """
+    if signals.empty:
+        return signals
+    rows = signals[
+        (signals["space"] == space) & (signals["dataset"] == dataset)
+        & (signals["fidelity"] == fidelity)
+    ]  # fmt: skip
+    for column, wanted in (("seed", seed), ("schedule_epochs", schedule_epochs)):
+        present = sorted(rows[column].unique().tolist())
+        if wanted is None and len(present) > 1:
+            raise ValueError(
+                f"Expected one {column} among the early signals of {space}/{dataset} or a "
+                f"choice, got {present}."
+            )
+        if wanted is not None:
+            rows = rows[rows[column] == wanted]
+    return rows.reset_index(drop=True)
+
+
+def _write(path: Path, frame: pd.DataFrame) -> None:
+    from calstudy.store import _atomic_write
+
+    _atomic_write(path, lambda f: frame.to_parquet(f, index=False))
+
+
+def run_early_signals(
+    out: str | os.PathLike[str],
+    config: SweepConfig,
+    *,
+    space: str,
+    dataset: str,
+    epochs: int = 2,
+    schedule_epochs: int | None = None,
+    n_val: int = 2000,
+    archs: Sequence[str] | None = None,
+    seed: int | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    device: str | None = None,
+    worker: tuple[int, int] = (0, 1),
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Early signals of a sweep's networks into `out`, resuming what is already there.
+
+    Parameters
+    ----------
+    out : path
+        Directory of early-signal files (created if missing).
+    config : SweepConfig
+        The sweep whose networks are started (its architectures, skeleton, schedule, data).
+    space, dataset : str
+        Which of its networks.
+    epochs : int, default 2
+        Epochs trained per network.
+    schedule_epochs : int, optional
+        Cosine period (:func:`early_signals`); None: the sweep's ``config.epochs``.
+    n_val : int, default 2000
+        Validation images (:func:`validation_split`).
+    archs : sequence of str, optional
+        A subset of the sweep's architectures (default: all of `space`).
+    seed : int, optional
+        The sweep seed whose runs are started (default: its first).
+    worker : (int, int), default (0, 1)
+        ``(i, n)``: this process takes every n-th architecture starting at the i-th and
+        writes ``early-w{i}of{n}.parquet``, so n processes split the work.
+
+    Returns
+    -------
+    DataFrame
+        Every row of `out` for the requested networks (old and new).
+    """
+    from calstudy.schema import utc_now
+    from calstudy.sweep import resolve_archs
+
+    if space not in config.archs:
+        raise ValueError(
+            f"Expected `space` among the sweep's spaces {sorted(config.archs)}, got {space!r}."
+        )
+    if dataset not in config.datasets:
+        raise ValueError(
+            f"Expected `dataset` among the sweep's {list(config.datasets)}, got {dataset!r}."
+        )
+    i, n = worker
+    if not (isinstance(i, int) and isinstance(n, int) and 0 <= i < n):
+        raise ValueError(f"Expected `worker` (i, n) with 0 ≤ i < n, got {worker!r}.")
+    seed = config.seeds[0] if seed is None else int(seed)
+    sweep_archs = resolve_archs(space, config.archs[space], seed=config.arch_seed)
+    if archs is None:
+        archs = sweep_archs
+    else:
+        unknown = sorted(set(archs) - set(sweep_archs))
+        if unknown:
+            raise ValueError(
+                f"Expected architectures of the sweep, got {len(unknown)} others, e.g. {unknown[0]!r}."
+            )
+    schedule = config.epochs if schedule_epochs is None else schedule_epochs
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    done = _select(load_early_signals(root), space, dataset, seed, config.fidelity, schedule)
+    last = f"early_ece_e{epochs}"  # a network measured for fewer epochs is measured again
+    finished = set(done.loc[done[last].notna(), "arch"]) if last in done.columns else set()
+    mine = [a for a in list(archs)[i::n] if a not in finished]
+    if mine:
+        data = validation_split(dataset, data_dir, n_train=config.n_train, n_val=n_val, seed=seed)
+        path = root / f"early-w{i}of{n}.parquet"
+        rows = _read(path) if path.exists() else pd.DataFrame()
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(mine), desc=f"early {space}/{dataset}", unit="net")
+        for arch in mine:
+            row = early_signals(
+                space, arch, data=data, config=config,
+                epochs=epochs, seed=seed, schedule_epochs=schedule, device=device,
+            )  # fmt: skip
+            row["created_at"] = utc_now()
+            rows = pd.concat([rows, pd.DataFrame([row])], ignore_index=True)
+            _write(path, rows)  # every network is kept at once: a killed run loses one at most
+            if bar is not None:
+                bar.update()
+                bar.set_postfix(ece=f"{row[f'early_ece_e{epochs}']:.3f}", s=f"{row['seconds']:.0f}")
+        if bar is not None:
+            bar.close()
+    frame = _select(load_early_signals(root), space, dataset, seed, config.fidelity, schedule)
+    return frame[frame["arch"].isin(list(archs))].reset_index(drop=True)
+
+
+def _select(
+    frame: pd.DataFrame, space: str, dataset: str, seed: int, fidelity: str, schedule: int
+) -> pd.DataFrame:
+    """The rows of one sweep's networks started with one schedule."""
+    if frame.empty:
+        return frame
+    keep = (
+        (frame["space"] == space) & (frame["dataset"] == dataset) & (frame["seed"] == seed)
+        & (frame["fidelity"] == fidelity) & (frame["schedule_epochs"] == schedule)
+    )  # fmt: skip
+    return frame[keep]
+
+
+def _parse_worker(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if match is None or not int(match[1]) < int(match[2]):
+        raise argparse.ArgumentTypeError(f"expected I/N with I < N, e.g. 0/2, got {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def _cli(args: argparse.Namespace) -> int:
+    from calstudy.sweep import SweepConfig, preset_config
+
+    config = SweepConfig.from_yaml(args.config) if args.config else preset_config(args.preset)
+    frame = run_early_signals(
+        args.out, config, space=args.space, dataset=args.dataset, epochs=args.epochs,
+        schedule_epochs=args.schedule_epochs,
+        n_val=args.n_val, seed=args.seed, data_dir=args.data_dir, device=args.device,
+        worker=args.worker, progress=not args.quiet,
+    )  # fmt: skip
+    print(f"{len(frame)} networks of {args.space}/{args.dataset} in {args.out}")
+    return 0
+
+
+def add_cli(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``calstudy early``."""
+    parser = subparsers.add_parser(
+        "early",
+        help="measure a sweep's networks after their first epochs (resumable)",
+        description="Train the first epochs of a sweep's networks and record their calibration "
+        "on held-out training images; rerunning the same command resumes.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--preset", help="the sweep preset whose networks are started")
+    source.add_argument("--config", help="YAML file of the sweep's SweepConfig fields")
+    parser.add_argument("--space", required=True, choices=("tss", "sss"))
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per network (default 2)")
+    parser.add_argument(
+        "--schedule-epochs", type=int,
+        help="cosine period (default: the sweep's epochs, i.e. the start of its own run)",
+    )  # fmt: skip
+    parser.add_argument("--n-val", type=int, default=2000, help="validation images (default 2000)")
+    parser.add_argument("--seed", type=int, help="sweep seed (default: the sweep's first)")
+    parser.add_argument("--out", required=True, help="directory of early-signal files")
+    parser.add_argument("--data-dir", help="dataset directory (default: $CALSTUDY_DATA or sample)")
+    parser.add_argument("--device", help="cpu, cuda … (default: cuda if available)")
+    parser.add_argument(
+        "--worker", type=_parse_worker, default=(0, 1), metavar="I/N",
+        help="take every N-th network from the I-th (run N processes to split the work)",
+    )  # fmt: skip
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=_cli)
