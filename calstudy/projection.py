@@ -61,6 +61,7 @@ __all__ = [
     "NetworkCost",
     "TrainMeasurement",
     "load_measurement",
+    "concurrency_speedup",
     "machine_info",
     "measure_eval_cost",
     "measure_train_cost",
@@ -439,6 +440,7 @@ def required_for(
 # Training at a fidelity
 # ---------------------------------------------------------------------------------------------
 
+
 def scale_fidelity(scale: str) -> dict[str, Any]:
     """Network size and training length of a scale (a sweep preset).
 
@@ -691,6 +693,43 @@ def load_measurement(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"{data['source']['kind']!r}."
         )
     return data
+
+
+def concurrency_speedup(measurement: Mapping[str, Any], jobs: int) -> float:
+    """The measured aggregate speed-up :math:`s_k` of ``jobs`` concurrent evaluation jobs.
+
+    Parameters
+    ----------
+    measurement : mapping
+        A ``benchmarks/eval_bench.py --json`` file, read with :func:`load_measurement`.
+    jobs : int
+        :math:`k`; the file must hold a run with exactly this many jobs.
+
+    Returns
+    -------
+    float
+        ``images/s of k jobs together / images/s of one job``.
+
+    Examples
+    --------
+    >>> runs = [{"jobs": 1, "images_per_s": 100.0}, {"jobs": 8, "images_per_s": 300.0}]
+    >>> concurrency_speedup({"benchmark": "eval_bench", "runs": runs}, 8)
+    3.0
+    """
+    if measurement.get("benchmark") != "eval_bench":
+        raise ValueError(
+            "Expected a benchmarks/eval_bench.py measurement, got benchmark "
+            f"{measurement.get('benchmark')!r}."
+        )
+    _check_count("jobs", jobs)
+    rates = {int(r["jobs"]): float(r["images_per_s"]) for r in measurement.get("runs", [])}
+    missing = [k for k in (1, jobs) if k not in rates]
+    if missing:
+        raise ValueError(
+            f"Expected runs with {missing} job(s) in the measurement, got runs with "
+            f"{sorted(rates)}; rerun eval_bench.py with --jobs {jobs}."
+        )
+    return rates[jobs] / rates[1]
 
 
 # ---------------------------------------------------------------------------------------------

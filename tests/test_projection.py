@@ -438,3 +438,37 @@ def test_machine_info_names_the_device():
 def test_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_eval_bench_measures_concurrent_jobs_and_writes_a_loadable_file(tmp_path):
+    """benchmarks/eval_bench.py: s_1 = 1 by construction, s_2 measured, file in the format."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "cpu-eval_bench.json"
+    command = [sys.executable, str(REPO_ROOT / "benchmarks" / "eval_bench.py"), "--device", "cpu",
+               "--jobs", "2", "--networks", "1", "--images", "64", "--N", "1", "--repeats", "1",
+               "--json", str(out)]  # fmt: skip
+    printed = subprocess.run(command, check=True, capture_output=True, text=True, cwd=tmp_path)
+    assert "speed-up s_k" in printed.stdout
+    data = projection.load_measurement(out)
+    assert data["benchmark"] == "eval_bench" and data["source"]["kind"] == "measured"
+    runs = {r["jobs"]: r for r in data["runs"]}
+    assert sorted(runs) == [1, 2] and runs[1]["speedup"] == 1.0
+    assert runs[2]["images"] == 2 * runs[1]["images"] == 128
+    for r in runs.values():
+        assert r["images_per_s"] == pytest.approx(r["images"] / r["seconds"])
+        assert 0 < r["speedup"] <= 2 * r["jobs"]  # k jobs cannot be much more than k times one
+    bad = subprocess.run([*command[:2], "--jobs", "0"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--jobs must be positive" in bad.stderr
+
+
+def test_concurrency_speedup_reads_an_eval_bench_file():
+    runs = [{"jobs": 1, "images_per_s": 50.0}, {"jobs": 4, "images_per_s": 150.0}]
+    bench = {"benchmark": "eval_bench", "runs": runs}
+    assert projection.concurrency_speedup(bench, 4) == 3.0
+    assert projection.concurrency_speedup(bench, 1) == 1.0
+    with pytest.raises(ValueError, match=r"runs with \[8\] job"):
+        projection.concurrency_speedup(bench, 8)
+    with pytest.raises(ValueError, match="eval_bench.py measurement"):
+        projection.concurrency_speedup({"benchmark": "train_bench"}, 4)
