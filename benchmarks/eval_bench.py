@@ -6,8 +6,8 @@ k evaluation jobs side by side. Whether that pays is a measurement, not an assum
 scale chapter's ≤ 10 H100-hour projection needs the aggregate speed-up
 ``s_k = (images/s of k jobs together) / (images/s of one job)`` at k ≈ 8.
 
-For each k in ``--jobs``, k processes each build ``--networks`` TSS networks at the pretrained
-size (C=16, N=5; architectures sampled with the process's own seed), warm up, wait at a
+For each k in ``--jobs``, k processes each build the same ``--networks`` TSS networks at the
+pretrained size (C=16, N=5; a fixed sample, so s_k compares equal work), warm up, wait at a
 barrier, then compute the logits of ``--images`` random images per network
 (:func:`calstudy.evaluate.predict_logits`, fp32; the time does not depend on pixel values).
 Aggregate throughput = all images / the slowest process's time from the barrier. Each k is
@@ -26,6 +26,7 @@ import json
 import math
 import os
 import platform
+import queue
 import shlex
 import sys
 import time
@@ -50,8 +51,8 @@ def _job(rank: int, args: argparse.Namespace, barrier: Any, results: Any) -> Non
     """One evaluation job: build, warm up, wait for the others, time the logits."""
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    archs = sample_archs("tss", args.networks, seed=1000 + rank)
-    torch.manual_seed(rank)
+    archs = sample_archs("tss", args.networks, seed=1000)  # the same work in every job
+    torch.manual_seed(0)
     nets = [build_network("tss", a, num_classes=10, C=args.C, N=args.N).to(device) for a in archs]
     images = np.random.default_rng(rank).integers(0, 256, (args.images, 32, 32, 3), np.uint8)
     kw = dict(mean=MEAN, std=STD, batch_size=args.batch_size, device=device)
@@ -59,7 +60,7 @@ def _job(rank: int, args: argparse.Namespace, barrier: Any, results: Any) -> Non
         predict_logits(net, images[: args.batch_size], **kw)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    barrier.wait()
+    barrier.wait(timeout=args.timeout)  # a job that died in warm-up breaks it for the others
     start = time.perf_counter()
     for net in nets:
         predict_logits(net, images, **kw)  # returns host logits: includes the copy back
@@ -75,11 +76,22 @@ def measure(k: int, args: argparse.Namespace) -> dict[str, float]:
         procs = [ctx.Process(target=_job, args=(r, args, barrier, results)) for r in range(k)]
         for p in procs:
             p.start()
-        out = [results.get(timeout=args.timeout) for _ in range(k)]
-        for p in procs:
-            p.join()
-            if p.exitcode != 0:
-                raise RuntimeError(f"an evaluation job exited with code {p.exitcode}")
+        try:
+            out = [results.get(timeout=2 * args.timeout) for _ in range(k)]
+        except queue.Empty:
+            codes = [p.exitcode for p in procs]
+            raise RuntimeError(
+                f"{k} concurrent jobs: not every job reported within {2 * args.timeout:.0f} s "
+                f"(exit codes {codes}; None = still running); see the traceback above"
+            ) from None
+        finally:
+            for p in procs:
+                p.join(timeout=10)
+                if p.is_alive():
+                    p.terminate()
+        failed = [p.exitcode for p in procs if p.exitcode != 0]
+        if failed:
+            raise RuntimeError(f"{k} concurrent jobs: job(s) exited with codes {failed}")
         seconds = max(s for _, s, _ in out)
         images = sum(n for _, _, n in out)
         run = {"jobs": k, "seconds": seconds, "images": images, "images_per_s": images / seconds,

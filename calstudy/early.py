@@ -55,11 +55,11 @@ __all__ = [
 SIGNALS = ("ece", "nll", "acc", "conf", "gap", "train_loss", "train_acc")
 """What is recorded after each epoch; columns are ``early_<signal>_e<epoch>``."""
 
-KEY = ("space", "arch", "dataset", "seed", "fidelity", "schedule_epochs")
-"""Columns that identify a measurement: the sweep network (``fidelity`` is the sweep's) and the
-length of the cosine schedule whose first epochs were trained."""
+KEY = ("space", "arch", "dataset", "seed", "fidelity", "schedule_epochs", "n_val")
+"""Columns that identify a measurement: the sweep network (``fidelity`` is the sweep's), the
+length of the cosine schedule whose first epochs were trained, and the validation images."""
 
-_SHARD = re.compile(r"^early-w(?P<worker>\d+)of(?P<workers>\d+)\.parquet$")
+_FILES = "early-*.parquet"
 _COLUMN = re.compile(r"^early_(?P<signal>[a-z_]+)_e(?P<epoch>\d+)$")
 
 
@@ -171,8 +171,9 @@ def early_signals(
     Returns
     -------
     dict
-        The key columns, one column per signal and epoch, ``n_val``, ``device``, ``precision``
-        and ``seconds`` (wall time of the whole call).
+        The key columns, one column per signal and epoch, ``device``, ``precision`` (of the
+        training steps; the validation logits are computed in fp32) and ``seconds`` (wall time
+        of the whole call, data loading excluded).
     """
     import torch
 
@@ -181,13 +182,7 @@ def early_signals(
     from calstudy.train import DeviceLoader, train
 
     schedule = config.epochs if schedule_epochs is None else schedule_epochs
-    if isinstance(schedule, bool) or not isinstance(schedule, int) or schedule < 1:
-        raise ValueError(f"Expected `schedule_epochs` to be a positive integer, got {schedule!r}.")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= schedule:
-        raise ValueError(
-            f"Expected `epochs` to be an integer in [1, {schedule}] (the schedule's length), "
-            f"got {epochs!r}."
-        )
+    _check_epochs(epochs, schedule)
     start = time.perf_counter()
     torch.manual_seed(seed)  # the same initial weights as the sweep's network
     net = build_network(space, arch, num_classes=data.num_classes, C=config.C, N=config.N)
@@ -255,13 +250,13 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def load_early_signals(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """All early-signal rows under `path` (a directory of ``early-w*of*.parquet`` files).
+    """All early-signal rows under `path` (a directory of ``early-*.parquet`` files).
 
     Returns an empty frame with the key columns when the directory is missing or empty. A
     network measured twice (e.g. by two runs) keeps its latest row.
     """
     root = Path(path)
-    files = sorted(p for p in root.glob("early-w*of*.parquet") if _SHARD.match(p.name))
+    files = sorted(root.glob(_FILES))
     if not files:
         return pd.DataFrame(columns=list(KEY))
     frame = pd.concat([_read(p) for p in files], ignore_index=True)
@@ -278,6 +273,7 @@ def signals_for(
     fidelity: str,
     seed: int | None = None,
     schedule_epochs: int | None = None,
+    n_val: int | None = None,
 ) -> pd.DataFrame:
     """The early signals of one sweep's networks: one row per architecture.
 
@@ -291,6 +287,8 @@ def signals_for(
         Which seed's runs; None: the only one present.
     schedule_epochs : int, optional
         Which schedule; None: the only one present.
+    n_val : int, optional
+        Which validation set size; None: the only one present.
 
     Returns
     -------
@@ -300,7 +298,7 @@ def signals_for(
     Raises
     ------
     ValueError
-        When several seeds or schedules are present and none was chosen.
+        When several seeds, schedules or validation sizes are present and none was chosen.
     """
     if signals.empty:
         return signals
@@ -308,7 +306,7 @@ def signals_for(
         (signals["space"] == space) & (signals["dataset"] == dataset)
         & (signals["fidelity"] == fidelity)
     ]  # fmt: skip
-    for column, wanted in (("seed", seed), ("schedule_epochs", schedule_epochs)):
+    for column, wanted in (("seed", seed), ("schedule_epochs", schedule_epochs), ("n_val", n_val)):
         present = sorted(rows[column].unique().tolist())
         if wanted is None and len(present) > 1:
             raise ValueError(
@@ -363,8 +361,10 @@ def run_early_signals(
     seed : int, optional
         The sweep seed whose runs are started (default: its first).
     worker : (int, int), default (0, 1)
-        ``(i, n)``: this process takes every n-th architecture starting at the i-th and
-        writes ``early-w{i}of{n}.parquet``, so n processes split the work.
+        ``(i, n)``: this process takes every n-th architecture starting at the i-th, so n
+        processes split the work. Each writes its own file, named after what it measures
+        (``early-{space}-{dataset}-seed{seed}-sched{schedule}-n{n_val}-w{i}of{n}.parquet``),
+        so runs for other networks, seeds or schedules can share `out` at the same time.
 
     Returns
     -------
@@ -382,29 +382,47 @@ def run_early_signals(
         raise ValueError(
             f"Expected `dataset` among the sweep's {list(config.datasets)}, got {dataset!r}."
         )
+    if config.source != "trained":
+        raise ValueError(
+            f"Expected a sweep that trains its networks, got source={config.source!r}: early "
+            "signals start the sweep's own training runs."
+        )
     i, n = worker
     if not (isinstance(i, int) and isinstance(n, int) and 0 <= i < n):
         raise ValueError(f"Expected `worker` (i, n) with 0 ≤ i < n, got {worker!r}.")
-    seed = config.seeds[0] if seed is None else int(seed)
+    seed = config.seeds[0] if seed is None else seed
+    if seed not in config.seeds:
+        raise ValueError(
+            f"Expected `seed` among the sweep's seeds {list(config.seeds)}, got {seed!r}."
+        )
+    schedule = config.epochs if schedule_epochs is None else schedule_epochs
+    _check_epochs(epochs, schedule)
     sweep_archs = resolve_archs(space, config.archs[space], seed=config.arch_seed)
     if archs is None:
         archs = sweep_archs
     else:
+        if isinstance(archs, str):
+            raise ValueError(
+                f"Expected `archs` to be a sequence of strings, got the string {archs!r}."
+            )
         unknown = sorted(set(archs) - set(sweep_archs))
         if unknown:
             raise ValueError(
                 f"Expected architectures of the sweep, got {len(unknown)} others, e.g. {unknown[0]!r}."
             )
-    schedule = config.epochs if schedule_epochs is None else schedule_epochs
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    done = _select(load_early_signals(root), space, dataset, seed, config.fidelity, schedule)
+    which = (space, dataset, seed, config.fidelity, schedule, n_val)
+    done = _select(load_early_signals(root), *which)
     last = f"early_ece_e{epochs}"  # a network measured for fewer epochs is measured again
     finished = set(done.loc[done[last].notna(), "arch"]) if last in done.columns else set()
     mine = [a for a in list(archs)[i::n] if a not in finished]
     if mine:
-        data = validation_split(dataset, data_dir, n_train=config.n_train, n_val=n_val, seed=seed)
-        path = root / f"early-w{i}of{n}.parquet"
+        # The same validation images for every seed: they are the instrument, not the run.
+        data = validation_split(dataset, data_dir, n_train=config.n_train, n_val=n_val, seed=0)
+        path = (
+            root / f"early-{space}-{dataset}-seed{seed}-sched{schedule}-n{n_val}-w{i}of{n}.parquet"
+        )
         rows = _read(path) if path.exists() else pd.DataFrame()
         bar = None
         if progress:
@@ -424,21 +442,33 @@ def run_early_signals(
                 bar.set_postfix(ece=f"{row[f'early_ece_e{epochs}']:.3f}", s=f"{row['seconds']:.0f}")
         if bar is not None:
             bar.close()
-    frame = _select(load_early_signals(root), space, dataset, seed, config.fidelity, schedule)
+    frame = _select(load_early_signals(root), *which)
     return frame[frame["arch"].isin(list(archs))].reset_index(drop=True)
 
 
 def _select(
-    frame: pd.DataFrame, space: str, dataset: str, seed: int, fidelity: str, schedule: int
-) -> pd.DataFrame:
-    """The rows of one sweep's networks started with one schedule."""
+    frame: pd.DataFrame, space: str, dataset: str, seed: int, fidelity: str, schedule: int,
+    n_val: int,
+) -> pd.DataFrame:  # fmt: skip
+    """The rows of one sweep's networks started with one schedule, on `n_val` images."""
     if frame.empty:
         return frame
     keep = (
         (frame["space"] == space) & (frame["dataset"] == dataset) & (frame["seed"] == seed)
         & (frame["fidelity"] == fidelity) & (frame["schedule_epochs"] == schedule)
+        & (frame["n_val"] == n_val)
     )  # fmt: skip
     return frame[keep]
+
+
+def _check_epochs(epochs: object, schedule: object) -> None:
+    if isinstance(schedule, bool) or not isinstance(schedule, int) or schedule < 1:
+        raise ValueError(f"Expected `schedule_epochs` to be a positive integer, got {schedule!r}.")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= schedule:
+        raise ValueError(
+            f"Expected `epochs` to be an integer in [1, {schedule}] (the schedule's length), "
+            f"got {epochs!r}."
+        )
 
 
 def _parse_worker(text: str) -> tuple[int, int]:

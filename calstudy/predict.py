@@ -647,6 +647,13 @@ def add_early(
         raise ValueError(
             f"Expected early_<signal>_e<epoch> columns in `signals`, got {list(table.columns)}."
         )
+    incomplete = table[columns].isna().any()
+    if incomplete.any():
+        raise ValueError(
+            f"Expected every early-signal column to be complete, got gaps in "
+            f"{list(incomplete.index[incomplete])} (networks measured for fewer epochs than "
+            "others?): rerun `calstudy early` with the larger --epochs, or use fewer columns."
+        )
     if missing not in ("raise", "drop"):
         raise ValueError(f'Expected `missing` to be "raise" or "drop", got {missing!r}.')
     if missing == "drop":

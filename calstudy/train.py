@@ -428,7 +428,11 @@ def train(
         if epoch == last or (cfg.eval_every and epoch % cfg.eval_every == 0):
             row.update(_evaluate(net, test_loader, bf16=bf16))
         if on_epoch is not None:
-            row.update(_observe(on_epoch, epoch, net))
+            observed = _observe(on_epoch, epoch, net)
+            clash = sorted(set(observed) & set(row))
+            if clash:
+                raise ValueError(f"Expected `on_epoch` to return new history keys, got {clash}.")
+            row.update(observed)
         history.append(row)
         if progress:
             epochs.set_postfix(loss=f"{row['train_loss']:.3f}", acc=f"{row['train_acc']:.3f}")

@@ -62,7 +62,7 @@ def test_stop_after_is_the_start_of_the_full_run(data) -> None:
 
     def snapshot(epoch, net):
         assert not net.training and not torch.is_grad_enabled()
-        if epoch == 1:
+        if epoch == 2:
             seen["state"] = {k: v.clone() for k, v in net.state_dict().items()}
         return {"probe": float(epoch)}
 
@@ -71,10 +71,12 @@ def test_stop_after_is_the_start_of_the_full_run(data) -> None:
         return build_network("tss", ARCHS[0], num_classes=10, C=8, N=1)
 
     full = train(fresh(), data, epochs=3, seed=0, device="cpu", on_epoch=snapshot)
-    part = train(fresh(), data, epochs=3, stop_after=1, seed=0, device="cpu")
+    part = train(fresh(), data, epochs=3, stop_after=2, seed=0, device="cpu")
     assert [h["probe"] for h in full.history] == [1.0, 2.0, 3.0]
-    assert len(part.history) == 1 and part.history[0]["lr"] == full.history[0]["lr"]
-    assert "test_acc" in part.history[0]  # the last epoch trained is evaluated
+    # Epoch 2 runs at the 3-epoch schedule's second rate, not at a 2-epoch schedule's.
+    assert [h["lr"] for h in part.history] == [h["lr"] for h in full.history[:2]]
+    assert part.history[1]["lr"] == pytest.approx(0.05 * (1 + np.cos(np.pi / 3)))
+    assert "test_acc" in part.history[1]  # the last epoch trained is evaluated
     for key, value in part.net.state_dict().items():
         torch.testing.assert_close(value, seen["state"][key], rtol=0, atol=0)
     short = train(fresh(), data, epochs=1, seed=0, device="cpu")  # its own 1-epoch schedule
@@ -85,6 +87,8 @@ def test_stop_after_cannot_exceed_the_schedule(data) -> None:
     net = build_network("tss", ARCHS[0], num_classes=10, C=8, N=1)
     with pytest.raises(ValueError, match="stop_after"):
         train(net, data, epochs=2, stop_after=3, device="cpu")
+    with pytest.raises(ValueError, match="new history keys.*train_loss"):
+        train(net, data, epochs=1, device="cpu", on_epoch=lambda e, n: {"train_loss": 0.0})
 
 
 # --------------------------------------------------------------------------------------------
@@ -139,9 +143,10 @@ def test_workers_split_and_a_rerun_resumes(tmp_path, monkeypatch) -> None:
     assert sorted(first["arch"]) == sorted(ARCHS[0::2])
     both = early.run_early_signals(tmp_path, CONFIG, worker=(1, 2), **kwargs)
     assert sorted(both["arch"]) == sorted(ARCHS)
+    tag = "early-tss-cifar10-seed0-sched3-n100"
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "early-w0of2.parquet",
-        "early-w1of2.parquet",
+        f"{tag}-w0of2.parquet",
+        f"{tag}-w1of2.parquet",
     ]
 
     def fail(*args, **kwargs):
@@ -171,6 +176,16 @@ def test_run_rejects_what_the_sweep_does_not_hold(tmp_path) -> None:
         early.run_early_signals(tmp_path, CONFIG, space="tss", dataset="cifar10", archs=["x"])
     with pytest.raises(ValueError, match="worker"):
         early.run_early_signals(tmp_path, CONFIG, space="tss", dataset="cifar10", worker=(2, 2))
+    with pytest.raises(ValueError, match="seeds"):
+        early.run_early_signals(tmp_path, CONFIG, space="tss", dataset="cifar10", seed=5)
+    with pytest.raises(ValueError, match="the string"):
+        early.run_early_signals(tmp_path, CONFIG, space="tss", dataset="cifar10", archs=ARCHS[0])
+    with pytest.raises(ValueError, match="epochs"):  # checked before any data is loaded
+        early.run_early_signals(tmp_path, CONFIG, space="tss", dataset="cifar10", epochs=4)
+    pretrained = sweep.preset_config("full")
+    with pytest.raises(ValueError, match="trains its networks"):
+        early.run_early_signals(tmp_path, pretrained, space="tss", dataset="cifar10")
+    assert not list(tmp_path.iterdir())  # nothing was written
 
 
 def test_command_line(tmp_path, capsys) -> None:
@@ -209,12 +224,16 @@ def test_predictors_use_early_signals() -> None:
         predict.add_early(data, signals.iloc[1:])
     with pytest.raises(ValueError, match="one early-signal row"):
         predict.add_early(data, pd.concat([signals, signals.iloc[:1]]))
+    gappy = signals.assign(early_ece_e2=[0.1] * (n - 1) + [np.nan])
+    with pytest.raises(ValueError, match="fewer epochs"):
+        predict.add_early(data, gappy)
     with pytest.raises(ValueError, match="early_<signal>_e<epoch>"):
         predict.add_early(data, signals[["arch", "seconds"]])
 
 
 def test_signals_for_picks_one_sweeps_networks() -> None:
-    base = {"space": "tss", "dataset": "cifar10", "fidelity": "ep3-C8N1-n500", "early_ece_e1": 0.1}
+    base = {"space": "tss", "dataset": "cifar10", "fidelity": "ep3-C8N1-n500", "n_val": 100,
+            "early_ece_e1": 0.1}  # fmt: skip
     table = pd.DataFrame(
         [
             {**base, "arch": "a", "seed": 0, "schedule_epochs": 3},
