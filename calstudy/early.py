@@ -31,7 +31,7 @@ import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -179,23 +179,19 @@ def early_signals(
 
     from calstudy import metrics
     from calstudy.models import build_network
-    from calstudy.train import DeviceLoader, train
+    from calstudy.train import DeviceLoader, resolve_device, train
 
     schedule = config.epochs if schedule_epochs is None else schedule_epochs
     _check_epochs(epochs, schedule)
     start = time.perf_counter()
     torch.manual_seed(seed)  # the same initial weights as the sweep's network
     net = build_network(space, arch, num_classes=data.num_classes, C=config.C, N=config.N)
-    val: DeviceLoader | None = None
     labels = np.asarray(data.y_test)
+    # On the device train() resolves and moves the network to.
+    val = DeviceLoader(data.x_test, labels, batch_size=1024, mean=data.mean, std=data.std,
+                       device=resolve_device(device))  # fmt: skip
 
     def measure(epoch: int, model: torch.nn.Module) -> dict[str, float]:
-        nonlocal val
-        device_ = next(model.parameters()).device
-        if val is None:
-            val = DeviceLoader(
-                data.x_test, labels, batch_size=1024, mean=data.mean, std=data.std, device=device_
-            )
         logits = torch.cat([model(x).float() for x, _ in val]).cpu().numpy().astype(np.float64)
         if not np.isfinite(logits).all():
             raise FloatingPointError(f"Non-finite logits after epoch {epoch} of {arch!r}.")
@@ -271,11 +267,11 @@ def signals_for(
     space: str,
     dataset: str,
     fidelity: str,
-    seed: int | None = None,
+    seed: int | Literal["all"] | None = None,
     schedule_epochs: int | None = None,
     n_val: int | None = None,
 ) -> pd.DataFrame:
-    """The early signals of one sweep's networks: one row per architecture.
+    """The early signals of one sweep's networks: one row per architecture (and seed).
 
     Parameters
     ----------
@@ -283,8 +279,9 @@ def signals_for(
         :func:`load_early_signals` rows.
     space, dataset, fidelity : str
         The sweep networks (``fidelity`` of their full runs).
-    seed : int, optional
-        Which seed's runs; None: the only one present.
+    seed : int or "all", optional
+        Which seed's runs; None: the only one present; ``"all"``: every seed's (then an
+        architecture may have several rows, e.g. to measure seed noise).
     schedule_epochs : int, optional
         Which schedule; None: the only one present.
     n_val : int, optional
@@ -307,6 +304,8 @@ def signals_for(
         & (signals["fidelity"] == fidelity)
     ]  # fmt: skip
     for column, wanted in (("seed", seed), ("schedule_epochs", schedule_epochs), ("n_val", n_val)):
+        if wanted == "all":
+            continue
         present = sorted(rows[column].unique().tolist())
         if wanted is None and len(present) > 1:
             raise ValueError(
@@ -412,8 +411,9 @@ def run_early_signals(
             )
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    which = (space, dataset, seed, config.fidelity, schedule, n_val)
-    done = _select(load_early_signals(root), *which)
+    which = dict(space=space, dataset=dataset, fidelity=config.fidelity, seed=seed,
+                 schedule_epochs=schedule, n_val=n_val)  # fmt: skip
+    done = signals_for(load_early_signals(root), **which)
     last = f"early_ece_e{epochs}"  # a network measured for fewer epochs is measured again
     finished = set(done.loc[done[last].notna(), "arch"]) if last in done.columns else set()
     mine = [a for a in list(archs)[i::n] if a not in finished]
@@ -442,23 +442,8 @@ def run_early_signals(
                 bar.set_postfix(ece=f"{row[f'early_ece_e{epochs}']:.3f}", s=f"{row['seconds']:.0f}")
         if bar is not None:
             bar.close()
-    frame = _select(load_early_signals(root), *which)
+    frame = signals_for(load_early_signals(root), **which)
     return frame[frame["arch"].isin(list(archs))].reset_index(drop=True)
-
-
-def _select(
-    frame: pd.DataFrame, space: str, dataset: str, seed: int, fidelity: str, schedule: int,
-    n_val: int,
-) -> pd.DataFrame:  # fmt: skip
-    """The rows of one sweep's networks started with one schedule, on `n_val` images."""
-    if frame.empty:
-        return frame
-    keep = (
-        (frame["space"] == space) & (frame["dataset"] == dataset) & (frame["seed"] == seed)
-        & (frame["fidelity"] == fidelity) & (frame["schedule_epochs"] == schedule)
-        & (frame["n_val"] == n_val)
-    )  # fmt: skip
-    return frame[keep]
 
 
 def _check_epochs(epochs: object, schedule: object) -> None:

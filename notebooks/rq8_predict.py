@@ -465,12 +465,10 @@ else:
 # %%
 early_icc = {}
 if last_epoch is not None:
-    runs = all_signals[
-        (all_signals["space"] == space)
-        & (all_signals["dataset"] == dataset)
-        & (all_signals["fidelity"] == data.fidelity)
-        & (all_signals["schedule_epochs"] == schedule)
-    ]
+    runs = early.signals_for(
+        all_signals, space=space, dataset=dataset, fidelity=data.fidelity, seed="all",
+        schedule_epochs=schedule, n_val=int(signals["n_val"].iloc[0]),
+    )  # fmt: skip
     runs = runs[runs.groupby("arch")["seed"].transform("nunique") >= 2]
     if runs["arch"].nunique() >= 3:
         key = ("space", "arch", "dataset", "fidelity", "schedule_epochs")

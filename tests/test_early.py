@@ -247,6 +247,9 @@ def test_signals_for_picks_one_sweeps_networks() -> None:
         early.signals_for(table, **pick)
     rows = early.signals_for(table, **pick, seed=0)
     assert rows["arch"].tolist() == ["a", "b"]
+    every_seed = early.signals_for(table, **pick, seed="all")  # for seed-noise estimates
+    pairs = sorted(zip(every_seed["arch"], every_seed["seed"], strict=True))
+    assert pairs == [("a", 0), ("a", 1), ("b", 0)]
     assert early.signals_for(table, **{**pick, "fidelity": "other"}).empty
 
 
