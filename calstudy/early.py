@@ -48,6 +48,7 @@ __all__ = [
     "run_early_signals",
     "load_early_signals",
     "signal_columns",
+    "split_column",
     "signals_for",
     "add_cli",
 ]
@@ -63,6 +64,23 @@ _FILES = "early-*.parquet"
 _COLUMN = re.compile(r"^early_(?P<signal>[a-z_]+)_e(?P<epoch>\d+)$")
 
 
+def split_column(name: str) -> tuple[str, int]:
+    """The signal and epoch of an ``early_<signal>_e<epoch>`` column name.
+
+    Examples
+    --------
+    >>> split_column("early_train_loss_e3")
+    ('train_loss', 3)
+    """
+    match = _COLUMN.match(str(name))
+    if match is None or match["signal"] not in SIGNALS:
+        raise ValueError(
+            f"Expected an early_<signal>_e<epoch> column with a signal from {SIGNALS}, "
+            f"got {name!r}."
+        )
+    return match["signal"], int(match["epoch"])
+
+
 def signal_columns(frame: pd.DataFrame | Sequence[str], *, epoch: int | None = None) -> list[str]:
     """The ``early_<signal>_e<epoch>`` columns of `frame`, optionally of one epoch.
 
@@ -75,7 +93,7 @@ def signal_columns(frame: pd.DataFrame | Sequence[str], *, epoch: int | None = N
     out = []
     for name in map(str, names):
         match = _COLUMN.match(name)
-        if match and match["signal"] in SIGNALS and (epoch is None or int(match["epoch"]) == epoch):
+        if match and match["signal"] in SIGNALS and epoch in (None, split_column(name)[1]):
             out.append(name)
     return out
 

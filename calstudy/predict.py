@@ -904,11 +904,13 @@ def standard_predictors(
             inputs, target, via="acc", kind="baseline", **options
         )
     if data.early:
+        from calstudy.early import split_column
+
         early = {"kind": "early training"}
         for column in data.early:
-            epoch = re.fullmatch(r"early_ece_e(\d+)", column)
-            if epoch:
-                predictors[f"early: ECE after epoch {epoch[1]}"] = SignBaseline(
+            signal, epoch = split_column(column)
+            if signal == "ece":
+                predictors[f"early: ECE after epoch {epoch}"] = SignBaseline(
                     column, target, **early
                 )
         predictors["model: early training"] = RankModel(data.early, target, **early, **options)

@@ -172,7 +172,7 @@ last_epoch = None
 uncovered = sorted(set(data.frame["arch"]) - set(signals["arch"] if len(signals) else []))
 if len(signals) and not uncovered:
     data = predict.add_early(data, signals)
-    last_epoch = max(int(c.rsplit("_e", 1)[1]) for c in data.early)
+    last_epoch = max(early.split_column(c)[1] for c in data.early)
     schedule = int(signals["schedule_epochs"].iloc[0])
     full_epochs = sweep.parse_fidelity(data.fidelity)["epochs"]
     print(
