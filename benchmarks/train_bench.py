@@ -3,7 +3,9 @@
 Three measurements on one TSS network, in one run:
 
 1. ``calstudy.train.train`` (data on the device, whole-batch crop/flip, bf16 + channels-last
-   where "auto" picks it): training images per second, the first epoch excluded as warm-up.
+   where "auto" picks it, each step replayed from a CUDA graph on GPUs): training images per
+   second, the first epoch excluded as warm-up. On a GPU the same loop is also timed without
+   the CUDA graph, to show what the graph adds.
 2. A reference loop as NATS-Bench/xautodl wrote it: a ``Dataset`` of PIL images with
    ``RandomCrop(32, padding=4)``, ``RandomHorizontalFlip``, ``ToTensor``, ``Normalize``; a
    ``DataLoader`` with 2 workers; fp32; the same SGD. Images are decoded once into memory
@@ -65,16 +67,19 @@ def _timed(device: torch.device, fn: Callable[[], object]) -> float:
 
 
 def bench_ours(net: nn.Module, data: ImageDataset, *, steps: int, batch_size: int,
-               device: torch.device) -> tuple[float, str]:  # fmt: skip
-    """Images/s of ``train`` over ``steps`` steps after one warm-up epoch."""
+               device: torch.device, **config: Any) -> tuple[float, str]:  # fmt: skip
+    """Images/s of ``train`` over ``steps`` steps after one warm-up epoch.
+
+    ``config`` overrides :class:`calstudy.train.TrainConfig` fields (default: "auto" choices).
+    """
     per_epoch = min(len(data.y_train) // batch_size, max(1, steps // 2))
     epochs = 1 + math.ceil(steps / per_epoch)
     fraction = per_epoch * batch_size / len(data.y_train)
     result = train(net, data, epochs=epochs, batch_size=batch_size, data_fraction=fraction,
-                   drop_last=True, device=str(device))  # fmt: skip
+                   drop_last=True, device=str(device), **config)  # fmt: skip
     seconds = result.history[-1]["time_s"] - result.history[0]["time_s"]
     cfg = result.config
-    label = f"{cfg.precision}, channels_last={cfg.channels_last}"
+    label = f"{cfg.precision}, channels_last={cfg.channels_last}, cuda_graph={cfg.cuda_graph}"
     return (epochs - 1) * per_epoch * batch_size / seconds, label
 
 
@@ -183,15 +188,20 @@ def main(argv: list[str] | None = None) -> None:
         return build_network("tss", ARCH, num_classes=data.num_classes, C=args.C, N=args.N)
 
     kw = dict(steps=args.steps, batch_size=args.batch_size, device=device)
-    ours, ref = [], []
+    ours, eager, ref = [], [], []
     for _ in range(args.repeats):  # alternate, best of each: robust to a shared, noisy machine
         speed, label = bench_ours(net(), data, **kw)
         ours.append(speed)
+        if device.type == "cuda":  # what the CUDA graph adds: the same loop without it
+            speed, eager_label = bench_ours(net(), data, cuda_graph=False, **kw)
+            eager.append(speed)
         ref.append(bench_reference(net(), data, workers=args.workers, **kw))
     ours, ref = max(ours), max(ref)
     goal = 5.0 if device.type == "cuda" else 2.0
     print(f"best of {args.repeats} alternating rounds")
     print(f"calstudy.train ({label}):        {ours:10,.0f} img/s")
+    if eager:
+        print(f"calstudy.train ({eager_label}):        {max(eager):10,.0f} img/s")
     print(f"reference DataLoader loop (fp32, {args.workers} workers): {ref:10,.0f} img/s")
     verdict = "meets" if ours / ref >= goal else "misses"
     print(f"speed-up: {ours / ref:.2f}x (goal >= {goal:.0f}x on {device.type}: {verdict})")
@@ -214,7 +224,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.json:
         record = _json_record(args, argv, device, data, label=label, ours=ours, ref=ref, goal=goal,
-                              ev=ev, images=images, per_net=per_net, hours=hours)  # fmt: skip
+                              ev=ev, images=images, per_net=per_net, hours=hours,
+                              eager=max(eager) if eager else None)  # fmt: skip
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -235,6 +246,7 @@ def _json_record(
     images: int,
     per_net: float,
     hours: float,
+    eager: float | None = None,
 ) -> dict[str, Any]:
     """This run's measurements in the ``calstudy-bench/1`` format of ``benchmarks/results/``."""
     words = sys.argv[1:] if argv is None else list(argv)
@@ -268,6 +280,7 @@ def _json_record(
         "train": {
             "ours_images_per_s": ours,
             "ours_config": label,
+            "ours_without_cuda_graph_images_per_s": eager,
             "reference_images_per_s": ref,
             "reference_workers": args.workers,
             "speedup": ours / ref,

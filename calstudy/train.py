@@ -15,7 +15,10 @@ batches with index arithmetic, so no Python code runs per image. Tensors are cha
 ``precision="auto"`` picks what measured faster (:func:`resolve_precision`): bf16 autocast on a
 CPU with native bf16 (about 1.4-2x faster there), fp32 on GPUs, where these small networks are
 launch-bound and bf16 only adds casts. ``benchmarks/precision_check.py`` shows that bf16 does
-not move accuracy or ECE beyond seed noise (``benchmarks/TRAIN.md``).
+not move accuracy or ECE beyond seed noise (``benchmarks/README.md``). Because they are
+launch-bound, on CUDA the whole training step (forward, loss, backward, SGD update and the
+epoch's running sums) is captured once in a CUDA graph and replayed (:class:`_GraphedStep`):
+one launch per batch instead of several hundred, the same kernels on the same memory.
 
 References
 ----------
@@ -87,6 +90,8 @@ class TrainConfig:
     precision: Precision = "auto"  # "auto": bf16 on bf16-capable CPUs, else fp32 (measured)
     channels_last: bool | Literal["auto"] = "auto"  # "auto": True on cuda and cpu
     compile: bool = False  # wrap the network in torch.compile for the training steps
+    cuda_graph: bool | Literal["auto"] = "auto"  # replay each step from a CUDA graph; "auto": on
+    # CUDA unless `compile` (torch.compile makes its own graphs)
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -118,9 +123,14 @@ class TrainConfig:
             raise ValueError(
                 f'Expected `precision` to be "auto", "fp32" or "bf16", got {self.precision!r}.'
             )
-        if self.channels_last not in ("auto", True, False):
+        for name in ("channels_last", "cuda_graph"):
+            value = getattr(self, name)
+            if not (value == "auto" or isinstance(value, bool)):
+                raise ValueError(f'Expected `{name}` to be "auto", True or False, got {value!r}.')
+        if self.cuda_graph is True and self.compile:
             raise ValueError(
-                f'Expected `channels_last` to be "auto", True or False, got {self.channels_last!r}.'
+                "Expected at most one of `cuda_graph` and `compile`: torch.compile captures its "
+                "own graphs (mode='reduce-overhead')."
             )
 
 
@@ -183,11 +193,17 @@ def _resolve_config(cfg: TrainConfig) -> TrainConfig:
     channels_last = cfg.channels_last
     if channels_last == "auto":
         channels_last = device.type in ("cuda", "cpu")
+    cuda_graph = cfg.cuda_graph
+    if cuda_graph == "auto":
+        cuda_graph = device.type == "cuda" and not cfg.compile
+    elif cuda_graph and device.type != "cuda":
+        raise ValueError(f"Expected a CUDA device for `cuda_graph=True`, got {str(device)!r}.")
     return dataclasses.replace(
         cfg,
         device=str(device),
         precision=resolve_precision(cfg.precision, device),
         channels_last=channels_last,
+        cuda_graph=cuda_graph,
     )
 
 
@@ -362,7 +378,10 @@ def train(
     The learning rate of epoch :math:`e = 0, \\dots, E-1` is
     :math:`\\eta_e = \\tfrac12 \\eta_0 \\frac{b}{256} (1 + \\cos(\\pi e / E))`, with :math:`b` the
     batch size, as in NATS-Bench. Given a seed and a CPU device, two calls on identically
-    initialised networks give bit-identical weights.
+    initialised networks give bit-identical weights. On CUDA (``cuda_graph="auto"``) each full
+    batch's step is replayed from a CUDA graph (:class:`_GraphedStep`); the arithmetic is the
+    eager step's, so graphed and eager runs agree up to cuDNN's run-to-run nondeterminism
+    (``tests/test_train.py`` checks this where a GPU is present).
     """
     valid = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(overrides) - valid)
@@ -389,10 +408,28 @@ def train(
     net = net.to(device=device, memory_format=fmt)
     model = torch.compile(net) if cfg.compile else net
     base_lr = cfg.lr * cfg.batch_size / 256
+    # A captured step reads the learning rate from device memory, so it can change per epoch.
+    lr_now = torch.tensor(base_lr, device=device) if cfg.cuda_graph else base_lr
     optimizer = torch.optim.SGD(
-        net.parameters(), lr=base_lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+        net.parameters(), lr=lr_now, momentum=cfg.momentum, nesterov=cfg.nesterov,
         weight_decay=cfg.weight_decay, fused=True if device.type == "cuda" else None,
     )  # fmt: skip
+    loss_sum = torch.zeros((), device=device)  # the epoch's running sums, kept on the device
+    correct = torch.zeros((), device=device, dtype=torch.long)
+
+    def step(x: torch.Tensor, y: torch.Tensor) -> None:
+        # Autocast's cache of cast weights must not outlive a graph capture.
+        cache = not cfg.cuda_graph
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16, cache_enabled=cache):
+            logits = model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum.add_(loss.detach() * len(y))
+        correct.add_((logits.argmax(1) == y).sum())
+
+    run_step = _GraphedStep(step, cfg.batch_size) if cfg.cuda_graph else step
     history: list[dict[str, float]] = []
     train_time, seen = 0.0, 0
     last = cfg.stop_after or cfg.epochs
@@ -403,22 +440,18 @@ def train(
         epochs = tqdm(epochs, desc="train", unit="epoch")
     for epoch in epochs:
         lr = 0.5 * base_lr * (1 + math.cos(math.pi * (epoch - 1) / cfg.epochs))
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        if isinstance(lr_now, torch.Tensor):
+            lr_now.fill_(lr)
+        else:
+            for group in optimizer.param_groups:
+                group["lr"] = lr
         net.train()
+        loss_sum.zero_()
+        correct.zero_()
         _synchronize(device)
         start = time.perf_counter()
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
         for x, y in loader:
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                logits = model(x)
-                loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss_sum += loss.detach() * len(y)
-            correct += (logits.argmax(1) == y).sum()
+            run_step(x, y)
         _synchronize(device)
         train_time += time.perf_counter() - start
         n = loader.batch_size * len(loader) if cfg.drop_last else len(loader.labels)
@@ -437,6 +470,51 @@ def train(
         if progress:
             epochs.set_postfix(loss=f"{row['train_loss']:.3f}", acc=f"{row['train_acc']:.3f}")
     return TrainResult(net, history, train_time, seen / max(train_time, 1e-12), cfg)
+
+
+class _GraphedStep:
+    """Run ``step(x, y)`` by replaying a CUDA graph of it: one launch instead of hundreds.
+
+    NATS-Bench networks at batch 256 leave a GPU idle between kernel launches; replaying the
+    whole step (forward, backward, fused SGD update, running sums) as one graph removes the
+    launch and Python overhead without changing a single kernel. As in PyTorch's whole-network
+    capture recipe (CUDA semantics notes, "CUDA Graphs"), the first ``warmup`` full batches run
+    eagerly on a side stream (cuDNN, the allocator and the momentum buffers settle), the next
+    one is captured with static copies of its inputs and replayed, and every later full batch is
+    copied into those inputs and replayed. Batches of another size (the last, partial batch of
+    an epoch) run eagerly: they update the same parameters and buffers in place.
+
+    ``step`` must not synchronise with the host, and whatever it changes between calls (the
+    learning rate included) must live in device tensors that it updates in place.
+    """
+
+    def __init__(self, step: Callable[[torch.Tensor, torch.Tensor], None], batch_size: int,
+                 *, warmup: int = 3) -> None:  # fmt: skip
+        self.step, self.batch_size, self.warmup = step, batch_size, warmup
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.x: torch.Tensor | None = None
+        self.y: torch.Tensor | None = None
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        if len(y) != self.batch_size:
+            self.step(x, y)
+        elif self.graph is not None:
+            self.x.copy_(x)  # type: ignore[union-attr]
+            self.y.copy_(y)  # type: ignore[union-attr]
+            self.graph.replay()
+        elif self.warmup > 0:
+            self.warmup -= 1
+            side, main = torch.cuda.Stream(x.device), torch.cuda.current_stream(x.device)
+            side.wait_stream(main)
+            with torch.cuda.stream(side):
+                self.step(x, y)
+            main.wait_stream(side)
+        else:
+            self.x, self.y = x.clone(memory_format=torch.preserve_format), y.clone()
+            self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self.graph):
+                self.step(self.x, self.y)
+            self.graph.replay()  # capture records the step without running it
 
 
 # ------------------------------------------------------------------------------------------------

@@ -78,11 +78,20 @@ def test_config_defaults_are_nats_bench_recipe() -> None:
         ("label_smoothing", 1.0, r"Expected `label_smoothing` to be in \[0, 1\)"),
         ("precision", "fp16", "Expected `precision` to be"),
         ("channels_last", "yes", "Expected `channels_last` to be"),
+        ("cuda_graph", 1, "Expected `cuda_graph` to be"),
     ],
 )
 def test_config_rejects_bad_values(field: str, value: object, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         TrainConfig(**{field: value})
+
+
+def test_cuda_graph_needs_cuda_and_excludes_compile(data: ImageDataset) -> None:
+    with pytest.raises(ValueError, match="at most one of `cuda_graph` and `compile`"):
+        TrainConfig(cuda_graph=True, compile=True)
+    with pytest.raises(ValueError, match="Expected a CUDA device for `cuda_graph=True`, got 'cpu'"):
+        train(_net(), data, epochs=1, device="cpu", cuda_graph=True)
+    assert train(_net(), data, epochs=1, device="cpu").config.cuda_graph is False  # "auto"
 
 
 def test_unknown_override_lists_valid_names(data: ImageDataset) -> None:
@@ -213,6 +222,32 @@ def test_cosine_schedule_per_epoch_scaled_by_batch(data: ImageDataset) -> None:
     assert [row["lr"] for row in result.history] == pytest.approx(expected)
     assert "test_acc" not in result.history[0] and "test_acc" in result.history[-1]
     assert result.images_per_s * result.wall_time_s == pytest.approx(4 * len(data.y_train) / 2)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA device")
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_cuda_graph_training_matches_eager(data: ImageDataset, precision: str) -> None:
+    # 376 images = 5 batches of 64 + 56: the warm-up, the capture, replays, eagerly run partial
+    # batches and a learning rate that changes every epoch all occur within 3 epochs.
+    small = data.subset(n_train=376, seed=0)
+    kw = dict(epochs=3, batch_size=64, device="cuda", precision=precision, seed=3)
+    graphed = train(_net(seed=0), small, cuda_graph=True, **kw)
+    eager = train(_net(seed=0), small, cuda_graph=False, **kw)
+    assert graphed.config.cuda_graph is True and eager.config.cuda_graph is False
+    for g, e in zip(graphed.history, eager.history, strict=True):
+        assert g["lr"] == e["lr"]
+        # cuDNN's backward kernels are not bit-reproducible run to run: agreement, not equality
+        assert g["train_loss"] == pytest.approx(e["train_loss"], rel=2e-2)
+        assert abs(g["train_acc"] - e["train_acc"]) <= 0.05
+    assert graphed.history[-1]["test_acc"] == pytest.approx(eager.history[-1]["test_acc"], abs=0.05)
+    a, b = _weights(graphed.net.cpu()), _weights(eager.net.cpu())
+    start = _weights(_net(seed=0))
+    for k in a:
+        if k.endswith("num_batches_tracked"):  # every step ran exactly once
+            assert int(a[k]) == int(b[k]) == 3 * 6, k
+        elif a[k].is_floating_point() and "running" not in k:
+            change = (b[k] - start[k]).norm()
+            assert (a[k] - b[k]).norm() <= 0.05 * change + 1e-4, k  # the same steps, not others
 
 
 # --- checkpoints ----------------------------------------------------------------------------------
