@@ -22,7 +22,12 @@ export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 export CALSTUDY_CACHE=${CALSTUDY_CACHE:-/tmp/calstudy-cache}
 log=$OUT/log.txt
 say() { echo "### [$((SECONDS - start)) s] $*" | tee -a "$log"; }
-step() { say "$*"; timeout "$1" "${@:2}" 2>&1 | tee -a "$log"; say "exit ${PIPESTATUS[0]}"; }
+step() {
+    say "$*"
+    timeout "$1" "${@:2}" 2>&1 | tee -a "$log"
+    status=${PIPESTATUS[0]}
+    say "exit $status"
+}
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv 2>&1 | tee -a "$log"
 card=$(python3 -c "import torch; print(torch.cuda.get_device_name().split()[-1].lower())")
@@ -31,6 +36,8 @@ python3 -c "import sys, torch; print('python', sys.version.split()[0], 'torch', 
     | tee -a "$log"
 
 step 150 python3 -m pytest -q -p no:cacheprovider tests/test_train.py
+graph=""
+[ "$status" -eq 0 ] || graph="--no-cuda-graph"  # the ceiling runs still come back, eagerly
 step 150 python3 benchmarks/train_bench.py --device cuda --steps 200 \
     --json "$OUT/$stamp-train_bench.json"
 step 120 python3 benchmarks/eval_bench.py --device cuda --jobs 1 2 4 8 --repeats 1 \
@@ -41,14 +48,14 @@ step 90 python3 benchmarks/eval_bench.py --device cuda --jobs 1 8 --repeats 1 --
 if [ -f "$data_dir/cifar10-jpeg.tar.gz" ] || [ -d "$data_dir/cifar10" ]; then
     step 120 python3 -c "from calstudy.data import load_dataset; load_dataset('cifar10', '$data_dir')"
     left=$((budget - (SECONDS - start))); [ "$left" -lt 60 ] && left=60
-    say "noise-ceiling runs for $left s: 3 seeds x 4 workers"
+    say "noise-ceiling runs for $left s: 3 seeds x 4 workers ${graph:-with CUDA graphs}"
     mkdir -p data/demo/early-full
     for seed in 0 1 2; do
         for w in 0 1 2 3; do
             OMP_NUM_THREADS=1 timeout "$left" python3 -m calstudy early \
                 --config configs/demo-tss-seeds.yaml --seed "$seed" --space tss \
                 --dataset cifar10 --epochs 10 --n-val 10000 --data-dir "$data_dir" \
-                --device cuda --worker "$w/4" --out data/demo/early-full --quiet \
+                --device cuda --worker "$w/4" --out data/demo/early-full --quiet $graph \
                 >>"$OUT/early-$seed-$w.txt" 2>&1 &
         done
     done

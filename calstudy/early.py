@@ -163,6 +163,7 @@ def early_signals(
     seed: int,
     schedule_epochs: int | None = None,
     device: str | None = None,
+    cuda_graph: bool | Literal["auto"] = "auto",
 ) -> dict[str, Any]:
     """Train the first `epochs` epochs of one sweep network and measure it after each.
 
@@ -185,6 +186,8 @@ def early_signals(
         learning rate anneals within the epochs trained (a low-fidelity run).
     device : str, optional
         ``"cpu"``, ``"cuda"``…; None: CUDA when available.
+    cuda_graph : bool or "auto"
+        Replay the training steps from a CUDA graph (:class:`calstudy.train.TrainConfig`).
 
     Returns
     -------
@@ -227,7 +230,7 @@ def early_signals(
 
     result = train(
         net, data, epochs=schedule, stop_after=epochs, seed=seed, device=device,
-        on_epoch=measure,
+        cuda_graph=cuda_graph, on_epoch=measure,
     )  # fmt: skip
     row: dict[str, Any] = {
         "space": space, "arch": arch, "dataset": data.name, "seed": int(seed),
@@ -356,6 +359,7 @@ def run_early_signals(
     device: str | None = None,
     worker: tuple[int, int] = (0, 1),
     progress: bool = True,
+    cuda_graph: bool | Literal["auto"] = "auto",
 ) -> pd.DataFrame:
     """Early signals of a sweep's networks into `out`, resuming what is already there.
 
@@ -382,6 +386,10 @@ def run_early_signals(
         processes split the work. Each writes its own file, named after what it measures
         (``early-{space}-{dataset}-seed{seed}-sched{schedule}-n{n_val}-w{i}of{n}.parquet``),
         so runs for other networks, seeds or schedules can share `out` at the same time.
+    progress : bool, default True
+        Show a progress bar over networks.
+    cuda_graph : bool or "auto"
+        Passed to :func:`early_signals`.
 
     Returns
     -------
@@ -451,6 +459,7 @@ def run_early_signals(
             row = early_signals(
                 space, arch, data=data, config=config,
                 epochs=epochs, seed=seed, schedule_epochs=schedule, device=device,
+                cuda_graph=cuda_graph,
             )  # fmt: skip
             row["created_at"] = utc_now()
             rows = pd.concat([rows, pd.DataFrame([row])], ignore_index=True)
@@ -490,6 +499,7 @@ def _cli(args: argparse.Namespace) -> int:
         schedule_epochs=args.schedule_epochs,
         n_val=args.n_val, seed=args.seed, data_dir=args.data_dir, device=args.device,
         worker=args.worker, progress=not args.quiet,
+        cuda_graph="auto" if args.cuda_graph else False,
     )  # fmt: skip
     print(f"{len(frame)} networks of {args.space}/{args.dataset} in {args.out}")
     return 0
@@ -521,6 +531,10 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--worker", type=_parse_worker, default=(0, 1), metavar="I/N",
         help="take every N-th network from the I-th (run N processes to split the work)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-cuda-graph", dest="cuda_graph", action="store_false",
+        help="run every training step eagerly (default: replay them from a CUDA graph on CUDA)",
     )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=_cli)
