@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Everything this repository measures on a GPU, in one call (a lent GPU is short-lived):
-#   1. the CUDA-only tests (CUDA-graph training against eager training),
-#   2. benchmarks/train_bench.py  (training loop vs the DataLoader reference, eval cost),
-#   3. benchmarks/eval_bench.py   (k concurrent evaluation jobs vs one; batch 1024 and 4096),
-#   4. optionally, the RQ viii noise-ceiling runs: every demo TSS CIFAR-10 network trained for
-#      its full 10 epochs with seeds 0, 1 and 2 (`calstudy early`, resumable), until a deadline.
+#   tests    the CUDA-only tests (CUDA-graph training against eager training),
+#   train    benchmarks/train_bench.py  (training loop vs the DataLoader reference, eval cost),
+#   speed    benchmarks/eval_speed.py   (one evaluation job, by inference variant),
+#   jobs     benchmarks/eval_bench.py   (k concurrent evaluation jobs vs one; batch 1024, 4096),
+#   ceiling  the RQ viii noise-ceiling runs: every demo TSS CIFAR-10 network trained for its
+#            full 10 epochs with seeds 0, 1 and 2 (`calstudy early`, resumable), until a
+#            deadline; needs CIFAR-10 in DATA_DIR.
 #
 #   bash benchmarks/gpu_checks.sh [DATA_DIR]        # DATA_DIR holds cifar10-jpeg.tar.gz
+#   STEPS="speed ceiling" bash benchmarks/gpu_checks.sh .demo_data    # some steps only
 #
 # Results go to $OUT (default gpu-out/): log.txt, the benchmarks' JSON files (named
 # <card>-<date>-*.json, for benchmarks/results/) and early-full.tar (the ceiling runs' files,
@@ -15,6 +18,8 @@
 set -u
 start=$SECONDS
 budget=${BUDGET_S:-520}
+steps=" ${STEPS:-tests train speed jobs ceiling} "
+want() { [[ $steps == *" $1 "* ]]; }
 data_dir=${1:-.demo_data}
 OUT=${OUT:-gpu-out}
 mkdir -p "$OUT"
@@ -35,17 +40,25 @@ stamp="$card-$(date -u +%F)"
 python3 -c "import sys, torch; print('python', sys.version.split()[0], 'torch', torch.__version__)" \
     | tee -a "$log"
 
-step 150 python3 -m pytest -q -p no:cacheprovider tests/test_train.py
 graph=""
-[ "$status" -eq 0 ] || graph="--no-cuda-graph"  # the ceiling runs still come back, eagerly
-step 150 python3 benchmarks/train_bench.py --device cuda --steps 200 \
+if want tests; then
+    step 150 python3 -m pytest -q -p no:cacheprovider tests/test_train.py
+    [ "$status" -eq 0 ] || graph="--no-cuda-graph"  # the ceiling runs still come back, eagerly
+fi
+want train && step 150 python3 benchmarks/train_bench.py --device cuda --steps 200 \
     --json "$OUT/$stamp-train_bench.json"
-step 120 python3 benchmarks/eval_bench.py --device cuda --jobs 1 2 4 8 --repeats 1 \
-    --json "$OUT/$stamp-eval_bench.json"
-step 90 python3 benchmarks/eval_bench.py --device cuda --jobs 1 8 --repeats 1 --batch-size 4096 \
-    --json "$OUT/$stamp-eval_bench-b4096.json"
+want speed && step 120 python3 benchmarks/eval_speed.py --device cuda \
+    --json "$OUT/$stamp-eval_speed.json"
+if want jobs; then
+    step 120 python3 benchmarks/eval_bench.py --device cuda --jobs 1 2 4 8 --repeats 1 \
+        --json "$OUT/$stamp-eval_bench.json"
+    step 90 python3 benchmarks/eval_bench.py --device cuda --jobs 1 8 --repeats 1 \
+        --batch-size 4096 --json "$OUT/$stamp-eval_bench-b4096.json"
+fi
 
-if [ -f "$data_dir/cifar10-jpeg.tar.gz" ] || [ -d "$data_dir/cifar10" ]; then
+if ! want ceiling; then
+    :
+elif [ -f "$data_dir/cifar10-jpeg.tar.gz" ] || [ -d "$data_dir/cifar10" ]; then
     step 120 python3 -c "from calstudy.data import load_dataset; load_dataset('cifar10', '$data_dir')"
     left=$((budget - (SECONDS - start))); [ "$left" -lt 60 ] && left=60
     say "noise-ceiling runs for $left s: 3 seeds x 4 workers ${graph:-with CUDA graphs}"

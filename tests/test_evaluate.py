@@ -74,6 +74,15 @@ def test_predict_logits_matches_forward_by_hand(
     np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-4)
 
 
+def test_predict_logits_folds_batchnorm_on_a_copy(trained: nn.Module, data: ImageDataset) -> None:
+    before = {k: v.clone() for k, v in trained.state_dict().items()}
+    folded = predict_logits(trained, data.x_test, mean=MEAN, std=STD)
+    plain = predict_logits(trained, data.x_test, mean=MEAN, std=STD, fold_bn=False)
+    assert all(torch.equal(v, before[k]) for k, v in trained.state_dict().items())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in trained.modules())
+    np.testing.assert_allclose(folded, plain, rtol=1e-4, atol=1e-5)
+
+
 def test_predict_logits_bf16_is_close_and_float32(trained: nn.Module, data: ImageDataset) -> None:
     fp32 = predict_logits(trained, data.x_test, mean=MEAN, std=STD)
     bf16 = predict_logits(trained, data.x_test, mean=MEAN, std=STD, precision="bf16")

@@ -6,7 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from calstudy.models import SSSNetwork, TinyNetwork, build_network, from_nats_config
+from calstudy.models import (
+    SSSNetwork,
+    TinyNetwork,
+    build_network,
+    fold_batchnorm,
+    from_nats_config,
+)
 from calstudy.space import SSS_CELL, TSS_OPS, format_tss, sample_archs
 
 xautodl_models = pytest.importorskip("xautodl.models")
@@ -204,3 +210,29 @@ def test_build_network_dispatches_on_space() -> None:
 def test_bad_arguments_raise_value_error(call, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    ("space", "arch"), [("tss", a) for a in TSS_ARCHS] + [("sss", SSS_ARCHS[0])]
+)
+def test_fold_batchnorm_keeps_the_logits(space: str, arch: str) -> None:
+    net = _randomize(build_network(space, arch, num_classes=10, C=8, N=1), seed=4)
+    net.train()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    folded = fold_batchnorm(net)
+    assert net.training and not folded.training  # the original is left as it was
+    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())
+    n_bn = [sum(isinstance(m, nn.BatchNorm2d) for m in n.modules()) for n in (net, folded)]
+    assert n_bn[1] == 1 < n_bn[0]  # only the head's BN (before a ReLU, no conv) is left
+    x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(5))
+    net.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x), net(x), atol=1e-5, rtol=1e-4)
+
+
+def test_fold_batchnorm_skips_batchnorm_without_running_statistics() -> None:
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4, track_running_stats=False)
+    )
+    folded = fold_batchnorm(net)
+    assert isinstance(folded[1], nn.BatchNorm2d) and folded[0].bias is None
