@@ -8,9 +8,11 @@ images, what each change buys:
 - ``reference``: the network as trained (BatchNorm after every convolution) with the cell's node
   sums written as ``sum(...)`` over every edge, as before the current ``models._Cell``: a
   ``0 + t`` pass per node and a zero tensor added per ``none`` edge;
-- ``fp32``: :func:`calstudy.evaluate.predict_logits` as it is (BatchNorm folded into the
-  convolutions, no ``none`` edges in the sums); the logits of the study;
-- ``fp32 + CUDA graph``: the same forward captured once per network and replayed per batch;
+- ``fp32``: :func:`calstudy.evaluate.predict_logits` as it is (no ``none`` edges and no
+  ``0 + t`` in the node sums); the logits of the study;
+- ``fp32, BN folded``: ``predict_logits(fold_bn=True)``, which folds each BatchNorm into the
+  convolution before it (:func:`calstudy.models.fold_batchnorm`) in every call;
+- ``fp32 + CUDA graph``: folded, and the forward captured once per call and replayed per batch;
 - ``bf16``: ``predict_logits(precision="bf16")``, for comparison only: it moves a network's
   15-bin ECE by up to 0.008 (``benchmarks/README.md``), so the study keeps fp32.
 
@@ -141,8 +143,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     variants: dict[str, Callable[[nn.Module], np.ndarray]] = {
         "reference (BN unfolded, sum over every edge)": reference,
         "fp32 (predict_logits)": lambda net: predict_logits(net, images, **kw),
-        "bf16 autocast (not used: moves ECE)": lambda net: predict_logits(
-            net, images, precision="bf16", **kw
+        "fp32, BN folded per call": lambda net: predict_logits(net, images, fold_bn=True, **kw),
+        "bf16 autocast, BN folded (moves ECE)": lambda net: predict_logits(
+            net, images, precision="bf16", fold_bn=True, **kw
         ),
     }
     if device.type == "cuda":

@@ -67,7 +67,7 @@ def predict_logits(
     batch_size: int = 1024,
     device: str | torch.device | None = None,
     precision: Literal["fp32", "bf16", "auto"] = "fp32",
-    fold_bn: bool = True,
+    fold_bn: bool = False,
 ) -> np.ndarray:
     """Logits of ``net`` on uint8 images, in eval mode and without gradients.
 
@@ -86,11 +86,13 @@ def predict_logits(
         moved there (in place) and stays there.
     precision : {"fp32", "bf16", "auto"}
         Autocast precision of the forward pass; the returned logits are float32 either way.
-    fold_bn : bool, default True
+    fold_bn : bool, default False
         Run a copy of ``net`` whose BatchNorms are folded into the convolutions before them
-        (:func:`calstudy.models.fold_batchnorm`): the same logits up to float rounding, one
-        pass over the activations fewer per convolution. False: run ``net`` itself (e.g. one
-        folded already, to fold once for many calls).
+        (:func:`calstudy.models.fold_batchnorm`): the same logits up to float rounding (TF32
+        convolutions on a GPU: up to 5e-4). Measured (``benchmarks/eval_speed.py``): about
+        1.1x faster on a 2-core CPU, but the fold itself costs ~50 ms per call, and on an H200
+        folding in every call gave 55.8k images/s against 66.3k unfolded (3 networks x 10,000
+        images); hence off by default.
 
     Returns
     -------
@@ -219,9 +221,7 @@ def evaluate_network(
         )
     device = _net_device(net) if device is None else torch.device(device)
     net.to(device)
-    inference = fold_batchnorm(net)  # once, for the ~80 predict_logits calls below
-    predict = dict(mean=data.mean, std=data.std, batch_size=batch_size, precision=precision,
-                   fold_bn=False)  # fmt: skip
+    predict = dict(mean=data.mean, std=data.std, batch_size=batch_size, precision=precision)
     labels = np.asarray(data.y_test)
 
     stages = ["test", "shift", *(corruptions or ())]
@@ -237,7 +237,7 @@ def evaluate_network(
             bar.set_postfix_str(stage)
             bar.update()
 
-    logits = {"test": predict_logits(inference, data.x_test, **predict)}
+    logits = {"test": predict_logits(net, data.x_test, **predict)}
     record: dict[str, Any] = dict(full_record(logits["test"], labels, heldout_frac=heldout_frac,
                                               seed=seed, posthoc=tuple(posthoc)))  # fmt: skip
     record.update(heldout_frac=float(heldout_frac), split_seed=int(seed))
@@ -245,7 +245,7 @@ def evaluate_network(
 
     conf_in = _max_softmax(logits["test"])
     shift_images = _corrupted(data.x_test, *AUC_CORRUPTION, seed=seed)
-    logits["shift"] = predict_logits(inference, shift_images, **predict)
+    logits["shift"] = predict_logits(net, shift_images, **predict)
     record["pre_auc_cifar10c"] = float(auroc(conf_in, _max_softmax(logits["shift"])))
     done("shift")
 
@@ -257,13 +257,13 @@ def evaluate_network(
                 shifted = logits["shift"]
             else:
                 images = _corrupted(data.x_test[subset], name, severity, seed=seed)
-                shifted = predict_logits(inference, images, **predict)
+                shifted = predict_logits(net, images, **predict)
             accuracies.append(_accuracy(shifted, labels[subset]))
         record[name] = float(np.mean(accuracies))
         done(name)
 
     if ood is not None:
-        logits["ood"] = predict_logits(inference, ood.x_test, **predict)
+        logits["ood"] = predict_logits(net, ood.x_test, **predict)
         column = "pre_auc_svhn" if ood.name.lower() == "svhn" else "pre_auc_ood"
         record[column] = float(auroc(conf_in, _max_softmax(logits["ood"])))
         if column == "pre_auc_ood":

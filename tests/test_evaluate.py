@@ -76,8 +76,8 @@ def test_predict_logits_matches_forward_by_hand(
 
 def test_predict_logits_folds_batchnorm_on_a_copy(trained: nn.Module, data: ImageDataset) -> None:
     before = {k: v.clone() for k, v in trained.state_dict().items()}
-    folded = predict_logits(trained, data.x_test, mean=MEAN, std=STD)
-    plain = predict_logits(trained, data.x_test, mean=MEAN, std=STD, fold_bn=False)
+    folded = predict_logits(trained, data.x_test, mean=MEAN, std=STD, fold_bn=True)
+    plain = predict_logits(trained, data.x_test, mean=MEAN, std=STD)
     assert all(torch.equal(v, before[k]) for k, v in trained.state_dict().items())
     assert any(isinstance(m, nn.BatchNorm2d) for m in trained.modules())
     np.testing.assert_allclose(folded, plain, rtol=1e-4, atol=1e-5)
