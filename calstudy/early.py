@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SIGNALS",
     "KEY",
+    "seed_reliability",
     "validation_split",
     "early_signals",
     "run_early_signals",
@@ -336,6 +337,44 @@ def signals_for(
         if wanted is not None:
             rows = rows[rows[column] == wanted]
     return rows.reset_index(drop=True)
+
+
+def seed_reliability(
+    runs: pd.DataFrame,
+    signals: Sequence[str] = ("ece", "acc", "nll"),
+    *,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """How much of each early signal the architecture decides, epoch by epoch.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        :func:`signals_for` rows with ``seed="all"``: architectures trained with several seeds.
+    signals : sequence of str
+        Signal names (``early_<signal>_e<epoch>`` columns).
+    level : float, default 0.95
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    DataFrame
+        One row per (signal, epoch): ``icc`` (:func:`calstudy.analysis.seed_variance`'s
+        one-way ICC across seeds) with ``low`` and ``high``, and ``n_archs`` repeated.
+    """
+    from calstudy.analysis import seed_variance
+
+    by = [c for c in KEY if c != "seed"]
+    rows = []
+    for signal in signals:
+        columns = [c for c in signal_columns(runs) if split_column(c)[0] == signal]
+        if not columns:
+            raise ValueError(f"Expected early_{signal}_e<epoch> columns in `runs`, got none.")
+        for column in sorted(columns, key=lambda c: split_column(c)[1]):
+            v = seed_variance(runs, column, by=by, level=level)
+            rows.append(dict(signal=signal, epoch=split_column(column)[1], icc=v.icc,
+                             low=v.icc_low, high=v.icc_high, n_archs=v.n_repeated))  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def _write(path: Path, frame: pd.DataFrame) -> None:

@@ -19,7 +19,8 @@ The module's sections:
    Kendall τ-b with bootstrap intervals (:func:`compare_predictors`), held-out permutation
    importance (:func:`permutation_importance`).
 6. The noise ceiling: how well seed noise lets any pre-training predictor rank single runs
-   (:func:`noise_ceiling`).
+   (:func:`noise_ceiling` from a few repeated architectures, :func:`retest_ceiling` from many
+   architectures each trained with several seeds; :func:`ceiling_tau` turns an ICC into τ).
 
 The protocol in one paragraph: the architectures are split into ``K`` folds, ``R`` times with
 different shuffles. For each split, every predictor is fitted on ``K - 1`` folds (its model
@@ -77,6 +78,8 @@ __all__ = [
     "compare_predictors",
     "feature_groups",
     "noise_ceiling",
+    "retest_ceiling",
+    "ceiling_tau",
     "permutation_importance",
     "prediction_frame",
     "skeleton",
@@ -1209,6 +1212,95 @@ class Ceiling:
     dof: int
 
 
+def ceiling_tau(icc: float, runs: int = 1) -> float:
+    r"""The τ-b between an architecture's true value and a measurement of reliability `icc`.
+
+    A run is :math:`y = \mu_a + \varepsilon`; the mean of `runs` seeds has reliability
+    :math:`\mathrm{ICC}_k = k\,\mathrm{ICC} / (1 + (k - 1)\,\mathrm{ICC})`
+    (Spearman-Brown) and correlates with :math:`\mu_a` at :math:`\rho = \sqrt{\mathrm{ICC}_k}`;
+    for normal data :math:`\tau = \tfrac{2}{\pi}\arcsin\rho` (Greiner's relation). This is
+    the largest τ-b any predictor that sees only the architecture can expect against that
+    target.
+
+    Parameters
+    ----------
+    icc : float
+        Intraclass correlation of one run, in [0, 1].
+    runs : int, default 1
+        Seeds averaged into the target.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(ceiling_tau(0.5), 4), round(ceiling_tau(0.5, runs=3), 4)
+    (0.5, 0.6667)
+    """
+    if not 0.0 <= icc <= 1.0:
+        raise ValueError(f"Expected `icc` in [0, 1], got {icc!r}.")
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+        raise ValueError(f"Expected `runs` to be a positive integer, got {runs!r}.")
+    icc_k = runs * icc / (1.0 + (runs - 1) * icc)
+    return 2.0 / math.pi * math.asin(math.sqrt(icc_k))
+
+
+def retest_ceiling(
+    runs: pd.DataFrame,
+    target: str,
+    *,
+    by: Sequence[str] = ("space", "arch", "dataset", "fidelity"),
+    level: float = 0.95,
+    target_runs: int = 1,
+) -> Ceiling:
+    r"""The noise ceiling from architectures that were each trained with several seeds.
+
+    Where :func:`noise_ceiling` pools the seed variance of a few repeated architectures and
+    compares it with the spread of single runs, this estimates the ICC directly, by one-way
+    random-effects ANOVA over every architecture's seeds with its exact F interval
+    (:func:`calstudy.analysis.seed_variance`), and maps estimate and bounds through
+    :func:`ceiling_tau`: τ-b is monotone in the ICC, so the bounds carry over.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        Rows with the `by` columns and `target`, several rows (seeds) per architecture.
+    target : str
+    by : sequence of str
+        Columns identifying one architecture's runs.
+    level : float, default 0.95
+    target_runs : int, default 1
+        Seeds averaged into the target the predictors would be scored on (1: single runs).
+
+    Returns
+    -------
+    Ceiling
+        ``within_sd`` is the pooled seed-to-seed standard deviation, ``total_sd`` the spread
+        of single runs across architectures, ``dof`` the degrees of freedom of ``within_sd``.
+    """
+    from calstudy.analysis import seed_variance
+
+    noise = seed_variance(runs, target, by=by, level=level)
+    if noise.n_repeated < 2 or not np.isfinite(noise.icc):
+        raise ValueError(
+            f"Expected at least 2 architectures with 2 or more runs of {target!r}, "
+            f"got {noise.n_repeated}."
+        )
+    n_seeds = noise.per_arch["n_seeds"]
+    total = runs.dropna(subset=[target])[target]
+    return Ceiling(
+        icc=noise.icc,
+        tau_max=ceiling_tau(noise.icc, target_runs),
+        low=ceiling_tau(noise.icc_low, target_runs),
+        high=ceiling_tau(noise.icc_high, target_runs),
+        within_sd=noise.pooled_std,
+        total_sd=float(total.std(ddof=1)),
+        n_archs=noise.n_repeated,
+        dof=int((n_seeds - 1).sum()),
+    )
+
+
 def noise_ceiling(
     repeats: pd.DataFrame,
     target: str,
@@ -1275,8 +1367,7 @@ def noise_ceiling(
     total_var = float(np.var(totals, ddof=1))
 
     def tau_of(var_w: float) -> float:
-        icc = max(0.0, 1.0 - var_w / total_var) if total_var > 0 else 0.0
-        return 2.0 / math.pi * math.asin(math.sqrt(icc))
+        return ceiling_tau(max(0.0, 1.0 - var_w / total_var) if total_var > 0 else 0.0)
 
     alpha = 1.0 - level
     var_high = dof * within / stats.chi2.ppf(alpha / 2, dof)

@@ -118,6 +118,21 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
             check=True,
             cwd=REPO_ROOT,
         )  # fmt: skip
+        # ... and its noise ceiling from <store>/early-full: full runs of every network, 3 seeds.
+        seeds = store.parent / "tiny-seeds.yaml"
+        seeds.write_text(
+            "preset: tiny\nname: tiny-seeds\narchs:\n  tss: 3\ndatasets: [cifar10]\n"
+            "seeds: [0, 1, 2]\n",
+            encoding="utf-8",
+        )
+        for seed in ("0", "1", "2"):
+            subprocess.run(
+                [sys.executable, "-m", "calstudy", "early", "--config", str(seeds), "--seed",
+                 seed, *early[2:], "--n-val", "500", "--quiet", "--out",
+                 str(store / "early-full")],
+                check=True,
+                cwd=REPO_ROOT,
+            )  # fmt: skip
     html_dir = book.build(store=None if store is None else str(store), only=chapters)
     assert (html_dir / "index.html").is_file()
     return html_dir
