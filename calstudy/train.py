@@ -176,7 +176,7 @@ def resolve_precision(precision: str, device: torch.device) -> Literal["fp32", "
     batch 256, C=16, N=1 measured 1,015 img/s (bf16) against 723 (fp32), both channels-last.
     On CUDA it is fp32 (cuDNN convolutions use TF32 by default): these networks are too small
     to be compute-bound at batch 256, and on an H100 bf16 autocast only added cast kernels
-    (C=16, N=1: 28.3k img/s bf16 vs 32.2k fp32; N=5: 8.7k vs 8.8k; ``benchmarks/TRAIN.md``).
+    (C=16, N=1: 28.3k img/s bf16 vs 32.2k fp32; N=5: 8.7k vs 8.8k; ``benchmarks/README.md``).
     Elsewhere ``"auto"`` is fp32.
     """
     if precision in ("fp32", "bf16"):
