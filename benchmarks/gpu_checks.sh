@@ -35,14 +35,16 @@ step() {
 }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv 2>&1 | tee -a "$log"
-card=$(python3 -c "import torch; print(torch.cuda.get_device_name().split()[-1].lower())")
+# The model in the card's name ("NVIDIA H100 80GB HBM3" -> h100), for the results' file names.
+card=$(python3 -c "import re, torch; n = torch.cuda.get_device_name()
+print((re.findall(r'\b[A-Z]+[0-9]+[A-Za-z]*\b', n) or ['gpu'])[0].lower())")
 stamp="$card-$(date -u +%F)"
 python3 -c "import sys, torch; print('python', sys.version.split()[0], 'torch', torch.__version__)" \
     | tee -a "$log"
 
 graph=""
 if want tests; then
-    step 150 python3 -m pytest -q -p no:cacheprovider tests/test_train.py
+    step 150 python3 -m pytest -q -p no:cacheprovider tests/test_train.py -k cuda_graph
     [ "$status" -eq 0 ] || graph="--no-cuda-graph"  # the ceiling runs still come back, eagerly
 fi
 want train && step 150 python3 benchmarks/train_bench.py --device cuda --steps 200 \
@@ -59,23 +61,27 @@ fi
 if ! want ceiling; then
     :
 elif [ -f "$data_dir/cifar10-jpeg.tar.gz" ] || [ -d "$data_dir/cifar10" ]; then
-    step 120 python3 -c "from calstudy.data import load_dataset; load_dataset('cifar10', '$data_dir')"
-    left=$((budget - (SECONDS - start))); [ "$left" -lt 60 ] && left=60
-    say "noise-ceiling runs for $left s: 3 seeds x 4 workers ${graph:-with CUDA graphs}"
-    mkdir -p data/demo/early-full
-    for seed in 0 1 2; do
-        for w in 0 1 2 3; do
-            OMP_NUM_THREADS=1 timeout "$left" python3 -m calstudy early \
-                --config configs/demo-tss-seeds.yaml --seed "$seed" --space tss \
-                --dataset cifar10 --epochs 10 --n-val 10000 --data-dir "$data_dir" \
-                --device cuda --worker "$w/4" --out data/demo/early-full --quiet $graph \
-                >>"$OUT/early-$seed-$w.txt" 2>&1 &
+    left=$((budget - (SECONDS - start)))
+    if [ "$left" -lt 90 ]; then
+        say "under 90 s of BUDGET_S left: noise-ceiling runs skipped"
+    else
+        step 120 python3 -c "from calstudy.data import load_dataset; load_dataset('cifar10', '$data_dir')"
+        left=$((budget - (SECONDS - start)))
+        say "noise-ceiling runs for $left s: 3 seeds x 4 workers ${graph:-with CUDA graphs}"
+        mkdir -p data/demo/early-full
+        for seed in 0 1 2; do
+            for w in 0 1 2 3; do
+                OMP_NUM_THREADS=1 timeout "$left" python3 -m calstudy early \
+                    --config configs/demo-tss-seeds.yaml --seed "$seed" --space tss \
+                    --dataset cifar10 --epochs 10 --n-val 10000 --data-dir "$data_dir" \
+                    --device cuda --worker "$w/4" --out data/demo/early-full --quiet $graph \
+                    >>"$OUT/early-$seed-$w.txt" 2>&1 &
+            done
         done
-    done
-    wait
-    tail -n 3 "$OUT"/early-*.txt >>"$log"
-    rm -f "$OUT"/early-*.txt
-    python3 - <<'EOF' 2>&1 | tee -a "$log"
+        wait
+        tail -n 3 "$OUT"/early-*.txt >>"$log"
+        rm -f "$OUT"/early-*.txt
+        python3 - <<'EOF' 2>&1 | tee -a "$log"
 from calstudy.early import load_early_signals
 frame = load_early_signals("data/demo/early-full")
 full = frame.dropna(subset=["early_ece_e10"])
@@ -83,7 +89,8 @@ print(f"{len(full)} full runs; per seed: {full.groupby('seed').size().to_dict()}
       f"archs with 3 seeds: {(full.groupby('arch').size() == 3).sum()}; "
       f"median seconds per network {full['seconds'].median():.1f}")
 EOF
-    tar -cf "$OUT/early-full.tar" -C data/demo early-full
+        tar -cf "$OUT/early-full.tar" -C data/demo early-full
+    fi
 else
     say "no CIFAR-10 in $data_dir: noise-ceiling runs skipped"
 fi

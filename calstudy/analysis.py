@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -74,6 +74,8 @@ __all__ = [
     "seed_noise_table",
     "seed_noise_threshold",
     "seed_variance",
+    "consistency_icc",
+    "ConsistencyICC",
     "simulated_difference",
     "tau_difference",
     "tau_matrix",
@@ -1446,6 +1448,106 @@ def seed_noise_gap(
     draws = np.random.default_rng(seed).normal(size=(n_sim, n))
     gaps = np.median(draws, axis=1) - draws.min(axis=1)
     return float(pooled_std) * float(np.quantile(gaps, level))
+
+
+class ConsistencyICC(NamedTuple):
+    """:func:`consistency_icc`'s result."""
+
+    icc: float
+    low: float
+    high: float
+    residual_sd: float
+    n_subjects: int
+    n_raters: int
+
+
+def consistency_icc(
+    df: pd.DataFrame,
+    metric: str,
+    *,
+    subject: Sequence[str] = ("space", "arch", "dataset", "fidelity"),
+    rater: str = "seed",
+    level: float = 0.95,
+) -> ConsistencyICC:
+    r"""Consistency ICC(C,1) of a metric across seeds that are crossed with architectures.
+
+    When seed :math:`s` gives every architecture the same data order and augmentation, seeds
+    are *raters* crossed with architectures (*subjects*), and a shift shared by all runs of one
+    seed moves no architecture's rank. The two-way model
+    :math:`y_{as} = \mu + \alpha_a + \beta_s + \varepsilon_{as}` separates that shift
+    :math:`\beta_s` from the noise that does reorder architectures, :math:`\varepsilon_{as}`;
+    with :math:`n` subjects, :math:`k` raters, :math:`MS_R` between subjects and :math:`MS_E`
+    the residual mean square (McGraw & Wong, 1996, case 3, consistency),
+
+    .. math::
+
+        \mathrm{ICC}(C,1) = \frac{MS_R - MS_E}{MS_R + (k - 1)\,MS_E},
+
+    the correlation between two seeds' runs of the same architectures. Its interval maps
+    :math:`F_L = F / q(n-1, \nu)` and :math:`F_U = F\,q(\nu, n-1)`, with :math:`F = MS_R/MS_E`,
+    :math:`\nu = (n-1)(k-1)` and :math:`q` the :math:`(1+\ell)/2` quantile of the F
+    distribution, through :math:`(F - 1)/(F + k - 1)`; bounds below 0 are reported as 0.
+    Only subjects measured by every rater are used (the design must be complete).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per (subject, rater) with the `subject` columns, `rater` and `metric`.
+    metric : str
+    subject : sequence of str
+        Columns identifying an architecture.
+    rater : str, default "seed"
+    level : float, default 0.95
+
+    Returns
+    -------
+    ConsistencyICC
+        ``icc``, its interval ``low``/``high``, ``residual_sd`` :math:`\sqrt{MS_E}`, and the
+        numbers of subjects and raters used.
+
+    References
+    ----------
+    K. O. McGraw, S. P. Wong, "Forming inferences about some intraclass correlation
+    coefficients", Psychological Methods 1(1), 1996.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"arch": list("aabbcc"), "seed": [0, 1] * 3,
+    ...                       "y": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    >>> round(consistency_icc(frame, "y", subject=["arch"]).icc, 3)  # seed 1 = seed 0 + 1
+    1.0
+    """
+    subject = list(subject)
+    _check_level(level)
+    _check_columns(df, [*subject, rater, metric])
+    rows = df.dropna(subset=[metric])
+    if rows.duplicated([*subject, rater]).any():
+        raise ValueError(f"Expected one row per ({', '.join(subject)}, {rater}), got duplicates.")
+    table = rows.pivot_table(index=subject, columns=rater, values=metric, aggfunc="first")
+    table = table.dropna()  # subjects measured by every rater
+    n, k = table.shape
+    if n < 2 or k < 2:
+        raise ValueError(
+            f"Expected at least 2 subjects measured by each of at least 2 values of {rater!r} "
+            f"for {metric!r}, got {n} complete subjects and {k} {rater} values."
+        )
+    y = table.to_numpy(float)
+    grand = y.mean()
+    ss_subjects = k * ((y.mean(axis=1) - grand) ** 2).sum()
+    ss_raters = n * ((y.mean(axis=0) - grand) ** 2).sum()
+    ss_error = max(((y - grand) ** 2).sum() - ss_subjects - ss_raters, 0.0)
+    ms_subjects, ms_error = ss_subjects / (n - 1), ss_error / ((n - 1) * (k - 1))
+    if ms_error == 0:  # runs agree up to a per-rater shift: perfectly consistent
+        return ConsistencyICC(1.0, 1.0, 1.0, 0.0, n, k)
+    f = ms_subjects / ms_error
+    q = (1 + level) / 2
+    f_low = f / stats.f.ppf(q, n - 1, (n - 1) * (k - 1))
+    f_high = f * stats.f.ppf(q, (n - 1) * (k - 1), n - 1)
+
+    def icc_of(value: float) -> float:
+        return float(min(max((value - 1) / (value + k - 1), 0.0), 1.0))
+
+    return ConsistencyICC(icc_of(f), icc_of(f_low), icc_of(f_high), float(np.sqrt(ms_error)), n, k)
 
 
 def retest_tau(icc: object) -> np.ndarray:

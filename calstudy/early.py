@@ -347,6 +347,11 @@ def seed_reliability(
 ) -> pd.DataFrame:
     """How much of each early signal the architecture decides, epoch by epoch.
 
+    Seeds are crossed with architectures (a seed fixes the data order and augmentation of
+    every network), so this is the consistency ICC of the two-way model
+    (:func:`calstudy.analysis.consistency_icc`): the correlation between two seeds' rankings
+    of the same architectures.
+
     Parameters
     ----------
     runs : DataFrame
@@ -359,10 +364,10 @@ def seed_reliability(
     Returns
     -------
     DataFrame
-        One row per (signal, epoch): ``icc`` (:func:`calstudy.analysis.seed_variance`'s
-        one-way ICC across seeds) with ``low`` and ``high``, and ``n_archs`` repeated.
+        One row per (signal, epoch): ``icc`` with ``low`` and ``high``, and ``n_archs``, the
+        architectures measured with every seed.
     """
-    from calstudy.analysis import seed_variance
+    from calstudy.analysis import consistency_icc
 
     by = [c for c in KEY if c != "seed"]
     rows = []
@@ -371,9 +376,9 @@ def seed_reliability(
         if not columns:
             raise ValueError(f"Expected early_{signal}_e<epoch> columns in `runs`, got none.")
         for column in sorted(columns, key=lambda c: split_column(c)[1]):
-            v = seed_variance(runs, column, by=by, level=level)
+            v = consistency_icc(runs, column, subject=by, rater="seed", level=level)
             rows.append(dict(signal=signal, epoch=split_column(column)[1], icc=v.icc,
-                             low=v.icc_low, high=v.icc_high, n_archs=v.n_repeated))  # fmt: skip
+                             low=v.low, high=v.high, n_archs=v.n_subjects))  # fmt: skip
     return pd.DataFrame(rows)
 
 

@@ -89,10 +89,10 @@ def predict_logits(
     fold_bn : bool, default False
         Run a copy of ``net`` whose BatchNorms are folded into the convolutions before them
         (:func:`calstudy.models.fold_batchnorm`): the same logits up to float rounding (TF32
-        convolutions on a GPU: up to 5e-4). Measured (``benchmarks/eval_speed.py``): about
-        1.1x faster on a 2-core CPU, but the fold itself costs ~50 ms per call, and on an H200
-        folding in every call gave 55.8k images/s against 66.3k unfolded (3 networks x 10,000
-        images); hence off by default.
+        convolutions on a GPU: up to 5e-4). The fold costs ~50 ms per call, more than it saved
+        on 10,000 images where it was measured (``benchmarks/eval_speed.py``: on 2 CPU cores
+        1,150 images/s folded against 1,308 unfolded; on an H200, 55.8k folded against 66.3k
+        for the unfolded network of the code before), hence off by default.
 
     Returns
     -------

@@ -49,6 +49,7 @@ import contextlib
 import copy
 import dataclasses
 import math
+import numbers
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1240,7 +1241,7 @@ def ceiling_tau(icc: float, runs: int = 1) -> float:
     """
     if not 0.0 <= icc <= 1.0:
         raise ValueError(f"Expected `icc` in [0, 1], got {icc!r}.")
-    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+    if isinstance(runs, bool) or not isinstance(runs, numbers.Integral) or runs < 1:
         raise ValueError(f"Expected `runs` to be a positive integer, got {runs!r}.")
     icc_k = runs * icc / (1.0 + (runs - 1) * icc)
     return 2.0 / math.pi * math.asin(math.sqrt(icc_k))
@@ -1251,24 +1252,30 @@ def retest_ceiling(
     target: str,
     *,
     by: Sequence[str] = ("space", "arch", "dataset", "fidelity"),
+    rater: str = "seed",
     level: float = 0.95,
     target_runs: int = 1,
 ) -> Ceiling:
-    r"""The noise ceiling from architectures that were each trained with several seeds.
+    r"""The noise ceiling from architectures that were each trained with the same seeds.
 
     Where :func:`noise_ceiling` pools the seed variance of a few repeated architectures and
-    compares it with the spread of single runs, this estimates the ICC directly, by one-way
-    random-effects ANOVA over every architecture's seeds with its exact F interval
-    (:func:`calstudy.analysis.seed_variance`), and maps estimate and bounds through
-    :func:`ceiling_tau`: τ-b is monotone in the ICC, so the bounds carry over.
+    compares it with the spread of single runs, this estimates the reliability of a run
+    directly from a complete architectures × seeds table. A seed gives every architecture the
+    same data order and augmentation, so a shift shared by one seed's runs moves no rank; what
+    limits a ranking is the architecture × seed interaction, whose share is the consistency
+    ICC(C,1) of the two-way model (:func:`calstudy.analysis.consistency_icc`, exact F
+    interval). Estimate and bounds go through :func:`ceiling_tau`, which is monotone in the
+    ICC, so the bounds carry over.
 
     Parameters
     ----------
     runs : DataFrame
-        Rows with the `by` columns and `target`, several rows (seeds) per architecture.
+        One row per (architecture, seed) with the `by` columns, `rater` and `target`.
     target : str
     by : sequence of str
-        Columns identifying one architecture's runs.
+        Columns identifying an architecture.
+    rater : str, default "seed"
+        Column identifying the repeated run.
     level : float, default 0.95
     target_runs : int, default 1
         Seeds averaged into the target the predictors would be scored on (1: single runs).
@@ -1276,28 +1283,23 @@ def retest_ceiling(
     Returns
     -------
     Ceiling
-        ``within_sd`` is the pooled seed-to-seed standard deviation, ``total_sd`` the spread
-        of single runs across architectures, ``dof`` the degrees of freedom of ``within_sd``.
+        ``within_sd`` is the residual (architecture × seed) standard deviation, ``total_sd``
+        the spread of single runs across architectures, ``dof`` the residual degrees of
+        freedom and ``n_archs`` the architectures used (those run with every seed).
     """
-    from calstudy.analysis import seed_variance
+    from calstudy.analysis import consistency_icc
 
-    noise = seed_variance(runs, target, by=by, level=level)
-    if noise.n_repeated < 2 or not np.isfinite(noise.icc):
-        raise ValueError(
-            f"Expected at least 2 architectures with 2 or more runs of {target!r}, "
-            f"got {noise.n_repeated}."
-        )
-    n_seeds = noise.per_arch["n_seeds"]
+    icc = consistency_icc(runs, target, subject=by, rater=rater, level=level)
     total = runs.dropna(subset=[target])[target]
     return Ceiling(
-        icc=noise.icc,
-        tau_max=ceiling_tau(noise.icc, target_runs),
-        low=ceiling_tau(noise.icc_low, target_runs),
-        high=ceiling_tau(noise.icc_high, target_runs),
-        within_sd=noise.pooled_std,
+        icc=icc.icc,
+        tau_max=ceiling_tau(icc.icc, target_runs),
+        low=ceiling_tau(icc.low, target_runs),
+        high=ceiling_tau(icc.high, target_runs),
+        within_sd=icc.residual_sd,
         total_sd=float(total.std(ddof=1)),
-        n_archs=noise.n_repeated,
-        dof=int((n_seeds - 1).sum()),
+        n_archs=icc.n_subjects,
+        dof=(icc.n_subjects - 1) * (icc.n_raters - 1),
     )
 
 

@@ -469,6 +469,8 @@ def train(
         history.append(row)
         if progress:
             epochs.set_postfix(loss=f"{row['train_loss']:.3f}", acc=f"{row['train_acc']:.3f}")
+    # Gradients of a replayed step live in the graph's memory pool: let the pool go with it.
+    optimizer.zero_grad(set_to_none=True)
     return TrainResult(net, history, train_time, seen / max(train_time, 1e-12), cfg)
 
 
@@ -512,7 +514,8 @@ class _GraphedStep:
         else:
             self.x, self.y = x.clone(memory_format=torch.preserve_format), y.clone()
             self.graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(self.graph):
+            # On the batch's device, not the current one (training on cuda:1, say).
+            with torch.cuda.device(x.device), torch.cuda.graph(self.graph):
                 self.step(self.x, self.y)
             self.graph.replay()  # capture records the step without running it
 

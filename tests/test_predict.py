@@ -450,41 +450,63 @@ def test_noise_ceiling_without_repeats_is_none() -> None:
         predict.noise_ceiling(repeats, "z", [0.0, 1.0, 2.0])
 
 
-def _seed_runs(n_archs: int, n_seeds: int, *, sd_arch: float, sd_seed: float, seed: int = 0):
+def _seed_runs(n_archs: int, n_seeds: int, *, sd_arch: float, sd_seed: float, seed: int = 0,
+               seed_shift: float = 0.0):  # fmt: skip
+    """Runs y = μ_a + β_s + ε: β_s (sd `seed_shift`) is shared by every run of seed s."""
     rng = np.random.default_rng(seed)
     mu = rng.normal(0, sd_arch, n_archs)
-    y = mu[:, None] + rng.normal(0, sd_seed, (n_archs, n_seeds))
+    beta = rng.normal(0, seed_shift, n_seeds) if seed_shift else np.zeros(n_seeds)
+    y = mu[:, None] + beta[None, :] + rng.normal(0, sd_seed, (n_archs, n_seeds))
     frame = pd.DataFrame({"arch": np.repeat([f"a{i}" for i in range(n_archs)], n_seeds),
-                          "y": y.ravel(), "space": "tss", "dataset": "d", "fidelity": "f"})  # fmt: skip
+                          "seed": np.tile(np.arange(n_seeds), n_archs), "y": y.ravel(),
+                          "space": "tss", "dataset": "d", "fidelity": "f"})  # fmt: skip
     return frame, mu, y
 
 
 @pytest.mark.parametrize("target_runs", [1, 3])
 def test_retest_ceiling_matches_simulated_tau(target_runs: int) -> None:
     # ICC = 1 / (1 + 1) = 0.5: the ceiling is τ-b between μ_a and one run (or a 3-seed mean).
-    runs, mu, y = _seed_runs(400, 3, sd_arch=1.0, sd_seed=1.0)
+    # A large shift shared by each seed's runs changes no ranking and must not lower it.
+    runs, _, _ = _seed_runs(400, 3, sd_arch=1.0, sd_seed=1.0, seed_shift=3.0)
     c = predict.retest_ceiling(runs, "y", target_runs=target_runs)
     truth = predict.ceiling_tau(0.5, target_runs)
     assert c.low < truth < c.high and c.low <= c.tau_max <= c.high
     assert c.icc == pytest.approx(0.5, abs=0.08)
-    assert (c.n_archs, c.dof) == (400, 800)
+    assert (c.n_archs, c.dof) == (400, 798)
     assert c.within_sd == pytest.approx(1.0, abs=0.06)
     _, mu_big, y_big = _seed_runs(20_000, 3, sd_arch=1.0, sd_seed=1.0, seed=1)
     observed = y_big[:, 0] if target_runs == 1 else y_big.mean(axis=1)
     simulated = stats.kendalltau(mu_big, observed)[0]
     assert truth == pytest.approx(simulated, abs=0.01)
     assert c.tau_max == pytest.approx(simulated, abs=0.06)
+    # One-way ANOVA counts the shared shifts as noise: far lower on the same runs.
+    from calstudy.analysis import seed_variance
+
+    assert seed_variance(runs, "y").icc < c.icc - 0.2
+
+
+def test_consistency_icc_uses_complete_subjects_only() -> None:
+    from calstudy.analysis import consistency_icc
+
+    runs, _, _ = _seed_runs(50, 3, sd_arch=1.0, sd_seed=0.5)
+    full = consistency_icc(runs, "y", subject=["arch"])
+    dropped = runs.drop(index=[0, 4])  # architecture a0 loses seed 0, a1 loses seed 1
+    partial = consistency_icc(dropped, "y", subject=["arch"])
+    assert (full.n_subjects, full.n_raters, partial.n_subjects) == (50, 3, 48)
+    assert 0 <= full.low <= full.icc <= full.high <= 1
+    with pytest.raises(ValueError, match="one row per \\(arch, seed\\)"):
+        consistency_icc(pd.concat([runs, runs.iloc[:1]]), "y", subject=["arch"])
 
 
 def test_ceiling_tau_and_retest_ceiling_reject_bad_input() -> None:
-    assert predict.ceiling_tau(0.0) == 0.0 and predict.ceiling_tau(1.0, runs=2) == 1.0
+    assert predict.ceiling_tau(0.0) == 0.0 and predict.ceiling_tau(1.0, runs=np.int64(2)) == 1.0
     with pytest.raises(ValueError, match="`icc` in \\[0, 1\\]"):
         predict.ceiling_tau(1.2)
     with pytest.raises(ValueError, match="`runs` to be a positive integer"):
         predict.ceiling_tau(0.5, runs=0)
     single, _, _ = _seed_runs(5, 1, sd_arch=1.0, sd_seed=1.0)
-    with pytest.raises(ValueError, match="2 or more seeds"):
+    with pytest.raises(ValueError, match="at least 2 subjects measured by each of at least 2"):
         predict.retest_ceiling(single, "y")
     pair, _, _ = _seed_runs(1, 2, sd_arch=1.0, sd_seed=1.0)
-    with pytest.raises(ValueError, match="at least 2 architectures with 2 or more runs"):
+    with pytest.raises(ValueError, match="got 1 complete subjects and 2 seed values"):
         predict.retest_ceiling(pair, "y")
