@@ -22,16 +22,11 @@ benchmarks/results/<card>-<date>-eval_bench.json`` on a GPU node. On a CPU each 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import platform
 import queue
-import shlex
 import sys
 import time
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +35,7 @@ import torch.multiprocessing as mp
 
 from calstudy.evaluate import predict_logits
 from calstudy.models import build_network
+from calstudy.projection import write_measurement
 from calstudy.space import sample_archs
 from calstudy.sweep import _device_name
 from calstudy.train import resolve_device
@@ -139,32 +135,14 @@ def main(argv: list[str] | None = None) -> list[dict[str, float]]:
               f"{row['per_job_images_per_s']:>10,.0f} {row['speedup']:>13.2f}")  # fmt: skip
     if args.json:
         words = sys.argv[1:] if argv is None else list(argv)
-        record = {
-            "schema": "calstudy-bench/1",
-            "benchmark": "eval_bench",
-            "source": {
-                "kind": "measured",
-                "device": _device_name(device),
-                "torch": torch.__version__,
-                "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-                "command": shlex.join(["python", "benchmarks/eval_bench.py", *words]),
-                "python": platform.python_version(),
-            },
-            "device": device.type,
-            "device_name": _device_name(device),
-            "cpu_count": os.cpu_count(),
-            "network": {"space": "tss", "C": args.C, "N": args.N, "precision": "fp32"},
-            "per_job": {
-                "networks": args.networks,
-                "images": args.images,
-                "threads": args.threads,
-                "batch_size": args.batch_size,
-            },  # fmt: skip
-            "runs": rows,
-        }
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        path = write_measurement(
+            args.json, "eval_bench", script="benchmarks/eval_bench.py", argv=words,
+            device=device.type, device_name=_device_name(device), cpu_count=os.cpu_count(),
+            network={"space": "tss", "C": args.C, "N": args.N, "precision": "fp32"},
+            per_job={"networks": args.networks, "images": args.images, "threads": args.threads,
+                     "batch_size": args.batch_size},
+            runs=rows,
+        )  # fmt: skip
         print(f"measurements written to {path}")
     assert all(math.isfinite(r["speedup"]) for r in rows)
     return rows

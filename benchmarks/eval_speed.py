@@ -27,14 +27,9 @@ does not depend on pixel values).
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import shlex
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,6 +39,7 @@ from torch import nn
 from calstudy import models
 from calstudy.evaluate import predict_logits
 from calstudy.models import build_network, fold_batchnorm
+from calstudy.projection import write_measurement
 from calstudy.space import TSS_EDGES, sample_archs
 from calstudy.sweep import _device_name
 from calstudy.train import DeviceLoader, resolve_device
@@ -173,27 +169,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
               f"{row['max_abs_logit_diff']:>13.2e}")  # fmt: skip
     if args.json:
         words = sys.argv[1:] if argv is None else list(argv)
-        record = {
-            "schema": "calstudy-bench/1",
-            "benchmark": "eval_speed",
-            "source": {
-                "kind": "measured",
-                "device": _device_name(device),
-                "torch": torch.__version__,
-                "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-                "command": shlex.join(["python", "benchmarks/eval_speed.py", *words]),
-                "python": platform.python_version(),
-            },
-            "device": device.type,
-            "device_name": _device_name(device),
-            "network": {"space": "tss", "C": args.C, "N": args.N, "archs": archs},
-            "images": args.images,
-            "batch_size": args.batch_size,
-            "runs": rows,
-        }
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        path = write_measurement(
+            args.json, "eval_speed", script="benchmarks/eval_speed.py", argv=words,
+            device=device.type, device_name=_device_name(device),
+            network={"space": "tss", "C": args.C, "N": args.N, "archs": archs},
+            images=args.images, batch_size=args.batch_size, runs=rows,
+        )  # fmt: skip
         print(f"measurements written to {path}")
     return rows
 

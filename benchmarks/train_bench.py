@@ -24,16 +24,12 @@ scale chapter).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
-import shlex
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,7 +40,7 @@ from torch import nn
 from calstudy.data import ImageDataset, load_dataset, sample_data_dir
 from calstudy.evaluate import predict_logits
 from calstudy.models import build_network
-from calstudy.projection import EVAL_IMAGES, N_NETWORKS
+from calstudy.projection import EVAL_IMAGES, N_NETWORKS, write_measurement
 from calstudy.train import resolve_device, train
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
@@ -223,19 +219,19 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  total = {N_NETWORKS:,} networks x t_net / 3600 = {hours:,.1f} {unit}")
 
     if args.json:
-        record = _json_record(args, argv, device, data, label=label, ours=ours, ref=ref, goal=goal,
-                              ev=ev, images=images, per_net=per_net, hours=hours,
+        fields = _json_fields(args, data, label=label, ours=ours, ref=ref, goal=goal, ev=ev,
+                              images=images, per_net=per_net, hours=hours,
                               eager=max(eager) if eager else None)  # fmt: skip
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        path = write_measurement(
+            args.json, "train_bench", script="benchmarks/train_bench.py",
+            argv=sys.argv[1:] if argv is None else list(argv), device=device.type,
+            device_name=_device_name(device), torch_threads=torch.get_num_threads(), **fields,
+        )  # fmt: skip
         print(f"\nmeasurements written to {path}")
 
 
-def _json_record(
+def _json_fields(
     args: argparse.Namespace,
-    argv: list[str] | None,
-    device: torch.device,
     data: ImageDataset,
     *,
     label: str,
@@ -248,22 +244,8 @@ def _json_record(
     hours: float,
     eager: float | None = None,
 ) -> dict[str, Any]:
-    """This run's measurements in the ``calstudy-bench/1`` format of ``benchmarks/results/``."""
-    words = sys.argv[1:] if argv is None else list(argv)
+    """This run's measurements for :func:`calstudy.projection.write_measurement`."""
     return {
-        "schema": "calstudy-bench/1",
-        "benchmark": "train_bench",
-        "source": {
-            "kind": "measured",
-            "device": _device_name(device),
-            "torch": torch.__version__,
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-            "command": shlex.join(["python", "benchmarks/train_bench.py", *words]),
-            "python": platform.python_version(),
-            "torch_threads": torch.get_num_threads(),
-        },
-        "device": device.type,
-        "device_name": _device_name(device),
         "cpu_count": os.cpu_count(),
         "data": {
             "name": data.name,

@@ -61,6 +61,7 @@ __all__ = [
     "NetworkCost",
     "TrainMeasurement",
     "load_measurement",
+    "write_measurement",
     "concurrency_speedup",
     "machine_info",
     "measure_eval_cost",
@@ -693,6 +694,67 @@ def load_measurement(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"{data['source']['kind']!r}."
         )
     return data
+
+
+def write_measurement(
+    path: str | os.PathLike[str],
+    benchmark: str,
+    *,
+    script: str,
+    argv: Sequence[str],
+    device: str,
+    device_name: str,
+    **fields: Any,
+) -> Path:
+    """Write a benchmark run's measurements as a ``calstudy-bench/1`` file.
+
+    The counterpart of :func:`load_measurement`: ``schema``, ``benchmark``, a ``source`` of
+    kind ``"measured"`` (device, torch and Python versions, UTC date, the command that ran),
+    ``device`` (``"cuda"``, ``"cpu"``…), ``device_name``, then `fields`.
+
+    Parameters
+    ----------
+    path : path
+        File to write (its directory is created).
+    benchmark : str
+        The script's name, e.g. ``"eval_bench"``.
+    script : str
+        Its path as a user runs it, e.g. ``"benchmarks/eval_bench.py"``.
+    argv : sequence of str
+        The command-line arguments the run was given.
+    device, device_name : str
+    **fields
+        The measurements (JSON-serialisable).
+
+    Returns
+    -------
+    Path
+    """
+    import platform
+    import shlex
+    from datetime import datetime, timezone
+
+    import torch
+
+    record = {
+        "schema": "calstudy-bench/1",
+        "benchmark": benchmark,
+        "source": {
+            "kind": "measured",
+            "device": device_name,
+            "torch": torch.__version__,
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+            "command": shlex.join(["python", script, *argv]),
+            "python": platform.python_version(),
+        },
+        "device": device,
+        "device_name": device_name,
+        **fields,
+    }
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return out
 
 
 def concurrency_speedup(measurement: Mapping[str, Any], jobs: int) -> float:

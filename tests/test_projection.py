@@ -472,3 +472,16 @@ def test_concurrency_speedup_reads_an_eval_bench_file():
         projection.concurrency_speedup(bench, 8)
     with pytest.raises(ValueError, match="eval_bench.py measurement"):
         projection.concurrency_speedup({"benchmark": "train_bench"}, 4)
+
+
+def test_write_measurement_round_trips_through_load_measurement(tmp_path) -> None:
+    path = projection.write_measurement(
+        tmp_path / "sub" / "x.json", "eval_bench", script="benchmarks/eval_bench.py",
+        argv=["--jobs", "1 2"], device="cpu", device_name="cpu (x86_64)",
+        runs=[{"jobs": 1, "images_per_s": 10.0, "speedup": 1.0}],
+    )  # fmt: skip
+    data = projection.load_measurement(path)
+    assert data["schema"] == "calstudy-bench/1" and data["benchmark"] == "eval_bench"
+    assert data["source"]["kind"] == "measured" and data["device_name"] == "cpu (x86_64)"
+    assert data["source"]["command"] == "python benchmarks/eval_bench.py --jobs '1 2'"
+    assert projection.concurrency_speedup(data, 1) == 1.0
