@@ -612,9 +612,11 @@ else:
 # **Exercises.** Rerun with `prefix = "post"`: is calibration after temperature scaling easier
 # to predict? Rerun with `space = "sss"` or `dataset = "fashion-mnist"`. Add a proxy to
 # `predict.zero_cost_proxies` and check whether the held-out τ moves beyond its interval.
-# Use the first epochs of the study's own schedule as early signals (`early_dir =
-# "data/demo/early-full"`, `early_schedule = 10`): do epochs at the peak learning rate say
-# more? Retrain with `--epochs 10` on Fashion-MNIST: is calibration more architectural there?
+# Complete the reruns for the remaining 27 architectures (the commands in
+# [reproduce](reproduce); they resume) and use the first epochs of the study's own schedule
+# as early signals (`early_dir = "data/demo/early-full"`, `early_schedule = 10`): do epochs at
+# the peak learning rate say more? Retrain with `--dataset fashion-mnist`: is calibration more
+# architectural there?
 
 # %%
 # The chapter's claims, checked so that a run that contradicts them fails the build.
