@@ -557,9 +557,9 @@ if len(reruns) and reruns["arch"].nunique() >= min_rows:
 else:
     print(
         f"No full-schedule reruns of {space}/{dataset} with several seeds in {rerun_path}: "
-        "run `calstudy early --config configs/demo-tss-seeds.yaml --seed S --space tss "
-        f"--dataset cifar10 --epochs {study_epochs} --n-val 10000 --out {rerun_path}` for "
-        "S = 0, 1, 2."
+        f"run `calstudy early --config configs/demo-tss-seeds.yaml --seed S --space {space} "
+        f"--dataset {dataset} --epochs {study_epochs} --n-val 10000 --out {rerun_path}` for "
+        "S = 0, 1, 2 (a config naming this sweep's space, dataset and seeds)."
     )
 
 # %% [markdown]
