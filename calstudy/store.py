@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import time
 import uuid
 import warnings
@@ -59,6 +60,10 @@ __all__ = ["Problem", "Store"]
 
 SHARD_GLOB = "shard-*.parquet"
 _TEMP_GLOB = ".*.tmp"
+# Temporary files are named after their writer (host digest, pid), so a writer on this host
+# that died mid-write (SIGKILL skips every cleanup) can be told from one still writing.
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+_TEMP_NAME = re.compile(r"^\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
 _MAGIC = b"PAR1"
 _PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 
@@ -335,6 +340,30 @@ class Store:
     def _temp_files(self) -> list[Path]:
         dirs = [d for d in (self.root, self.logits_dir) if d.is_dir()]
         return sorted(p for d in dirs for p in d.glob(_TEMP_GLOB))
+
+    def remove_orphaned_temp_files(self) -> list[Path]:
+        """Remove the temporary files of writers on this host that are no longer running.
+
+        A writer killed mid-write (SIGKILL, a node's out-of-memory killer) leaves its hidden
+        temporary file behind; readers ignore it, and a sweep that resumes removes it with this.
+        Files of running writers, and of writers on other hosts sharing the directory, are
+        kept (:meth:`validate` with ``fix=True`` removes those once they are old enough).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files removed.
+        """
+        removed = []
+        for path in self._temp_files():
+            match = _TEMP_NAME.match(path.name)
+            if match is None or match["host"] != _HOST:
+                continue
+            pid = int(match["pid"])
+            if pid != os.getpid() and not pid_alive(pid):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
 
     def _remove_stale_temp_files(self, stale_after_s: float) -> list[Path]:
         removed = []
@@ -718,9 +747,20 @@ def _check_key(key: Sequence[Any]) -> Key:
     return key_of(dict(zip(KEY_COLUMNS, key, strict=True)))
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host (one we may not signal counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _atomic_write(path: Path, write: Any) -> None:
     """Write ``path`` via a hidden temporary file in the same directory and ``os.replace``."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp = path.with_name(f".{path.name}.{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
         with open(tmp, "wb") as f:
             write(f)

@@ -476,16 +476,6 @@ def _run_safely(job: Job, data_dir, device, nats_path):
 # ---------------------------------------------------------------------------------------------
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class _Claims:
     """Exclusive per-job lock files in ``<store>/claims``.
 
@@ -530,7 +520,9 @@ class _Claims:
             except FileNotFoundError:
                 return True
         if claim.get("host") == self.host:
-            return claim.get("pid") != os.getpid() and not _pid_alive(int(claim.get("pid", -1)))
+            from calstudy.store import pid_alive
+
+            return claim.get("pid") != os.getpid() and not pid_alive(int(claim.get("pid", -1)))
         return time.time() - float(claim.get("time", 0)) > self.ttl_s
 
     def release(self, job: Job) -> None:
@@ -625,6 +617,7 @@ def run_sweep(
 
     root = Path(out)
     store = Store(root)
+    store.remove_orphaned_temp_files()  # a killed run's half-written shard
     problems = [p for p in store.validate() if getattr(p, "severity", "error") == "error"]
     if problems:
         raise ValueError(

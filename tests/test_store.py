@@ -293,8 +293,28 @@ def test_killed_writer_leaves_no_visible_shard(store: Store) -> None:
     assert result.returncode == 3
     assert store.shards() == []
     assert [p.kind for p in store.validate()] == ["temp-file"]
-    assert store.merge(stale_after_s=0) is None
-    assert list(store.root.iterdir()) == []
+    assert len(store.remove_orphaned_temp_files()) == 1  # its writer is dead: a resume cleans up
+    assert store.validate() == [] and list(store.root.iterdir()) == []
+
+
+def test_orphaned_temp_files_only_of_dead_writers_on_this_host(store: Store) -> None:
+    from calstudy.store import _HOST
+
+    store.root.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    names = {
+        "dead": f".shard-a.parquet.{_HOST}-{int(dead.stdout)}-0123abcd.tmp",
+        "alive": f".shard-b.parquet.{_HOST}-{os.getppid()}-0123abcd.tmp",
+        "mine": f".shard-c.parquet.{_HOST}-{os.getpid()}-0123abcd.tmp",
+        "other host": f".shard-d.parquet.{'f' * 8 if _HOST != 'f' * 8 else 'e' * 8}-1-0123abcd.tmp",
+        "old name": ".shard-e.parquet.0123abcd.tmp",
+    }
+    for name in names.values():
+        (store.root / name).write_bytes(b"PAR1partial")
+    removed = store.remove_orphaned_temp_files()
+    assert [p.name for p in removed] == [names["dead"]]
+    assert len(store.validate()) == 4  # the others are still reported, and kept
 
 
 def test_concurrent_writers_never_collide(store: Store) -> None:
