@@ -1190,6 +1190,8 @@ class Ceiling:
     ----------
     icc : float
         Share of a single run's variance that belongs to the architecture.
+    icc_low, icc_high : float
+        Its interval, from which ``low`` and ``high`` follow.
     tau_max : float
         τ-b of the ideal predictor with a single run; ``low``/``high`` its interval.
     low, high : float
@@ -1204,6 +1206,8 @@ class Ceiling:
     """
 
     icc: float
+    icc_low: float
+    icc_high: float
     tau_max: float
     low: float
     high: float
@@ -1293,6 +1297,8 @@ def retest_ceiling(
     total = runs.dropna(subset=[target])[target]
     return Ceiling(
         icc=icc.icc,
+        icc_low=icc.low,
+        icc_high=icc.high,
         tau_max=ceiling_tau(icc.icc, target_runs),
         low=ceiling_tau(icc.low, target_runs),
         high=ceiling_tau(icc.high, target_runs),
@@ -1368,17 +1374,20 @@ def noise_ceiling(
     within = noise.pooled_std**2
     total_var = float(np.var(totals, ddof=1))
 
-    def tau_of(var_w: float) -> float:
-        return ceiling_tau(max(0.0, 1.0 - var_w / total_var) if total_var > 0 else 0.0)
+    def icc_of(var_w: float) -> float:
+        return max(0.0, 1.0 - var_w / total_var) if total_var > 0 else 0.0
 
     alpha = 1.0 - level
     var_high = dof * within / stats.chi2.ppf(alpha / 2, dof)
     var_low = dof * within / stats.chi2.ppf(1 - alpha / 2, dof)
+    icc, icc_low, icc_high = icc_of(within), icc_of(var_high), icc_of(var_low)
     return Ceiling(
-        icc=max(0.0, 1.0 - within / total_var) if total_var > 0 else 0.0,
-        tau_max=tau_of(within),
-        low=tau_of(var_high),
-        high=tau_of(var_low),
+        icc=icc,
+        icc_low=icc_low,
+        icc_high=icc_high,
+        tau_max=ceiling_tau(icc),
+        low=ceiling_tau(icc_low),
+        high=ceiling_tau(icc_high),
         within_sd=math.sqrt(within),
         total_sd=math.sqrt(total_var),
         n_archs=noise.n_repeated,

@@ -515,7 +515,6 @@ if len(reruns) and reruns["arch"].nunique() >= min_rows:
     key = ("space", "arch", "dataset", "fidelity", "schedule_epochs")
     n_seeds = int(reruns["seed"].nunique())
     rerun_ceiling = predict.retest_ceiling(reruns, final, by=key, level=level)
-    rerun_icc = analysis.consistency_icc(reruns, final, subject=key, level=level)
     rerun_ceiling_mean = predict.retest_ceiling(
         reruns, final, by=key, level=level, target_runs=n_seeds
     )
@@ -524,7 +523,7 @@ if len(reruns) and reruns["arch"].nunique() >= min_rows:
         f"{reruns['device'].iloc[0]}, {int(reruns['n_val'].iloc[0])} validation images: final "
         f"validation ECE has an architecture x seed sd of {rerun_ceiling.within_sd:.4f} against "
         f"{rerun_ceiling.total_sd:.4f} across single runs; consistency ICC = "
-        f"{rerun_ceiling.icc:.2f} [{rerun_icc.low:.2f}, {rerun_icc.high:.2f}]"
+        f"{rerun_ceiling.icc:.2f} [{rerun_ceiling.icc_low:.2f}, {rerun_ceiling.icc_high:.2f}]"
     )
     print(
         f"ceiling for single runs: τ ≈ {rerun_ceiling.tau_max:.2f} "

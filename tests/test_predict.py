@@ -437,6 +437,9 @@ def test_noise_ceiling_by_hand() -> None:
     assert c.icc == pytest.approx(1 - 0.5 / 2.5)
     assert c.tau_max == pytest.approx(2 / math.pi * math.asin(math.sqrt(0.8)))
     assert 0 <= c.low <= c.tau_max <= c.high <= 1
+    assert c.icc_low <= c.icc <= c.icc_high and c.high == pytest.approx(
+        predict.ceiling_tau(c.icc_high)
+    )
 
 
 def test_noise_ceiling_without_repeats_is_none() -> None:
@@ -473,6 +476,7 @@ def test_retest_ceiling_matches_simulated_tau(target_runs: int) -> None:
     assert c.low < truth < c.high and c.low <= c.tau_max <= c.high
     assert c.icc == pytest.approx(0.5, abs=0.08)
     assert (c.n_archs, c.dof) == (400, 798)
+    assert c.low == pytest.approx(predict.ceiling_tau(c.icc_low, target_runs))
     assert c.within_sd == pytest.approx(1.0, abs=0.06)
     _, mu_big, y_big = _seed_runs(20_000, 3, sd_arch=1.0, sd_seed=1.0, seed=1)
     observed = y_big[:, 0] if target_runs == 1 else y_big.mean(axis=1)
