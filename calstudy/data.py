@@ -25,7 +25,9 @@ svhn              ``test_32x32.mat`` (+ optional ``train_32x32.mat``), ``svhn.np
 
 Each is looked up in ``data_dir`` itself and in a sub-folder named after the dataset
 (``data_dir/cifar10/``, ``data_dir/ImageNet16/``, …); ``data_dir`` may also be the file itself.
-Pickle files are trusted input, as in torchvision: never load them from an untrusted source.
+The CIFAR and ImageNet16 pickles are read with :func:`calstudy.safe_pickle.load_plain`, which
+loads only numpy arrays and built-in data and refuses a pickle that names any other global
+(``os.system``, ...) with a :class:`ValueError`, so a crafted data file cannot run code.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ import hashlib
 import io
 import json
 import os
-import pickle
 import re
 import tarfile
 import tempfile
@@ -51,6 +52,8 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from calstudy import safe_pickle
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -315,12 +318,12 @@ def _natural_key(name: str) -> tuple[Any, ...]:
 
 
 def _unpickle(path: Path) -> dict[str, Any]:
-    """Load a pickled dict, with str keys whether it was written with bytes or str keys."""
-    try:
-        with open(path, "rb") as f:
-            obj = pickle.load(f, encoding="latin1")
-    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, IndexError) as e:
-        raise ValueError(f"Could not unpickle '{path}': {type(e).__name__}: {e}") from e
+    """Load a pickled dict, with str keys whether it was written with bytes or str keys.
+
+    Only plain data loads (:func:`calstudy.safe_pickle.load_plain`): a pickle naming any other
+    global raises a ValueError naming `path` and the global, without running it.
+    """
+    obj = safe_pickle.load_plain(path, encoding="latin1")
     if not isinstance(obj, dict):
         raise ValueError(f"Expected '{path}' to hold a pickled dict, got {type(obj).__name__}.")
     return {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in obj.items()}

@@ -13,8 +13,14 @@ layout, a directory such as ``NATS-tss-v1_0-3ffb9-full/`` holding
   ``arch_config`` yields :func:`net_config` and whose ``net_state_dict`` holds the weights.
   Only the ``-full`` archives (hundreds of GB) keep the weights; the ``-simple`` ones do not.
 
-The files are pickles, so reading them can run code: open only archives from a source you
-trust (NATS-Bench's own downloads). calstudy itself never unpickles them; ``nats_bench`` does.
+The files are pickles, which can run code when loaded with :func:`pickle.load`, as
+``nats_bench`` does. calstudy reads them itself instead, with
+:func:`calstudy.safe_pickle.load_plain`: ``meta.pickle.pbz2`` as plain data, the
+per-architecture files as plain data and torch tensors (their storages through
+``torch.load(weights_only=True)``), handing nats_bench the resulting dicts. A file naming
+any other global (``os.system``, ...) raises a ValueError naming the file and the global,
+before anything of it runs. The API :func:`open_benchmark` returns loads its
+per-architecture files the same way when nats_bench's own methods query them.
 
 Datasets are named as in NATS-Bench: ``cifar10-valid`` (trained on half of the CIFAR-10
 training set), ``cifar10`` (trained on all of it), ``cifar100`` and ``ImageNet16-120``.
@@ -27,12 +33,14 @@ References
 
 from __future__ import annotations
 
+import collections
 import numbers
 import os
 from typing import Any, Literal
 
 from torch import nn
 
+from calstudy import safe_pickle
 from calstudy.models import from_nats_config
 from calstudy.space import parse_sss, parse_tss
 
@@ -76,7 +84,10 @@ def open_benchmark(path: str | os.PathLike[str], space: Literal["tss", "sss"]) -
     Returns
     -------
     nats_bench API object
-        ``nats_bench.create(path, space, fast_mode=True, verbose=False)``.
+        A ``nats_bench`` ``NATStopology`` / ``NATSsize`` in fast mode, as
+        ``nats_bench.create(path, space, fast_mode=True, verbose=False)`` returns, except that
+        calstudy reads its files with :func:`calstudy.safe_pickle.load_plain` (plain data, and
+        tensors in the per-architecture files) where nats_bench would use :func:`pickle.load`.
 
     Raises
     ------
@@ -85,7 +96,9 @@ def open_benchmark(path: str | os.PathLike[str], space: Literal["tss", "sss"]) -
     FileNotFoundError
         If `path` or its ``meta.pickle.pbz2`` does not exist.
     ValueError
-        If `space` is unknown or `path` is not a directory.
+        If `space` is unknown, `path` is not a directory, or ``meta.pickle.pbz2`` names a
+        global outside safe_pickle's allow-list (the message names the file and the global;
+        nothing of the file runs) or holds no list ``meta_archs``.
     """
     if space not in _SPACE_NAMES:
         raise ValueError(f"Expected `space` to be 'tss' or 'sss', got {space!r}.")
@@ -106,7 +119,108 @@ def open_benchmark(path: str | os.PathLike[str], space: Literal["tss", "sss"]) -
             f"got {path!r}, which has no {meta!r}."
         )
     nats_bench = _import_nats_bench()
-    return nats_bench.create(path, space, fast_mode=True, verbose=False)
+    meta_archs = _read_meta(meta)
+    api_class = _safe_api_class(nats_bench.NATStopology if space == "tss" else nats_bench.NATSsize)
+    # From a dict, nats_bench reads no file; its fast mode then loads each architecture's file
+    # on first query through the class's reload, that is _load_arch_files.
+    api = api_class(
+        {"meta_archs": meta_archs, "arch2infos": {}, "evaluated_indexes": set()},
+        fast_mode=True,
+        verbose=False,
+    )
+    api.reset_archive_dir(path)
+    api.filename = os.path.basename(os.path.normpath(path))
+    return api
+
+
+def _read_meta(meta: str) -> list[str]:
+    """The ``meta_archs`` of a ``meta.pickle.pbz2``, read as plain data."""
+    content = safe_pickle.load_plain(meta, compression="bz2")
+    archs = content.get("meta_archs") if isinstance(content, dict) else None
+    if isinstance(archs, list | tuple) and all(isinstance(a, str) for a in archs):
+        return list(archs)
+    if isinstance(content, dict) and "meta_archs" in content:
+        got = f"'meta_archs' of type {type(archs).__name__} (or not all str)"
+    elif isinstance(content, dict):
+        got = f"a dict with keys {sorted(map(str, content))}"
+    else:
+        got = type(content).__name__
+    raise ValueError(f"Expected '{meta}' to hold {{'meta_archs': [arch_str, ...]}}, got {got}.")
+
+
+_API_CLASSES: dict[type, type] = {}
+
+
+def _safe_api_class(base: type) -> type:
+    """``base`` (NATStopology or NATSsize) whose ``reload`` reads files with safe_pickle."""
+    if base not in _API_CLASSES:
+
+        def reload(self: Any, archive_root: Any = None, index: int | None = None) -> None:
+            _load_arch_files(self, archive_root, index)
+
+        reload.__doc__ = (
+            f"{base.__name__}.reload, reading each file with calstudy.safe_pickle.load_plain "
+            "(plain data and torch tensors only); `archive_root` defaults to the archive the "
+            "API was opened from."
+        )
+        _API_CLASSES[base] = type(
+            base.__name__, (base,), {"reload": reload, "__module__": __name__}
+        )
+    return _API_CLASSES[base]
+
+
+def _arch_file(archive_dir: str, index: int) -> str | None:
+    """The per-architecture results file of ``index`` in ``archive_dir``, if any."""
+    for name in (f"{index:06d}.pickle.pbz2", f"{index}.pickle.pbz2"):
+        candidate = os.path.join(archive_dir, name)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _load_arch_files(api: Any, archive_root: Any = None, index: int | None = None) -> None:
+    """Load architecture ``index``'s results (every architecture's if None) into ``api``.
+
+    What ``nats_bench``'s ``reload`` does, with :func:`calstudy.safe_pickle.load_plain` in place of
+    :func:`pickle.load`: each ``{index:06d}.pickle.pbz2`` must be a dict ``{hp: ArchResults
+    state dict}`` of plain data and tensors.
+    """
+    nats_bench = _import_nats_bench()
+    root = api.archive_dir if archive_root is None else os.fspath(archive_root)
+    if root is None or not os.path.isdir(root):
+        raise ValueError(
+            f"Expected `archive_root` to be a NATS-Bench archive directory, got {root!r}."
+        )
+    for idx in range(len(api)) if index is None else [_index_in_range(api, index)]:
+        file = _arch_file(root, idx)
+        if file is None:
+            raise FileNotFoundError(
+                f"Expected the benchmark to hold the results of architecture {idx}, got no "
+                f"file {os.path.join(root, f'{idx:06d}.pickle.pbz2')!r}."
+            )
+        content = safe_pickle.load_plain(file, compression="bz2", tensors=True)
+        if not isinstance(content, dict) or not all(isinstance(v, dict) for v in content.values()):
+            kinds = (
+                sorted({type(v).__name__ for v in content.values()})
+                if isinstance(content, dict)
+                else type(content).__name__
+            )
+            raise ValueError(
+                f"Expected '{file}' to hold a dict of hp to ArchResults state dicts, got {kinds}."
+            )
+        try:
+            hp2results = collections.OrderedDict(
+                (hp, nats_bench.ArchResults.create_from_state_dict(state))
+                for hp, state in content.items()
+            )
+        except (TypeError, ValueError, AttributeError) as err:
+            raise ValueError(
+                f"Expected '{file}' to hold NATS-Bench ArchResults state dicts, got one that "
+                f"nats_bench cannot read: {type(err).__name__}: {err}"
+            ) from err
+        api.evaluated_indexes.add(idx)
+        api._avaliable_hps.update(hp2results)  # nats_bench's spelling
+        api.arch2infos_dict[idx] = hp2results
 
 
 def _space_of(api: Any) -> Literal["tss", "sss"]:
@@ -132,19 +246,11 @@ def _index_in_range(api: Any, index: int) -> int:
 
 
 def _check_index(api: Any, index: int) -> int:
-    """An index in range whose per-architecture results file the archive holds."""
+    """An index in range whose results are loaded, from its file if need be (safe_pickle)."""
     index = _index_in_range(api, index)
     archive_dir = api.archive_dir
     if api.fast_mode and archive_dir is not None and index not in api.arch2infos_dict:
-        candidates = [
-            os.path.join(archive_dir, f"{index:06d}.pickle.pbz2"),
-            os.path.join(archive_dir, f"{index}.pickle.pbz2"),
-        ]
-        if not any(os.path.isfile(c) for c in candidates):
-            raise FileNotFoundError(
-                f"Expected the benchmark to hold the results of architecture {index}, "
-                f"got no file {candidates[0]!r}."
-            )
+        _load_arch_files(api, archive_dir, index)
     return index
 
 
@@ -239,6 +345,16 @@ def pretrained_network(
     torch.nn.Module
         A :class:`calstudy.models.TinyNetwork` or :class:`calstudy.models.SSSNetwork` in eval
         mode, loaded with ``strict=True``; its forward returns logits.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the archive has no file for architecture `index`.
+    ValueError
+        If an argument is not one the benchmark holds, or the architecture's
+        ``{index:06d}.pickle.pbz2`` holds anything but plain data and tensors (read with
+        :func:`calstudy.safe_pickle.load_plain`; the message names the file and the refused
+        global, and nothing of the file runs).
     """
     space = _space_of(api)
     dataset = _nats_dataset(dataset)

@@ -306,3 +306,38 @@ def test_archive_without_weights_is_rejected(tmp_path: Path) -> None:
     api = open_benchmark(root, "tss")
     with pytest.raises(ValueError, match=r"holds none, as in the '-simple' TSS archives"):
         pretrained_network(api, 0, "cifar10")
+
+
+# ---------------------------------------------------------------------------------------------
+# Files are read by calstudy.safe_pickle, never by nats_bench's pickle.load
+# ---------------------------------------------------------------------------------------------
+
+
+def test_archive_files_are_read_by_safe_pickle_not_nats_bench(
+    tss_archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"nats_bench's pickle_load{args} ran pickle.load on an archive file")
+
+    for module in ("nats_bench.api_utils", "nats_bench.api_topology", "nats_bench.api_size"):
+        monkeypatch.setattr(f"{module}.pickle_load", refuse)
+    root, states = tss_archive
+    api = open_benchmark(root, "tss")
+    assert isinstance(api, nats_bench.NATStopology) and type(api).__name__ == "NATStopology"
+    assert repr(api).startswith("NATStopology(0/4 architectures, fast_mode=True")
+    net = pretrained_network(api, 0, "cifar10")
+    torch.testing.assert_close(
+        net.classifier.weight, states[(0, "cifar10", 777, "200")]["classifier.weight"]
+    )
+    # nats_bench's own queries load an architecture's file through calstudy too
+    params = api.get_net_param(2, "cifar10", None, hp="200")
+    assert sorted(params) == [777, 888]
+    for seed, weights in params.items():
+        torch.testing.assert_close(
+            weights["classifier.weight"],
+            states[(2, "cifar10", seed, "200")]["classifier.weight"],
+            atol=0,
+            rtol=0,
+        )
+    assert api.query_meta_info_by_index(1, "200").get_dataset_names() == ["cifar10", "cifar100"]
+    assert api.evaluated_indexes == {0, 1, 2} and sorted(api.avaliable_hps) == ["12", "200"]
