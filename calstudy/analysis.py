@@ -60,6 +60,7 @@ __all__ = [
     "compare_to_paper",
     "correct_pvalues",
     "cross_dataset_tau",
+    "edge_tests",
     "fit_trend",
     "hcs",
     "kendall_ci",
@@ -1110,6 +1111,38 @@ def _edge_ops(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(parsed, columns=list(EDGES), index=df.index)
 
 
+def _rare_rows(ops: pd.DataFrame, min_count: int) -> pd.Series:
+    """Rows carrying, on some edge, an operation that fewer than ``min_count`` rows carry there."""
+    rare = pd.Series(False, index=ops.index)
+    for edge in EDGES:
+        counts = ops[edge].map(ops[edge].value_counts())
+        rare |= counts < min_count
+    return rare
+
+
+def _edge_design(
+    ops: pd.DataFrame, reference: str
+) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, str]]:
+    """One indicator per (edge, operation) with one operation per edge left out.
+
+    The left-out operation is ``reference`` where the edge carries it, else the edge's most
+    common operation. Returns the design (no intercept), each edge's columns, and each edge's
+    reference.
+    """
+    columns: dict[str, pd.Series] = {}
+    by_edge: dict[str, list[str]] = {}
+    references: dict[str, str] = {}
+    for edge in EDGES:
+        present = [o for o in TSS_OPS if (ops[edge] == o).any()]
+        ref = reference if reference in present else ops[edge].value_counts().index[0]
+        references[edge] = ref
+        by_edge[edge] = [f"{edge}[{o}]" for o in present if o != ref]
+        for o in present:
+            if o != ref:
+                columns[f"{edge}[{o}]"] = (ops[edge] == o).astype(float)
+    return pd.DataFrame(columns, index=ops.index), by_edge, references
+
+
 def op_effects(
     df: pd.DataFrame,
     target: str = "post_ECE_15",
@@ -1119,6 +1152,7 @@ def op_effects(
     level: float = 0.95,
     correction: Literal["holm", "bh", "bonferroni"] = "holm",
     cov_type: str = "HC3",
+    min_count: int = 1,
 ) -> pd.DataFrame:
     r"""Effect of cell operations on a metric, by OLS on the TSS architecture encoding (RQ vii).
 
@@ -1130,13 +1164,20 @@ def op_effects(
 
       so :math:`\beta_{e,o}` is the change in ``target`` from placing ``o`` instead of the
       reference operation on edge ``e``, other edges fixed. Term names read ``edge_3_0[skip_connect]``.
+      These are contrasts against one level: another reference gives other coefficients and
+      other p-values. Whether an edge matters at all is :func:`edge_tests`, which does not
+      depend on the coding.
     - ``encoding="count"``: the number of edges carrying each operation,
       :math:`y = \beta_0 + \sum_{o \ne o_{\mathrm{ref}}} \beta_o n_o + \varepsilon`; the reference
       count is left out because the six counts sum to 6. Term names read ``n_skip_connect``.
 
-    Indicators never observed (an operation absent from an edge in ``df``) are dropped.
-    Architectures evaluated with several seeds enter once per row; use ``cov_type`` (default
-    HC3, heteroscedasticity-robust) for the standard errors.
+    Indicators never observed (an operation absent from an edge in ``df``) are dropped. With the
+    edge encoding, rows carrying an operation that fewer than ``min_count`` rows carry on the
+    same edge are left out first: such a row has leverage near 1, where the HC3 covariance
+    divides zero by zero and its value depends on rounding. If that removes the reference
+    operation from an edge, the edge's most common operation becomes its reference (column
+    ``reference``). Architectures evaluated with several seeds enter once per row; use
+    ``cov_type`` (default HC3, heteroscedasticity-robust) for the standard errors.
 
     Parameters
     ----------
@@ -1154,11 +1195,16 @@ def op_effects(
         Multiplicity correction over the non-intercept coefficients.
     cov_type : str, default="HC3"
         statsmodels covariance estimator.
+    min_count : int, default=1
+        Edge encoding only: fewest rows an (edge, operation) level needs to stay in the fit.
 
     Returns
     -------
     DataFrame
         Columns ``term, coef, low, high, p, p_<correction>``; the first row is the intercept.
+        The edge encoding adds ``reference`` (the left-out operation of the term's edge) and
+        ``n`` (rows carrying the term's operation on its edge); ``attrs["n_rows"]`` and
+        ``attrs["n_dropped"]`` count the rows fitted and left out.
     """
     import statsmodels.api as sm
 
@@ -1167,28 +1213,138 @@ def op_effects(
     if reference not in TSS_OPS:
         raise ValueError(f"Expected `reference` to be one of {TSS_OPS}, got {reference!r}.")
     _check_level(level)
+    min_count = _check_positive_int("min_count", min_count)
     _check_columns(df, [target])
     rows = df[df[target].notna()]
     ops = _edge_ops(rows)
-    others = [o for o in TSS_OPS if o != reference]
+    n_dropped = 0
     if encoding == "edge":
-        design = pd.DataFrame(
-            {f"{e}[{o}]": (ops[e] == o).astype(float) for e in EDGES for o in others},
-            index=rows.index,
-        )
+        rare = _rare_rows(ops, min_count)
+        n_dropped = int(rare.sum())
+        rows, ops = rows[~rare], ops[~rare]
+        design, by_edge, references = _edge_design(ops, reference)
     else:
+        others = [o for o in TSS_OPS if o != reference]
         values = ops.to_numpy()
         design = pd.DataFrame(
             {f"n_{o}": (values == o).sum(axis=1).astype(float) for o in others}, index=rows.index
         )
-    design = design.loc[:, design.to_numpy().any(axis=0)]
+        design = design.loc[:, design.to_numpy().any(axis=0)]
     if len(rows) <= design.shape[1] + 1:
         raise ValueError(
             f"Expected more rows than the {design.shape[1] + 1} coefficients, got {len(rows)}."
         )
     design.insert(0, "intercept", 1.0)
     result = sm.OLS(rows[target].to_numpy(float), design).fit(cov_type=cov_type)
-    return _coefficient_table(result, level, correction)
+    table = _coefficient_table(result, level, correction)
+    if encoding == "edge":
+        edge_of = {term: edge for edge, terms in by_edge.items() for term in terms}
+        table["reference"] = table["term"].map(lambda t: references.get(edge_of.get(t, ""), ""))
+        table["n"] = [
+            int(design[t].sum()) if t in edge_of else len(rows) for t in table["term"]
+        ]
+    table.attrs.update(n_rows=len(rows), n_dropped=n_dropped)
+    return table
+
+
+def edge_tests(
+    df: pd.DataFrame,
+    target: str = "post_ECE_15",
+    *,
+    correction: Literal["holm", "bh", "bonferroni"] = "holm",
+    cov_type: str = "HC3",
+    min_count: int = 5,
+) -> pd.DataFrame:
+    r"""Does the operation on each TSS edge matter? One joint Wald test per edge (RQ vii).
+
+    Fits the edge model of :func:`op_effects` and tests, for each edge :math:`e`, the joint null
+    hypothesis that none of its operations moves ``target``, the other edges fixed:
+
+    .. math:: H_0^{(e)}:\ \beta_{e,o} = 0 \ \text{for every operation } o
+              \quad\Longleftrightarrow\quad R_e\beta = 0,
+
+    with the robust Wald statistic :math:`F = (R_e\hat\beta)^\top (R_e \hat V R_e^\top)^{-1}
+    (R_e\hat\beta) / q_e` against :math:`F(q_e, n - p)`, :math:`q_e` the edge's operations
+    minus one. Unlike the single contrasts of :func:`op_effects`, the statistic does not depend on
+    which operation is the reference (the model's column space and :math:`\hat V`'s hat matrix
+    are the same under any coding). The effect size ``spread`` is the range of the edge's
+    operation effects, largest minus smallest, also coding-free. Rows carrying an operation
+    that fewer than ``min_count`` rows carry on its edge are left out (see :func:`op_effects`).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of the TSS space, with ``target`` and either ``edge_1_0`` … ``edge_3_2`` or ``arch``.
+    target : str, default="post_ECE_15"
+        Response column.
+    correction : {"holm", "bh", "bonferroni"}, default="holm"
+        Multiplicity correction over the six edges.
+    cov_type : str, default="HC3"
+        statsmodels covariance estimator.
+    min_count : int, default=5
+        Fewest rows an (edge, operation) level needs to stay in the fit.
+
+    Returns
+    -------
+    DataFrame
+        One row per edge with at least two operations: ``edge, n_ops, F, df_num, df_denom, p,
+        p_<correction>, spread, best, worst`` (``best``/``worst``: the operations with the
+        lowest/highest effect on ``target``); ``attrs["n_rows"]`` and ``attrs["n_dropped"]``
+        count the rows fitted and left out.
+
+    References
+    ----------
+    H. White, "A heteroskedasticity-consistent covariance matrix estimator and a direct test for
+    heteroskedasticity", Econometrica 48(4), 1980. J. G. MacKinnon, H. White, "Some
+    heteroskedasticity-consistent covariance matrix estimators with improved finite sample
+    properties", J. Econometrics 29(3), 1985 (HC3).
+    """
+    import statsmodels.api as sm
+
+    min_count = _check_positive_int("min_count", min_count)
+    _check_columns(df, [target])
+    rows = df[df[target].notna()]
+    ops = _edge_ops(rows)
+    rare = _rare_rows(ops, min_count)
+    rows, ops = rows[~rare], ops[~rare]
+    design, by_edge, references = _edge_design(ops, "none")
+    if len(rows) <= design.shape[1] + 1:
+        raise ValueError(
+            f"Expected more rows than the {design.shape[1] + 1} coefficients, got {len(rows)}."
+        )
+    design.insert(0, "intercept", 1.0)
+    result = sm.OLS(rows[target].to_numpy(float), design).fit(cov_type=cov_type)
+    params = pd.Series(result.params, index=design.columns)
+    records = []
+    for edge, terms in by_edge.items():
+        if not terms:
+            continue
+        restriction = np.zeros((len(terms), design.shape[1]))
+        for i, term in enumerate(terms):
+            restriction[i, design.columns.get_loc(term)] = 1.0
+        wald = result.wald_test(restriction, use_f=True, scalar=True)
+        effects = pd.Series(
+            [0.0, *params[terms].to_numpy()],
+            index=[references[edge], *(t[len(edge) + 1 : -1] for t in terms)],
+        )
+        records.append(
+            {
+                "edge": edge,
+                "n_ops": len(terms) + 1,
+                "F": float(np.squeeze(wald.statistic)),
+                "df_num": len(terms),
+                "df_denom": float(wald.df_denom),
+                "p": float(wald.pvalue),
+                "spread": float(effects.max() - effects.min()),
+                "best": str(effects.idxmin()),
+                "worst": str(effects.idxmax()),
+            }
+        )
+    table = pd.DataFrame.from_records(records)
+    table.insert(6, f"p_{correction}", correct_pvalues(table["p"].to_numpy(), method=correction))
+    table.attrs.update(n_rows=len(rows), n_dropped=int(rare.sum()))
+    return table
+
 
 
 # ================================================================================================

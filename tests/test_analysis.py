@@ -12,7 +12,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from calstudy import analysis as an
-from calstudy.space import TSS_OPS, format_tss
+from calstudy.space import TSS_OPS, format_tss, parse_tss
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -546,6 +546,59 @@ def test_op_effects_uses_edge_columns_when_present(tss_runs: pd.DataFrame) -> No
         an.op_effects(with_columns, reference="nor_conv_3x3"),
         an.op_effects(tss_runs, reference="nor_conv_3x3"),
     )
+
+
+def test_edge_tests_find_the_planted_edge_and_only_it(tss_runs: pd.DataFrame) -> None:
+    # edge_target depends on n_skip (every edge) and, beyond it, on edge 3<-0 carrying a skip.
+    planted = tss_runs.assign(y=tss_runs["edge_target"] - 0.02 * tss_runs["arch"].str.count("skip"))
+    table = an.edge_tests(planted, "y").set_index("edge")
+    assert table.index.tolist() == list(an.EDGES)
+    assert table.loc["edge_3_0", "p_holm"] < 1e-10
+    assert table.loc["edge_3_0", "best"] == "skip_connect"
+    assert 0.025 < table.loc["edge_3_0", "spread"] < 0.035
+    assert (table.drop(index="edge_3_0")["p_holm"] > 0.05).all()
+    assert (table["df_num"] == 4).all() and table.attrs["n_dropped"] == 0
+
+
+def test_edge_tests_do_not_depend_on_the_coding(tss_runs: pd.DataFrame) -> None:
+    # Renaming the operations changes which one is each edge's reference (the first present in
+    # TSS_OPS order), hence every single contrast, but not the joint tests.
+    renamed = dict(zip(TSS_OPS, [*TSS_OPS[1:], TSS_OPS[0]], strict=True))
+    recoded = tss_runs.assign(
+        arch=[
+            format_tss([renamed[o] for o in parse_tss(a)]) for a in tss_runs["arch"]
+        ]
+    )
+    a = an.edge_tests(tss_runs, "edge_target")
+    b = an.edge_tests(recoded, "edge_target")
+    np.testing.assert_allclose(a["F"], b["F"], rtol=1e-9)
+    np.testing.assert_allclose(a["p"], b["p"], rtol=1e-9)
+    np.testing.assert_allclose(a["spread"], b["spread"], rtol=1e-9)
+    singles_a = an.op_effects(tss_runs, "edge_target", reference="none")
+    singles_b = an.op_effects(recoded, "edge_target", reference="none")
+    assert not np.allclose(singles_a["p"], singles_b["p"])
+
+
+def test_edge_tests_leave_out_rare_levels(tss_runs: pd.DataFrame) -> None:
+    # One cell alone carries `none` on edge 1<-0: fitted exactly, it would make HC3 0/0.
+    rows = tss_runs[parse_edges(tss_runs, "edge_1_0") != "none"]
+    lone = tss_runs[parse_edges(tss_runs, "edge_1_0") == "none"].iloc[:1]
+    data = pd.concat([rows, lone])
+    table = an.edge_tests(data, "edge_target", min_count=5)
+    assert table.attrs["n_dropped"] == 1
+    assert table.set_index("edge").loc["edge_1_0", "n_ops"] == 4
+    effects = an.op_effects(data, "edge_target", reference="none", min_count=5)
+    assert effects.attrs["n_dropped"] == 1
+    one_zero = effects[effects["term"].str.startswith("edge_1_0")]
+    assert set(one_zero["reference"]) == {parse_edges(rows, "edge_1_0").value_counts().index[0]}
+    assert (effects[effects["term"].str.startswith("edge_2_0")]["reference"] == "none").all()
+    with pytest.raises(ValueError, match=r"Expected `min_count` to be"):
+        an.edge_tests(data, "edge_target", min_count=0)
+
+
+def parse_edges(df: pd.DataFrame, edge: str) -> pd.Series:
+    position = list(an.EDGES).index(edge)
+    return df["arch"].map(lambda a: parse_tss(a)[position])
 
 
 def test_op_effects_validates(tss_runs: pd.DataFrame) -> None:
