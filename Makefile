@@ -6,28 +6,38 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARCH := $(shell uname -m)
 
-.PHONY: venv test lint book clean-book bench
+.PHONY: venv test lint book clean-book bench lock
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+# The supported platform installs the locked, hash-checked set (make lock refreshes it), so the
+# book's numbers do not depend on the day it is installed. Elsewhere pyproject.toml's ranges are
+# resolved, with a warning.
+LOCK := requirements/py311-x86_64.txt
+REFERENCE_LIBS := requirements/reference-libs.txt
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+LOCKED := $(if $(and $(filter x86_64,$(ARCH)),$(filter 3.11,$(PY_VERSION))),yes,no)
+
+$(STAMP): pyproject.toml Makefile $(LOCK) $(REFERENCE_LIBS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-ifeq ($(ARCH),x86_64)
-	# These two releases are served from local disk on the project's machines; others download GBs.
-	$(BIN)/python -m pip install -q torch==2.14.1 torchvision==0.29.1
-endif
+ifeq ($(LOCKED),yes)
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
+else
+	@echo "warning: $(LOCK) is for Python 3.11 on x86_64, this is Python $(PY_VERSION) on" \
+		"$(ARCH): installing from pyproject.toml's ranges, so versions (and numbers) may differ" >&2
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	# Reference implementations used only by the tests; their pins (numpy<=1.19, pyro, gpytorch)
-	# conflict with ours, and the modules we call need none of those dependencies.
-	$(BIN)/python -m pip install -q --no-deps xautodl==1.0.0 nats_bench==1.8 netcal==1.4.0 \
-		torchattacks==3.5.1
-	# CIFAR-10-C's frost photographs ship inside imagecorruptions, which does not import under
-	# current setuptools; calstudy only reads its image files.
-	$(BIN)/python -m pip install -q --no-deps imagecorruptions==1.1.2
+endif
+	# Reference implementations used only by the tests, without their conflicting pins.
+	$(BIN)/python -m pip install -q --no-deps --require-hashes -r $(REFERENCE_LIBS)
 	# Headless Chromium for the book's browser test (explains, and lets the test skip, if not root).
 	bash scripts/install_browser.sh
 	touch $(STAMP)
+
+# Re-resolve the lock; it replaces the old one only once make test and make book pass on it.
+lock:
+	bash scripts/lock.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check calstudy tests benchmarks notebooks
