@@ -31,9 +31,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from calstudy import metrics as _metrics  # aliased: `full_record` has a `metrics` keyword
 from calstudy.calibrate import (
+    MIN_SPLIT_SAMPLES,
     POSTHOC_METHODS,
     TemperatureScaling,
     _check_logits_labels,
+    heldout_sizes,
     heldout_split,
 )
 from calstudy.metrics import BIN_COUNTS
@@ -310,10 +312,15 @@ def _check_heldout_idx(heldout_idx: ArrayLike, n: int) -> tuple[NDArray[np.int64
     fit_idx = np.unique(idx).astype(np.int64)
     if len(fit_idx) != len(idx):
         raise ValueError("Expected `heldout_idx` to hold distinct indices, got duplicates.")
-    if not 1 <= len(fit_idx) <= n - 1:
+    if len(fit_idx) < MIN_SPLIT_SAMPLES:
         raise ValueError(
-            f"Expected `heldout_idx` to leave both parts non-empty, got {len(fit_idx)} of {n} "
-            "samples held out."
+            f"Expected `heldout_idx` to hold out at least {MIN_SPLIT_SAMPLES} of the {n} samples "
+            f"to fit on, got {len(fit_idx)}."
+        )
+    if n - len(fit_idx) < MIN_SPLIT_SAMPLES:
+        raise ValueError(
+            f"Expected `heldout_idx` to leave at least {MIN_SPLIT_SAMPLES} of the {n} samples to "
+            f"evaluate on, got {n - len(fit_idx)}."
         )
     eval_mask = np.ones(n, dtype=bool)
     eval_mask[fit_idx] = False
@@ -371,7 +378,9 @@ def full_record(
     labels : array-like of shape (N,), int
         True classes in ``[0, K)``.
     heldout_frac : float, default 0.2
-        Fraction of samples held out to fit the post-hoc calibrators.
+        Fraction of samples held out to fit the post-hoc calibrators, in (0, 1); both the
+        held-out part (``round(heldout_frac * N)``) and the rest must hold at least
+        :data:`calstudy.calibrate.MIN_SPLIT_SAMPLES` (2) samples.
     seed : int, default 0
         Seed of the held-out split.
     heldout_idx : array-like of int, optional
@@ -393,6 +402,19 @@ def full_record(
         predictions), ``temperature``, ``n_eval``, ``n_heldout`` (int), then
         :func:`metric_columns` restricted to ``metrics``, then the other methods' columns.
 
+    Raises
+    ------
+    ValueError
+        Before any metric is computed: for invalid ``logits``/``labels``, fewer than 4 samples,
+        a ``heldout_frac`` or ``heldout_idx`` that leaves either part with fewer than 2 samples
+        (the message names the parameter), unknown ``metrics`` or ``posthoc`` names.
+
+    Warns
+    -----
+    calstudy.calibrate.SmallSampleWarning
+        When the held-out part has fewer than :data:`calstudy.calibrate.SMALL_FIT_SAMPLES`
+        (100) samples, with that number: the temperature is then noisy.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -403,9 +425,16 @@ def full_record(
     (100, 400, ['pre_ECE_5', 'post_ECE_5'])
     """
     z, y = _check_logits_labels(logits, labels)
+    least = 2 * MIN_SPLIT_SAMPLES
+    if len(y) < least:
+        raise ValueError(
+            f"Expected `logits` to hold at least {least} samples ({MIN_SPLIT_SAMPLES} to fit the "
+            f"temperature on, {MIN_SPLIT_SAMPLES} to evaluate on), got {len(y)}."
+        )
     names = _check_names(metrics)
     extra_methods = _check_posthoc(posthoc)
     if heldout_idx is None:
+        heldout_sizes(len(y), frac=heldout_frac, name="heldout_frac")
         fit_idx, eval_idx = heldout_split(len(y), frac=heldout_frac, seed=seed)
     else:
         fit_idx, eval_idx = _check_heldout_idx(heldout_idx, len(y))

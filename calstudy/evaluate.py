@@ -160,6 +160,8 @@ def evaluate_network(
     heldout_frac, seed : float, int
         Passed to :func:`calstudy.catalogue.full_record` (temperature fitted on a seeded held-out
         fraction of the test set). ``seed`` also seeds the corruptions and the attack subset.
+        ``heldout_frac`` is checked against the test set's size before anything is predicted
+        (:func:`calstudy.calibrate.heldout_sizes`: at least 2 samples in each part).
     posthoc : sequence of str
         Post-hoc methods beyond temperature scaling whose columns ``full_record`` adds
         (``"vs"``, ``"hist"``, ``"iso"``; see :data:`calstudy.calibrate.POSTHOC_METHODS`).
@@ -203,11 +205,20 @@ def evaluate_network(
     logits : dict of str to ndarray, only when ``return_logits``
         float32 arrays of shape (N, K).
     """
+    from calstudy.calibrate import MIN_SPLIT_SAMPLES, heldout_sizes
     from calstudy.catalogue import full_record
     from calstudy.corruptions import CORRUPTIONS
     from calstudy.metrics import auroc
 
     start = time.perf_counter()
+    n_test = len(data.y_test)
+    if n_test < 2 * MIN_SPLIT_SAMPLES:
+        raise ValueError(
+            f"Expected `data` to hold at least {2 * MIN_SPLIT_SAMPLES} test images "
+            f"({MIN_SPLIT_SAMPLES} to fit the temperature on, {MIN_SPLIT_SAMPLES} to evaluate on), "
+            f"got {n_test}."
+        )
+    heldout_sizes(n_test, frac=heldout_frac, name="heldout_frac")
     if corruptions == "all":
         corruptions = list(CORRUPTIONS)
     unknown = sorted(set(corruptions or ()) - set(CORRUPTIONS))

@@ -38,7 +38,7 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Real
 from typing import Literal
@@ -51,6 +51,7 @@ from scipy import fft, special, stats
 __all__ = [
     "BIN_COUNTS",
     "BINNED_KEYS",
+    "MAX_N_BINS",
     "BinStats",
     "accuracy",
     "auroc",
@@ -80,6 +81,19 @@ BIN_COUNTS: tuple[int, ...] = (5, 10, 15, 20, 25, 50, 100, 200, 500)
 BINNED_KEYS: tuple[str, ...] = ("ECE", "ECE_em", "cwCE", "cwCE_em", "MCE")
 """Keys of :func:`binned_errors`, the paper's column stems."""
 
+MAX_N_BINS: int = 10_000
+"""The largest bin count any binned estimator accepts.
+
+Binning costs memory and time linear in the bin count (bin edges and per-bin sums, times
+:math:`K` for the classwise estimators), so ``n_bins=10**11`` would exhaust memory before an
+error could say why. The bound is the size of the largest test set of the study (10,000
+images for CIFAR-10 and CIFAR-100, 6,000 for ImageNet16-120), 20 times the largest bin count
+of :data:`BIN_COUNTS`: with more bins than samples, almost every non-empty bin holds a single
+sample and the estimate only approaches its one-sample-per-bin limit
+:math:`\\frac1N \\sum_i |a_i - c_i|`. A fixed bound, not one relative to :math:`N`, keeps a call
+valid on every sample it may be given.
+"""
+
 Strategy = Literal["width", "mass"]
 
 # ----------------------------------------------------------------------------------------------
@@ -87,11 +101,23 @@ Strategy = Literal["width", "mass"]
 # ----------------------------------------------------------------------------------------------
 
 
-def _check_n_bins(n_bins: object, name: str = "n_bins") -> int:
+def _check_positive_int(x: object, name: str) -> int:
     # bool is an int subclass; `n_bins=True` is a bug, not one bin.
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"Expected `{name}` to be a positive integer, got {n_bins!r}.")
-    return int(n_bins)
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1:
+        raise ValueError(f"Expected `{name}` to be a positive integer, got {x!r}.")
+    return int(x)
+
+
+def _check_n_bins(n_bins: object, name: str = "n_bins") -> int:
+    """Validate a bin count: an integer in ``[1, MAX_N_BINS]`` (the one check of every binned
+    estimator, :func:`bin_stats` and, through it, the reliability plots)."""
+    n = _check_positive_int(n_bins, name)
+    if n > MAX_N_BINS:
+        raise ValueError(
+            f"Expected `{name}` to be at most {MAX_N_BINS} (MAX_N_BINS: more bins than the "
+            f"study's largest test set has samples), got {n}."
+        )
+    return n
 
 
 def _check_positive(x: object, name: str) -> float:
@@ -412,6 +438,7 @@ def bin_stats(
     correct : array_like of shape (N,)
         Outcomes in :math:`[0, 1]` (usually 0/1).
     n_bins : int, default 15
+        Number of bins, in ``[1, MAX_N_BINS]``.
     strategy : {"width", "mass"}, default "width"
         Equal-width or equal-mass bins.
 
@@ -498,6 +525,7 @@ def ece(probs: ArrayLike, labels: ArrayLike, *, n_bins: int = 15, validate: bool
     probs : array_like of shape (N, K)
     labels : array_like of shape (N,), int
     n_bins : int, default 15
+        Number of bins, in ``[1, MAX_N_BINS]``.
     validate : bool, default True
 
     Returns
@@ -530,6 +558,7 @@ def ece_em(
     probs : array_like of shape (N, K)
     labels : array_like of shape (N,), int
     n_bins : int, default 15
+        Number of bins, in ``[1, MAX_N_BINS]``.
     validate : bool, default True
 
     Returns
@@ -562,6 +591,7 @@ def mce(probs: ArrayLike, labels: ArrayLike, *, n_bins: int = 15, validate: bool
     probs : array_like of shape (N, K)
     labels : array_like of shape (N,), int
     n_bins : int, default 15
+        Number of bins, in ``[1, MAX_N_BINS]``.
     validate : bool, default True
 
     Returns
@@ -597,6 +627,7 @@ def cw_ece(
     probs : array_like of shape (N, K)
     labels : array_like of shape (N,), int
     n_bins : int, default 15
+        Number of bins, in ``[1, MAX_N_BINS]``.
     validate : bool, default True
 
     Returns
@@ -627,6 +658,7 @@ def cw_ece_em(
     probs : array_like of shape (N, K)
     labels : array_like of shape (N,), int
     n_bins : int, default 15
+        Number of bins, in ``[1, MAX_N_BINS]``.
     validate : bool, default True
 
     Returns
@@ -662,6 +694,7 @@ def binned_errors(
     probs : array_like of shape (N, K)
     labels : array_like of shape (N,), int
     bin_counts : sequence of int, default :data:`BIN_COUNTS`
+        Bin counts, each in ``[1, MAX_N_BINS]``.
     validate : bool, default True
 
     Returns
@@ -675,6 +708,11 @@ def binned_errors(
     >>> round(out["ECE"][5], 12), round(out["MCE"][5], 12)
     (0.3, 0.3)
     """
+    if isinstance(bin_counts, (str, bytes)) or not isinstance(bin_counts, Iterable):
+        raise ValueError(
+            f"Expected `bin_counts` to be a sequence of bin counts, got {bin_counts!r} "
+            f"({type(bin_counts).__name__})."
+        )
     counts = [_check_n_bins(n, "bin_counts") for n in bin_counts]
     if not counts:
         raise ValueError("Expected `bin_counts` to be a non-empty sequence, got an empty one.")
@@ -710,6 +748,7 @@ def debiased_l2_ece(
     probs : array_like of shape (N, K)
     labels : array_like of shape (N,), int
     n_bins : int, default 15
+        Number of bins, in ``[1, MAX_N_BINS]``.
     validate : bool, default True
 
     Returns
@@ -1188,7 +1227,8 @@ def kdece(
     conf, correct = _conf_correct(p, y)
     if conf.shape[0] < 2:
         raise ValueError(
-            f"Expected at least 2 samples for a leave-one-out estimate, got N={conf.shape[0]}."
+            "Expected `probs` to hold at least 2 samples for a leave-one-out estimate, got "
+            f"N={conf.shape[0]}."
         )
     z = np.clip(conf, _KDE_EPS, 1.0 - _KDE_EPS)
     h = _kde_bandwidth(z) if bandwidth is None else float(bandwidth)
@@ -1533,7 +1573,7 @@ def bootstrap_ci(
     >>> bootstrap_ci(accuracy, [[0.9, 0.1]] * 4, [0] * 4, n_boot=20)
     (1.0, 1.0, 1.0)
     """
-    n_boot = _check_n_bins(n_boot, "n_boot")
+    n_boot = _check_positive_int(n_boot, "n_boot")
     if not (isinstance(level, Real) and 0.0 < level < 1.0):
         raise ValueError(f"Expected `level` to be in (0, 1), got {level!r}.")
     p, y = _check_probs_labels(probs, labels)

@@ -108,13 +108,20 @@ def reliability_data(
     labels : array-like of int, shape (N,)
         True classes.
     n_bins : int, default=15
-        Number of bins.
+        Number of bins, in ``[1, MAX_N_BINS]`` (:data:`calstudy.metrics.MAX_N_BINS`); checked by
+        :func:`calstudy.metrics.bin_stats` before any bin is made.
     strategy : {"width", "mass"}, default="width"
         Equal-width or equal-mass bins.
 
     Returns
     -------
     ReliabilityData
+
+    Raises
+    ------
+    ValueError
+        For invalid ``probs``/``labels``, an ``n_bins`` outside ``[1, MAX_N_BINS]`` or an
+        unknown ``strategy``, naming the input.
 
     References
     ----------

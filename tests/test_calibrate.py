@@ -11,13 +11,17 @@ import torch
 from torchmetrics.functional.classification import multiclass_calibration_error
 
 from calstudy.calibrate import (
+    MIN_SPLIT_SAMPLES,
     POSTHOC_METHODS,
+    SMALL_FIT_SAMPLES,
     HistogramBinning,
     IsotonicCalibration,
+    SmallSampleWarning,
     TemperatureScaling,
     VectorScaling,
     _vector_scaling_nll,
     fit_temperature,
+    heldout_sizes,
     heldout_split,
 )
 
@@ -98,27 +102,56 @@ def test_heldout_split_partitions_and_is_seeded() -> None:
     assert not np.array_equal(fit_idx, other_fit)
 
 
-@pytest.mark.parametrize(("n", "frac"), [(2, 0.5), (3, 0.5), (10, 0.9), (7, 0.01 + 1 / 7)])
+@pytest.mark.parametrize(("n", "frac"), [(4, 0.5), (5, 0.5), (10, 0.8), (7, 0.01 + 2 / 7)])
 def test_heldout_split_small_sizes(n: int, frac: float) -> None:
     fit_idx, eval_idx = heldout_split(n, frac=frac)
     assert len(fit_idx) == round(frac * n) and len(fit_idx) + len(eval_idx) == n
-    assert len(fit_idx) >= 1 and len(eval_idx) >= 1
+    assert len(fit_idx) >= MIN_SPLIT_SAMPLES and len(eval_idx) >= MIN_SPLIT_SAMPLES
+    assert heldout_sizes(n, frac=frac) == (len(fit_idx), len(eval_idx))
 
 
 @pytest.mark.parametrize(
     ("n", "frac", "match"),
     [
-        (1, 0.2, r"Expected `n` to be an integer >= 2, got 1\."),
-        (2.5, 0.2, r"Expected `n` to be an integer >= 2, got 2\.5\."),
+        (3, 0.5, r"Expected `n` to be an integer >= 4, got 3\."),
+        (2.5, 0.2, r"Expected `n` to be an integer >= 4, got 2\.5\."),
+        (True, 0.2, r"Expected `n` to be an integer >= 4, got True \(bool\)\."),
         (10, 1.5, r"Expected `frac` to be in \(0, 1\), got 1\.5\."),
+        (10, 1.0, r"Expected `frac` to be in \(0, 1\), got 1\.0\."),
         (10, 0.0, r"Expected `frac` to be in \(0, 1\), got 0\.0\."),
-        (10, 0.01, r"leave both parts non-empty, got 0 of 10"),
-        (10, 0.99, r"leave both parts non-empty, got 10 of 10"),
+        (10, float("nan"), r"Expected `frac` to be in \(0, 1\), got nan\."),
+        (10, "0.2", r"Expected `frac` to be in \(0, 1\), got '0\.2' \(str\)\."),
+        (
+            10,
+            0.1,
+            r"Expected `frac` to hold out at least 2 of the 10 samples to fit on, "
+            r"got round\(0\.1 \* 10\) = 1\.",
+        ),
+        (
+            10,
+            0.9,
+            r"Expected `frac` to leave at least 2 of the 10 samples to evaluate on, got 1 "
+            r"\(round\(0\.9 \* 10\) = 9 held out\)\.",
+        ),
     ],
 )
 def test_heldout_split_rejects_bad_input(n: int, frac: float, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         heldout_split(n, frac=frac)
+    with pytest.raises(ValueError, match=match):
+        heldout_sizes(n, frac=frac)
+
+
+def test_heldout_sizes_names_the_callers_parameter() -> None:
+    with pytest.raises(ValueError, match=r"Expected `heldout_frac` to be in \(0, 1\), got 1\.0\."):
+        heldout_sizes(100, frac=1.0, name="heldout_frac")
+    with pytest.raises(ValueError, match=r"Expected `heldout_frac` to hold out at least 2 of the 5"):
+        heldout_sizes(5, frac=0.2, name="heldout_frac")
+
+
+def test_heldout_split_rejects_a_bad_seed() -> None:
+    with pytest.raises(ValueError, match=r"Expected `seed` to be an integer, got 'a' \(str\)\."):
+        heldout_split(10, seed="a")
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,24 +236,81 @@ def test_fit_temperature_huge_logits_in_default_bounds_stay_finite() -> None:
 
 
 def test_fit_temperature_warns_at_lower_bound_for_separable_data() -> None:
-    logits = np.array([[3.0, 0.0], [0.0, 3.0], [2.0, -1.0]])
+    logits = np.tile([[3.0, 0.0], [0.0, 3.0], [2.0, -1.0]], (40, 1))
     with pytest.warns(RuntimeWarning, match=r"lies on the bound T = 0\.05"):
-        assert fit_temperature(logits, np.array([0, 1, 0])) == 0.05
+        assert fit_temperature(logits, np.tile([0, 1, 0], 40)) == 0.05
 
 
 def test_fit_temperature_constant_logits_return_one() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert fit_temperature(np.zeros((4, 3)), np.array([0, 1, 2, 0])) == 1.0
+        assert fit_temperature(np.zeros((120, 3)), np.arange(120) % 3) == 1.0
 
 
-def test_fit_temperature_tiny_exact_case() -> None:
+@pytest.mark.parametrize("n", [4, 100])
+def test_fit_temperature_tiny_exact_case(n: int) -> None:
     """Binary, one logit gap d for every sample, a fraction q right: softmax(d / T) = q."""
     d, q = 2.0, 0.75
-    logits = np.tile([d, 0.0], (4, 1))
-    labels = np.array([0, 0, 0, 1])
+    logits = np.tile([d, 0.0], (n, 1))
+    labels = np.array([0, 0, 0, 1] * (n // 4))
     expected = d / np.log(q / (1 - q))  # sigmoid(d / T) = q
-    assert fit_temperature(logits, labels) == pytest.approx(expected, rel=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        assert fit_temperature(logits, labels) == pytest.approx(expected, rel=1e-10)
+
+
+# --------------------------------------------------------------------------------------------
+# Small fitting sets: an error below MIN_SPLIT_SAMPLES, a SmallSampleWarning below 100
+# --------------------------------------------------------------------------------------------
+
+
+def test_small_sample_thresholds() -> None:
+    assert MIN_SPLIT_SAMPLES == 2 and SMALL_FIT_SAMPLES == 100
+    assert issubclass(SmallSampleWarning, UserWarning)
+
+
+@pytest.mark.parametrize("fit", [fit_temperature, lambda z, y: TemperatureScaling().fit(z, y)])
+def test_temperature_fit_on_one_sample_is_an_error(fit) -> None:
+    with pytest.raises(
+        ValueError, match=r"Expected `logits` to hold at least 2 samples to fit a temperature on, got 1\."
+    ):
+        fit(np.array([[1.0, 0.0]]), np.array([0]))
+
+
+@pytest.mark.parametrize("name", ["vs", "hist", "iso"])
+def test_other_methods_fit_on_one_sample_is_an_error(name: str) -> None:
+    with pytest.raises(ValueError, match=r"Expected `logits` to hold at least 2 samples to fit"):
+        POSTHOC_METHODS[name]().fit(np.array([[1.0, 0.0]]), np.array([0]))
+
+
+@pytest.mark.parametrize("n", [2, 20, 99])
+def test_temperature_fit_on_few_samples_warns_with_the_number(n: int) -> None:
+    logits, labels = sample_calibrated(n, 3, seed=n)
+    message = rf"Fitting the temperature on only {n} samples \(fewer than 100\)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a bound optimum, likely at n = 2
+        with pytest.warns(SmallSampleWarning, match=message) as caught:
+            fit_temperature(logits, labels)
+        assert caught[0].filename == __file__  # points at the caller, not into calstudy
+        with pytest.warns(SmallSampleWarning, match=message) as caught:
+            TemperatureScaling().fit(logits, labels)
+        assert caught[0].filename == __file__
+
+
+def test_temperature_fit_on_enough_samples_does_not_warn() -> None:
+    logits, labels = sample_calibrated(SMALL_FIT_SAMPLES, 3, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_temperature(logits, labels)
+        TemperatureScaling().fit(logits, labels)
+
+
+def test_histogram_binning_rejects_a_huge_bin_count() -> None:
+    logits, labels = sample_calibrated(50, 3, seed=2)
+    with pytest.raises(
+        ValueError, match=r"Expected `n_bins` to be an integer in \[1, 10000\] \(MAX_N_BINS\), got 100000000000\."
+    ):
+        HistogramBinning(n_bins=10**11).fit(logits, labels)
 
 
 @pytest.mark.parametrize(
@@ -247,6 +337,12 @@ def test_fit_temperature_rejects_bad_input(logits, labels, match: str) -> None:
 @pytest.mark.parametrize("bounds", [(0.0, 1.0), (2.0, 1.0), (1.0, np.inf)])
 def test_fit_temperature_rejects_bad_bounds(bounds) -> None:
     with pytest.raises(ValueError, match=r"Expected `bounds` to satisfy 0 < T_min < T_max"):
+        fit_temperature(np.zeros((2, 2)), np.array([0, 1]), bounds=bounds)
+
+
+@pytest.mark.parametrize("bounds", [1.0, (1.0, 2.0, 3.0), ("a", 2.0)])
+def test_fit_temperature_rejects_bounds_that_are_not_a_pair(bounds) -> None:
+    with pytest.raises(ValueError, match=r"Expected `bounds` to be a pair of numbers"):
         fit_temperature(np.zeros((2, 2)), np.array([0, 1]), bounds=bounds)
 
 
@@ -381,8 +477,9 @@ def test_isotonic_is_monotone_in_binary_case(overconfident) -> None:
 @pytest.mark.parametrize(
     ("method", "match"),
     [
-        (HistogramBinning(n_bins=0), r"Expected `n_bins` to be an integer >= 1, got 0\."),
-        (HistogramBinning(n_bins=2.5), r"Expected `n_bins` to be an integer >= 1, got 2\.5\."),
+        (HistogramBinning(n_bins=0), r"Expected `n_bins` to be an integer in \[1, 10000\].*got 0\."),
+        (HistogramBinning(n_bins=2.5), r"to be an integer in \[1, 10000\].*got 2\.5\."),
+        (HistogramBinning(n_bins=True), r"to be an integer in \[1, 10000\].*got True \(bool\)\."),
         (HistogramBinning(eps=0.0), r"Expected `eps` to be in \(0, 1\), got 0\.0\."),
         (IsotonicCalibration(eps=1.0), r"Expected `eps` to be in \(0, 1\), got 1\.0\."),
     ],

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
 
 from calstudy import catalogue, metrics
-from calstudy.calibrate import POSTHOC_METHODS, fit_temperature, heldout_split
+from calstudy.calibrate import (
+    POSTHOC_METHODS,
+    SMALL_FIT_SAMPLES,
+    SmallSampleWarning,
+    fit_temperature,
+    heldout_sizes,
+    heldout_split,
+)
 from calstudy.catalogue import CATALOGUE, compute, full_record, metric_columns
 
 # The paper's columns, typed from paper-findings.md (the released CSVs' README).
@@ -286,17 +294,76 @@ def test_full_record_other_posthoc_methods(data) -> None:
         ({"metrics": "NLL"}, r"Expected `metrics` to be a sequence of metric names, got 'NLL'"),
         ({"posthoc": ("ts", "platt")}, r"Expected `posthoc` to name methods among .*\['platt'\]"),
         ({"posthoc": "vs"}, r"Expected `posthoc` to be a sequence of method names, got 'vs'"),
-        ({"heldout_frac": 1.5}, r"Expected `frac` to be in \(0, 1\), got 1\.5\."),
+        ({"heldout_frac": 1.5}, r"Expected `heldout_frac` to be in \(0, 1\), got 1\.5\."),
+        ({"heldout_frac": 1.0}, r"Expected `heldout_frac` to be in \(0, 1\), got 1\.0\."),
+        ({"heldout_frac": None}, r"Expected `heldout_frac` to be in \(0, 1\), got None \(NoneType\)"),
+        (
+            {"heldout_frac": 0.001},
+            r"Expected `heldout_frac` to hold out at least 2 of the 600 samples to fit on, "
+            r"got round\(0\.001 \* 600\) = 1\.",
+        ),
+        (
+            {"heldout_frac": 0.999},
+            r"Expected `heldout_frac` to leave at least 2 of the 600 samples to evaluate on, got 1",
+        ),
+        ({"seed": 1.5}, r"Expected `seed` to be an integer, got 1\.5\."),
         ({"heldout_idx": [0, 0, 1]}, r"Expected `heldout_idx` to hold distinct indices"),
         ({"heldout_idx": [0, 600]}, r"Expected `heldout_idx` to be in \[0, 599\]"),
         ({"heldout_idx": [0.0, 1.0]}, r"Expected `heldout_idx` to be a 1-D array of integer"),
-        ({"heldout_idx": np.arange(600)}, r"leave both parts non-empty, got 600 of 600"),
+        (
+            {"heldout_idx": np.arange(599)},
+            r"Expected `heldout_idx` to leave at least 2 of the 600 samples to evaluate on, got 1\.",
+        ),
+        (
+            {"heldout_idx": [7]},
+            r"Expected `heldout_idx` to hold out at least 2 of the 600 samples to fit on, got 1\.",
+        ),
         ({"heldout_idx": []}, r"Expected `heldout_idx` to be a 1-D array of integer"),
     ],
 )
-def test_full_record_rejects_bad_options(data, kwargs, match: str) -> None:
+def test_full_record_rejects_bad_options(data, kwargs, match: str, monkeypatch) -> None:
+    def no_work(*args, **kwargs):
+        raise AssertionError("full_record computed a metric before rejecting its options")
+
+    monkeypatch.setattr(catalogue._metrics, "to_probs", no_work)
     with pytest.raises(ValueError, match=match):
         full_record(*data, **kwargs)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_full_record_on_too_few_samples_is_an_error(n: int) -> None:
+    logits, labels = sample_logits(n, 3)
+    with pytest.raises(
+        ValueError,
+        match=rf"Expected `logits` to hold at least 4 samples \(2 to fit the temperature on, 2 to "
+        rf"evaluate on\), got {n}\.",
+    ):
+        full_record(logits, labels)
+
+
+def test_full_record_on_a_small_heldout_part_warns_with_its_size() -> None:
+    logits, labels = sample_logits(100, 3)  # 20 held out
+    with pytest.warns(SmallSampleWarning, match=r"on only 20 samples \(fewer than 100\)") as caught:
+        out = full_record(logits, labels, metrics=["ECE_15"])
+    assert out["n_heldout"] == 20
+    assert [w.filename for w in caught if w.category is SmallSampleWarning] == [__file__]
+
+
+@pytest.mark.parametrize("preset", ["tiny", "demo"])
+def test_the_sweep_presets_hold_out_enough_not_to_warn(preset: str) -> None:
+    from calstudy.sweep import PRESETS
+
+    config = PRESETS[preset]
+    n_fit, _ = heldout_sizes(config.n_test, frac=config.heldout_frac)
+    assert n_fit >= SMALL_FIT_SAMPLES
+
+
+def test_full_record_on_the_tiny_presets_split_does_not_warn() -> None:
+    """The tiny sweep preset evaluates on 500 test images: 100 held out, no warning."""
+    logits, labels = sample_logits(500, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SmallSampleWarning)
+        assert full_record(logits, labels, metrics=["ECE_15"])["n_heldout"] == 100
 
 
 @pytest.mark.parametrize(

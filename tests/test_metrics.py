@@ -14,6 +14,7 @@ from scipy import special
 from calstudy import metrics as M
 from calstudy.metrics import (
     BIN_COUNTS,
+    MAX_N_BINS,
     accuracy,
     auroc,
     bin_stats,
@@ -686,6 +687,37 @@ def test_bad_n_bins_raise(func, n_bins) -> None:
         func(GOOD_P, GOOD_Y, n_bins=n_bins)
 
 
+HUGE_BINS = (
+    r"Expected `n_bins` to be at most 10000 \(MAX_N_BINS: more bins than the study's largest "
+    r"test set has samples\), got 100000000000\."
+)
+
+
+@pytest.mark.parametrize("func", [ece, ece_em, cw_ece, cw_ece_em, mce, debiased_l2_ece])
+def test_huge_n_bins_raise_before_any_work(func) -> None:
+    """n_bins=10**11 used to allocate the bin edges and die with MemoryError."""
+    with pytest.raises(ValueError, match=HUGE_BINS):
+        func(GOOD_P, GOOD_Y, n_bins=10**11)
+    with pytest.raises(ValueError, match=r"to be at most 10000 .*got 10001\."):
+        func(GOOD_P, GOOD_Y, n_bins=np.int64(MAX_N_BINS + 1))
+    assert 0.0 <= func(GOOD_P, GOOD_Y, n_bins=MAX_N_BINS) <= 1.0  # the bound itself is accepted
+
+
+def test_huge_bin_counts_raise() -> None:
+    assert MAX_N_BINS == 10_000 and max(BIN_COUNTS) <= MAX_N_BINS
+    with pytest.raises(ValueError, match=HUGE_BINS):
+        bin_stats([0.5, 0.9], [1, 0], n_bins=10**11)
+    with pytest.raises(ValueError, match=HUGE_BINS.replace("`n_bins`", "`bin_counts`")):
+        binned_errors(GOOD_P, GOOD_Y, bin_counts=(15, 10**11))
+    with pytest.raises(ValueError, match=r"Expected `bin_counts` to be a sequence of bin counts, got 15 \(int\)\."):
+        binned_errors(GOOD_P, GOOD_Y, bin_counts=15)
+
+
+def test_n_boot_is_not_bounded_by_the_bin_limit() -> None:
+    out = bootstrap_ci(accuracy, GOOD_P, GOOD_Y, n_boot=MAX_N_BINS + 1)
+    assert len(out) == 3
+
+
 def test_bad_bin_counts_raise() -> None:
     with pytest.raises(ValueError, match="Expected `bin_counts` to be a positive integer, got 0"):
         binned_errors(GOOD_P, GOOD_Y, bin_counts=(5, 0))
@@ -698,7 +730,7 @@ def test_bad_options_raise() -> None:
         mmce(GOOD_P, GOOD_Y, bandwidth=0.0)
     with pytest.raises(ValueError, match="Expected `bandwidth` to be a positive finite number"):
         kdece(GOOD_P, GOOD_Y, bandwidth=-1.0)
-    with pytest.raises(ValueError, match="Expected at least 2 samples"):
+    with pytest.raises(ValueError, match="Expected `probs` to hold at least 2 samples"):
         kdece(GOOD_P[:1], GOOD_Y[:1], bandwidth=0.1)
     with pytest.raises(ValueError, match="Expected `sigma` to be a number >= 0.001"):
         smooth_ece(GOOD_P, GOOD_Y, sigma=1e-4)
