@@ -17,11 +17,15 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import io
+import math
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+import tokenize
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,46 +77,167 @@ def _title_of(source: Path) -> str:
     return source.stem
 
 
+@dataclass(frozen=True)
+class _Parameter:
+    """One assignment of a ``parameters`` cell.
+
+    ``default`` is the literal value, or the source text when it is not a literal (then
+    ``literal`` is False and the value's type is not checked); ``accepts_none`` says whether
+    None is a valid value: the default is None or the line's comment names None.
+    """
+
+    default: Any
+    literal: bool
+    accepts_none: bool
+
+
+_NONE_WORD = re.compile(r"\bNone\b")
+
+
+def _parameter_cell(source: Path) -> dict[str, _Parameter]:
+    import jupytext
+
+    nb = jupytext.read(source)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            comments: dict[int, str] = {}
+            for token in tokenize.generate_tokens(io.StringIO(cell.source).readline):
+                if token.type == tokenize.COMMENT:
+                    comments[token.start[0]] = token.string
+            specs: dict[str, _Parameter] = {}
+            for node in ast.parse(cell.source).body:
+                if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
+                    continue
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                try:
+                    default, literal = ast.literal_eval(node.value), True
+                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    default, literal = ast.unparse(node.value), False
+                end = node.end_lineno or node.lineno
+                comment = " ".join(comments.get(line, "") for line in range(node.lineno, end + 1))
+                none_ok = (literal and default is None) or bool(_NONE_WORD.search(comment))
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        specs[target.id] = _Parameter(default, literal, none_ok)
+            return specs
+    raise ValueError(
+        f"Expected notebook {source.name} to have a cell tagged 'parameters', got none."
+    )
+
+
 def notebook_parameters(source: Path) -> dict[str, Any]:
     """Names and default values of a jupytext source's ``parameters`` cell.
+
+    A default that is not a Python literal is given as its source text.
 
     Raises
     ------
     ValueError
         If the notebook has no cell tagged ``parameters``.
     """
-    import jupytext
-
-    nb = jupytext.read(source)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
-            values: dict[str, Any] = {}
-            for node in ast.parse(cell.source).body:
-                if isinstance(node, ast.Assign | ast.AnnAssign):
-                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    for target in targets:
-                        if isinstance(target, ast.Name):
-                            try:
-                                values[target.id] = ast.literal_eval(node.value)
-                            except ValueError:
-                                values[target.id] = ast.unparse(node.value)
-            return values
-    raise ValueError(
-        f"Expected notebook {source.name} to have a cell tagged 'parameters', got none."
-    )
+    return {name: spec.default for name, spec in _parameter_cell(source).items()}
 
 
 def check_parameters(source: Path, parameters: Mapping[str, Any]) -> None:
-    """Reject parameters the notebook does not declare, before anything is executed."""
-    known = notebook_parameters(source)
+    """Reject parameters the notebook does not declare or whose type is wrong, before anything
+    is executed.
+
+    A value must have the type of the notebook's default: an ``int`` for an int default (a bool
+    is not one), an int or finite float for a float, a ``str`` for a str, a ``bool`` for a bool,
+    a ``list`` for a list, whose elements each match an element type of the default when the
+    default is non-empty (``[10, 25]`` takes ints, ``[2.0, 4.0]`` ints or floats), and a
+    ``dict`` for a dict. None is accepted where the default is None or the parameter's comment
+    names None as a value (``n_bins = 15  # …; None for estimators without bins``). A None
+    default, or one that is not a literal, fixes no type, but the value must still be one
+    papermill writes into the notebook faithfully: None, a bool, int, finite float or str, or a
+    list or str-keyed dict of those (a tuple or a set would arrive as its string).
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, e.g. "Expected parameter `n_bins` to be an int (its default is
+        15), got 'abc' (str)."
+    """
+    specs = _parameter_cell(source)
     for name in parameters:
-        if name not in known:
-            close = difflib.get_close_matches(name, list(known), n=3)
+        if name not in specs:
+            close = difflib.get_close_matches(name, list(specs), n=3)
             hint = f" Did you mean: {', '.join(close)}?" if close else ""
             raise ValueError(
                 f"Unknown parameter {name!r} for notebook {source.stem}; "
-                f"it accepts: {', '.join(sorted(known))}.{hint}"
+                f"it accepts: {', '.join(sorted(specs))}.{hint}"
             )
+    for name, value in parameters.items():
+        spec = specs[name]
+        if value is None and spec.accepts_none:
+            continue
+        typed = spec.literal and spec.default is not None
+        if _injectable(value) and (not typed or _conforms(value, spec.default)):
+            continue
+        if typed:
+            expected = _type_name(spec.default) + (" or None" if spec.accepts_none else "")
+            context = f"its default is {spec.default!r}"
+        else:
+            expected = "None, a bool, int, float, str, or a list or dict of those"
+            context = "what papermill can write into the notebook"
+        raise ValueError(
+            f"Expected parameter `{name}` to be {expected} ({context}), got {value!r} "
+            f"({type(value).__name__})."
+        )
+
+
+def _injectable(value: Any) -> bool:
+    """Whether papermill's Python translator writes ``value`` back as an equal literal."""
+    if value is None or isinstance(value, bool | int | str):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_injectable(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _injectable(v) for k, v in value.items())
+    return False
+
+
+def _conforms(value: Any, template: Any) -> bool:
+    """Whether ``value`` has the type of the default ``template`` (rules of check_parameters)."""
+    if template is None:
+        return True
+    if isinstance(template, bool):
+        return isinstance(value, bool)
+    if isinstance(template, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(template, float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(template, str):
+        return isinstance(value, str)
+    if isinstance(template, list | tuple):
+        if not isinstance(value, type(template)):
+            return False
+        return not template or all(any(_conforms(v, t) for t in template) for v in value)
+    if isinstance(template, dict):
+        return isinstance(value, dict)
+    return isinstance(value, type(template))
+
+
+def _type_name(template: Any, *, article: bool = True) -> str:
+    """How an error message names the type of the default ``template``: "an int", "a float or
+    an int", "a list of str", …; without ``article`` the bare word ("int", "float", "list")."""
+    if isinstance(template, list | tuple):
+        kind = type(template).__name__
+        items = list(dict.fromkeys(_type_name(item, article=False) for item in template))
+        word = f"{kind} of {' or '.join(items)}" if items else kind
+    elif isinstance(template, bool | int | str | dict):
+        word = type(template).__name__
+    elif isinstance(template, float):
+        return "a float or an int" if article else "float"
+    elif template is None:
+        return "None"
+    else:
+        word = type(template).__name__
+    if not article:
+        return word
+    return ("an " if word[0] in "aeiou" else "a ") + word
 
 
 def execute_chapter(
@@ -281,6 +406,12 @@ def _cli_build(args: argparse.Namespace) -> int:
 
 def _cli_run(args: argparse.Namespace) -> int:
     parameters = {name: _parse_value(value) for name, value in args.parameter}
-    out = execute_chapter(args.notebook, parameters=parameters, output=args.output, progress=True)
+    source = _resolve_source(args.notebook)
+    try:
+        check_parameters(source, parameters)
+    except ValueError as err:  # a usage error: one line, exit status 2, nothing executed
+        print(f"calstudy book run: error: {err}", file=sys.stderr)
+        return 2
+    out = execute_chapter(source, parameters=parameters, output=args.output, progress=True)
     print(f"[book] executed notebook: {out}")
     return 0

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 from typing import Literal
 
@@ -109,6 +110,43 @@ def column(metric: str, *, n_bins: int | None = None, prefix: str = "pre") -> st
     return f"{prefix}_{metric}" + (f"_{n_bins}" if n_bins is not None else "")
 
 
+def _check_study_options(
+    store: object,
+    space: object,
+    datasets: object,
+    metrics: object,
+    bin_counts: object,
+    seeds: object,
+    min_rows: object,
+) -> None:
+    """Check the types of :func:`load_study`'s parameters, before the store is read."""
+
+    def got(x: object) -> str:
+        return f"{x!r} ({type(x).__name__})"
+
+    def is_int(x: object) -> bool:
+        return isinstance(x, Integral) and not isinstance(x, bool)
+
+    def items(name: str, x: object, what: str, ok: Callable[[object], bool]) -> None:
+        if isinstance(x, str | bytes) or not isinstance(x, Collection):
+            raise ValueError(f"Expected `{name}` to be a list of {what}, got {got(x)}.")
+        bad = [item for item in x if not ok(item)]
+        if bad:
+            raise ValueError(f"Expected `{name}` to be a list of {what}, got {got(bad[0])} in it.")
+
+    if not isinstance(store, str | os.PathLike):
+        raise ValueError(f"Expected `store` to be a path, got {got(store)}.")
+    for name, value in (("space", space), ("datasets", datasets)):
+        if value is not None and not isinstance(value, str):
+            items(name, value, "str (or one str)", lambda v: isinstance(v, str))
+    items("metrics", metrics, "metric names (str)", lambda v: isinstance(v, str))
+    items("bin_counts", bin_counts, "positive ints", lambda v: is_int(v) and v >= 1)
+    if not isinstance(seeds, str):
+        items("seeds", seeds, "int seeds (or 'first' or 'all')", is_int)
+    if not is_int(min_rows) or min_rows < 0:
+        raise ValueError(f"Expected `min_rows` to be a non-negative int, got {got(min_rows)}.")
+
+
 def load_study(
     store: str | os.PathLike[str],
     *,
@@ -144,8 +182,10 @@ def load_study(
     ------
     ValueError
         Naming the unknown metric, the missing bin count, the empty store, or the unknown
-        space/dataset, with the values that are available.
+        space/dataset, with the values that are available; and, before the store is read, a
+        parameter of the wrong type (``metrics="ECE"``, ``bin_counts=["15"]``, ``min_rows=2.5``).
     """
+    _check_study_options(store, space, datasets, metrics, bin_counts, seeds, min_rows)
     from calstudy.store import Store
 
     root = resolve_store(store)
