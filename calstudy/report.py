@@ -1,0 +1,175 @@
+"""Numbers into words: how the book states a finding from the numbers of its run.
+
+A chapter never writes a result into its Markdown. It computes the result, then states it with
+these helpers, so that the same chapter run on another store (the paper's data, a user's sweep)
+states *that* store's findings::
+
+    r = analysis.kendall_ci(x, y)
+    report.md(f"ECE and KSCE rank the networks alike: {report.tau(r)}.")
+
+Formatting rules, the same on every page: p-values with two significant digits and ``< 1e-4``
+below that; estimates with their interval as ``+0.36 [+0.33, +0.39]``; ``—`` for a value that
+does not exist (not reported, not computable); never ``-0.0`` or ``NaN``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "MISSING",
+    "P_FLOOR",
+    "ci",
+    "fixed",
+    "format_table",
+    "join",
+    "md",
+    "num",
+    "pct",
+    "plural",
+    "pvalue",
+    "tau",
+]
+
+MISSING = "—"
+P_FLOOR = 1e-4
+
+
+def _missing(x: Any) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(np.isnan(x))
+    except TypeError:
+        return False
+
+
+def num(x: Any, digits: int = 3, *, signed: bool = False) -> str:
+    """A number with ``digits`` significant digits (``—`` for None/NaN, never ``-0``).
+
+    >>> num(0.0123456), num(-0.00004, 2), num(1234.5, 2), num(float("nan")), num(0.5, signed=True)
+    ('0.0123', '-4e-05', '1.2e+03', '—', '+0.5')
+    """
+    if _missing(x):
+        return MISSING
+    x = float(x)
+    if x == 0 or abs(x) < 10 ** -(digits + 6):
+        return "+0" if signed else "0"
+    text = f"{x:{'+' if signed else ''}.{digits}g}"
+    return text.replace("-0", "0") if float(text) == 0 else text
+
+
+def fixed(x: Any, decimals: int = 2, *, signed: bool = True) -> str:
+    """A number with ``decimals`` decimals; ``-0.00`` is written ``+0.00`` (``0.00`` unsigned)."""
+    if _missing(x):
+        return MISSING
+    text = f"{float(x):{'+' if signed else ''}.{decimals}f}"
+    if float(text) == 0:
+        text = ("+" if signed else "") + f"{0:.{decimals}f}"
+    return text
+
+
+def pvalue(p: Any, *, floor: float = P_FLOOR) -> str:
+    """A p-value: two significant digits, ``< 1e-4`` below ``floor``, ``—`` when missing.
+
+    >>> pvalue(0.01234), pvalue(3e-9), pvalue(1.0), pvalue(None)
+    ('0.012', '< 1e-4', '1', '—')
+    """
+    if _missing(p):
+        return MISSING
+    p = float(p)
+    if p < floor:
+        return f"< {floor:.0e}".replace("e-0", "e-")
+    return f"{p:.2g}"
+
+
+def ci(estimate: Any, low: Any, high: Any, decimals: int = 2, *, signed: bool = True) -> str:
+    """An estimate with its interval: ``+0.36 [+0.33, +0.39]``.
+
+    >>> ci(0.3612, 0.331, 0.389)
+    '+0.36 [+0.33, +0.39]'
+    """
+    if _missing(estimate):
+        return MISSING
+    interval = (
+        f" [{fixed(low, decimals, signed=signed)}, {fixed(high, decimals, signed=signed)}]"
+        if not (_missing(low) or _missing(high))
+        else ""
+    )
+    return fixed(estimate, decimals, signed=signed) + interval
+
+
+def pct(x: Any, decimals: int = 1) -> str:
+    """A fraction as a percentage: ``pct(0.0412) == '4.1 %'``."""
+    return MISSING if _missing(x) else f"{100 * float(x):.{decimals}f} %"
+
+
+def tau(result: Any, decimals: int = 2, *, symbol: str = "τ") -> str:
+    """A τ result (anything with ``tau``, ``low``, ``high``; a Mapping or a row) in words.
+
+    >>> tau({"tau": 0.3612, "low": 0.331, "high": 0.389, "n": 500})
+    'τ = +0.36 [+0.33, +0.39], n = 500'
+    """
+    get = result.get if isinstance(result, Mapping | pd.Series) else lambda k, d=None: getattr(
+        result, k, d
+    )
+    text = f"{symbol} = {ci(get('tau'), get('low'), get('high'), decimals)}"
+    n = get("n", None)
+    return text if _missing(n) else f"{text}, n = {int(n):,}"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``plural(1, 'edge') == '1 edge'``, ``plural(3, 'edge') == '3 edges'``."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def join(items: Iterable[Any], *, last: str = "and", empty: str = "none") -> str:
+    """``join(['a', 'b', 'c']) == 'a, b and c'``; ``empty`` when there are none."""
+    words = [str(i) for i in items]
+    if not words:
+        return empty
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def md(*paragraphs: str) -> Any:
+    """Display generated Markdown in a notebook (an IPython ``Markdown`` object).
+
+    Blank-line-separated paragraphs; a list of findings is written as ``"- a\\n- b"``.
+    """
+    from IPython.display import Markdown
+
+    return Markdown("\n\n".join(p for p in paragraphs if p))
+
+
+def format_table(
+    df: pd.DataFrame,
+    *,
+    digits: int = 3,
+    decimals: Mapping[str, int] | None = None,
+    percent: Sequence[str] = (),
+) -> pd.DataFrame:
+    """A table for people: p-value columns (``p``, ``p_*``) as :func:`pvalue`, percentages,
+    other floats with ``digits`` significant digits (or ``decimals[col]`` decimals), ``—`` for
+    missing values. Returns strings; the index and column labels are kept.
+    """
+    decimals = dict(decimals or {})
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        values = df[col]
+        name = str(col)
+        if name == "p" or name.startswith("p_"):
+            out[col] = [pvalue(v) for v in values]
+        elif name in percent:
+            out[col] = [pct(v, decimals.get(name, 1)) for v in values]
+        elif pd.api.types.is_float_dtype(values):
+            out[col] = [
+                fixed(v, decimals[name], signed=False) if name in decimals else num(v, digits)
+                for v in values
+            ]
+        else:
+            out[col] = [MISSING if _missing(v) else v for v in values]
+    return out
