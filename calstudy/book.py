@@ -328,41 +328,113 @@ def build(
     only: Sequence[str] | None = None,
     html: bool = True,
     builder_args: Sequence[str] = (),
+    out: str | os.PathLike[str] | None = None,
+    title: str | None = None,
 ) -> Path:
     """Execute every chapter against ``store`` and render the HTML book.
 
-    Returns the directory holding ``index.html``.
+    Parameters
+    ----------
+    store : str, optional
+        Calibration store every chapter with a ``store`` parameter reads (default: its own,
+        the committed demo).
+    only : sequence of str, optional
+        Execute only these chapters (the others keep their last executed notebook).
+    html : bool, default=True
+        Render the HTML after executing.
+    builder_args : sequence of str
+        Extra arguments to ``jupyter-book build``.
+    out : path, optional
+        Build an *edition* into this folder instead of ``book/``: the book's sources are copied
+        to ``<out>/source``, its chapters executed into ``<out>/source/book/executed``, and the
+        HTML rendered to ``<out>/_build/html``, so that several editions (the demo's, the
+        paper's) sit side by side. ``only`` is not allowed with ``out``: an edition is whole.
+    title : str, optional
+        The edition's title (``_config.yml``'s ``title`` otherwise).
+
+    Returns
+    -------
+    Path
+        The directory holding ``index.html`` (or the executed notebooks when ``html=False``).
     """
     selected = chapters()
     if only:
+        if out is not None:
+            raise ValueError(f"Expected `only` to be empty when `out` is given, got {list(only)}.")
         names = {chapter.name for chapter in selected}
         unknown = [name for name in only if name not in names]
         if unknown:
             raise ValueError(f"Unknown chapter(s) {unknown}; known: {', '.join(sorted(names))}.")
         selected = [chapter for chapter in selected if chapter.name in only]
+    if store is not None:
+        from calstudy.chapter import resolve_store
+
+        if not resolve_store(store).is_dir():
+            raise FileNotFoundError(f"Expected `store` to be a store directory, got {store!r}.")
+    root = REPO_ROOT if out is None else _stage_edition(Path(out), title=title)
+    executed_dir = root / "book" / "executed"
     for chapter in selected:
         parameters = dict(chapter.parameters)
         if store is not None and "store" in notebook_parameters(chapter.source):
-            parameters["store"] = str(store)
+            parameters["store"] = str(Path(store).resolve()) if out is not None else str(store)
         start = time.perf_counter()
         print(f"[book] executing {chapter.name} ({chapter.title}) …", flush=True)
-        execute_chapter(chapter.source, parameters=parameters)
+        execute_chapter(
+            chapter.source, parameters=parameters, output=executed_dir / f"{chapter.name}.ipynb"
+        )
         print(f"[book]   done in {time.perf_counter() - start:.1f} s", flush=True)
     if not html:
-        return EXECUTED_DIR
-    return render_html(builder_args=builder_args)
+        return executed_dir
+    if out is None:
+        return render_html(builder_args=builder_args)
+    return render_html(builder_args=builder_args, root=root, output=Path(out))
 
 
-def render_html(*, builder_args: Sequence[str] = ()) -> Path:
-    """Run ``jupyter-book build`` on the repository root (``_config.yml``, ``_toc.yml``)."""
+# What an edition copies of the book's sources: configuration, pages, bibliography, extension.
+_EDITION_SOURCES = ("_config.yml", "_toc.yml", "book/intro.md", "book/reproduce.md",
+                    "book/api.md", "book/references.bib", "book/_ext")  # fmt: skip
+
+
+def _stage_edition(out: Path, *, title: str | None) -> Path:
+    """Copy the book's sources to ``<out>/source`` (fresh) and return that root."""
+    import yaml
+
+    root = out / "source"
+    if out.resolve() == REPO_ROOT or REPO_ROOT.resolve().is_relative_to(out.resolve()):
+        raise ValueError(f"Expected `out` to be a folder of its own, got {str(out)!r}.")
+    shutil.rmtree(root, ignore_errors=True)
+    for name in _EDITION_SOURCES:
+        source, target = REPO_ROOT / name, root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+    if title is not None:
+        config_path = root / "_config.yml"
+        config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        config["title"] = title
+        config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return root
+
+
+def render_html(
+    *,
+    builder_args: Sequence[str] = (),
+    root: Path = REPO_ROOT,
+    output: Path | None = None,
+) -> Path:
+    """Run ``jupyter-book build`` on ``root`` (``_config.yml``, ``_toc.yml``); return the HTML
+    folder, ``<output>/_build/html`` (``book/_build/html`` by default)."""
     jupyter_book = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
     if jupyter_book is None:
         raise RuntimeError("jupyter-book is not installed; install calstudy with the [book] extra.")
+    output = REPO_ROOT / "book" if output is None else output
     # A clean build: Sphinx's incremental build keeps pages of chapters that were removed.
-    shutil.rmtree(BUILD_DIR, ignore_errors=True)
-    command = [jupyter_book, "build", str(REPO_ROOT), "--path-output", str(REPO_ROOT / "book")]
-    subprocess.run([*command, *builder_args], check=True, cwd=REPO_ROOT)
-    return BUILD_DIR / "html"
+    shutil.rmtree(output / "_build", ignore_errors=True)
+    command = [jupyter_book, "build", str(root), "--path-output", str(output)]
+    subprocess.run([*command, *builder_args], check=True, cwd=root)
+    return output / "_build" / "html"
 
 
 def _parse_value(text: str) -> Any:
@@ -381,6 +453,12 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     build_parser.add_argument("--store", help="dataset directory (default: each chapter's own)")
     build_parser.add_argument("--only", nargs="+", help="execute only these chapters")
     build_parser.add_argument("--no-html", action="store_true", help="execute, do not render")
+    build_parser.add_argument(
+        "--out",
+        help="build a separate edition into this folder (HTML in OUT/_build/html), e.g. the "
+        "paper edition: --store data/paper --out book/paper",
+    )
+    build_parser.add_argument("--title", help="title of the edition built with --out")
     build_parser.set_defaults(func=_cli_build)
 
     run_parser = commands.add_parser("run", help="rerun one chapter with new parameters")
@@ -399,7 +477,9 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cli_build(args: argparse.Namespace) -> int:
-    out = build(store=args.store, only=args.only, html=not args.no_html)
+    out = build(
+        store=args.store, only=args.only, html=not args.no_html, out=args.out, title=args.title
+    )
     print(f"[book] {out}")
     return 0
 
