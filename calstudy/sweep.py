@@ -19,19 +19,34 @@ Three presets share this one code path:
 Backends: ``local`` runs jobs in this process; ``ray`` submits them to a Ray cluster
 (``address="auto"`` inside a cluster), with fractional GPUs so several small networks share a
 GPU. Several independent workers (e.g. a SLURM job array) may also write one store: jobs are
-claimed with exclusive lock files, so workers split the work instead of repeating it.
+claimed with exclusive lock files, so workers split the work instead of repeating it. A claim
+names its worker by host, pid and process start time, so the claim of a dead worker is taken
+over even when its pid now belongs to another process, and any claim expires after
+``claim_max_age_s`` (default 24 h).
+
+Every input is checked before any work: a config when it is built (:class:`SweepConfig` refuses
+unknown or duplicate datasets, seeds, architectures, corruptions and post-hoc methods, and
+case-folds dataset names to those of :data:`calstudy.data.DATASETS`), run options and paths
+when :func:`run_sweep` starts, before data is loaded or the store directory is created.
+``calstudy sweep`` reports a bad input as one ``calstudy: error: …`` line with exit code 2, and
+a full disk (``ENOSPC``/``EDQUOT``) as one line naming the path with exit code 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
+import errno
 import functools
 import hashlib
 import json
+import math
+import numbers
 import os
 import re
 import socket
+import sys
 import time
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,6 +58,257 @@ import numpy as np
 
 SPACES = ("tss", "sss")
 BACKENDS = ("local", "ray")
+_ALL_CORRUPTIONS = "all"
+NATS_HPS = ("01", "12", "90", "200")
+"""Training schedules NATS-Bench holds weights for: '12' and '200' (TSS), '01', '12' and '90' (SSS)."""
+DEFAULT_CLAIM_MAX_AGE_S = 24 * 3600.0
+"""Age after which a job's claim is taken over even if its worker may still run (see ``_Claims``)."""
+
+# Errors of a full disk or an exhausted quota: they stop a sweep instead of failing one job.
+_DISK_FULL = frozenset(
+    code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code is not None
+)
+
+# ---------------------------------------------------------------------------------------------
+# Input checks (every one runs before any data is loaded or any job is started)
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _did_you_mean(value: Any, choices: Iterable[str]) -> str:
+    matches = difflib.get_close_matches(str(value), list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""
+
+
+def _as_list(name: str, value: Any, what: str) -> list[Any]:
+    """``value`` as a list; a bare string, a mapping or a scalar is refused, not iterated."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise ValueError(f"Expected `{name}` to be a list of {what}, got {value!r}.")
+    return list(value)
+
+
+def _check_unique(name: str, keys: Sequence[Any], shown: Sequence[Any] | None = None) -> None:
+    seen: set[Any] = set()
+    repeated: list[Any] = []
+    for key in keys:
+        if key in seen and key not in repeated:
+            repeated.append(key)
+        seen.add(key)
+    if repeated:
+        twice = ", ".join(repr(key) for key in repeated)
+        raise ValueError(
+            f"Expected `{name}` to hold no duplicates, got {list(shown or keys)!r} "
+            f"({twice} more than once)."
+        )
+
+
+def _check_choices(name: str, values: Sequence[Any], choices: Sequence[str]) -> None:
+    for value in values:
+        if not isinstance(value, str) or value not in choices:
+            raise ValueError(
+                f"Expected `{name}` to be among {list(choices)}, got {value!r}"
+                f"{_did_you_mean(value, choices)}."
+            )
+
+
+def _positive_int(name: str, value: Any, *, allow_none: bool = False) -> None:
+    if allow_none and value is None:
+        return
+    if not _is_int(value) or value < 1:
+        kind = "a positive integer" + (" or None" if allow_none else "")
+        raise ValueError(f"Expected `{name}` to be {kind}, got {value!r}.")
+
+
+def _squash(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.casefold())
+
+
+def _canonical_dataset(value: Any, *, name: str) -> str:
+    """The key of :data:`calstudy.data.DATASETS` that ``value`` names, case and punctuation aside
+    (``CIFAR10`` and ``CIFAR-10`` → ``cifar10``, ``Fashion_MNIST`` → ``fashion-mnist``)."""
+    from calstudy.data import DATASETS
+
+    known = sorted(DATASETS)
+    if isinstance(value, str):
+        matches = sorted(
+            {
+                info.name
+                for info in DATASETS.values()
+                if _squash(value) in (_squash(info.name), _squash(info.title))
+            }
+        )
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise ValueError(
+                f"Expected `{name}` to name one dataset, got {value!r}, which could be any of "
+                f"{matches}; write the name exactly."
+            )
+    hint = _did_you_mean(value.casefold(), known) if isinstance(value, str) else ""
+    raise ValueError(f"Expected `{name}` to name datasets among {known}, got {value!r}{hint}.")
+
+
+def _check_arch_spec(space: str, spec: Any) -> list[str] | None:
+    """Check one space's architecture spec; return its explicit list (None for a count/keyword)."""
+    if isinstance(spec, str) and spec in ("all", "unique"):
+        return None
+    if _is_int(spec):
+        if spec < 1:
+            raise ValueError(
+                f"Expected the number of {space} architectures in `archs` to be ≥ 1, got {spec}."
+            )
+        return None
+    if isinstance(spec, str):
+        spec = [spec]
+    if isinstance(spec, (bytes, Mapping)) or not isinstance(spec, Iterable):
+        raise ValueError(
+            f"Expected the {space} architectures in `archs` to be a count, 'all', 'unique' or a "
+            f"list of architecture strings, got {spec!r}."
+        )
+    from calstudy import space as spaces
+
+    archs = []
+    for arch in spec:
+        if not isinstance(arch, str):
+            raise ValueError(
+                f"Expected the {space} architectures in `archs` to be strings, got {arch!r}."
+            )
+        archs.append(arch.strip())
+    if not archs:
+        raise ValueError(
+            f"Expected the {space} architectures in `archs` to list at least one, got none."
+        )
+    parse = spaces.parse_tss if space == "tss" else spaces.parse_sss
+    for arch in archs:
+        parse(arch)  # raises a ValueError naming the malformed string
+    _check_unique(f"archs[{space!r}]", archs)
+    return archs
+
+
+def _check_config(config: SweepConfig) -> None:
+    """Check every field of ``config``; write back canonical dataset names and types.
+
+    Called by ``SweepConfig.__post_init__``, so a config read from YAML, a preset with overrides
+    or one built in code is refused before it can expand into a single job.
+    """
+    from calstudy.calibrate import POSTHOC_METHODS
+    from calstudy.corruptions import CORRUPTIONS
+
+    def update(name: str, value: Any) -> None:
+        object.__setattr__(config, name, value)  # the dataclass is frozen
+
+    if not isinstance(config.name, str) or not config.name.strip():
+        raise ValueError(f"Expected `name` to be a non-empty string, got {config.name!r}.")
+    if not isinstance(config.archs, Mapping) or not config.archs:
+        raise ValueError(
+            f"Expected `archs` to map search spaces {SPACES} to architectures, got "
+            f"{config.archs!r}."
+        )
+    unknown = [space for space in config.archs if space not in SPACES]
+    if unknown:
+        raise ValueError(
+            f"Expected `archs` keys to be search spaces {SPACES}, got unknown space(s) {unknown}."
+        )
+    for space, spec in config.archs.items():
+        _check_arch_spec(space, spec)
+    if config.source not in ("trained", "nats-pretrained"):
+        raise ValueError(
+            f"Expected `source` to be 'trained' or 'nats-pretrained', got {config.source!r}."
+        )
+
+    given = _as_list("datasets", config.datasets, "dataset names")
+    if not given:
+        raise ValueError("Expected `datasets` to name at least one dataset, got none.")
+    datasets = [_canonical_dataset(name, name="datasets") for name in given]
+    _check_unique("datasets", datasets, given)
+    update("datasets", tuple(datasets))
+
+    seeds = _as_list("seeds", config.seeds, "integers")
+    if not seeds:
+        raise ValueError("Expected `seeds` to hold at least one seed, got none.")
+    for seed in seeds:
+        if not _is_int(seed) or not 0 <= seed < 2**32:
+            raise ValueError(f"Expected `seeds` to be integers in [0, 2**32), got {seed!r}.")
+    _check_unique("seeds", seeds)
+    update("seeds", tuple(int(seed) for seed in seeds))
+    if not _is_int(config.arch_seed) or config.arch_seed < 0:
+        raise ValueError(
+            f"Expected `arch_seed` to be a non-negative integer, got {config.arch_seed!r}."
+        )
+
+    for name in ("epochs", "C", "N", "pgd_steps"):
+        _positive_int(name, getattr(config, name))
+    for name in ("n_train", "n_test", "corruption_subset"):
+        _positive_int(name, getattr(config, name), allow_none=True)
+    if not _is_real(config.heldout_frac) or not 0.0 < config.heldout_frac < 1.0:
+        raise ValueError(f"Expected `heldout_frac` to be in (0, 1), got {config.heldout_frac!r}.")
+
+    posthoc = _as_list("posthoc", config.posthoc, "post-hoc method names")
+    _check_choices("posthoc", posthoc, list(POSTHOC_METHODS))
+    _check_unique("posthoc", posthoc)
+    if isinstance(config.corruptions, str):
+        if config.corruptions != _ALL_CORRUPTIONS:
+            raise ValueError(
+                f"Expected `corruptions` to be 'all' or a list among {list(CORRUPTIONS)}, got "
+                f"{config.corruptions!r}{_did_you_mean(config.corruptions, CORRUPTIONS)}."
+            )
+    else:
+        corruptions = _as_list("corruptions", config.corruptions, "corruption names")
+        _check_choices("corruptions", corruptions, CORRUPTIONS)
+        _check_unique("corruptions", corruptions)
+    severities = _as_list("severities", config.severities, "integers in 1..5")
+    if not severities or not all(_is_int(s) and 1 <= s <= 5 for s in severities):
+        raise ValueError(f"Expected `severities` to be integers in 1..5, got {severities!r}.")
+    _check_unique("severities", severities)
+
+    if not isinstance(config.ood, Mapping):
+        raise ValueError(
+            f"Expected `ood` to map datasets to out-of-distribution datasets, got {config.ood!r}."
+        )
+    ood = {
+        _canonical_dataset(key, name="ood"): _canonical_dataset(value, name="ood")
+        for key, value in config.ood.items()
+    }
+    if len(ood) < len(config.ood):
+        raise ValueError(
+            f"Expected `ood` to name each dataset once, got {dict(config.ood)!r} (two keys name "
+            "the same dataset)."
+        )
+    same = [key for key, value in ood.items() if key == value]
+    if same:
+        raise ValueError(
+            f"Expected `ood` to map each dataset to a different dataset, got {same[0]!r} → "
+            f"{same[0]!r}."
+        )
+    update("ood", ood)
+
+    if not _is_int(config.attack_subset) or config.attack_subset < 0:
+        raise ValueError(
+            f"Expected `attack_subset` to be a non-negative integer (0 = no attacks), got "
+            f"{config.attack_subset!r}."
+        )
+    for name in ("fgsm_eps", "pgd_eps"):
+        eps = _as_list(name, getattr(config, name), "budgets in 1/255 units")
+        bad = [e for e in eps if not _is_real(e) or e <= 0]
+        if bad:
+            raise ValueError(
+                f"Expected `{name}` to be positive finite budgets in 1/255 units, got {bad[0]!r}."
+            )
+        _check_unique(name, eps)
+    hp = str(config.nats_hp) if _is_int(config.nats_hp) else config.nats_hp
+    if hp not in NATS_HPS:
+        raise ValueError(
+            f"Expected `nats_hp` to be one of {list(NATS_HPS)} (a string), got {config.nats_hp!r}."
+        )
+    update("nats_hp", hp)
+
 
 # ---------------------------------------------------------------------------------------------
 # Configuration
@@ -93,25 +359,7 @@ class SweepConfig:
     nats_hp: str = "200"
 
     def __post_init__(self) -> None:
-        unknown = [space for space in self.archs if space not in SPACES]
-        if unknown:
-            raise ValueError(
-                f"Expected `archs` keys to be search spaces {SPACES}, got unknown space(s) {unknown}."
-            )
-        if self.source not in ("trained", "nats-pretrained"):
-            raise ValueError(
-                f"Expected `source` to be 'trained' or 'nats-pretrained', got {self.source!r}."
-            )
-        if not self.datasets:
-            raise ValueError("Expected `datasets` to name at least one dataset, got none.")
-        if not self.seeds:
-            raise ValueError("Expected `seeds` to hold at least one seed, got none.")
-        for name in ("epochs", "C", "N"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"Expected `{name}` to be a positive integer, got {value!r}.")
-        if not 0.0 < self.heldout_frac < 1.0:
-            raise ValueError(f"Expected `heldout_frac` to be in (0, 1), got {self.heldout_frac}.")
+        _check_config(self)
 
     @property
     def fidelity(self) -> str:
@@ -132,32 +380,50 @@ class SweepConfig:
         return hashlib.sha256(blob).hexdigest()[:12]
 
     def replace(self, **overrides: Any) -> SweepConfig:
-        names = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(overrides) - names)
+        """A copy with ``overrides`` applied and checked; unknown field names are refused."""
+        names = sorted(f.name for f in dataclasses.fields(self))
+        unknown = [name for name in overrides if name not in names]
         if unknown:
+            hint = _did_you_mean(unknown[0], names) if isinstance(unknown[0], str) else ""
             raise ValueError(
-                f"Unknown sweep option(s) {unknown}; valid: {', '.join(sorted(names))}."
+                f"Expected sweep options among {names}, got unknown option(s) {unknown}{hint}."
             )
         return dataclasses.replace(self, **overrides)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SweepConfig:
+        """A config from field values; ``preset`` names a preset they override."""
         values = dict(values)
         preset = values.pop("preset", None)
-        base = preset_config(preset) if preset else cls()
+        base = preset_config(preset) if preset is not None else cls()
         return base.replace(**values)
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> SweepConfig:
+        """A config from a YAML mapping of field values (see :meth:`from_mapping`)."""
         import yaml
 
-        with open(path, encoding="utf-8") as handle:
-            values = yaml.safe_load(handle) or {}
+        path = Path(path)
+        if not path.is_file():
+            what = "a directory" if path.is_dir() else "no such file"
+            raise FileNotFoundError(
+                f"Expected `config` to be a YAML file of sweep options, got '{path}' ({what})."
+            )
+        try:
+            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
+            detail = " ".join(str(error).split())
+            raise ValueError(
+                f"Expected `config` to be valid YAML, got '{path}': {detail}"
+            ) from error
         if not isinstance(values, dict):
             raise ValueError(
-                f"Expected sweep config {path} to be a YAML mapping, got {type(values)}."
+                f"Expected sweep config {path} to be a YAML mapping, got {type(values).__name__}."
             )
-        return cls.from_mapping(values)
+        try:
+            return cls.from_mapping(values)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from error
 
 
 _FIDELITY = re.compile(r"^ep(?P<epochs>\d+)-C(?P<C>\d+)N(?P<N>\d+)-n(?P<n_train>\d+|all)$")
@@ -184,8 +450,6 @@ def parse_fidelity(fidelity: str) -> dict[str, int | None]:
     out.setdefault("n_train", None)
     return {k: out[k] for k in ("epochs", "C", "N", "n_train")}
 
-
-_ALL_CORRUPTIONS = "all"
 
 PRESETS: dict[str, SweepConfig] = {
     # CI: minutes on 2 CPU cores, on the CIFAR-10 / Fashion-MNIST sample shipped in the package.
@@ -250,8 +514,9 @@ PRESETS: dict[str, SweepConfig] = {
 
 def preset_config(name: str) -> SweepConfig:
     """The named preset (``tiny``, ``demo`` or ``full``)."""
-    if name not in PRESETS:
-        raise ValueError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESETS)}.")
+    if not isinstance(name, str) or name not in PRESETS:
+        hint = _did_you_mean(name, PRESETS) if isinstance(name, str) else ""
+        raise ValueError(f"Expected `preset` to be one of {list(PRESETS)}, got {name!r}{hint}.")
     return PRESETS[name]
 
 
@@ -285,26 +550,20 @@ def resolve_archs(space: str, spec: Any, *, seed: int = 0) -> list[str]:
 
     if space not in SPACES:
         raise ValueError(f"Expected `space` to be one of {SPACES}, got {space!r}.")
-    if isinstance(spec, str) and spec in ("all", "unique"):
+    archs = _check_arch_spec(space, spec)
+    if archs is not None:
+        return archs
+    if spec in ("all", "unique"):
         if space == "tss":
             return list(spaces.all_tss() if spec == "all" else spaces.unique_tss())
         return list(spaces.all_sss())
-    if isinstance(spec, int) and not isinstance(spec, bool):
-        if spec < 1:
-            raise ValueError(f"Expected the number of {space} architectures to be ≥ 1, got {spec}.")
-        return list(spaces.sample_archs(space, spec, seed=seed))
-    if isinstance(spec, str):
-        spec = [spec]
-    if isinstance(spec, Iterable):
-        archs = [str(arch).strip() for arch in spec]
-        parse = spaces.parse_tss if space == "tss" else spaces.parse_sss
-        for arch in archs:
-            parse(arch)  # raises a ValueError naming the malformed string
-        return archs
-    raise ValueError(
-        f"Expected the {space} architectures to be a count, 'all', 'unique' or a list of "
-        f"architecture strings, got {spec!r}."
-    )
+    population = len(spaces.unique_tss() if space == "tss" else spaces.all_sss())
+    if spec > population:
+        raise ValueError(
+            f"Expected the number of {space} architectures in `archs` to be at most {population}"
+            f" (the distinct architectures of the space), got {spec}."
+        )
+    return list(spaces.sample_archs(space, spec, seed=seed))
 
 
 def expand_jobs(config: SweepConfig) -> list[Job]:
@@ -467,8 +726,14 @@ def _run_safely(job: Job, data_dir, device, nats_path):
     try:
         return run_one(job, data_dir=data_dir, device=device, nats_path=nats_path)
     except Exception as error:  # a failed job is recorded and must not stop the others
+        if _disk_full(error):
+            raise  # but a full disk would fail every later job the same way: stop the sweep
         record = failed_record(job, error, device=device, wall_time_s=time.perf_counter() - start)
         return record, None
+
+
+def _disk_full(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in _DISK_FULL
 
 
 # ---------------------------------------------------------------------------------------------
@@ -476,24 +741,57 @@ def _run_safely(job: Job, data_dir, device, nats_path):
 # ---------------------------------------------------------------------------------------------
 
 
+def _process_start_time(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot; None where that is unknown.
+
+    Linux: field 22 (``starttime``) of ``/proc/<pid>/stat``, read after the last ``)`` because the
+    command name (field 2) may hold spaces and parentheses. Other systems: None.
+    """
+    try:
+        stat = Path(f"/proc/{int(pid)}/stat").read_text()
+        return int(stat[stat.rindex(")") + 1 :].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _boot_id() -> str | None:
+    """This boot's id (Linux), so that a claim made before a reboot is known to be stale."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
+
+
 class _Claims:
     """Exclusive per-job lock files in ``<store>/claims``.
 
-    A claim made by a process that has died on this host (a killed sweep) is stale and is taken
-    over; a claim from another host is trusted for ``ttl_s`` seconds.
+    A claim names its owner — host, boot id, pid and the process's start time — and when it was
+    made. It is stale, and taken over, when it is older than ``max_age_s`` (whatever its host), or
+    when its owner was on this host and has died: its pid is gone, or now belongs to another
+    process (another start time; another boot). A claim from another host cannot be checked and
+    is trusted until it expires, so ``max_age_s`` must exceed the longest job.
     """
 
-    def __init__(self, root: Path, *, ttl_s: float = 6 * 3600) -> None:
+    def __init__(self, root: Path, *, max_age_s: float = DEFAULT_CLAIM_MAX_AGE_S) -> None:
         self.dir = root / "claims"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.ttl_s = ttl_s
+        self.max_age_s = max_age_s
         self.host = socket.gethostname()
+        self.boot_id = _boot_id()
+        self.pid = os.getpid()
+        self.start_time = _process_start_time(self.pid)
 
     def _path(self, job: Job) -> Path:
         return self.dir / f"{job.key_hash}.claim"
 
     def acquire(self, job: Job) -> bool:
         path = self._path(job)
+        owner = {
+            "host": self.host,
+            "boot_id": self.boot_id,
+            "pid": self.pid,
+            "start_time": self.start_time,
+        }
         for _ in range(2):
             try:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -503,7 +801,7 @@ class _Claims:
                 path.unlink(missing_ok=True)
                 continue
             with os.fdopen(fd, "w") as handle:
-                json.dump({"host": self.host, "pid": os.getpid(), "time": time.time()}, handle)
+                json.dump({**owner, "time": time.time()}, handle)
             if self.is_done(job):  # finished by another worker after our job list was made
                 self.release(job)
                 return False
@@ -514,16 +812,34 @@ class _Claims:
         try:
             claim = json.loads(path.read_text())
         except (OSError, ValueError):
+            claim = None
+        if not isinstance(claim, dict):
             # Unreadable: a writer was killed between create and write; stale once old enough.
             try:
                 return time.time() - path.stat().st_mtime > 60
             except FileNotFoundError:
                 return True
-        if claim.get("host") == self.host:
-            from calstudy.store import pid_alive
+        made = claim.get("time")
+        if not _is_real(made) or time.time() - made > self.max_age_s:
+            return True
+        if claim.get("host") != self.host:
+            return False
+        boot_id = claim.get("boot_id")
+        if boot_id and self.boot_id and boot_id != self.boot_id:
+            return True  # made before this host rebooted
+        pid, start_time = claim.get("pid"), claim.get("start_time")
+        if not _is_int(pid) or pid < 1:
+            return True
+        if pid == self.pid:  # this process's claim, unless an earlier process had the same pid
+            return None not in (start_time, self.start_time) and start_time != self.start_time
+        from calstudy.store import pid_alive
 
-            return claim.get("pid") != os.getpid() and not pid_alive(int(claim.get("pid", -1)))
-        return time.time() - float(claim.get("time", 0)) > self.ttl_s
+        if not pid_alive(pid):
+            return True
+        if start_time is None:  # a claim without a start time: only its expiry tells
+            return False
+        now = _process_start_time(pid)
+        return now is not None and now != start_time  # the pid was reused by another process
 
     def release(self, job: Job) -> None:
         self._path(job).unlink(missing_ok=True)
@@ -579,6 +895,139 @@ class SweepSummary:
         return "\n".join(lines)
 
 
+def _check_out(out: str | os.PathLike[str]) -> Path:
+    """The store directory ``out``: an existing directory, or a path that can be created."""
+    root = Path(out)
+    if root.exists() and not root.is_dir():
+        raise ValueError(
+            f"Expected `out` to be a store directory (or a new path), got the file '{root}'."
+        )
+    parent = root
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(
+            f"Expected `out` to be a path that can be created, got '{root}', under the file "
+            f"'{parent}'."
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(
+            f"Expected `out` to be writable, got '{root}' (no write permission on '{parent}')."
+        )
+    return root
+
+
+_DEVICE = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
+
+
+def _check_device(device: str | None, *, backend: str) -> None:
+    """A device string torch understands and (local backend) this machine has."""
+    if device is None:
+        return
+    if not isinstance(device, str) or not _DEVICE.match(device):
+        raise ValueError(
+            f"Expected `device` to be 'cpu', 'cuda', 'cuda:<index>' or 'mps', got {device!r}."
+        )
+    if backend != "local" or device == "cpu":
+        return  # Ray runs jobs on other machines, whose devices this one cannot see
+    import torch
+
+    if device == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(f"Expected `device` to be available, got {device!r} (no MPS here).")
+        return
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    index = int(device.partition(":")[2] or 0)
+    if index >= count:
+        raise ValueError(
+            f"Expected `device` to be a CUDA device of this machine, got {device!r} "
+            f"({count} CUDA device(s) visible)."
+        )
+
+
+def _check_run(
+    config: SweepConfig,
+    out: str | os.PathLike[str],
+    *,
+    backend: str = "local",
+    data_dir: str | None = None,
+    device: str | None = None,
+    nats_path: str | None = None,
+    address: str | None = None,
+    gpus_per_job: float = 0.0,
+    cpus_per_job: float = 1.0,
+    max_jobs: int | None = None,
+    time_limit_s: float | None = None,
+    claim_max_age_s: float = DEFAULT_CLAIM_MAX_AGE_S,
+    keep_logits: bool = True,
+    check_nats: bool = True,
+) -> None:
+    """Check :func:`run_sweep`'s options and paths without loading data or writing anything
+    (``check_nats=False``: a dry run lists a pretrained sweep's jobs without the benchmark)."""
+    if not isinstance(config, SweepConfig):
+        raise ValueError(f"Expected `config` to be a SweepConfig, got {type(config).__name__}.")
+    if backend not in BACKENDS:
+        raise ValueError(f"Expected `backend` to be one of {BACKENDS}, got {backend!r}.")
+    if backend == "ray":
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise ValueError(
+                "Expected `backend` 'ray' to find Ray installed (pip install 'calstudy[ray]'), "
+                "got no module named 'ray'."
+            )
+    elif address is not None:
+        raise ValueError(
+            f"Expected `address` only with the ray backend, got {address!r} with {backend!r}."
+        )
+    _check_out(out)
+    if max_jobs is not None and (not _is_int(max_jobs) or max_jobs < 1):
+        raise ValueError(f"Expected `max_jobs` to be a positive integer, got {max_jobs!r}.")
+    if time_limit_s is not None and (not _is_real(time_limit_s) or time_limit_s < 0):
+        raise ValueError(
+            f"Expected `time_limit_s` to be a non-negative number of seconds, got {time_limit_s!r}."
+        )
+    if not _is_real(claim_max_age_s) or claim_max_age_s <= 0:
+        raise ValueError(
+            f"Expected `claim_max_age_s` to be a positive number of seconds, got "
+            f"{claim_max_age_s!r}."
+        )
+    if not _is_real(gpus_per_job) or gpus_per_job < 0:
+        raise ValueError(
+            f"Expected `gpus_per_job` to be a non-negative number, got {gpus_per_job!r}."
+        )
+    if not _is_real(cpus_per_job) or cpus_per_job <= 0:
+        raise ValueError(f"Expected `cpus_per_job` to be a positive number, got {cpus_per_job!r}.")
+    if not isinstance(keep_logits, bool):
+        raise ValueError(f"Expected `keep_logits` to be True or False, got {keep_logits!r}.")
+    _check_device(device, backend=backend)
+    if config.source == "nats-pretrained" and check_nats:
+        if nats_path is None:
+            raise ValueError(
+                "Expected `nats_path` (the NATS-Bench benchmark directory) for "
+                "source='nats-pretrained', got None."
+            )
+        if not Path(nats_path).exists():
+            raise FileNotFoundError(
+                f"Expected `nats_path` to be a NATS-Bench benchmark directory, got '{nats_path}' "
+                "(no such path)."
+            )
+    elif config.source == "trained" and data_dir is not None and not Path(data_dir).exists():
+        raise FileNotFoundError(
+            f"Expected `data_dir` to be a dataset directory, got '{data_dir}' (no such path)."
+        )
+
+
+def _check_data(config: SweepConfig, data_dir: str | None) -> None:
+    """Load every dataset the sweep reads (cached for its jobs): a bad directory fails here."""
+    if config.source != "trained":
+        return
+    for dataset in config.datasets:
+        _load_data(dataset, data_dir, config.n_train, config.n_test)
+        if config.ood.get(dataset):
+            _load_data(config.ood[dataset], data_dir, None, config.n_test)
+
+
 def run_sweep(
     config: SweepConfig,
     out: str | os.PathLike[str],
@@ -592,28 +1041,73 @@ def run_sweep(
     cpus_per_job: float = 1.0,
     max_jobs: int | None = None,
     time_limit_s: float | None = None,
+    claim_max_age_s: float = DEFAULT_CLAIM_MAX_AGE_S,
     keep_logits: bool = True,
     progress: bool = True,
 ) -> SweepSummary:
     """Run every job of ``config`` not yet in the store at ``out``; return a summary.
 
-    Everything that can be checked before training is checked first — the architectures, the
-    data directory, the store's integrity — so a bad input fails before anything is written.
-    With ``time_limit_s`` (local backend) no job is started after that many seconds, so a sweep
-    inside a batch-system allocation stops cleanly and the next allocation resumes it.
+    Everything that can be checked before training is checked first — the options, the output
+    path, the device, the architectures, the data directory, the store's integrity — so a bad
+    input fails before anything is written (a refused sweep creates no store directory).
+
+    Parameters
+    ----------
+    config : SweepConfig
+        The sweep (checked when it was built).
+    out : path
+        Store directory; created if missing. It must not be a file.
+    backend : {"local", "ray"}
+        Run jobs in this process, or on a Ray cluster (``address``; ``gpus_per_job`` and
+        ``cpus_per_job`` are each job's share of a node).
+    data_dir, device, nats_path : str, optional
+        Dataset directory (default :func:`default_data_dir`); ``'cpu'``, ``'cuda'``,
+        ``'cuda:<index>'`` or ``'mps'`` (default: CUDA if available); the NATS-Bench benchmark
+        directory, required for ``source='nats-pretrained'``.
+    max_jobs : int, optional
+        Run at most this many new jobs (≥ 1).
+    time_limit_s : float, optional
+        Local backend: start no job after this many seconds (≥ 0), so a sweep inside a
+        batch-system allocation stops cleanly and the next allocation resumes it.
+    claim_max_age_s : float
+        A job claimed by another worker longer ago than this is taken over (see ``_Claims``);
+        it must exceed the longest job. Default 24 h.
+    keep_logits, progress : bool
+        Keep each row's test-set logits beside the table; show a progress bar.
+
+    Returns
+    -------
+    SweepSummary
+
+    Raises
+    ------
+    ValueError, FileNotFoundError
+        For a bad option or path, before any data is loaded or anything is written.
+    OSError
+        When the disk is full (``errno.ENOSPC``/``EDQUOT``): the sweep stops; the store keeps
+        every row written before, and a rerun resumes.
     """
     from calstudy.store import Store
 
-    if backend not in BACKENDS:
-        raise ValueError(f"Expected `backend` to be one of {BACKENDS}, got {backend!r}.")
+    _check_run(
+        config,
+        out,
+        backend=backend,
+        data_dir=data_dir,
+        device=device,
+        nats_path=nats_path,
+        address=address,
+        gpus_per_job=gpus_per_job,
+        cpus_per_job=cpus_per_job,
+        max_jobs=max_jobs,
+        time_limit_s=time_limit_s,
+        claim_max_age_s=claim_max_age_s,
+        keep_logits=keep_logits,
+    )
     start = time.perf_counter()
     jobs = expand_jobs(config)
     data_dir = data_dir if data_dir is not None else default_data_dir()
-    if config.source == "trained":
-        for dataset in config.datasets:  # fail fast on a missing or malformed data directory
-            _load_data(dataset, data_dir, config.n_train, config.n_test)
-            if config.ood.get(dataset):
-                _load_data(config.ood[dataset], data_dir, None, config.n_test)
+    _check_data(config, data_dir)  # fail fast on a missing or malformed data directory
 
     root = Path(out)
     store = Store(root)
@@ -629,7 +1123,7 @@ def run_sweep(
     summary = SweepSummary(total=len(jobs), skipped=len(jobs) - len(pending))
     if max_jobs is not None:
         pending = pending[:max_jobs]
-    claims = _Claims(root)
+    claims = _Claims(root, max_age_s=claim_max_age_s)
     claims.forget_unfinished(jobs, finished)
 
     def record_result(job: Job, record: dict[str, Any], logits: dict | None) -> None:
@@ -698,15 +1192,24 @@ def run_parallel(
     one GPU busy with networks too small to fill it, or to use every core of a node without Ray.
     ``options`` are passed to :func:`run_sweep` (``max_jobs`` then applies to each worker).
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+    if not _is_int(workers) or workers < 1:
         raise ValueError(f"Expected `workers` to be a positive integer, got {workers!r}.")
     if workers == 1:
         return run_sweep(config, out, progress=progress, **options)
+    _check_run(config, out, **options)  # before any corruption is prepared or worker started
+    if options.get("backend", "local") != "local":
+        raise ValueError(
+            f"Expected `workers` > 1 only with the local backend (Ray schedules its own), got "
+            f"{workers} with {options['backend']!r}."
+        )
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    expand_jobs(config)
     start = time.perf_counter()
-    _prepare_corruptions(config, options.get("data_dir"), workers=workers)
+    data_dir = options.get("data_dir")
+    _check_data(config, data_dir if data_dir is not None else default_data_dir())
+    _prepare_corruptions(config, data_dir, workers=workers)
     context = multiprocessing.get_context("spawn")  # no forked CUDA or thread-pool state
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [
@@ -719,6 +1222,7 @@ def run_parallel(
         skipped=min(s.skipped for s in summaries),
         done=sum(s.done for s in summaries),
         failed=sum(s.failed for s in summaries),
+        claimed_elsewhere=sum(s.claimed_elsewhere for s in summaries),
         stopped_early=any(s.stopped_early for s in summaries),
         wall_time_s=time.perf_counter() - start,
         errors=[error for s in summaries for error in s.errors],
@@ -799,6 +1303,8 @@ def _run_ray(
             try:
                 record, logits = ray.get(ready[0])
             except Exception as error:  # the worker itself died (OOM, node loss)
+                if _disk_full(error):
+                    raise
                 record = failed_record(job, error, device=device, wall_time_s=0.0)
                 logits = None
             record_result(job, record, logits)
@@ -847,8 +1353,10 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda if available)")
     parser.add_argument("--backend", choices=BACKENDS, default="local")
     parser.add_argument("--address", help="Ray cluster address, e.g. auto")
-    parser.add_argument("--gpus-per-job", type=float, default=0.0)
-    parser.add_argument("--cpus-per-job", type=float, default=1.0)
+    parser.add_argument(
+        "--gpus-per-job", type=float, help="ray backend: GPUs per job, e.g. 0.25 (default 0)"
+    )
+    parser.add_argument("--cpus-per-job", type=float, help="ray backend: CPUs per job (default 1)")
     parser.add_argument("--max-jobs", type=int, help="stop after this many new jobs")
     parser.add_argument(
         "--workers",
@@ -859,13 +1367,68 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--time-limit", type=float, help="start no job after this many seconds (resume later)"
     )
+    parser.add_argument(
+        "--claim-max-age",
+        type=float,
+        default=DEFAULT_CLAIM_MAX_AGE_S,
+        metavar="SECONDS",
+        help="take over a job another worker claimed longer ago than this; must exceed the "
+        "longest job (default 86400 = 24 h)",
+    )
     parser.add_argument("--no-logits", action="store_true", help="do not keep logits")
     parser.add_argument("--dry-run", action="store_true", help="list the jobs and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=_cli_sweep)
 
 
+def _check_cli_numbers(args: argparse.Namespace) -> None:
+    """Refuse numeric options out of range, naming the option as it was typed."""
+    checks = [
+        ("--n-archs", args.n_archs, int, 1, True),
+        ("--epochs", args.epochs, int, 1, True),
+        ("--max-jobs", args.max_jobs, int, 1, True),
+        ("--workers", args.workers, int, 1, True),
+        ("--time-limit", args.time_limit, float, 0, False),
+        ("--claim-max-age", args.claim_max_age, float, 0, False),
+        ("--gpus-per-job", args.gpus_per_job, float, 0, True),
+        ("--cpus-per-job", args.cpus_per_job, float, 0, False),
+    ]
+    for option, value, kind, bound, inclusive in checks:
+        if value is None:
+            continue
+        if math.isfinite(value) and (value >= bound if inclusive else value > bound):
+            continue
+        if kind is int:
+            what = "a positive integer"
+        else:
+            what = f"a finite number {'≥' if inclusive else '>'} {bound}"
+        raise ValueError(f"Expected `{option}` to be {what}, got {value:g}.")
+    if args.backend == "local":
+        for option, value in [
+            ("--address", args.address),
+            ("--gpus-per-job", args.gpus_per_job),
+            ("--cpus-per-job", args.cpus_per_job),
+        ]:
+            if value is not None:
+                raise ValueError(
+                    f"Expected `{option}` only with --backend ray, got {value} with the local "
+                    "backend."
+                )
+    elif args.workers > 1:
+        raise ValueError(
+            f"Expected `--workers` > 1 only with --backend local (Ray schedules its own), got "
+            f"{args.workers} with --backend {args.backend}."
+        )
+
+
 def config_from_args(args: argparse.Namespace) -> SweepConfig:
+    """The :class:`SweepConfig` of ``calstudy sweep``'s arguments: a preset or a YAML config,
+    with the command line's overrides applied and checked."""
+    if args.config and args.preset:
+        raise ValueError(
+            f"Expected one of --preset and --config (a config names its preset with "
+            f"`preset: {args.preset}`), got both."
+        )
     if args.config:
         config = SweepConfig.from_yaml(args.config)
     elif args.preset:
@@ -875,16 +1438,33 @@ def config_from_args(args: argparse.Namespace) -> SweepConfig:
     overrides: dict[str, Any] = {}
     archs = dict(config.archs)
     if args.space:
+        _check_unique("--space", args.space)
         archs = {space: archs.get(space, args.n_archs or 4) for space in args.space}
     if args.n_archs is not None:
+        if args.archs:
+            raise ValueError(
+                f"Expected one of --n-archs and --archs, got both (--n-archs {args.n_archs})."
+            )
         archs = {space: args.n_archs for space in archs}
     if args.archs:
         path = Path(args.archs)
         if not path.is_file():
-            raise FileNotFoundError(f"No architecture list at {path}.")
+            raise FileNotFoundError(
+                f"Expected `--archs` to be a file of architecture strings, got '{path}' "
+                "(no such file)."
+            )
         lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip()]
         lines = [ln for ln in lines if not ln.startswith("#")]
-        space = "tss" if lines and lines[0].startswith("|") else "sss"
+        if not lines:
+            raise ValueError(
+                f"Expected `--archs` to list at least one architecture, got '{path}' with none."
+            )
+        space = "tss" if lines[0].startswith("|") else "sss"
+        if args.space and space not in args.space:
+            raise ValueError(
+                f"Expected the --archs file to hold architectures of --space "
+                f"{' '.join(args.space)}, got {space} architectures in '{path}'."
+            )
         archs = {space: lines}
     overrides["archs"] = archs
     if args.datasets:
@@ -896,31 +1476,61 @@ def config_from_args(args: argparse.Namespace) -> SweepConfig:
     return config.replace(**overrides)
 
 
+def _run_options(args: argparse.Namespace) -> dict[str, Any]:
+    options = {
+        "backend": args.backend,
+        "data_dir": args.data_dir,
+        "device": args.device,
+        "nats_path": args.nats_path,
+        "address": args.address,
+        "max_jobs": args.max_jobs,
+        "time_limit_s": args.time_limit,
+        "claim_max_age_s": args.claim_max_age,
+        "keep_logits": not args.no_logits,
+    }
+    if args.gpus_per_job is not None:
+        options["gpus_per_job"] = args.gpus_per_job
+    if args.cpus_per_job is not None:
+        options["cpus_per_job"] = args.cpus_per_job
+    return options
+
+
 def _cli_sweep(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
-    if args.dry_run:
-        jobs = expand_jobs(config)
-        for job in jobs:
-            print("\t".join(map(str, job.key)))
-        print(f"{len(jobs)} jobs")
-        return 0
-    if args.workers > 1 and args.backend != "local":
-        raise ValueError("Expected --workers with the local backend; Ray schedules its own.")
-    summary = run_parallel(
-        config,
-        args.out,
-        workers=args.workers,
-        time_limit_s=args.time_limit,
-        backend=args.backend,
-        data_dir=args.data_dir,
-        device=args.device,
-        nats_path=args.nats_path,
-        address=args.address,
-        gpus_per_job=args.gpus_per_job,
-        cpus_per_job=args.cpus_per_job,
-        max_jobs=args.max_jobs,
-        keep_logits=not args.no_logits,
-        progress=not args.quiet,
-    )
+    """``calstudy sweep``: exit 0 when every job succeeded, 1 when a job failed or the disk
+    filled up, 2 for a bad input (refused before any data is loaded or anything is written)."""
+    try:
+        _check_cli_numbers(args)
+        config = config_from_args(args)
+        options = _run_options(args)
+        _check_run(config, args.out, check_nats=not args.dry_run, **options)
+        if args.dry_run:
+            jobs = expand_jobs(config)
+            for job in jobs:
+                print("\t".join(map(str, job.key)))
+            print(f"{len(jobs)} jobs")
+            return 0
+        summary = run_parallel(
+            config, args.out, workers=args.workers, progress=not args.quiet, **options
+        )
+    except (ValueError, OSError) as error:
+        if _disk_full(error):
+            print(f"calstudy: error: {_disk_full_message(error, args.out)}", file=sys.stderr)
+            return 1
+        if not isinstance(error, (ValueError, FileNotFoundError)):
+            raise
+        print(f"calstudy: error: {error}", file=sys.stderr)
+        return 2
     print(summary)
     return 0 if summary.failed == 0 else 1
+
+
+def _disk_full_message(error: OSError, out: str) -> str:
+    """One line for a full disk or quota: the errno, the path and that a rerun resumes."""
+    code = errno.errorcode.get(error.errno, str(error.errno))
+    detail = " ".join((error.strerror or os.strerror(error.errno)).split())
+    if isinstance(error, ValueError):  # the store's own write error names the file and the fix
+        return f"[{code}] {detail}"
+    return (
+        f"[{code}] {detail}: '{error.filename or out}'. The store at '{out}' keeps every row "
+        "written before; free space and rerun the same command to resume."
+    )

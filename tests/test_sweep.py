@@ -78,17 +78,19 @@ def test_bad_configs_are_rejected(kwargs, message):
 
 
 def test_unknown_preset_and_option_are_named():
-    with pytest.raises(ValueError, match="Unknown preset 'huge'"):
+    with pytest.raises(ValueError, match=r"Expected `preset` to be one of .*got 'huge'"):
         sweep.preset_config("huge")
-    with pytest.raises(ValueError, match="Unknown sweep option"):
+    with pytest.raises(
+        ValueError, match=r"unknown option\(s\) \['epoch'\] \(did you mean 'epochs'"
+    ):
         MICRO.replace(epoch=3)
 
 
 def test_malformed_arch_list_fails_before_anything_is_written(tmp_path):
-    config = MICRO.replace(archs={"tss": ["|nor_conv_3x3~0|+|bogus~0|"]})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="bogus"):  # refused when the config is built
+        config = MICRO.replace(archs={"tss": ["|nor_conv_3x3~0|+|bogus~0|"]})
         sweep.run_sweep(config, tmp_path / "store", progress=False)
-    assert not list((tmp_path / "store").glob("**/*.parquet"))
+    assert not (tmp_path / "store").exists()
 
 
 def test_missing_data_dir_fails_before_anything_is_written(tmp_path):
