@@ -38,6 +38,7 @@ import scipy.optimize
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_softmax
 
+from calstudy._checks import as_array
 from calstudy.metrics import MAX_N_BINS
 
 __all__ = [
@@ -89,7 +90,7 @@ class SmallSampleWarning(UserWarning):
 
 def _check_logits(logits: ArrayLike) -> NDArray[np.float64]:
     """Return ``logits`` as a finite float64 array of shape (N, K), N ≥ 1, K ≥ 2."""
-    z = np.asarray(logits)
+    z = as_array(logits)
     if z.ndim != 2:
         raise ValueError(f"Expected `logits` to be 2-D (N, K), got shape {z.shape}.")
     if not (np.issubdtype(z.dtype, np.floating) or np.issubdtype(z.dtype, np.integer)):
@@ -109,7 +110,7 @@ def _check_logits_labels(
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Validate a (logits, labels) pair and return them as float64 (N, K) and int64 (N,)."""
     z = _check_logits(logits)
-    y = np.asarray(labels)
+    y = as_array(labels)
     if y.ndim != 1 or y.shape[0] != z.shape[0]:
         raise ValueError(
             f"Expected `labels` to have shape ({z.shape[0]},) to match `logits` {z.shape}, "

@@ -48,6 +48,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 from scipy import fft, special, stats
 
+from calstudy._checks import as_array
+
 __all__ = [
     "BIN_COUNTS",
     "BINNED_KEYS",
@@ -133,7 +135,7 @@ def _check_finite(x: NDArray[np.float64], name: str) -> None:
 
 
 def _as_float_2d(x: ArrayLike, name: str) -> NDArray[np.float64]:
-    arr = np.asarray(x)
+    arr = as_array(x)
     if arr.ndim != 2:
         raise ValueError(
             f"Expected `{name}` to be a 2-D array of shape (N, K), got shape {arr.shape}."
@@ -176,7 +178,7 @@ def _check_probs_labels(
             "Expected `probs` to be probabilities: rows of `probs` must sum to 1 "
             f"(tolerance {tol:g}), got row {worst} summing to {sums[worst]:.9g}."
         )
-    y = np.asarray(labels)
+    y = as_array(labels)
     if y.ndim != 1:
         raise ValueError(f"Expected `labels` to be a 1-D array, got shape {y.shape}.")
     if not np.issubdtype(y.dtype, np.integer):
@@ -196,14 +198,14 @@ def _prepare(
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     if validate:
         return _check_probs_labels(probs, labels)
-    return np.asarray(probs, dtype=np.float64), np.asarray(labels, dtype=np.int64)
+    return as_array(probs, np.float64), as_array(labels, np.int64)
 
 
 def _check_conf_correct(
     conf: ArrayLike, correct: ArrayLike
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    c = np.asarray(conf, dtype=np.float64)
-    a = np.asarray(correct, dtype=np.float64)
+    c = as_array(conf, np.float64)
+    a = as_array(correct, np.float64)
     if c.ndim != 1 or c.shape[0] == 0:
         raise ValueError(f"Expected `conf` to be a non-empty 1-D array, got shape {c.shape}.")
     if a.shape != c.shape:
@@ -1516,7 +1518,7 @@ def auroc(scores_in: ArrayLike, scores_out: ArrayLike) -> float:
     """
     arrays = []
     for name, x in (("scores_in", scores_in), ("scores_out", scores_out)):
-        a = np.asarray(x, dtype=np.float64)
+        a = as_array(x, np.float64)
         if a.ndim != 1 or a.shape[0] == 0:
             raise ValueError(f"Expected `{name}` to be a non-empty 1-D array, got shape {a.shape}.")
         _check_finite(a, name)
