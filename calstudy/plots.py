@@ -26,11 +26,14 @@ if TYPE_CHECKING:
 __all__ = [
     "ReliabilityData",
     "plot_bin_count_distributions",
+    "plot_edge_contrasts",
+    "plot_edge_medians",
     "plot_metric_scatter",
     "plot_op_effects",
     "plot_reliability",
     "plot_tau_matrix",
     "plot_tau_vs_population",
+    "plot_width_medians",
     "reliability_data",
 ]
 
@@ -530,3 +533,92 @@ def explorer_html(
     fig.update_xaxes(matches=None, showticklabels=True)  # datasets differ in accuracy range
     fig.update_layout(margin={"l": 40, "r": 20, "t": 40, "b": 40}, legend_title_text=color)
     return fig.to_html(include_plotlyjs=include_plotlyjs, full_html=False)
+
+
+# ================================================================================================
+# RQ vii: architecture design
+# ================================================================================================
+
+
+def plot_edge_contrasts(
+    effects: pd.DataFrame, ax: Axes | None = None, *, alpha: float = 0.05
+) -> Axes:
+    """:func:`plot_op_effects` of an edge-encoded regression with readable term names.
+
+    ``edge_3_0[skip_connect]`` against reference ``none`` is drawn as "0→3 skip_connect vs none".
+
+    Parameters
+    ----------
+    effects : DataFrame
+        :func:`calstudy.analysis.op_effects` output with ``encoding="edge"``.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
+    alpha : float, default=0.05
+        Significance threshold for the colouring.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if "term" not in effects.columns:
+        raise ValueError(
+            f"Expected `effects` to have a 'term' column, got {list(effects.columns)}."
+        )
+    terms = effects["term"].str.replace(r"edge_(\d)_(\d)\[(.*)\]", r"\2→\1 \3", regex=True)
+    if "reference" in effects.columns:
+        reference = effects["reference"].fillna("")
+        terms = terms.where(reference == "", terms + " vs " + reference)
+    return plot_op_effects(effects.assign(term=terms), ax, alpha=alpha)
+
+
+def plot_edge_medians(medians: pd.DataFrame, ax: Axes | None = None, *, label: str = "") -> Axes:
+    """Heat map of :func:`calstudy.analysis.edge_op_medians`, annotated in percent.
+
+    Parameters
+    ----------
+    medians : DataFrame
+        Operations × edges, fractions.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
+    label : str, default=""
+        What the medians are of, for the colour bar (e.g. the column name).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import seaborn as sns
+
+    ax = _axes(ax)
+    sns.heatmap(100 * medians.astype(float), annot=True, fmt=".1f", cmap="rocket_r", ax=ax,
+                cbar_kws={"label": f"median {label} (%)".replace("  ", " ")})  # fmt: skip
+    ax.set(xlabel="edge", ylabel="operation")
+    return ax
+
+
+def plot_width_medians(
+    df: pd.DataFrame, y: str, ax: Axes | None = None, *, x: str = "total_width", hue: str = "acc"
+) -> Axes:
+    """SSS networks: ``y`` against total width, coloured by ``hue``, with the median per width.
+
+    Parameters
+    ----------
+    df : DataFrame
+        SSS rows with ``x``, ``y`` and ``hue``.
+    y : str
+        Calibration column.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
+    x, hue : str
+        Width column and colour column.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = plot_metric_scatter(df, x, y, ax, hue=hue)
+    medians = df[[x, y]].dropna().groupby(x)[y].median()
+    ax.plot(medians.index.to_numpy(float), medians.to_numpy(float), color="black",
+            label=f"median per {x}")  # fmt: skip
+    ax.set(xlabel=x)
+    return ax

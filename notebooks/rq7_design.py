@@ -15,57 +15,74 @@
 #
 # NATS-Bench lets us vary one design choice at a time: in the topology space (TSS) the
 # operation on each of the cell's six edges, in the size space (SSS) the width of each of five
-# stages {cite}`dong2021nats`. The reference study {cite}`tao2024benchmark` found that in SSS
+# stages {cite}`dong2021nats`. The reference study {cite}`tao2024benchmark` reported that in SSS
 # wider networks are worse calibrated before temperature scaling (median ECE 1.7 % at total
-# width 40–80 against 6.8 % at 280–320 on ImageNet16-120), and that the twenty TSS cells with
-# the best harmonic calibration score (HCS, accuracy and calibration together) *all* place a
-# skip connection on the edge from the cell's input to its output (0→3) and a convolution on
-# edge 0→1. The paper read these off plots; here each is a regression with confidence
-# intervals, Holm-corrected across coefficients, or an enrichment test against the sample.
+# width 40–80 against 6.8 % at 280–320 on ImageNet16-120; on networks of uniform width 8 → 64 on
+# CIFAR-100, ECE 1.5 → 10.7 % before scaling and 1 → 2.7 % after), and that the twenty TSS
+# cells with the best harmonic calibration score (HCS, accuracy and calibration together) *all*
+# place a skip connection on the edge from the cell's input to its output (0→3) and a
+# convolution on edge 0→1. The paper read these off plots; here each is a regression with
+# confidence intervals, Holm-corrected, or an enrichment test against the sample.
 #
 # **Prerequisites:** the [calibration primer](primer); the TSS cell (4 nodes, 6 edges, edge
 # $j \to i$ stored in the column `edge_i_j`) and the SSS widths `c0` … `c4`. **You will see:**
-# the effect of each operation on each edge, operation counts, ECE against width and size, and
-# the top cells by HCS.
+# for each dataset of the store, whether the operation on each edge matters, operation counts,
+# ECE against width and size, and the top cells by HCS.
 #
-# **Scale.** Our cells sit in a C = 16, N = 1 skeleton trained for a few epochs; NATS-Bench's in
-# a C = 16, N = 5 skeleton trained for 200. Design effects on calibration may change with depth
-# and training length: the regressions here describe our networks, not NATS-Bench's.
+# **Scale.** A store's networks are those of its `fidelity`: the paper's are NATS-Bench's
+# (C = 16, N = 5 cells per stage, 200 epochs for TSS), a calstudy sweep's are what its preset
+# trained (the demo: C = 16, N = 1, 10 epochs). Design effects on calibration may change with
+# depth and training length, so the regressions describe the store's networks only.
 
 # %% tags=["parameters"]
 store = "data/demo"  # calibration store directory
-dataset = "cifar10"  # dataset whose networks are analysed
+spaces = []  # search spaces analysed ("tss": edges and HCS; "sss": widths); empty list: every space
+datasets = []  # datasets analysed, each on its own; empty list: every dataset in the store
 metric = "ECE"  # binned metric family for the regressions and HCS
 n_bins = 15
 hcs_prefix = "pre"  # HCS uses the ECE before ("pre") or after ("post") temperature scaling
 top_k = 20  # cells kept by HCS (the paper: 20)
-reference_op = "none"  # TSS operation the edge contrasts are drawn against
+reference_op = "none"  # TSS operation the single contrasts of the figure are drawn against
 min_level_count = 5  # fewest cells an operation needs on an edge to enter the edge regression
-min_group = 30  # fewest rows for a regression; smaller groups are skipped with a note
-n_boot = 500  # bootstrap resamples of every τ interval
+min_group = 30  # fewest networks for a regression or a τ; smaller groups are skipped with a note
+n_boot = 500  # bootstrap resamples of every τ and median-difference interval
+level = 0.95  # confidence level of every interval
 alpha = 0.05  # family-wise error rate of the Holm-corrected tests
 seed = 0
 min_rows = 3
-min_rows_for_claims = 40  # directional claims are asserted only when TSS and SSS have this many
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import seaborn as sns
-from scipy import stats
+from IPython.display import display
 
-from calstudy import analysis, chapter, plots
-from calstudy.space import TSS_OPS
+from calstudy import analysis, chapter, plots, report
 
 sns.set_theme(style="whitegrid", context="notebook")
-df = chapter.load_study(
-    store, datasets=[dataset], metrics=[metric], bin_counts=[n_bins], min_rows=min_rows
-)
+df = chapter.load_study(store, space=spaces or None, datasets=datasets or None, metrics=[metric],
+                        bin_counts=[n_bins], min_rows=min_rows)  # fmt: skip
+df = analysis.design_columns(df)  # edges / widths from `arch` where the store lacks them
 pre, post = (chapter.column(metric, n_bins=n_bins, prefix=p) for p in ("pre", "post"))
-tss = df[df["space"] == "tss"].dropna(subset=["acc", pre, post])
-sss = df[df["space"] == "sss"].dropna(subset=["acc", pre, post])
-print(f"{dataset}: {len(tss)} TSS cells, {len(sss)} SSS networks; metric {pre} / {post}")
+rows = df.dropna(subset=["acc", pre, post])
+names = sorted(df["dataset"].unique())
+tss_by = {d: rows[(rows["space"] == "tss") & (rows["dataset"] == d)] for d in names}
+sss_by = {d: rows[(rows["space"] == "sss") & (rows["dataset"] == d)] for d in names}
+summary = []  # the findings of this run, restated in the Summary
+ours = {q: [] for q in chapter.paper_numbers("vii")["quantity"]}  # this store, beside the paper
+q_ends, q_flat, q_uniform, q_top = ours  # the paper's four RQ vii quantities, in PAPER's order
+
+
+def skip(d, n, what, needed, section):
+    """Say that a section is skipped for dataset ``d`` and why."""
+    display(report.md(f"**{d}:** {report.plural(n, what)}, fewer than {needed}: {section} is "
+                      "skipped."))  # fmt: skip
+
+
+report.md(f"This store holds, with `{pre}` and `{post}`, " + report.join(
+    f"on {d} {report.plural(len(tss_by[d]), 'TSS cell')} and "
+    f"{report.plural(len(sss_by[d]), 'SSS network')}" for d in names
+) + f" (fidelity {report.join(sorted(df['fidelity'].unique()))}).")  # fmt: skip
 
 # %% [markdown]
 # ## TSS: does the operation on an edge matter?
@@ -83,338 +100,215 @@ print(f"{dataset}: {len(tss)} TSS cells, {len(sss)} SSS networks; metric {pre} /
 # Its effect size, `spread`, is the largest minus the smallest operation effect on the edge.
 # Cells carrying an operation that fewer than `min_level_count` cells carry on the same edge are
 # left out: one such cell is fitted exactly (leverage 1), and HC3 then divides zero by zero.
+# The figure shows the single contrasts behind the joint tests, each against `reference_op` (or
+# the edge's most common operation where it is too rare), with HC3 intervals; red ones stay
+# significant after Holm's correction over all of them. Which of them look significant depends
+# on the reference, so the findings rest on the joint tests.
+
 
 # %%
-edge_table = pd.DataFrame()
-effects = {}
-if len(tss) >= max(min_group, 4 * 6 + 2):  # 24 indicators and an intercept
-    edge_table = pd.concat(
-        {
-            col: analysis.edge_tests(tss, col, correction="holm", min_count=min_level_count)
-            for col in (pre, post)
-        },
-        names=["metric", "row"],
-    ).reset_index(level="row", drop=True).reset_index()
-    n_dropped = analysis.edge_tests(tss, pre, min_count=min_level_count).attrs["n_dropped"]
-    print(f"{n_dropped} cells with an operation rarer than {min_level_count} on its edge left out")
-    for col in (pre, post):
-        rows = edge_table[edge_table["metric"] == col]
-        hits = rows[rows["p_holm"] < alpha]
-        first = rows.sort_values("p").iloc[0]
-        print(
-            f"{col}: {len(hits)} of {len(rows)} edges matter jointly after Holm "
-            + (
-                "(" + ", ".join(
-                    f"{e}: spread {s:.4f}, Holm p {q:.3g}"
-                    for e, s, q in zip(hits["edge"], hits["spread"], hits["p_holm"], strict=True)
-                ) + ")"
-                if len(hits)
-                else f"(smallest Holm p {first['p_holm']:.3g}, {first['edge']})"
-            )
-        )
-    # The single contrasts, for the picture: each operation against `reference_op`.
+edge_tables = {}
+for d, tss in tss_by.items():
+    if len(tss) < max(min_group, 26):  # 25 coefficients
+        skip(d, len(tss), "TSS cell", max(min_group, 26), "the edge regression")
+        continue
+    table = edge_tables[d] = analysis.edge_test_table(tss, [pre, post], min_count=min_level_count)
     fig, axes = plt.subplots(1, 2, figsize=(13, 7), sharey=True)
     for ax, col in zip(axes, (pre, post), strict=True):
-        effects[col] = analysis.op_effects(
-            tss, col, encoding="edge", reference=reference_op, min_count=min_level_count
-        )
-        readable = effects[col].assign(  # edge_3_0[skip_connect] → 0→3 skip_connect
-            term=effects[col]["term"].str.replace(
-                r"edge_(\d)_(\d)\[(.*)\]", r"\2→\1 \3", regex=True
-            )
-            + " vs " + effects[col]["reference"]
-        )
-        plots.plot_op_effects(readable, ax=ax, alpha=alpha)
-        ax.set(title=col, xlabel=f"change in {col} against the edge's reference operation")
+        eff = analysis.op_effects(tss, col, reference=reference_op, min_count=min_level_count)
+        plots.plot_edge_contrasts(eff, ax, alpha=alpha).set(title=f"{d}: {col}")
     fig.tight_layout()
-else:
-    print(f"Only {len(tss)} TSS rows: too few for 25 coefficients; edge regression skipped.")
-edge_table.round(4)
-
-# %% [markdown]
-# The picture shows the single contrasts behind the joint tests, each against `reference_op`
-# (or, on an edge where it was left out as too rare, the edge's most common operation), with
-# HC3 intervals; red ones stay significant after Holm's correction over all of them. They
-# describe the fitted model; which of them look significant depends on the reference, so the
-# findings below rest on the joint tests.
+    plt.show()
+    sentence = analysis.edge_tests_sentence(table, alpha=alpha)
+    summary.append(f"TSS edges, {d}: {sentence}.")
+    fitted, dropped = table.attrs["n_rows"][pre], table.attrs["n_dropped"][pre]
+    display(report.md(f"**{d}** ({fitted} cells fitted, {dropped} left out as carrying a rare "
+                      f"operation): {sentence}."),
+            report.format_table(table.assign(edge=table["edge"].map(analysis.edge_label))))  # fmt: skip
 
 # %% [markdown]
 # The same data as a picture of medians: the median ECE of the cells carrying each operation on
-# each edge, before temperature scaling. Each cell of the heat map pools over the other five
-# edges, so it mixes the edge's own effect with whatever happens elsewhere; the regression above
-# separates them.
+# each edge. Each cell of the heat map pools over the other five edges, so it mixes the edge's
+# own effect with whatever happens elsewhere; the regression above separates them.
 
 # %%
-if len(tss):
-    edge_long = tss.melt(
-        id_vars=[pre, post], value_vars=list(analysis.EDGES), var_name="edge", value_name="op"
-    )
-    edge_long["edge"] = edge_long["edge"].map(lambda e: f"{e.split('_')[2]}→{e.split('_')[1]}")
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
-    for ax, col in zip(axes, (pre, post), strict=True):
-        heat = edge_long.pivot_table(index="op", columns="edge", values=col, aggfunc="median")
-        heat = heat.reindex(index=[o for o in TSS_OPS if o in heat.index])
-        sns.heatmap(
-            100 * heat,
-            annot=True,
-            fmt=".1f",
-            cmap="rocket_r",
-            ax=ax,
-            cbar_kws={"label": f"median {col} (%)"},
-        )
-        ax.set(xlabel="edge", ylabel="operation", title=col)
-    fig.tight_layout()
+for d, tss in tss_by.items():
+    if len(tss) >= min_group:
+        fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
+        for ax, col in zip(axes, (pre, post), strict=True):
+            medians = analysis.edge_op_medians(tss, col)
+            plots.plot_edge_medians(medians, ax, label=col).set(title=f"{d}: {col}")
+        fig.tight_layout()
+        plt.show()
 
 # %% [markdown]
 # ## TSS: how many of each operation
 #
 # The count encoding asks a coarser question: does each extra edge carrying an operation move
-# ECE, wherever it sits? The six counts sum to 6, so `reference_op`'s count is left out.
+# ECE, wherever it sits? The five counts sum to 6, so `none`'s count is left out and each
+# coefficient is the change from turning one `none` edge into that operation; Holm's correction
+# runs over the four counts of each target.
 
 # %%
-counts = {}
-if len(tss) >= max(min_group, 6):  # 4 counts and an intercept
-    for col in (pre, post):
-        counts[col] = analysis.op_effects(tss, col, encoding="count", reference=reference_op)
-    count_table = pd.concat(counts, names=["metric", "row"]).reset_index(level="row", drop=True)
-    display_table = count_table.reset_index()
-else:
-    display_table = pd.DataFrame()
-    print(f"Only {len(tss)} TSS rows (< min_group = {min_group}): count regression skipped.")
-display_table.round(4)
+count_tables = {}
+for d, tss in tss_by.items():
+    if len(tss) < min_group:
+        skip(d, len(tss), "TSS cell", min_group, "the count regression")
+        continue
+    table = count_tables[d] = analysis.count_effect_table(tss, [pre, post], level=level)
+    sentence = analysis.count_effects_sentence(table, alpha=alpha)
+    summary.append(f"TSS operation counts, {d}: {sentence}.")
+    display(report.md(f"**{d}:** {sentence}."), report.format_table(table))
 
 # %% [markdown]
 # ## SSS: width and size
 #
-# τ-b of ECE with the total width $c_0 + \dots + c_4$ and with the number of parameters, with
-# bootstrap intervals, and ECE against total width with a LOWESS trend. The paper's SSS
-# comparison, median ECE of the narrowest (total width 40–80) against the widest (280–320)
-# networks, is printed beside it.
+# τ-b of ECE with the total width $c_0 + \dots + c_4$ and, where the store records it, the
+# number of parameters, with bootstrap intervals and Holm's correction over the table; then the
+# paper's comparison, the median ECE of the narrowest (total width 40–80) against the widest
+# (280–320) networks, where the store holds networks at both ends. The figure draws ECE
+# against total width with the median at each width.
 
 # %%
-sss_rows = []
-if len(sss) >= 3:
-    for x in ("total_width", "n_params"):
-        for col in (pre, post):
-            r = analysis.kendall_ci(sss[x], sss[col], n_boot=n_boot, seed=seed)
-            sss_rows.append(
-                {
-                    "x": x,
-                    "metric": col,
-                    "tau": r.tau,
-                    "low": r.low,
-                    "high": r.high,
-                    "p": r.p_value,
-                    "n": r.n,
-                }
-            )
-sss_taus = pd.DataFrame(sss_rows, columns=["x", "metric", "tau", "low", "high", "p", "n"])
-sss_taus["p_holm"] = analysis.correct_pvalues(sss_taus["p"].to_numpy(), method="holm")
-narrow = sss[sss["total_width"].between(40, 80)]
-wide = sss[sss["total_width"].between(280, 320)]
-
-
-def median_pct(rows, col):
-    return f"{100 * rows[col].median():.1f} % (n = {len(rows)})" if len(rows) else "no networks"
-
-
-for col in (pre, post):
-    print(
-        f"{col}: median {median_pct(narrow, col)} at total width 40–80, "
-        f"{median_pct(wide, col)} at 280–320"
-    )
-    if narrow[col].notna().sum() >= 2 and wide[col].notna().sum() >= 2:
-        r = analysis.bootstrap_diff(wide[col], narrow[col], n_boot=n_boot, seed=seed)
-        print(
-            f"{col}: wide − narrow median = {100 * r.estimate:+.2f} % [{100 * r.low:+.2f}, "
-            f"{100 * r.high:+.2f}], Mann–Whitney p = {r.p_value:.2g}"
-        )
-if len(sss):
-    print(f"total widths in this sample: {sss['total_width'].min()} – {sss['total_width'].max()}")
-sss_taus.round(3)
-
-# %%
-if len(sss) >= min_group:
+width_tables = {}
+for d, sss in sss_by.items():
+    if len(sss) < min_group:
+        skip(d, len(sss), "SSS network", min_group, "the width analysis")
+        continue
+    table = width_tables[d] = analysis.width_taus(sss, [pre, post], n_boot=n_boot, level=level,
+                                                  seed=seed)  # fmt: skip
+    ends = {c: analysis.width_extremes_sentence(analysis.width_extremes(
+        sss, c, n_boot=n_boot, level=level, seed=seed), c) for c in (pre, post)}  # fmt: skip
+    ours[q_ends].append(f"{d}: {ends[pre]}")
+    sentence = "; ".join([analysis.width_sentence(table, alpha=alpha), *dict.fromkeys(ends.values())])
+    summary.append(f"SSS width, {d}: {sentence}.")
+    skipped = report.join(f"`{x}`" for x in table.attrs["skipped"])
+    display(report.md(f"**{d}:** {sentence}.", table.attrs["skipped"] and
+                      f"No τ with {skipped}: this store does not record it."),
+            report.format_table(table))  # fmt: skip
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
     for ax, col in zip(axes, (pre, post), strict=True):
-        plots.plot_metric_scatter(
-            sss,
-            "total_width",
-            col,
-            ax=ax,
-            hue="acc",
-            trend=analysis.fit_trend(sss, "total_width", col, kind="lowess"),
-        )
-        ax.set(title=f"SSS {dataset}: {col}", xlabel="total width c0 + … + c4")
+        plots.plot_width_medians(sss, col, ax).set(title=f"SSS {d}: {col}", xlabel="total width c0 + … + c4")
     fig.tight_layout()
-else:
-    print(f"Only {len(sss)} SSS rows (< min_group = {min_group}): the width figure is skipped.")
+    plt.show()
 
 # %% [markdown]
-# **Uniform widths.** The paper also swept networks whose five stages share one width
-# ($c_0 = \dots = c_4$ from 8 to 64 on CIFAR-100: ECE 1.5 → 10.7 % before scaling, 1 → 2.7 %
-# after). The next cell uses such networks if the store holds at least three.
+# **Uniform widths.** The paper also swept the networks whose five stages share one width
+# ($c_0 = \dots = c_4$, 8 to 64: eight networks per dataset in the full space). Where the store
+# holds at least three of them, the next cell gives ECE from the narrowest to the widest and its
+# τ with the width.
+#
+# **ECE while accuracy rises.** On SSS CIFAR-10 the paper read ECE as flat, 3.9–4.4 %, while
+# accuracy rises from 84.7 to 92.3 %. That range is an uncertain reading of its figure (the
+# released q7.3 CIFAR-10 panel reads about 3.5–4.5 %). The cell after that splits the same
+# accuracy range into four equal bands and gives each band's median ECE, on each dataset whose
+# SSS networks reach it.
 
 # %%
-widths = sss[["c0", "c1", "c2", "c3", "c4"]]
-uniform = sss[widths.nunique(axis=1) == 1].sort_values("c0")
-if len(uniform) >= 3:
-    print(uniform[["arch", "acc", pre, post]].to_string(index=False))
-    sweep = analysis.kendall_ci(uniform["c0"], uniform[pre], n_boot=n_boot, seed=seed)
-    print(
-        f"τ(width, {pre}) over {sweep.n} uniform networks: {sweep.tau:+.2f} "
-        f"[{sweep.low:+.2f}, {sweep.high:+.2f}]"
-    )
-else:
-    print(
-        f"The store holds {len(uniform)} uniform-width SSS networks on {dataset}; the sweep "
-        "needs 3. Add them with `calstudy sweep --preset demo --archs widths.txt --out "
-        "data/demo`, widths.txt listing 8:8:8:8:8, 16:16:16:16:16, … one per line."
-    )
+uniform_tables = {}
+for d, sss in sss_by.items():
+    table = analysis.uniform_width(sss, [pre, post], n_boot=n_boot, level=level, seed=seed)
+    if table["n"].min() < 3:
+        held = report.plural(int(table["n"].min()), "uniform-width SSS network")
+        display(report.md(
+            f"**{d}:** this store holds {held}; the sweep needs 3. Add them with `calstudy sweep "
+            "--preset <preset> --archs widths.txt --out <store>`, widths.txt listing 8:8:8:8:8, "
+            "16:16:16:16:16, … one per line."))  # fmt: skip
+        continue
+    uniform_tables[d] = table
+    sentence = analysis.uniform_width_sentence(table)
+    ours[q_uniform].append(f"{d}: {sentence}")
+    summary.append(f"Uniform-width SSS networks, {d}: {sentence}.")
+    held = report.plural(int(table["n"].max()), "uniform-width network")
+    display(report.md(f"**{d}**, the {held}: {sentence}."),
+            table.attrs["networks"][["arch", "acc", pre, post]].reset_index(drop=True))  # fmt: skip
+
+# %%
+for d, sss in sss_by.items():
+    bands = analysis.accuracy_bands(sss, pre)
+    inside = sss[sss["acc"].between(0.847, 0.923)]
+    if len(inside) < 3:
+        display(report.md(f"**{d}:** {report.plural(len(inside), 'SSS network')} with accuracy "
+                          "84.7–92.3 %: no reading of the paper's range."))  # fmt: skip
+        continue
+    r = analysis.kendall_ci(inside["acc"], inside[pre], n_boot=n_boot, level=level, seed=seed)
+    spread = f"{report.pct(bands[pre].min(), 2)} – {report.pct(bands[pre].max(), 2)}"
+    ours[q_flat].append(f"{d}: band medians {spread}, τ with accuracy {report.ci(r.tau, r.low, r.high)}")
+    display(report.md(f"**{d}:** {report.plural(len(inside), 'SSS network')} with accuracy "
+                      f"84.7–92.3 %; median {pre} per accuracy band {spread}; its τ with accuracy"
+                      f" in this range: {report.tau(r)}."),
+            report.format_table(bands, percent=["band_low", "band_high", "acc", pre],
+                                decimals={pre: 2}))  # fmt: skip
 
 # %% [markdown]
 # ## TSS: the best cells by harmonic calibration score
 #
 # $\mathrm{HCS} = 2\,\mathrm{acc}\,(1 - \mathrm{ECE}) / (\mathrm{acc} + 1 - \mathrm{ECE})$ is high
 # only for cells that are both accurate and well calibrated (`analysis.top_hcs`, best first).
+# How often does each operation sit on edges 0→3 and 0→1 among the `top_k` best cells, and how
+# often in the whole sample? Exact one-sided binomial tests ask whether the top cells carry a
+# skip connection on 0→3, or a convolution on 0→1, more often than the sample's base rate (the
+# paper: 20 of 20 skip connections), Holm-corrected over the two tests; each share carries a
+# Wilson interval. The comparison needs a sample at least twice `top_k` and `min_group`.
 
 # %%
 hcs_col = chapter.column(metric, n_bins=n_bins, prefix=hcs_prefix)
-k = min(top_k, len(tss))
-best = analysis.top_hcs(tss, k, ece=hcs_col) if k else tss.assign(hcs=[])
-shown = best[["hcs", "acc", hcs_col, *analysis.EDGES]].rename(
-    columns={e: f"{e.split('_')[2]}→{e.split('_')[1]}" for e in analysis.EDGES}
-)
-shown.reset_index(drop=True).round(4)
-
-# %% [markdown]
-# How often does each operation sit on edges 0→3 and 0→1 among those cells, and how often in
-# the whole sample? Exact one-sided binomial tests ask whether the top cells carry a skip
-# connection on 0→3, or a convolution on 0→1, more often than the sample's base rate (the
-# paper: 20 of 20 skip connections), Holm-corrected over the two tests; each share carries a
-# Wilson interval.
-
-# %%
-enrichment = pd.DataFrame(
-    {
-        (edge, group): rows[edge].value_counts().reindex(TSS_OPS, fill_value=0)
-        for edge in ("edge_3_0", "edge_1_0")
-        for group, rows in (("top", best), ("sample", tss))
-    }
-)
-enrichment.columns = [f"{e.split('_')[2]}→{e.split('_')[1]} {g}" for e, g in enrichment.columns]
-print(enrichment.to_string())
-skip_top = int((best["edge_3_0"] == "skip_connect").sum())
-base_rate = float((tss["edge_3_0"] == "skip_connect").mean()) if len(tss) else float("nan")
-conv_top = int(best["edge_1_0"].isin(["nor_conv_1x1", "nor_conv_3x3"]).sum())
-conv_rate = (
-    float(tss["edge_1_0"].isin(["nor_conv_1x1", "nor_conv_3x3"]).mean()) if len(tss) else np.nan
-)
-if k:
-    test = stats.binomtest(skip_top, k, base_rate, alternative="greater")
-    conv_test = stats.binomtest(conv_top, k, conv_rate, alternative="greater")
-    enrich_holm = analysis.correct_pvalues([test.pvalue, conv_test.pvalue], method="holm")
-    skip_ci, conv_ci = analysis.wilson_ci(skip_top, k), analysis.wilson_ci(conv_top, k)
-    print(
-        f"0→3 skip_connect: {skip_top} of {k} top cells ({skip_ci[0]:.0%} "
-        f"[{skip_ci[1]:.0%}, {skip_ci[2]:.0%}]) vs base rate {base_rate:.2f}; one-sided "
-        f"binomial p = {test.pvalue:.3g}, Holm p = {enrich_holm[0]:.3g}"
-    )
-    print(
-        f"0→1 a convolution: {conv_top} of {k} top cells ({conv_ci[0]:.0%} "
-        f"[{conv_ci[1]:.0%}, {conv_ci[2]:.0%}]) vs base rate {conv_rate:.2f}; one-sided "
-        f"binomial p = {conv_test.pvalue:.3g}, Holm p = {enrich_holm[1]:.3g}"
-    )
+tests = {"skip_connect on 0→3": ("edge_3_0", ["skip_connect"]),
+         "a convolution on 0→1": ("edge_1_0", ["nor_conv_1x1", "nor_conv_3x3"])}  # fmt: skip
+best_by, enrich_by = {}, {}
+for d, tss in tss_by.items():
+    if len(tss) < max(min_group, 2 * top_k):
+        skip(d, len(tss), "TSS cell", max(min_group, 2 * top_k), f"the top-{top_k} selection")
+        continue
+    best = best_by[d] = analysis.top_hcs(tss, top_k, ece=hcs_col)
+    table = enrich_by[d] = analysis.hcs_enrichment(best, tss, tests, level=level)
+    sentence = analysis.enrichment_sentence(table, alpha=alpha,
+                                            paper_share={"skip_connect on 0→3": 1.0})  # fmt: skip
+    summary.append(f"Top {top_k} TSS cells by HCS, {d}: {sentence}.")
+    ours[q_top].append(f"{d}: {table['k'].iloc[0]} of {top_k} carry skip_connect on 0→3")
+    shown = best[["hcs", "acc", hcs_col, *analysis.EDGES]]
+    shown = shown.rename(columns={e: analysis.edge_label(e) for e in analysis.EDGES})
+    display(report.md(f"**{d}:** {sentence}."),
+            analysis.edge_op_counts({"top": best, "sample": tss}, ["edge_3_0", "edge_1_0"]),
+            report.format_table(shown.reset_index(drop=True), decimals={"hcs": 4, "acc": 4}))  # fmt: skip
 
 # %% [markdown]
 # ## Next to the paper
+#
+# The paper's numbers (uncertain readings of its figures are marked in the note) beside this
+# store's, for each dataset the store holds.
 
 # %%
-ours = {
-    "top-20 TSS by HCS: edge 0→3": f"skip_connect in {skip_top} of {k} (sample {base_rate:.0%})"
-    + (f", 95 % CI [{skip_ci[1]:.0%}, {skip_ci[2]:.0%}]" if k else ""),
-    "top-20 TSS by HCS: edge 0→1": f"a convolution in {conv_top} of {k} (sample {conv_rate:.0%})"
-    + (f", 95 % CI [{conv_ci[1]:.0%}, {conv_ci[2]:.0%}]" if k else ""),
-    "SSS: median ECE, total width 40–80 vs 280–320": f"{median_pct(narrow, pre)} vs {median_pct(wide, pre)} ({dataset})",
-}
-for _, row in sss_taus[sss_taus["x"] == "total_width"].iterrows():
-    ours[f"τ(total width, {row['metric']})"] = (
-        f"{row['tau']:+.2f} [{row['low']:+.2f}, {row['high']:+.2f}]"
-    )
-paper = {
-    "top-20 TSS by HCS: edge 0→3": "always skip_connect",
-    "top-20 TSS by HCS: edge 0→1": "a convolution; pooling and none rare",
-    "SSS: median ECE, total width 40–80 vs 280–320": "1.7 % vs 6.8 % (ImageNet16-120)",
-    f"τ(total width, {pre})": "positive (wider: worse calibrated)",
-    f"τ(total width, {post})": "—",
-}
-analysis.compare_to_paper(ours, paper).drop(columns="difference")
+paper = chapter.paper_numbers("vii")
+paper["this store"] = ["; ".join(ours[q]) or report.MISSING for q in paper["quantity"]]
+paper
 
 # %% [markdown]
 # ## Summary
 #
-# What the demo store shows on the chosen dataset (the last cell checks each statement when
-# TSS and SSS each have at least `min_rows_for_claims` networks):
-#
-# - **Before temperature scaling, no edge's operation matters on its own** (joint Wald test per
-#   edge, Holm over the six edges): with one row per cell the demo sample cannot attribute the
-#   pre-scaling ECE to one edge. **After scaling, the operations on edges 0→1 and 1→2 do**, with
-#   an average pooling the worst choice on both; their spread, the gap between the best and worst
-#   operation on the edge, is about 0.004 ECE.
-# - **Counting operations is more informative:** in the count regression before scaling, each
-#   extra average pooling raises ECE with a Holm-significant coefficient (the `n_avg_pool_3x3`
-#   row of the `pre_` block); the table shows which other counts do.
-# - **Wider SSS networks are worse calibrated before temperature scaling** — the paper's
-#   finding: the printed τ(total width, `pre_`) is positive and its interval excludes 0. After
-#   scaling the relation is gone (the `post_` interval contains 0). The paper's comparison of
-#   total width 40–80 against 280–320 cannot be made: our random sample of widths has no
-#   networks at either extreme (the printed width range), so the τ replaces it.
-# - **The paper's central design finding is not reproduced:** among our best cells by HCS a
-#   skip connection on edge 0→3 is no more frequent than in the whole sample (the printed
-#   counts, the Wilson interval of the share and the one-sided binomial p), where the paper
-#   found it in all twenty; the paper's 20 of 20 lies far above our interval. Edge 0→1 does
-#   carry a convolution in most top cells (the lower end of the Wilson interval is above one
-#   half), as in the paper; whether that is more than the sample's own share of convolutions
-#   on 0→1 is the printed second binomial test. A possible reason is scale:
-#   in a one-cell-per-stage (N = 1), 10-epoch network the residual path matters less for
-#   optimisation than in NATS-Bench's deeper N = 5, 200-epoch networks, and our HCS is driven
-#   by accuracy differences of a few points.
-#
+# What this store shows, dataset by dataset (each line is computed above):
+
+# %%
+report.md("\n".join(f"- {s}" for s in summary) or "- Too few networks for any finding.")
+
+# %% [markdown]
 # **Exercise.** Rerun with `-p hcs_prefix post`: after temperature scaling, does the skip on
 # 0→3 still mark the best cells, or does HCS then reduce to accuracy?
 
 # %%
-# The chapter's claims, checked so that a run that contradicts them fails the build.
-assert len(df) >= min_rows, len(df)
-assert edge_table.empty or edge_table[["p", "p_holm"]].stack().between(0, 1).all()
-for table in [*effects.values(), *counts.values()]:
-    assert (table["low"] <= table["coef"] + 1e-12).all() and (
-        table["coef"] <= table["high"] + 1e-12
-    ).all()
-    assert table["p_holm"].dropna().between(0, 1).all()
-for _, row in sss_taus.iterrows():
-    assert -1 <= row["tau"] <= 1 and row["low"] - 1e-9 <= row["tau"] <= row["high"] + 1e-9
-if k:  # top_hcs returns the HIGHEST scores, best first
+# What must hold for any store.
+assert len(df) >= min_rows and not df.duplicated(["space", "arch", "dataset", "fidelity"]).any()
+for table in [*edge_tables.values(), *count_tables.values()]:
+    p_cols = [c for c in table.columns if c == "p" or c.startswith("p_")]
+    assert table[p_cols].stack().dropna().between(0, 1).all(), table
+for table in count_tables.values():
+    assert ((table["low"] <= table["coef"] + 1e-12) & (table["coef"] <= table["high"] + 1e-12)).all()
+for table in [*width_tables.values(), *uniform_tables.values()]:
+    assert table["tau"].dropna().between(-1, 1).all() and table["p"].dropna().between(0, 1).all()
+    big = table[table["n"] >= 20]
+    assert ((big["low"] <= big["tau"] + 1e-9) & (big["tau"] <= big["high"] + 1e-9)).all(), big
+for d, best in best_by.items():  # top_hcs returns the HIGHEST scores, best first
     assert best["hcs"].is_monotonic_decreasing
-    rest = analysis.hcs(tss["acc"], tss[hcs_col])
-    assert best["hcs"].min() >= np.sort(rest)[-k] - 1e-12
-    assert 0 <= skip_top <= k and 0 <= conv_top <= k
-if len(tss) >= min_rows_for_claims and len(sss) >= min_rows_for_claims and k:
-    joint = edge_table.set_index(["metric", "edge"])["p_holm"] < alpha
-    assert not joint[pre].any(), edge_table  # no edge matters before scaling
-    assert set(joint[post][joint[post]].index) == {"edge_1_0", "edge_2_1"}, edge_table
-    worst = edge_table.set_index(["metric", "edge"])["worst"]
-    assert worst[post, "edge_1_0"] == worst[post, "edge_2_1"] == "avg_pool_3x3", edge_table
-    pool = counts[pre].set_index("term").loc["n_avg_pool_3x3"]
-    assert pool["coef"] > 0 and pool["p_holm"] < alpha, pool.to_dict()
-    width = sss_taus[sss_taus["x"] == "total_width"].set_index("metric")
-    assert width.loc[pre, "low"] > 0 and width.loc[pre, "p_holm"] < alpha, width  # wider: worse
-    assert width.loc[post, "low"] < 0 < width.loc[post, "high"], width  # gone after scaling
-    assert test.pvalue > alpha, test  # skip on 0→3 not over-represented among the top cells
-    assert skip_ci[2] < 1.0, skip_ci  # the paper's 20 of 20 lies above our interval
-    assert conv_top > k / 2 and conv_ci[1] > 0.5, conv_ci  # most top cells: a conv on 0→1
-else:
-    print(
-        f"Fewer than {min_rows_for_claims} TSS or SSS networks: the directional claims were "
-        "not checked."
-    )
+    assert best["hcs"].min() >= np.sort(analysis.hcs(tss_by[d]["acc"], tss_by[d][hcs_col]))[-top_k]
+    table = enrich_by[d]
+    assert table["k"].between(0, top_k).all() and table[["p", "p_holm"]].stack().dropna().between(0, 1).all()
