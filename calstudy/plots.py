@@ -622,3 +622,55 @@ def plot_width_medians(
             label=f"median per {x}")  # fmt: skip
     ax.set(xlabel=x)
     return ax
+
+
+# ================================================================================================
+# RQ iv: post-hoc methods against temperature scaling
+# ================================================================================================
+
+__all__ += ["plot_paired_differences"]
+
+
+def plot_paired_differences(
+    long: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    x: str = "method",
+    y: str = "d",
+    hue: str | None = "group",
+    ylabel: str | None = None,
+) -> Axes:
+    """Paired differences per category as boxes, with a red line at 0.
+
+    Each value is one network's score after a method minus its score after the reference
+    (e.g. ``vs_ECE_15 - post_ECE_15``); points below the line are networks on which the method
+    beat the reference.
+
+    Parameters
+    ----------
+    long : DataFrame
+        Long table with columns ``x``, ``y`` and (when given) ``hue``; non-finite values of
+        ``y`` are dropped.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
+    x, y, hue : str
+        Category, difference and colour columns (``hue=None``: one colour).
+    ylabel : str, optional
+        Label of the difference axis; default ``y``.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import seaborn as sns
+
+    needed = [c for c in (x, y, hue) if c is not None]
+    missing = [c for c in needed if c not in long.columns]
+    if missing:
+        raise ValueError(f"Expected `long` to have columns {missing}, got {list(long.columns)}.")
+    data = long[needed].replace([np.inf, -np.inf], np.nan).dropna()
+    ax = _axes(ax)
+    sns.boxplot(data=data, x=x, y=y, hue=hue, ax=ax, showfliers=False)
+    ax.axhline(0, color="C3", linewidth=1)
+    ax.set(ylabel=ylabel or y)
+    return ax

@@ -1,0 +1,202 @@
+"""Tests of the RQ iv functions of calstudy.analysis (post-hoc calibration) on small built frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calstudy import analysis
+
+
+@pytest.fixture(scope="module")
+def study() -> pd.DataFrame:
+    """Two groups. In "tss · a" scaling lowers every value by 0.01 and keeps the ranking; in
+    "sss · b" it sets values at random (no rank agreement) and leaves the median unchanged."""
+    rng = np.random.default_rng(0)
+    n = 60
+    pre_a = rng.uniform(0.02, 0.06, n)
+    pre_b = rng.uniform(0.01, 0.02, n)
+    temperature = np.r_[1.0 + 10 * (pre_a - 0.01), rng.uniform(0.9, 1.1, n)]
+    frame = pd.DataFrame({
+        "space": ["tss"] * n + ["sss"] * n,
+        "dataset": ["a"] * n + ["b"] * n,
+        "arch": [f"x{i}" for i in range(2 * n)],
+        "acc": rng.uniform(0.5, 0.9, 2 * n),
+        "pre_ECE_15": np.r_[pre_a, pre_b],
+        "post_ECE_15": np.r_[pre_a - 0.01, rng.permutation(pre_b)],
+        "temperature": temperature,
+    })  # fmt: skip
+    frame["pre_NLL"] = 1.0 + frame["pre_ECE_15"]
+    frame["post_NLL"] = 1.0 + frame["post_ECE_15"]
+    frame["vs_ECE_15"] = frame["post_ECE_15"] + rng.normal(0, 1e-4, 2 * n)  # a tie with ts
+    frame["vs_NLL"] = frame["post_NLL"] - 0.01  # better than ts
+    frame["hist_ECE_15"] = frame["post_ECE_15"] + 0.005  # worse than ts
+    frame["hist_NLL"] = frame["post_NLL"] + 0.05
+    return frame
+
+
+def test_scaling_effect_ranks_and_changes_per_group(study: pd.DataFrame) -> None:
+    effect = analysis.scaling_effect(study, "pre_ECE_15", "post_ECE_15", n_boot=200)
+    effect = effect.set_index("group")
+    assert list(effect.index) == ["SSS · b", "TSS · a"]  # sorted by space, dataset
+    a, b = effect.loc["TSS · a"], effect.loc["SSS · b"]
+    assert a["tau"] == pytest.approx(1.0) and a["kept"] == 2  # the ranking largely survives
+    assert a["change"] == pytest.approx(-0.01) and a["changed"] == -1  # lowered
+    assert a["lowered"] == 1.0 and a["lowered_low"] > 0.9
+    assert b["tau_low"] < 0 < b["tau_high"] and b["kept"] == 0  # reshuffled
+    assert b["change"] == pytest.approx(0.0, abs=1e-3) and b["changed"] == 0
+    assert (effect["change_p_holm"] >= effect["change_p"] - 1e-12).all()
+    assert ((effect["tau_low"] <= effect["tau"]) & (effect["tau"] <= effect["tau_high"])).all()
+
+
+def test_scaling_effect_leaves_out_small_groups(study: pd.DataFrame) -> None:
+    small = pd.concat([study, study.head(2).assign(dataset="c")])
+    effect = analysis.scaling_effect(small, "pre_ECE_15", "post_ECE_15", n_boot=50, min_rows=3)
+    assert set(effect["dataset"]) == {"a", "b"}
+    assert effect.attrs["skipped"] == [{"space": "tss", "dataset": "c", "n": 2}]
+    empty = analysis.scaling_effect(study.head(2), "pre_ECE_15", "post_ECE_15", n_boot=50)
+    assert empty.empty and "kept" in empty.columns and "group" in empty.columns
+
+
+def test_scaling_effect_is_invariant_to_row_order(study: pd.DataFrame) -> None:
+    one = analysis.scaling_effect(study, "pre_ECE_15", "post_ECE_15", n_boot=50)
+    other = analysis.scaling_effect(study.iloc[::-1], "pre_ECE_15", "post_ECE_15", n_boot=50)
+    columns = ["n", "median_pre", "median_post", "tau", "change", "lowered"]
+    pd.testing.assert_frame_equal(one[columns], other[columns])
+
+
+def test_gain_drivers_gain_follows_miscalibration(study: pd.DataFrame) -> None:
+    drivers = analysis.gain_drivers(study, "pre_ECE_15", "post_ECE_15", n_boot=200)
+    b = drivers.set_index("group").loc["SSS · b"]
+    # post is unrelated to pre in "b", so Δ = post − pre falls with pre, not with accuracy
+    assert b["tau_pre"] < -0.4 and b["tau_pre_high"] < 0
+    assert b["gap_low"] > 0 and b["follows"] == 1
+    assert drivers["tau_acc"].between(-1, 1).all() and (drivers["n"] == 60).all()
+
+
+def test_temperature_summary_reads_over_confidence(study: pd.DataFrame) -> None:
+    temperatures = analysis.temperature_summary(study, "pre_ECE_15", n_boot=200)
+    a = temperatures.set_index("group").loc["TSS · a"]
+    assert a["over"] == 1.0 and a["kind"] == 1 and a["shifted"] == 1
+    assert a["tau"] == pytest.approx(1.0) and a["tracks"] == 1  # |log T| grows with pre ECE
+    b = temperatures.set_index("group").loc["SSS · b"]
+    assert b["kind"] == 0 and b["over_low"] < 0.5 < b["over_high"]
+
+
+def test_temperature_summary_without_temperatures_is_empty(study: pd.DataFrame) -> None:
+    table = analysis.temperature_summary(study.assign(temperature=np.nan), "pre_ECE_15")
+    assert table.empty and {"median_t", "kind", "group"} <= set(table.columns)
+
+
+def test_temperature_summary_refuses_non_positive_temperatures(study: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="Expected `temperature` to be positive"):
+        analysis.temperature_summary(study.assign(temperature=-1.0), "pre_ECE_15", n_boot=10)
+
+
+def test_posthoc_scores_names_methods_and_drops_infinities() -> None:
+    d = pd.DataFrame({"pre_NLL": [1.0, 2, 3], "post_NLL": [0.5, np.inf, 2],
+                      "iso_NLL": [0.4, 1, 2], "vs_NLL": [np.nan] * 3})  # fmt: skip
+    scores = analysis.posthoc_scores(d, ["vs", "iso", "hist"], "NLL")
+    assert list(scores.columns) == ["none", "ts", "iso"]
+    assert np.isnan(scores.loc[1, "ts"])
+
+
+def test_posthoc_wins_share_sums_to_one(study: pd.DataFrame) -> None:
+    wins = analysis.posthoc_wins(study, ["vs", "hist"], "ECE_15")
+    assert set(wins["method"]) == {"ts", "vs", "hist"}
+    assert np.allclose(wins.groupby("group")["wins"].sum(), 1.0)
+    assert (wins.loc[wins["method"] == "hist", "wins"] == 0).all()  # always 0.005 above ts
+    gains = wins.set_index(["group", "method"])["median_gain"]
+    assert gains.loc[("TSS · a", "ts")] == pytest.approx(0.01)
+
+
+def test_posthoc_wins_without_other_methods_is_empty(study: pd.DataFrame) -> None:
+    assert analysis.posthoc_wins(study, ["iso"], "ECE_15").empty
+
+
+def test_posthoc_tests_verdicts_and_holm(study: pd.DataFrame) -> None:
+    tests = analysis.posthoc_tests(study, ["vs", "hist", "iso"], n_boot=200)
+    assert len(tests) == 2 * 2 * 2  # groups × methods found × scores; iso is absent
+    v = tests.set_index(["group", "method", "score"])["versus"]
+    assert (v.xs("hist", level="method") == 1).all()  # worse than ts on both scores
+    assert (v.xs(("vs", "NLL"), level=("method", "score")) == -1).all()  # better on NLL
+    assert (v.xs(("vs", "ECE_15"), level=("method", "score")) == 0).all()  # a tie on ECE
+    assert (tests["p_holm"] >= tests["p"] - 1e-12).all() and tests["p_holm"].le(1).all()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("≈ 0.00 – 0.01", (0.0, 0.01)), ("−0.23", (-0.23, -0.23)), ("3.8 – 6.8 %", (0.038, 0.068)),
+     ("0.25", (0.25, 0.25)), ("-0.15 – 0.2", (-0.15, 0.2))],
+)  # fmt: skip
+def test_paper_range_parses_the_quotes(value: str, expected: tuple[float, float]) -> None:
+    assert analysis.paper_range(value) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("value", ["not monotone", "1.5 / 2.1 / 3.3 %"])
+def test_paper_range_refuses_what_is_not_a_number_or_range(value: str) -> None:
+    with pytest.raises(ValueError, match="Expected `value` to state one number or a range"):
+        analysis.paper_range(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [((0.3, 0.4), "above"), ((-0.4, -0.3), "below"), ((0.0, 0.01), "inside"),
+     ((0.1, 0.3), "overlapping"), ((0.2, 0.2), "above"), ((0.1, 0.1), "inside"),
+     ((np.nan, 0.1), "—")],
+)  # fmt: skip
+def test_range_position(value: tuple[float, float], expected: str) -> None:
+    assert analysis.range_position(value, -0.1, 0.15) == expected
+
+
+def test_interval_sign() -> None:
+    assert analysis.interval_sign([0.1, -0.3, -0.1, np.nan], [0.2, -0.1, 0.1, 1.0]).tolist() == [
+        1, -1, 0, 0]  # fmt: skip
+    assert analysis.interval_sign([0.1, 0.1], [0.2, 0.2], [0.01, 0.2]).tolist() == [1, 0]
+    with pytest.raises(ValueError, match="Expected `alpha` to be in"):
+        analysis.interval_sign(0.1, 0.2, alpha=0)
+
+
+def test_group_label_and_verdict_groups() -> None:
+    t = pd.DataFrame({"space": ["tss", "sss", "tss"], "dataset": ["c10", "c10", "fm"]})
+    labels = analysis.group_label(t)
+    assert labels.tolist() == ["TSS · c10", "SSS · c10", "TSS · fm"]
+    words = {1: "rises", 0: "flat"}
+    assert analysis.verdict_groups(labels, [1, 0, 1], words) == [
+        "rises in TSS · c10 and TSS · fm", "flat in SSS · c10"]  # fmt: skip
+    assert analysis.verdict_groups(labels, [-1, -1, -1], words) == []
+    with pytest.raises(ValueError, match="equal length"):
+        analysis.verdict_groups(labels, [1], words)
+
+
+def test_sentences_state_the_numbers_and_verdicts(study: pd.DataFrame) -> None:
+    options = {"n_boot": 100}
+    effect = analysis.scaling_effect(study, "pre_ECE_15", "post_ECE_15", **options)
+    drivers = analysis.gain_drivers(study, "pre_ECE_15", "post_ECE_15", **options)
+    temperatures = analysis.temperature_summary(study, "pre_ECE_15", **options)
+    tests = analysis.posthoc_tests(study, ["vs", "hist"], **options)
+    effect_text = analysis.scaling_effect_sentences(effect)
+    assert len(effect_text) == 2
+    assert "**TSS · a** (n = 60)" in effect_text[1]
+    assert "largely survives" in effect_text[1] and "scaling lowered ECE" in effect_text[1]
+    assert "median change -0.0100" in effect_text[1] and "it fell for 100 [94, 100] %" in effect_text[1]
+    assert "reshuffles the ranking" in effect_text[0] and "did not detectably change" in effect_text[0]
+    assert "follows its miscalibration more" in analysis.gain_driver_sentences(drivers)[0]
+    temperature_text = analysis.temperature_sentences(temperatures, against="pre ECE")[1]
+    assert "mostly overconfident" in temperature_text and "grows with pre ECE" in temperature_text
+    posthoc_text = analysis.posthoc_sentences(tests)
+    assert posthoc_text[0].startswith("`vs` on ECE_15: not distinguishable from temperature")
+    summary = analysis.scaling_summary(effect, drivers, temperatures.iloc[0:0], tests)
+    assert summary[0] == (
+        "The ECE ranking largely survives scaling in TSS · a; is reshuffled by scaling (no rank "
+        "agreement detected) in SSS · b."
+    )
+    assert summary[1] == (
+        "Network by network, scaling lowered ECE in TSS · a; did not detectably change ECE in "
+        "SSS · b."
+    )
+    assert summary[3] == "Fitted temperatures: none in this store."
+    assert any(line.startswith("`hist` on NLL: worse than temperature scaling") for line in summary)
+    for text in (*effect_text, *posthoc_text, *summary):
+        assert "nan" not in text.lower() and "-0.00 " not in text
