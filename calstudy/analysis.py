@@ -2854,7 +2854,7 @@ def uniform_width(
     """
     _check_columns(df, [*WIDTHS, *targets])
     widths = df[list(WIDTHS)].astype(float)
-    networks = df[widths.notna().all(axis=1) & (widths.nunique(axis=1) == 1)]
+    networks = df[widths.notna().all(axis=1) & (widths.max(axis=1) == widths.min(axis=1))]
     networks = networks.assign(width=networks["c0"].astype(int)).sort_values("width")
     records = []
     for target in targets:
@@ -3128,7 +3128,7 @@ def count_effects_sentence(
     str
         The counts whose corrected p-value is below ``alpha``, with direction and interval in
         percentage points, e.g. "before temperature scaling, each extra avg_pool_3x3 raises
-        pre_ECE_15 by +0.26 [+0.11, +0.41] pp (Holm p 0.0025)"; or that none does.
+        pre_ECE_15 (+0.26 [+0.11, +0.41] pp per edge, Holm p 0.0025)"; or that none does.
     """
     from calstudy import report
 
@@ -3138,9 +3138,9 @@ def count_effects_sentence(
     for target, rows in table.groupby("metric", sort=False):
         hits = rows[(rows[p_col] < alpha) & rows["term"].str.startswith("n_")]
         clauses.append(f"{_scaling(target)}, " + report.join(
-            (f"each extra {r['term'][2:]} {'raises' if r['coef'] > 0 else 'lowers'} {target} by "
-             f"{report.ci(100 * r['coef'], 100 * r['low'], 100 * r['high'])} pp ({name} p "
-             f"{report.pvalue(r[p_col])})" for _, r in hits.iterrows()),
+            (f"each extra {r['term'][2:]} {'raises' if r['coef'] > 0 else 'lowers'} {target} "
+             f"({report.ci(100 * r['coef'], 100 * r['low'], 100 * r['high'])} pp per edge, "
+             f"{name} p {report.pvalue(r[p_col])})" for _, r in hits.iterrows()),
             empty=f"no operation count moves {target} significantly after {name}",
         ))  # fmt: skip
     return "; ".join(clauses)

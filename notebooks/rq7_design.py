@@ -122,7 +122,7 @@ for d, tss in tss_by.items():
     sentence = analysis.edge_tests_sentence(table, alpha=alpha)
     summary.append(f"TSS edges, {d}: {sentence}.")
     fitted, dropped = table.attrs["n_rows"][pre], table.attrs["n_dropped"][pre]
-    display(report.md(f"**{d}** ({fitted} cells fitted, {dropped} left out as carrying a rare "
+    display(report.md(f"**{d}** ({fitted:,} cells fitted, {dropped:,} left out as carrying a rare "
                       f"operation): {sentence}."),
             report.format_table(table.assign(edge=table["edge"].map(analysis.edge_label))))  # fmt: skip
 
@@ -211,9 +211,9 @@ for d, sss in sss_by.items():
     if table["n"].min() < 3:
         held = report.plural(int(table["n"].min()), "uniform-width SSS network")
         display(report.md(
-            f"**{d}:** this store holds {held}; the sweep needs 3. Add them with `calstudy sweep "
-            "--preset <preset> --archs widths.txt --out <store>`, widths.txt listing 8:8:8:8:8, "
-            "16:16:16:16:16, … one per line."))  # fmt: skip
+            f"**{d}:** this store holds {held}; the analysis needs 3 (the paper's full CSVs hold "
+            "all eight; a sweep adds them with `calstudy sweep --preset <preset> --archs "
+            "widths.txt --out <store>`, widths.txt listing 8:8:8:8:8, 16:16:16:16:16, …)."))  # fmt: skip
         continue
     uniform_tables[d] = table
     sentence = analysis.uniform_width_sentence(table)

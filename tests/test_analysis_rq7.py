@@ -101,7 +101,7 @@ def test_count_effect_table_and_sentence(tss: pd.DataFrame) -> None:
     assert pool["coef"] == pytest.approx(0.004, abs=0.0005) and pool["p_holm"] < 1e-6
     sentence = analysis.count_effects_sentence(table)
     shown = report.ci(100 * pool["coef"], 100 * pool["low"], 100 * pool["high"])
-    assert f"each extra avg_pool_3x3 raises pre_ECE_15 by {shown} pp" in sentence
+    assert f"each extra avg_pool_3x3 raises pre_ECE_15 ({shown} pp per edge, Holm p" in sentence
     assert "no operation count moves post_ECE_15 significantly after Holm" in sentence
 
 
