@@ -9,7 +9,11 @@ who reruns a chapter with new parameters, and for the tests.
 Typical use::
 
     calstudy book build                          # every chapter, then the HTML
+    calstudy book list                           # the chapters and their parameters
     calstudy book run rq6_bin_count -p metric ECE_em -p space sss   # one chapter, new parameters
+
+The chapters ship with the repository, not with the installed package: from a wheel the
+commands say so and give the repository to clone (:data:`REPOSITORY_URL`).
 """
 
 from __future__ import annotations
@@ -36,10 +40,59 @@ NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 EXECUTED_DIR = REPO_ROOT / "book" / "executed"
 BUILD_DIR = REPO_ROOT / "book" / "_build"
 DEFAULT_STORE = "data/demo"
+REPOSITORY_URL = "https://github.com/calstudy/calstudy"
+"""Where the book's sources live (``repository.url`` of ``_config.yml``, which a wheel lacks)."""
 
-# Cell tags understood by jupyter-book: the parameter cells fold away behind a toggle so a
-# reader sees the analysis first but can still check which parameters produced the page.
-_HIDDEN_PARAMETER_TAGS = ("hide-cell",)
+# How jupyter-book shows each kind of code cell (cell tags): the reader gets the whole argument
+# without opening code. Parameters stay visible (they say what produced the page); analysis code
+# folds behind "show code" with its output shown; cells that only check the run (asserts) are
+# left out of the page, though they run like every other cell.
+_PARAMETER_TAGS = ("parameters", "injected-parameters")
+_ANALYSIS_TAG = "hide-input"
+_CHECK_TAG = "remove-cell"
+
+
+def is_check_cell(source: str) -> bool:
+    r"""True for a code cell that only checks: tagged ``checks``, or made of nothing but
+    ``assert`` statements (at any depth of ``for``/``if``/``with`` blocks).
+
+    >>> is_check_cell("# claims\nfor r in rows:\n    assert r > 0\nassert ok")
+    True
+    >>> is_check_cell("x = 1\nassert x")
+    False
+    """
+
+    def only_asserts(body: list[ast.stmt]) -> bool:
+        for node in body:
+            if isinstance(node, ast.Assert):
+                continue
+            if isinstance(node, ast.For | ast.While | ast.With):
+                if not only_asserts(node.body) or not only_asserts(getattr(node, "orelse", [])):
+                    return False
+            elif isinstance(node, ast.If):
+                if not only_asserts(node.body) or not only_asserts(node.orelse):
+                    return False
+            else:
+                return False
+        return True
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return bool(tree.body) and only_asserts(tree.body)
+
+
+def _display_tags(cell: Any) -> list[str]:
+    """The cell's tags plus the one that decides how the book shows it."""
+    tags = [t for t in cell.metadata.get("tags", []) if t not in ("hide-cell",)]
+    if cell.cell_type != "code" or any(t in tags for t in _PARAMETER_TAGS):
+        return tags
+    if "checks" in tags or is_check_cell(cell.source):
+        return [*tags, _CHECK_TAG] if _CHECK_TAG not in tags else tags
+    if any(t.startswith(("remove-", "hide-")) for t in tags):
+        return tags  # the chapter chose
+    return [*tags, _ANALYSIS_TAG]
 
 
 @dataclass(frozen=True)
@@ -68,6 +121,17 @@ class Chapter:
 def chapters() -> list[Chapter]:
     """The executed chapters, in the order of ``_toc.yml``: every ``notebooks/*.py`` source."""
     return [Chapter(path.stem, _title_of(path)) for path in sorted(NOTEBOOK_DIR.glob("*.py"))]
+
+
+def _require_chapters() -> None:
+    """Raise, saying where to get them, when ``notebooks/`` holds no chapter (an installed
+    calstudy without the repository)."""
+    if not any(NOTEBOOK_DIR.glob("*.py")):
+        raise FileNotFoundError(
+            f"Expected the book's chapters in '{NOTEBOOK_DIR}', got none: they ship with the "
+            f"repository, not with the installed package. Clone it (git clone {REPOSITORY_URL}), "
+            "install it there (pip install -e '.[book]') and run calstudy book from the checkout."
+        )
 
 
 def _title_of(source: Path) -> str:
@@ -295,9 +359,7 @@ def execute_chapter(
         )
         executed = nbformat.read(tmp_out, as_version=4)
         for cell in executed.cells:
-            tags = cell.metadata.get("tags", [])
-            if "parameters" in tags or "injected-parameters" in tags:
-                cell.metadata["tags"] = [*tags, *_HIDDEN_PARAMETER_TAGS]
+            cell.metadata["tags"] = _display_tags(cell)
         nbformat.write(executed, tmp_out)
         os.replace(tmp_out, output)
     finally:
@@ -313,6 +375,7 @@ def _resolve_source(source: Path | str) -> Path:
     candidate = NOTEBOOK_DIR / f"{path.stem}.py"
     if candidate.exists():
         return candidate
+    _require_chapters()
     names = [chapter.name for chapter in chapters()]
     close = difflib.get_close_matches(path.stem, names, n=3)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
@@ -357,6 +420,7 @@ def build(
     Path
         The directory holding ``index.html`` (or the executed notebooks when ``html=False``).
     """
+    _require_chapters()
     selected = chapters()
     if only:
         if out is not None:
@@ -445,9 +509,9 @@ def _parse_value(text: str) -> Any:
 
 
 def add_cli(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``calstudy book build`` and ``calstudy book run``."""
+    """Register ``calstudy book build``, ``calstudy book list`` and ``calstudy book run``."""
     parser = subparsers.add_parser("book", help="build the book or rerun one chapter")
-    commands = parser.add_subparsers(dest="book_command", required=True)
+    commands = parser.add_subparsers(dest="book_command", required=True, metavar="COMMAND")
 
     build_parser = commands.add_parser("build", help="execute every chapter and render the HTML")
     build_parser.add_argument("--store", help="dataset directory (default: each chapter's own)")
@@ -461,8 +525,23 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     build_parser.add_argument("--title", help="title of the edition built with --out")
     build_parser.set_defaults(func=_cli_build)
 
-    run_parser = commands.add_parser("run", help="rerun one chapter with new parameters")
-    run_parser.add_argument("notebook", help="chapter name (e.g. rq6_bin_count) or .py path")
+    list_parser = commands.add_parser(
+        "list",
+        help="list the chapters and their parameters with defaults",
+        description="List the chapters (notebooks/*.py) and the parameters each accepts in "
+        "`calstudy book run NAME -p PARAMETER VALUE`, with their defaults.",
+    )
+    list_parser.set_defaults(func=_cli_list)
+
+    run_parser = commands.add_parser(
+        "run",
+        help="rerun one chapter with new parameters",
+        description="Execute one chapter with new parameter values into book/executed/ (or "
+        "--output). `calstudy book list` shows the chapters and their parameters with defaults.",
+    )
+    run_parser.add_argument(
+        "notebook", help="chapter name (e.g. rq6_bin_count; see `calstudy book list`) or .py path"
+    )
     run_parser.add_argument(
         "-p",
         "--parameter",
@@ -476,7 +555,21 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     run_parser.set_defaults(func=_cli_run)
 
 
+def _cli_list(args: argparse.Namespace) -> int:
+    _require_chapters()
+    print("Chapters (rerun one: calstudy book run NAME -p PARAMETER VALUE):")
+    for chapter in chapters():
+        print(f"\n{chapter.name}: {chapter.title}")
+        specs = _parameter_cell(chapter.source)
+        width = max((len(name) for name in specs), default=0)
+        for name, spec in specs.items():
+            default = repr(spec.default) if spec.literal else spec.default
+            print(f"    {name.ljust(width)} = {default}")
+    return 0
+
+
 def _cli_build(args: argparse.Namespace) -> int:
+    _require_chapters()
     out = build(
         store=args.store, only=args.only, html=not args.no_html, out=args.out, title=args.title
     )

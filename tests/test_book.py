@@ -167,7 +167,11 @@ def test_executed_notebooks_have_images_and_no_errors(built_book: Path) -> None:
         for cell in executed.cells:
             tags = cell.metadata.get("tags", [])
             if "parameters" in tags or "injected-parameters" in tags:
-                assert "hide-cell" in tags, f"{name}: parameter cell is not folded away"
+                assert not any(t.startswith(("hide-", "remove-")) for t in tags), (
+                    f"{name}: the parameter cell is hidden"
+                )
+            elif cell.cell_type == "code":  # analysis folded, checks removed from the page
+                assert {"hide-input", "remove-cell", "remove-input"} & set(tags), (name, tags)
             for output in cell.get("outputs", []):
                 assert output.output_type != "error", f"{name}: error output {output.ename}"
                 for mime in IMAGE_MIME_TYPES:

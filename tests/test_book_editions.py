@@ -51,3 +51,24 @@ def test_edition_executes_into_its_own_folder(tmp_path: Path) -> None:
     assert out.is_file() and out.is_relative_to(tmp_path)
     after = demo_executed.stat().st_mtime_ns if demo_executed.exists() else None
     assert before == after
+
+
+def test_display_tags_fold_analysis_show_parameters_and_remove_checks() -> None:
+    import nbformat
+
+    cells = [
+        nbformat.v4.new_code_cell("store = 'x'", metadata={"tags": ["parameters", "hide-cell"]}),
+        nbformat.v4.new_code_cell("df = load()\ndf.head()"),
+        nbformat.v4.new_code_cell("for r in rows:\n    assert r\nif x:\n    assert y"),
+        nbformat.v4.new_code_cell("print('x')", metadata={"tags": ["checks"]}),
+        nbformat.v4.new_code_cell("fig", metadata={"tags": ["remove-input"]}),
+        nbformat.v4.new_markdown_cell("# Title"),
+    ]
+    assert [book._display_tags(c) for c in cells] == [
+        ["parameters"],
+        ["hide-input"],
+        ["remove-cell"],
+        ["checks", "remove-cell"],
+        ["remove-input"],
+        [],
+    ]
