@@ -262,3 +262,61 @@ def _families(columns: set[str]) -> dict[str, set[int]]:
         else:
             families.setdefault(base, set())
     return families
+
+
+# ---------------------------------------------------------------------------------------------
+# The software a book was built with
+# ---------------------------------------------------------------------------------------------
+
+#: Distributions whose versions :func:`software_versions` reports, beside Python and calstudy.
+KEY_PACKAGES: tuple[str, ...] = (
+    "numpy", "scipy", "pandas", "statsmodels", "pyarrow", "duckdb", "torch", "matplotlib",
+    "seaborn", "jupyter-book",
+)  # fmt: skip
+
+
+def software_versions(packages: Sequence[str] = KEY_PACKAGES) -> pd.DataFrame:
+    """Versions of Python, the key packages and calstudy (with its git commit) running now.
+
+    Versions come from the installed distributions' metadata (:mod:`importlib.metadata`), so
+    nothing heavy is imported; a package that is not installed is reported as such.
+
+    Parameters
+    ----------
+    packages : sequence of str, default=KEY_PACKAGES
+        Distribution names, e.g. ``"jupyter-book"``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``package`` (``python``, the packages, ``calstudy``, ``calstudy git commit``),
+        one column ``version``; the commit reads ``+dirty`` with uncommitted changes and
+        "not a git checkout" outside one.
+
+    Examples
+    --------
+    >>> table = software_versions(["numpy"])
+    >>> list(table.index)
+    ['python', 'numpy', 'calstudy', 'calstudy git commit']
+    """
+    import platform
+    from importlib import metadata
+
+    from calstudy import __version__
+    from calstudy.schema import provenance
+
+    if isinstance(packages, str) or not all(isinstance(p, str) for p in packages):
+        raise ValueError(
+            f"Expected `packages` to be a list of distribution names, got {packages!r}."
+        )
+
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    rows = {"python": platform.python_version(), **{p: version(p) for p in packages}}
+    rows["calstudy"] = __version__
+    rows["calstudy git commit"] = provenance()["git_commit"] or "not a git checkout"
+    return pd.DataFrame({"version": rows}).rename_axis("package")
