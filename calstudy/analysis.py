@@ -4414,3 +4414,632 @@ def scaling_summary(
     if tests.empty:
         lines.append("Other post-hoc methods: none in this store.")
     return lines
+
+
+# ================================================================================================
+# RQ i: transfer of calibration across datasets
+# ================================================================================================
+
+__all__ += [
+    "lowest_n",
+    "pair_datasets",
+    "population_sizes",
+    "position_of",
+    "selection_curve",
+    "transfer_table",
+    "transfer_verdicts",
+    "transfer_versus_reference",
+]
+
+
+def pair_datasets(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    datasets: Sequence[str] | None = None,
+    on: Sequence[str] = _DEFAULT_KEY,
+) -> dict[tuple[str, str, str], pd.DataFrame]:
+    """Every network's rows on two datasets side by side, for each space and dataset pair.
+
+    For each search space and each unordered pair ``(a, b)`` of datasets (in the order of
+    ``datasets``) with rows of both in that space, the rows are joined **by key** with
+    :func:`paired`, never by position; the columns of dataset ``a`` get the suffix ``_a``, those
+    of ``b`` the suffix ``_b``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Calibration dataset with ``space``, ``dataset``, the key columns ``on`` and ``columns``.
+    columns : sequence of str
+        Columns to carry (e.g. the metrics and ``acc``); duplicates are dropped.
+    datasets : sequence of str, optional
+        Datasets to pair, in this order (``a`` comes first); default: those present, sorted.
+    on : sequence of str, default=("space", "arch", "seed", "fidelity")
+        Join key; each key must occur once per dataset and space.
+
+    Returns
+    -------
+    dict
+        ``(space, a, b)`` → paired rows (possibly none), in space then pair order.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"space": "tss", "arch": ["x", "y", "y", "x"], "seed": 0,
+    ...                   "fidelity": "f", "dataset": ["c", "c", "f", "f"], "m": [1, 2, 3, 4]})
+    >>> pair_datasets(d, ["m"])["tss", "c", "f"][["arch", "m_a", "m_b"]].values.tolist()
+    [['x', 1, 4], ['y', 2, 3]]
+    """
+    on = list(on)
+    columns = list(dict.fromkeys(c for c in columns if c not in on))
+    _check_columns(df, ["space", "dataset", *on, *columns])
+    order = sorted(df["dataset"].dropna().unique()) if datasets is None else list(datasets)
+    out: dict[tuple[str, str, str], pd.DataFrame] = {}
+    for space in sorted(df["space"].dropna().unique()):
+        part = df[df["space"] == space]
+        present = [d for d in order if (part["dataset"] == d).any()]
+        for i, a in enumerate(present):
+            for b in present[i + 1 :]:
+                rows = [part.loc[part["dataset"] == d, [*on, *columns]] for d in (a, b)]
+                out[space, a, b] = paired(rows[0], rows[1], on=on, suffixes=("_a", "_b"))
+    return out
+
+
+def _tau_row(key: tuple[str, str, str], x: object, y: object, **options: Any) -> dict[str, Any]:
+    r = kendall_ci(x, y, **options)
+    return {"space": key[0], "dataset_a": key[1], "dataset_b": key[2], "tau": r.tau,
+            "low": r.low, "high": r.high, "p": r.p_value, "n": r.n}
+
+
+def _complete(frame: pd.DataFrame, columns: Sequence[str]) -> int:
+    return int(frame[list(columns)].notna().all(axis=1).sum())
+
+
+def transfer_table(
+    pairs: Mapping[tuple[str, str, str], pd.DataFrame],
+    metrics: Sequence[str],
+    *,
+    top_ns: Sequence[int] = (),
+    by: str = "acc",
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """τ-b of each metric between two datasets, over all networks and over the top N (RQ i).
+
+    For every paired table of :func:`pair_datasets` and every metric, τ-b between
+    ``<metric>_a`` and ``<metric>_b`` with a bootstrap interval (:func:`kendall_ci`): over all
+    pairs, then over the ``n`` pairs MOST accurate on dataset ``a`` (:func:`top_n` on
+    ``<by>_a``) for each ``n`` in ``top_ns`` smaller than the number of pairs. The selection
+    looks at dataset ``a`` only, so it is not conditioned on the outcome on ``b``. A metric with
+    fewer than 3 complete pairs in a table is left out of it. ``p_holm`` is Holm-corrected over
+    the whole table.
+
+    Parameters
+    ----------
+    pairs : mapping of (space, a, b) to DataFrame
+        Output of :func:`pair_datasets`.
+    metrics : sequence of str
+        Metric columns (without suffix).
+    top_ns : sequence of int, default=()
+        Sizes of the top-N selections.
+    by : str, default="acc"
+        Ranking column of the top-N selections (without suffix).
+    n_boot, level, seed
+        As in :func:`kendall_ci`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``space, dataset_a, dataset_b, metric, models, top, tau, low, high, p, n,
+        p_holm``; ``models`` is ``"all"`` or ``"top N"``, ``top`` is N (0 for all).
+    """
+    top_ns = [_check_positive_int("top_ns", n) for n in top_ns]
+    rows = []
+    for key, p in pairs.items():
+        for metric in metrics:
+            x, y = f"{metric}_a", f"{metric}_b"
+            _check_columns(p, [x, y], "pairs")
+            if _complete(p, [x, y]) < 3:
+                continue
+            sizes = [0] + [n for n in top_ns if n < len(p)]
+            for n in sizes:
+                rows_n = p if n == 0 else top_n(p, n, by=f"{by}_a")
+                if _complete(rows_n, [x, y]) < 3:
+                    continue
+                row = _tau_row(key, rows_n[x], rows_n[y], n_boot=n_boot, level=level, seed=seed)
+                rows.append({**row, "metric": metric, "models": "all" if n == 0 else f"top {n}",
+                             "top": n})
+    columns = ["space", "dataset_a", "dataset_b", "metric", "models", "top", "tau", "low",
+               "high", "p", "n"]
+    table = pd.DataFrame(rows, columns=columns)
+    table["p_holm"] = correct_pvalues(table["p"].to_numpy(float), method="holm")
+    return table
+
+
+def transfer_versus_reference(
+    pairs: Mapping[tuple[str, str, str], pd.DataFrame],
+    metrics: Sequence[str],
+    *,
+    reference: str = "acc",
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    r"""Does a metric transfer worse than a reference column? :math:`\tau_m - \tau_{ref}` (RQ i).
+
+    For every paired table of :func:`pair_datasets` and every metric other than ``reference``,
+    the difference of the two cross-dataset τ-b, :math:`\tau(m_a, m_b) - \tau(r_a, r_b)`, over
+    the same networks, with the paired bootstrap of :func:`tau_difference` (whole networks are
+    resampled, so the dependence of the two τ is kept). ``p_holm`` is Holm-corrected over the
+    table. A metric with fewer than 3 networks complete in all four columns is left out.
+
+    Parameters
+    ----------
+    pairs : mapping of (space, a, b) to DataFrame
+        Output of :func:`pair_datasets`, carrying ``reference`` too.
+    metrics : sequence of str
+        Metric columns (without suffix); ``reference`` itself is skipped.
+    reference : str, default="acc"
+        The yardstick column (accuracy: how well rankings transfer at all).
+    n_boot, level, seed
+        As in :func:`tau_difference`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``space, dataset_a, dataset_b, metric, difference, low, high, p, n, p_holm``.
+    """
+    rows = []
+    for key, p in pairs.items():
+        for metric in [m for m in metrics if m != reference]:
+            columns = [f"{metric}_a", f"{metric}_b", f"{reference}_a", f"{reference}_b"]
+            _check_columns(p, columns, "pairs")
+            if _complete(p, columns) < 3:
+                continue
+            r = tau_difference(*(p[c] for c in columns), n_boot=n_boot, level=level, seed=seed)
+            rows.append({"space": key[0], "dataset_a": key[1], "dataset_b": key[2],
+                         "metric": metric, "difference": r.estimate, "low": r.low,
+                         "high": r.high, "p": r.p_value, "n": r.n})
+    columns = ["space", "dataset_a", "dataset_b", "metric", "difference", "low", "high", "p", "n"]
+    table = pd.DataFrame(rows, columns=columns)
+    table["p_holm"] = correct_pvalues(table["p"].to_numpy(float), method="holm")
+    return table
+
+
+def transfer_verdicts(
+    transfer: pd.DataFrame,
+    versus: pd.DataFrame,
+    *,
+    alpha: float = 0.05,
+    reference: str = "acc",
+) -> pd.DataFrame:
+    """One verdict per metric and dataset pair, over all networks, from the two RQ i tables.
+
+    - ``transfer``: ``"transfers"`` when τ > 0 with Holm p < ``alpha``, ``"reverses"`` when
+      τ < 0 with Holm p < ``alpha``, else ``"no detectable transfer"``;
+    - ``versus``: ``"worse"`` / ``"better"`` than the reference when the interval of
+      τ_metric − τ_reference lies below / above 0 and its Holm p < ``alpha``, ``"no different"``
+      otherwise, ``"—"`` for the reference itself or a metric without a difference.
+
+    Parameters
+    ----------
+    transfer : DataFrame
+        Output of :func:`transfer_table` (its ``models == "all"`` rows are used).
+    versus : DataFrame
+        Output of :func:`transfer_versus_reference` (may be empty).
+    alpha : float, default=0.05
+        Family-wise error rate of the Holm-corrected p-values.
+    reference : str, default="acc"
+        The yardstick metric of ``versus``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``space, dataset_a, dataset_b, metric, tau, low, high, p_holm, n, transfer,
+        difference, diff_low, diff_high, diff_p_holm, versus``, one row per metric and pair.
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"Expected `alpha` to be in (0, 1), got {alpha}.")
+    key = ["space", "dataset_a", "dataset_b", "metric"]
+    every = transfer.loc[transfer["models"] == "all", [*key, "tau", "low", "high", "p_holm", "n"]]
+    gaps = versus[[*key, "difference", "low", "high", "p_holm"]].rename(
+        columns={"low": "diff_low", "high": "diff_high", "p_holm": "diff_p_holm"}
+    )
+    out = every.merge(gaps, on=key, how="left", validate="one_to_one")
+    significant = out["p_holm"] < alpha
+    out["transfer"] = np.where(
+        significant & (out["tau"] > 0),
+        "transfers",
+        np.where(significant & (out["tau"] < 0), "reverses", "no detectable transfer"),
+    )
+    clear = out["diff_p_holm"] < alpha
+    out["versus"] = np.select(
+        [clear & (out["diff_high"] < 0), clear & (out["diff_low"] > 0), out["difference"].notna()],
+        ["worse", "better", "no different"],
+        default="—",
+    )
+    out.loc[out["metric"] == reference, "versus"] = "—"
+    return out.reset_index(drop=True)
+
+
+def lowest_n(df: pd.DataFrame, n: int, *, by: str = "acc") -> pd.DataFrame:
+    """The ``n`` rows with the LOWEST value of ``by``: the reference study's "top-N".
+
+    The released analysis code selected "the top-N models by accuracy" with
+    ``df.sort_values('acc').head(N)``, which sorts ascending and keeps the N *least* accurate
+    models. This function reproduces that selection (ties broken by ``arch``, NaN never
+    selected) so that its effect can be shown beside the corrected :func:`top_n`.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows to select from.
+    n : int
+        Number of rows to keep, at most the number of rows with a value of ``by``.
+    by : str, default="acc"
+        Column to rank by.
+
+    Returns
+    -------
+    DataFrame
+        ``n`` rows of ``df`` (original index kept), lowest first.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"arch": list("abcd"), "acc": [0.5, 0.9, 0.7, 0.9]})
+    >>> lowest_n(d, 2)["arch"].tolist()
+    ['a', 'c']
+    """
+    n = _check_positive_int("n", n)
+    _check_columns(df, [by])
+    ranked = df[df[by].notna()]
+    if n > len(ranked):
+        raise ValueError(
+            f"Expected `n` to be at most the number of rows with a value of {by!r} "
+            f"({len(ranked)}), got {n}."
+        )
+    keys = [by, "arch"] if "arch" in df.columns and by != "arch" else [by]
+    return ranked.sort_values(keys, kind="mergesort").head(n)
+
+
+def population_sizes(
+    m: int, sizes: Sequence[int] | None = None, *, n_sizes: int = 8, smallest: int = 10
+) -> list[int]:
+    """Population sizes for a τ-against-N curve over ``m`` rows, ending with ``m`` itself.
+
+    Parameters
+    ----------
+    m : int
+        Number of complete rows.
+    sizes : sequence of int, optional
+        Wanted sizes; those in [3, m) are kept. Default: ``n_sizes`` sizes spaced evenly on a
+        log scale from ``min(smallest, m)`` to ``m``.
+    n_sizes : int, default=8
+        Number of log-spaced sizes when ``sizes`` is None.
+    smallest : int, default=10
+        Smallest log-spaced size.
+
+    Returns
+    -------
+    list of int
+        Sorted distinct sizes in [3, m]; empty when ``m < 3``.
+
+    Examples
+    --------
+    >>> population_sizes(100, [10, 50, 200])
+    [10, 50, 100]
+    >>> population_sizes(1000, n_sizes=3)
+    [10, 100, 1000]
+    """
+    if m < 3:
+        return []
+    if sizes is None:
+        sizes = np.geomspace(min(smallest, m), m, n_sizes).round().astype(int).tolist()
+    return sorted({int(s) for s in sizes if 3 <= s < m} | {int(m)})
+
+
+def selection_curve(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    sizes: Sequence[int],
+    by: str = "acc",
+    n_boot: int = 500,
+    n_random: int = 50,
+    level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """τ-b between ``x`` and ``y`` among N networks chosen three ways, for growing N (RQ i, ii).
+
+    - ``"top"``: the N MOST accurate (:func:`top_n` on ``by``), with a bootstrap interval;
+    - ``"random"``: N drawn at random, mean and ``level`` band over ``n_random`` draws
+      (:func:`tau_vs_population`): the spread a study of N networks would see;
+    - ``"lowest"``: the N LEAST accurate (:func:`lowest_n`), the selection the reference study's
+      code made when it meant the top N, with a bootstrap interval.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows complete in ``x``, ``y`` and ``by`` are used.
+    x, y : str
+        Columns to correlate.
+    sizes : sequence of int
+        Population sizes, each in [3, complete rows] (see :func:`population_sizes`).
+    by : str, default="acc"
+        Ranking column.
+    n_boot : int, default=500
+        Bootstrap resamples of the top and lowest intervals.
+    n_random : int, default=50
+        Random draws per size.
+    level, seed
+        As in :func:`kendall_ci`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``selection, size, tau_mean, low, high``: ``tau_mean`` is τ-b on the selected
+        rows (the mean over draws for ``"random"``), as :func:`tau_vs_population` writes it.
+    """
+    _check_columns(df, [x, y, by])
+    complete = df.dropna(subset=list(dict.fromkeys([x, y, by])))
+    common = {"sizes": sizes, "level": level, "seed": seed}
+    parts = {
+        "top": tau_vs_population(complete, x, y, subset="top", by=by, n_repeats=n_boot, **common),
+        "random": tau_vs_population(complete, x, y, subset="random", n_repeats=n_random, **common),
+    }
+    lowest = []
+    for s in sizes:
+        chosen = lowest_n(complete, int(s), by=by)
+        r = kendall_ci(chosen[x], chosen[y], n_boot=n_boot, level=level, seed=seed)
+        lowest.append({"size": int(s), "tau_mean": r.tau, "low": r.low, "high": r.high})
+    parts["lowest"] = pd.DataFrame(lowest, columns=["size", "tau_mean", "low", "high"])
+    return pd.concat(parts, names=["selection"]).reset_index(level=0).reset_index(drop=True)
+
+
+def position_of(value: object, low: object, high: object) -> str:
+    """Where a value lies relative to an interval: ``"above"``, ``"inside"`` or ``"below"``.
+
+    Used to place a published number (given without an interval) beside ours; ``"—"`` when
+    any of the three is missing.
+
+    Examples
+    --------
+    >>> position_of(0.36, 0.01, 0.2), position_of(0.1, 0.01, 0.2), position_of(-1, 0, 1)
+    ('above', 'inside', 'below')
+    """
+    try:
+        v, lo, hi = float(value), float(low), float(high)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "—"
+    if np.isnan([v, lo, hi]).any():
+        return "—"
+    return "above" if v > hi else "below" if v < lo else "inside"
+
+
+# RQ i, in words: the transfer tables as sentences (calstudy.report's formats), so that the
+# chapter run on any store states that store's findings.
+
+__all__ += [
+    "dataset_title",
+    "pair_name",
+    "population_sentence",
+    "transfer_beside_paper",
+    "transfer_paper_sentences",
+    "transfer_quantity",
+    "transfer_sentence",
+]
+
+
+def dataset_title(name: str) -> str:
+    """A dataset's display name: ``dataset_title("cifar10") == "CIFAR-10"``; unknown names as is."""
+    from calstudy.data import DATASETS
+
+    return DATASETS[name].title if name in DATASETS else str(name)
+
+
+def pair_name(key: Sequence[str]) -> str:
+    """``("tss", "cifar10", "cifar100")`` → ``"TSS, CIFAR-10 ↔ CIFAR-100"``."""
+    space, a, b = key
+    return f"{str(space).upper()}, {dataset_title(a)} ↔ {dataset_title(b)}"
+
+
+def transfer_sentence(rows: pd.DataFrame, *, brief: bool = False) -> str:
+    """One dataset pair of :func:`transfer_verdicts` in words (RQ i).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        The rows of one ``(space, dataset_a, dataset_b)`` of :func:`transfer_verdicts`.
+    brief : bool, default=False
+        One summary line instead of the full statement.
+
+    Returns
+    -------
+    str
+        The pair, accuracy's verdict and τ, the metrics that transfer, reverse or show no
+        detectable transfer, the largest |τ| of a calibration metric, and which metrics
+        transfer worse than, no differently from or better than accuracy; ``""`` for no rows.
+    """
+    from calstudy import report
+
+    if rows.empty:
+        return ""
+    v = rows.set_index("metric")
+    key = tuple(rows[["space", "dataset_a", "dataset_b"]].iloc[0])
+    cal = v.drop(index="acc", errors="ignore")
+    acc = ""
+    if "acc" in v.index:
+        acc = f"accuracy {v.loc['acc', 'transfer']} ({report.tau(v.loc['acc'])})"
+    moving = cal.index[cal["transfer"] == "transfers"]
+    if brief:
+        return (
+            f"{pair_name(key)}: {len(moving)} of {len(cal)} calibration metrics transfer after "
+            f"Holm ({report.join(moving)})" + (f"; {acc}" if acc else "")
+            + f"; {int((cal['versus'] == 'worse').sum())} transfer significantly worse than "
+            "accuracy."
+        )  # fmt: skip
+    said = [f"**{pair_name(key)}** ({report.plural(int(v['n'].max()), 'network')} on both)."]
+    if acc:
+        said.append(acc[0].upper() + acc[1:] + ".")
+    for verdict in ("transfers", "reverses", "no detectable transfer"):
+        names = cal.index[cal["transfer"] == verdict]
+        if len(names):
+            said.append(f"{verdict.capitalize()}: {report.join(names)}.")
+    if len(cal):
+        big = cal["tau"].abs().idxmax()
+        said.append(f"Largest |τ| of a calibration metric: {big}, {report.tau(cal.loc[big])}.")
+    words = {"worse": "below", "no different": "indistinguishable from", "better": "above"}
+    for verdict, word in words.items():
+        names = cal.index[cal["versus"] == verdict]
+        if len(names):
+            said.append(f"τ {word} accuracy's: {report.join(names)}.")
+    return " ".join(said)
+
+
+def population_sentence(curve: pd.DataFrame, *, paper: tuple[float, float] | None = None) -> str:
+    """A τ-against-N curve of :func:`selection_curve` in words (RQ i, ii).
+
+    Parameters
+    ----------
+    curve : DataFrame
+        Output of :func:`selection_curve` for one pair of columns.
+    paper : (float, float), optional
+        A published range to set against the random-N band at the smallest N.
+
+    Returns
+    -------
+    str
+        τ among the N most accurate at the smallest N with its interval, the random band at
+        that N (and whether it holds ``paper``), the ranges of τ among the most and the least
+        accurate N below the largest N, and τ at the largest N.
+    """
+    from calstudy import report
+
+    by = {s: c.set_index("size") for s, c in curve.groupby("selection", sort=False)}
+    sizes = sorted(curve["size"].unique())
+    n0, m = int(sizes[0]), int(sizes[-1])
+    whole = by["top"].loc[m, "tau_mean"]
+    if n0 == m:
+        return f"Only {m} networks: τ = {report.fixed(whole)} over all of them, no curve."
+    band, best = by["random"].loc[n0], by["top"].loc[n0]
+    said = [f"Among the {n0} most accurate networks τ = "
+            f"{report.ci(best['tau_mean'], best['low'], best['high'])}, an interval "
+            f"{report.fixed(best['high'] - best['low'], signed=False)} wide",
+            f"among {n0} networks drawn at random τ falls in [{report.fixed(band['low'])}, "
+            f"{report.fixed(band['high'])}] over the draws"]  # fmt: skip
+    if paper is not None:
+        holds = band["low"] <= paper[0] and band["high"] >= paper[1]
+        said[1] += (f", a band that {'holds' if holds else 'does not hold'} the paper's whole range "
+                    f"{report.num(paper[0])} – {report.num(paper[1])}")
+    for selection, words in (("top", "most"), ("lowest", "least")):
+        below = by[selection].drop(index=m)["tau_mean"]
+        said.append(f"among the N {words} accurate, τ runs from {report.fixed(below.min())} to "
+                    f"{report.fixed(below.max())} for N below {m:,}")
+    return "; ".join(said) + f"; over all {m:,} networks τ = {report.fixed(whole)}."
+
+
+
+def transfer_quantity(title_a: str, title_b: str, models: str = "all models") -> str:
+    """The name of an RQ i quantity, as :data:`calstudy.chapter.PAPER` spells it.
+
+    >>> transfer_quantity("CIFAR-10", "CIFAR-100", "top 100")
+    'τ(ECE_15 on CIFAR-10, on CIFAR-100), TSS, top 100'
+    """
+    return f"τ(ECE_15 on {title_a}, on {title_b}), TSS, {models}"
+
+
+def _paper_float(value: object) -> float:
+    try:
+        return float(str(value).replace("−", "-"))
+    except ValueError:
+        return float("nan")
+
+
+def transfer_beside_paper(
+    transfer: pd.DataFrame,
+    paper: Mapping[str, object],
+    *,
+    metric: str = "pre_ECE_15",
+    space: str = "tss",
+    top: int = 100,
+) -> pd.DataFrame:
+    """This store's τ(ECE_15) between datasets beside the reference study's (RQ i).
+
+    For each dataset pair of ``transfer`` in ``space``, over all networks and over the ``top``
+    most accurate, the quantity is named with :func:`transfer_quantity` and looked up in
+    ``paper`` (the paper's values exist for CIFAR-10, CIFAR-100 and ImageNet16-120 only).
+
+    Parameters
+    ----------
+    transfer : DataFrame
+        Output of :func:`transfer_table`.
+    paper : mapping of str to number or str
+        Quantity → the paper's value (e.g. ``{n.quantity: n.value for n in chapter.PAPER}``);
+        text values such as ``"−0.23"`` are read as numbers.
+    metric : str, default="pre_ECE_15"
+        The metric the paper's values describe.
+    space : str, default="tss"
+        The space the paper's values describe.
+    top : int, default=100
+        The N of the paper's top-N values.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``quantity, paper, calstudy, low, high, position`` (where the paper's value
+        lies relative to this store's interval: :func:`position_of`), one row per pair and
+        selection; ``paper`` is NaN for a pair the paper did not report.
+    """
+    _check_columns(transfer, ["space", "dataset_a", "dataset_b", "metric", "models"], "transfer")
+    wanted = {"all": "all models", f"top {top}": f"top {top}"}
+    rows = []
+    chosen = transfer[(transfer["metric"] == metric) & (transfer["space"] == space)
+                      & transfer["models"].isin(list(wanted))]  # fmt: skip
+    for r in chosen.to_dict("records"):
+        q = transfer_quantity(dataset_title(r["dataset_a"]), dataset_title(r["dataset_b"]),
+                              wanted[r["models"]])  # fmt: skip
+        value = _paper_float(paper.get(q, float("nan")))
+        rows.append({"quantity": q, "paper": value, "calstudy": r["tau"], "low": r["low"],
+                     "high": r["high"], "position": position_of(value, r["low"], r["high"])})
+    return pd.DataFrame(rows, columns=["quantity", "paper", "calstudy", "low", "high", "position"])
+
+
+def transfer_paper_sentences(
+    comparison: pd.DataFrame, paper: Mapping[str, object] | None = None
+) -> list[str]:
+    """:func:`transfer_beside_paper` in words, one sentence per row.
+
+    A row with a paper value says where the paper's value lies relative to this store's
+    interval. A row without one (a pair the paper did not study) is set, over all models,
+    against the range of the paper's all-model values in ``paper``: a comparison of
+    conclusions, not of numbers.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        Output of :func:`transfer_beside_paper`.
+    paper : mapping of str to number or str, optional
+        The paper's values, for the all-model range.
+
+    Returns
+    -------
+    list of str
+    """
+    from calstudy import report
+
+    values = [_paper_float(v) for q, v in (paper or {}).items() if q.endswith("all models")]
+    values = [v for v in values if np.isfinite(v)]
+    said = []
+    for r in comparison.to_dict("records"):
+        ours = report.ci(r["calstudy"], r["low"], r["high"])
+        if np.isfinite(r["paper"]):
+            said.append(f"The paper's {report.num(r['paper'])} for {r['quantity']} lies "
+                        f"{r['position']} this store's interval ({ours}).")  # fmt: skip
+        elif values and r["quantity"].endswith("all models"):
+            lo, hi = min(values), max(values)
+            where = "below" if r["high"] < lo else "above" if r["low"] > hi else "within"
+            said.append(f"{r['quantity']}: {ours}, an interval {where} the paper's all-model "
+                        f"range {report.num(lo)} – {report.num(hi)} (other datasets: compare "
+                        "the conclusion, not the digits).")  # fmt: skip
+    return said
