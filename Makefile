@@ -35,9 +35,10 @@ endif
 	bash scripts/install_browser.sh
 	touch $(STAMP)
 
-# Re-resolve the lock; it replaces the old one only once make test and make book pass on it.
+# Re-resolve the lock (UPGRADE=1: newest releases of everything); it replaces the old one only
+# once make test and make book pass on a fresh .venv built from it.
 lock:
-	bash scripts/lock.sh
+	UPGRADE=$(UPGRADE) bash scripts/lock.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check calstudy tests benchmarks notebooks

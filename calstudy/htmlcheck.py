@@ -63,7 +63,7 @@ CHROMIUM_ARGS = (
 )
 TRACEBACK_MARKER = "Traceback (most recent call last)"
 
-Kind = Literal["load", "console", "resource", "image", "link", "traceback"]
+Kind = Literal["load", "console", "resource", "image", "link", "traceback", "math"]
 
 _SKIPPED_PAGES = frozenset({"genindex.html", "search.html", "py-modindex.html"})
 _VOID_TAGS = frozenset(
@@ -340,8 +340,8 @@ def check_book_static(html_dir: Path | str) -> list[Problem]:
     """Check a built book without a browser, by parsing its HTML files.
 
     Reports images whose file is missing or does not decode (``data:`` images included),
-    internal links to a missing file or to a fragment that is no ``id`` on the target page, and
-    rendered tracebacks.
+    internal links to a missing file or to a fragment that is no ``id`` on the target page,
+    rendered tracebacks, and MathJax loaded from another site.
 
     Raises
     ------
@@ -365,6 +365,9 @@ def check_book_static(html_dir: Path | str) -> list[Problem]:
     for page in pages:
         content = parsed(page)
         problems.update(Problem(page, "traceback", detail) for detail in content.tracebacks)
+        if _REMOTE_MATHJAX.search((root / page).read_text(encoding="utf-8", errors="replace")):
+            problems.add(Problem(page, "math", "MathJax is loaded from another site: offline, "
+                                 "the maths shows as raw TeX"))  # fmt: skip
         for src in content.images:
             defect = _static_image_defect(root, page, src)
             if defect is not None:
@@ -442,6 +445,21 @@ def browser_unavailable(browser: str = DEFAULT_BROWSER) -> str | None:
 
 
 # Runs in the page: make lazy images load, wait until each decoded or failed, report them.
+# Sphinx writes maths as ``<span class="math">\\(…\\)</span>`` / ``<div class="math">``; MathJax
+# fills each with an ``mjx-container`` once it has typeset the page.
+_MATH_JS = """
+async () => {
+  const math = document.querySelectorAll("span.math, div.math");
+  if (!math.length) return { expected: 0, rendered: 0 };
+  if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
+    await window.MathJax.startup.promise.catch(() => null);
+  }
+  const rendered = Array.from(math).filter((m) => m.querySelector("mjx-container")).length;
+  return { expected: math.length, rendered };
+}
+"""
+_REMOTE_MATHJAX = re.compile(r"<script[^>]+src=[\"'](?:https?:)?//[^\"']*mathjax", re.IGNORECASE)
+
 _IMAGES_JS = """
 async () => {
   const images = Array.from(document.images);
@@ -469,7 +487,9 @@ def check_book(html_dir: Path | str, *, browser: str = DEFAULT_BROWSER) -> list[
       (``data:`` images included);
     - ``link``: an ``<a href>`` on our origin that does not answer HTTP 200 through the server,
       or whose fragment is not an ``id`` on the target page;
-    - ``traceback``: a rendered Python traceback (see :func:`check_book_static`).
+    - ``traceback``: a rendered Python traceback (see :func:`check_book_static`);
+    - ``math``: a formula MathJax did not typeset. Requests off the book's origin are aborted,
+      so this also proves the maths renders offline.
 
     Parameters
     ----------
@@ -573,10 +593,17 @@ def _check_page(
             return None
         try:
             images = page.evaluate(_IMAGES_JS)
+            math = page.evaluate(_MATH_JS)
             content = _parse_page(page.content())
         except PlaywrightError as error:
             report("load", f"changed while being checked: {_shorten(str(error))}")
             return None
+        if math["rendered"] < math["expected"]:
+            report(
+                "math",
+                f"MathJax rendered {math['rendered']} of {math['expected']} formulas "
+                "(the browser may load nothing off the book's origin)",
+            )
         for image in images:
             src = image["src"]
             if not src:

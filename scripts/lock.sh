@@ -3,6 +3,7 @@
 # requirements/platform.in for Python 3.11 on x86_64, with hashes, and hash the reference
 # libraries of requirements/reference-libs.in. The new lock replaces the old one only after a
 # fresh .venv built from it passes `make test` and `make book`: the lock is a known-good set.
+# `make lock` adds what pyproject.toml newly asks for; `make lock UPGRADE=1` moves every pin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
@@ -18,7 +19,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "lock: resolving pyproject.toml [dev] + requirements/platform.in"
-$tools/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --extra dev \
+# Without UPGRADE=1 the current pins are kept where they still fit (new inputs added);
+# with it, everything moves to the newest releases.
+cp $LOCK "$work/lock.txt" 2>/dev/null || true
+upgrade=(); [ "${UPGRADE:-0}" = 1 ] && upgrade=(--upgrade)
+$tools/bin/pip-compile -q "${upgrade[@]}" --generate-hashes --allow-unsafe --strip-extras --extra dev \
   --no-emit-index-url --no-emit-find-links --no-header -o "$work/lock.txt" \
   pyproject.toml requirements/platform.in
 # `dev` names calstudy itself (calstudy[book,ray]); the project is installed from the checkout.

@@ -1,6 +1,6 @@
 """Sphinx fixes for the calstudy book, loaded through ``sphinx.local_extensions`` in _config.yml.
 
-Two problems of rendering, not of content:
+Three problems of rendering, not of content:
 
 * sphinx-thebe adds its inline configuration script while documents are read; Sphinx 7.4 then
   lists it twice, and the second copy throws "Identifier 'THEBE_JS_URL' has already been
@@ -8,12 +8,23 @@ Two problems of rendering, not of content:
 * numpydoc docstrings cite with labels such as ``.. [1]``, local to one docstring; on the API
   page many docstrings share one document, where such labels collide and references to a label
   defined in another docstring dangle. Citations are rendered as plain text there.
+* Sphinx loads MathJax from a CDN, so offline (a laptop, a classroom without internet) the
+  maths shows as raw TeX. MathJax 3 is served with the book instead, from the files of the
+  ``django-static-mathjax`` package (a dependency of the ``book`` extra): the combined TeX
+  component, the TeX extensions it loads on demand, the CHTML fonts and the menu.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import shutil
+from pathlib import Path
 from typing import Any
+
+# What the book needs of MathJax's es5 build (about 3 MB of its 24).
+_MATHJAX_PARTS = ("tex-mml-chtml.js", "input/tex", "output/chtml", "ui", "a11y")
+_MATHJAX_DIR = "_static/mathjax"
 
 _DEFINITION = re.compile(r"^(\s*)\.\. \[([^\]#*]+)\]")
 _REFERENCE = re.compile(r"\[([^\]\s#*]+)\]_")
@@ -59,7 +70,45 @@ def _local_citations(
             lines[i] = _REFERENCE.sub(lambda m: f"[{m.group(1)}]", line)
 
 
+def mathjax_source() -> Path | None:
+    """The es5 folder of the installed MathJax 3 files, or None when they are not installed."""
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        es5 = Path(location) / "static" / "mathjax" / "es5"
+        if (es5 / _MATHJAX_PARTS[0]).is_file():
+            return es5
+    return None
+
+
+def _serve_mathjax(app: Any, config: Any) -> None:
+    if mathjax_source() is None:
+        from sphinx.util import logging
+
+        logging.getLogger(__name__).warning(
+            "MathJax files not found (install calstudy[book]); the book loads MathJax from a CDN"
+        )
+        return
+    config.mathjax_path = f"{_MATHJAX_DIR.removeprefix('_static/')}/{_MATHJAX_PARTS[0]}"
+
+
+def _copy_mathjax(app: Any, exception: Exception | None) -> None:
+    source = mathjax_source()
+    if exception is not None or source is None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / _MATHJAX_DIR
+    for part in _MATHJAX_PARTS:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, target / part, dirs_exist_ok=True)
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / part, target / part)
+
+
 def setup(app: Any) -> dict[str, Any]:
+    app.connect("config-inited", _serve_mathjax)
+    app.connect("build-finished", _copy_mathjax)
     app.connect("html-page-context", _drop_repeated_scripts)
     app.connect("autodoc-process-docstring", _local_citations)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
