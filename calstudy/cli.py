@@ -6,6 +6,7 @@
     calstudy dataset describe DIR
     calstudy dataset merge DIR
     calstudy dataset recompute DIR --metrics ECE_15 smECE [--no-progress]
+    calstudy dataset fetch-paper --out DIR [--base-url URL_OR_DIR] [--commit SHA]
     calstudy dataset import-paper CSV_OR_DIR --out DIR [--dataset D --space S]
     calstudy dataset query DIR "SELECT dataset, count(*) FROM calibration GROUP BY 1"
     calstudy sweep ...                           from calstudy.sweep.add_cli
@@ -91,6 +92,25 @@ def _recompute(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fetch_paper(args: argparse.Namespace) -> int:
+    from calstudy.paper_fetch import PAPER_COMMIT, fetch_paper
+
+    fetched = fetch_paper(
+        args.out,
+        base_url=args.base_url,
+        commit=args.commit or PAPER_COMMIT,
+        progress=not args.no_progress,
+        timeout=args.timeout,
+    )
+    kept = sum(not f.downloaded for f in fetched)
+    print(
+        f"Fetched {len(fetched)} file(s) into '{args.out}' ({len(fetched) - kept} downloaded, "
+        f"{kept} already there and verified); SHA-256 sums in "
+        f"'{Path(args.out) / 'SHA256SUMS'}'."
+    )
+    return 0
+
+
 def _import_paper(args: argparse.Namespace) -> int:
     from calstudy.paper import import_paper_csv, import_paper_dir
     from calstudy.store import Store
@@ -99,13 +119,13 @@ def _import_paper(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if source.is_dir():
-            frame = import_paper_dir(source, accuracy_unit=args.accuracy_unit)
+            frame = import_paper_dir(source, accuracy_unit=args.accuracy_unit or "fraction")
         else:
             frame = import_paper_csv(
                 source,
                 dataset=args.dataset,
                 space=args.space,
-                accuracy_unit=args.accuracy_unit,
+                accuracy_unit=args.accuracy_unit or "auto",
             )
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
@@ -156,6 +176,26 @@ def _add_dataset(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    p = command(
+        "fetch-paper",
+        _fetch_paper,
+        "download the paper's six released CSVs (a pinned commit), recording their SHA-256 sums",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="directory to download into")
+    p.add_argument(
+        "--base-url",
+        metavar="URL_OR_DIR",
+        help="a mirror: URL prefix ({commit} is replaced) or local directory (default: the "
+        "raw files of Linwei94/calibration-study on GitHub)",
+    )
+    p.add_argument(
+        "--commit",
+        metavar="SHA",
+        help="commit of Linwei94/calibration-study (default 768ba9b9…, 2024-03-05)",
+    )
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per request (default 60)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
     p = command("import-paper", _import_paper, "import the paper's released CSV(s) into a store")
     p.add_argument("source", metavar="CSV_OR_DIR", help="one CSV, or a directory of them")
     p.add_argument("--out", required=True, metavar="DIR", help="store directory to append to")
@@ -164,8 +204,9 @@ def _add_dataset(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--accuracy-unit",
         choices=("auto", "fraction", "percent"),
-        default="auto",
-        help="unit of the accuracy columns (default: auto, percent if any exceeds 1)",
+        default=None,
+        help="unit of the accuracy columns (default: fraction, as released, for a directory; "
+        "auto, percent if any exceeds 1, for one CSV)",
     )
 
     p = command("query", _query, "run SQL (DuckDB) on the view `calibration`; print a table")
