@@ -35,6 +35,8 @@ __all__ = [
     "plot_tau_vs_population",
     "plot_width_medians",
     "reliability_data",
+    "EXPLORER_FALLBACKS",
+    "explorer_columns",
 ]
 
 
@@ -674,3 +676,64 @@ def plot_paired_differences(
     ax.axhline(0, color="C3", linewidth=1)
     ax.set(ylabel=ylabel or y)
     return ax
+
+
+# ================================================================================================
+# The explorer: columns a store fills
+# ================================================================================================
+
+#: Fallbacks of :func:`explorer_columns`, tried in order when a requested column is not filled.
+EXPLORER_FALLBACKS: dict[str, tuple[str, ...]] = {
+    "x": ("acc", "n_params", "total_width"),
+    "y": ("pre_ECE_15", "post_ECE_15", "pre_NLL", "acc"),
+    "color": ("space", "dataset", "source"),
+    "facet": ("dataset", ""),
+}
+
+
+def explorer_columns(
+    df: pd.DataFrame, **requested: str
+) -> tuple[dict[str, str | None], list[str]]:
+    """The explorer's axis, colour and facet columns: each requested one where ``df`` fills it,
+    else the first filled fallback of :data:`EXPLORER_FALLBACKS`, with a note saying so.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of a store (every schema column present, many possibly empty).
+    **requested : str
+        ``x``, ``y``, ``color`` and ``facet`` (``""``: one panel).
+
+    Returns
+    -------
+    (dict, list of str)
+        The chosen columns by role (``facet`` None for one panel), and one sentence per role
+        that fell back.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"acc": [0.9], "space": ["tss"], "temperature": [None]})
+    >>> chosen, notes = explorer_columns(rows, x="acc", y="temperature", color="space", facet="")
+    >>> chosen
+    {'x': 'acc', 'y': 'acc', 'color': 'space', 'facet': None}
+    >>> notes
+    ['`y = "temperature"` is not a column this store fills; `acc` is shown instead.']
+    """
+    unknown = sorted(set(requested) - set(EXPLORER_FALLBACKS))
+    if unknown:
+        raise ValueError(f"Expected roles among {list(EXPLORER_FALLBACKS)}, got {unknown}.")
+    filled = {c for c in df.columns if df[c].notna().any()}
+    chosen: dict[str, str | None] = {}
+    notes = []
+    for role, fallbacks in EXPLORER_FALLBACKS.items():
+        wanted = requested.get(role, fallbacks[0])
+        if wanted in filled or (role == "facet" and wanted == ""):
+            chosen[role] = wanted or None
+            continue
+        pick = next((c for c in fallbacks if c in filled or c == ""), None)
+        if pick is None:
+            raise ValueError(f"Expected `df` to fill one of {list(fallbacks)} for `{role}`.")
+        chosen[role] = pick or None
+        notes.append(f'`{role} = "{wanted}"` is not a column this store fills; '
+                     + (f"`{pick}` is shown instead." if pick else "one panel is shown."))  # fmt: skip
+    return chosen, notes
