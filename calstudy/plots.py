@@ -737,3 +737,55 @@ def explorer_columns(
         notes.append(f'`{role} = "{wanted}"` is not a column this store fills; '
                      + (f"`{pick}` is shown instead." if pick else "one panel is shown."))  # fmt: skip
     return chosen, notes
+
+
+# ================================================================================================
+# RQ v: calibration against accuracy
+# ================================================================================================
+
+__all__ += ["plot_accuracy_relation"]
+
+
+def plot_accuracy_relation(
+    df: pd.DataFrame,
+    column: str,
+    ax: Axes | None = None,
+    *,
+    acc: str = "acc",
+    top: str | None = "top",
+) -> Axes:
+    """A calibration column against accuracy: the models, an OLS line with its band, a LOWESS
+    curve, and the top models in red.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One group's models (e.g. of :func:`calstudy.analysis.label_top`).
+    column : str
+        The calibration column on the y axis.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
+    acc : str, default="acc"
+        Accuracy column on the x axis.
+    top : str or None, default="top"
+        Boolean column marking the top models; None draws none.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from calstudy.analysis import fit_trend
+
+    data = df.dropna(subset=[acc, column])
+    ax = _axes(ax)
+    enough = len(data) >= 4
+    trend = fit_trend(data, acc, column, kind="linear") if enough else None
+    plot_metric_scatter(data, acc, column, ax, trend=trend)
+    if enough:
+        smooth = fit_trend(data, acc, column, kind="lowess")
+        ax.plot(smooth.x, smooth.fit, color="C1", label="lowess trend")
+    if top is not None and top in data.columns:
+        best = data[data[top].astype(bool)]
+        ax.scatter(best[acc], best[column], s=10, color="C3", label="top models")
+    ax.set(xlabel="accuracy", ylabel=column)
+    return ax
