@@ -27,6 +27,7 @@ References
 from __future__ import annotations
 
 import inspect
+import logging
 import math
 import os
 import warnings
@@ -73,6 +74,13 @@ MIN_SPLIT_SAMPLES = 2
 SMALL_FIT_SAMPLES = 100
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+logger = logging.getLogger(__name__)
+"""Where run-time notices go (``calstudy.calibrate``, under ``calstudy``): a fit that ends on a
+bound of its search interval is a property of the data, reported once per fit, not a misuse a
+caller could fix, so it is logged rather than warned (``warnings`` is kept for
+:class:`SmallSampleWarning`). Without logging configured, Python prints it to stderr; the command
+line writes it above its progress bars."""
 
 
 class SmallSampleWarning(UserWarning):
@@ -348,7 +356,7 @@ def fit_temperature(
     :math:`p_i = \operatorname{softmax}(\beta z_i)`. The minimiser is therefore the unique root
     of the increasing function :math:`f'` on :math:`[1/T_{\max}, 1/T_{\min}]`, found by Brent's
     method to machine precision; if :math:`f'` does not change sign the optimum is the bound it
-    points to, and a ``RuntimeWarning`` says so. Everything is computed in float64 with
+    points to, and a warning is logged (see Notes). Everything is computed in float64 with
     log-sum-exp on logits shifted by their row maximum, so logits of order :math:`10^{4}` or
     :math:`10^{-6}` are handled exactly.
 
@@ -378,9 +386,14 @@ def fit_temperature(
     SmallSampleWarning
         If fitted on fewer than :data:`SMALL_FIT_SAMPLES` (100) samples; the message gives the
         number.
-    RuntimeWarning
-        If the optimum lies on a bound of ``bounds`` (e.g. perfectly separated training data,
-        whose NLL keeps falling as :math:`T \to 0`).
+
+    Notes
+    -----
+    If the optimum lies on a bound of ``bounds`` (e.g. perfectly separated training data, whose
+    NLL keeps falling as :math:`T \to 0`), the bound is returned and a WARNING is logged to
+    ``logging.getLogger("calstudy.calibrate")``: printed to stderr when logging is not
+    configured, written above the progress bars by the command line, silenced with
+    ``logging.getLogger("calstudy").setLevel(logging.ERROR)``.
 
     References
     ----------
@@ -415,11 +428,12 @@ def fit_temperature(
             _nll_slope, beta_lo, beta_hi, args=(z, z_true), xtol=1e-14, rtol=4 * np.finfo(float).eps
         )
         return float(1.0 / beta)
-    warnings.warn(
-        f"The NLL-optimal temperature lies on the bound T = {temperature} of `bounds` "
-        f"{(t_min, t_max)}; the true optimum may lie outside it.",
-        RuntimeWarning,
-        stacklevel=_external_stacklevel(),
+    logger.warning(
+        "The NLL-optimal temperature of %d samples lies on the bound T = %s of `bounds` %s; the "
+        "true optimum may lie outside it.",
+        len(y),
+        temperature,
+        (t_min, t_max),
     )
     return temperature
 

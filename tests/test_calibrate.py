@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import warnings
 
 import numpy as np
@@ -224,21 +226,31 @@ def test_fit_temperature_is_scale_equivariant_for_huge_and_tiny_logits(scale: fl
     np.testing.assert_allclose(probs, softmax(logits / base), rtol=1e-6)
 
 
-def test_fit_temperature_huge_logits_in_default_bounds_stay_finite() -> None:
+def test_fit_temperature_huge_logits_in_default_bounds_stay_finite(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     logits, labels = sample_calibrated(500, 10, seed=7)
-    with pytest.warns(RuntimeWarning, match=r"lies on the bound T = 20\.0"):
+    with caplog.at_level(logging.WARNING, logger="calstudy"):
         temperature = fit_temperature(1e4 * logits, labels)
     assert temperature == 20.0
-    with pytest.warns(RuntimeWarning, match=r"lies on the bound"):
+    assert re.search(r"of 500 samples lies on the bound T = 20\.0", caplog.text)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="calstudy"):
         ts = TemperatureScaling().fit(1e4 * logits, labels)
+    assert [r.name for r in caplog.records] == ["calstudy.calibrate"]  # logged once per fit
+    assert "lies on the bound" in caplog.records[0].getMessage()
     probs = ts.predict_proba(1e4 * logits)
     assert np.all(probs > 0) and np.allclose(probs.sum(axis=1), 1.0)
 
 
-def test_fit_temperature_warns_at_lower_bound_for_separable_data() -> None:
+def test_fit_temperature_warns_at_lower_bound_for_separable_data(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     logits = np.tile([[3.0, 0.0], [0.0, 3.0], [2.0, -1.0]], (40, 1))
-    with pytest.warns(RuntimeWarning, match=r"lies on the bound T = 0\.05"):
+    with caplog.at_level(logging.WARNING, logger="calstudy"), warnings.catch_warnings():
+        warnings.simplefilter("error")  # logged, not warned
         assert fit_temperature(logits, np.tile([0, 1, 0], 40)) == 0.05
+    assert re.search(r"lies on the bound T = 0\.05", caplog.text)
 
 
 def test_fit_temperature_constant_logits_return_one() -> None:
