@@ -945,10 +945,18 @@ def _locate(info: DatasetInfo, data_dir: Path) -> _Source:
                 return _Source(fmt, found, _files_of(fmt, found))
     where = ", ".join(f"'{f}'" for f in folders)
     expected = ", ".join(info.layouts[:-1]) + f", or {info.layouts[-1]}"
-    hint = " or use download=True" if info.download else ""
+    if info.download:
+        hint = (
+            "Pass --data-dir DIR to the calstudy command or set CALSTUDY_DATA; from Python, pass "
+            "data_dir=... or use download=True."
+        )
+    else:
+        hint = (
+            "Pass --data-dir DIR to the calstudy command (data_dir=... from Python) or set "
+            "CALSTUDY_DATA."
+        )
     raise FileNotFoundError(
-        f"No {info.title} data found in {where}. Expected one of: {expected}. "
-        f"Pass data_dir=..., set CALSTUDY_DATA{hint}."
+        f"No {info.title} data found in {where}. Expected one of: {expected}. {hint}"
     )
 
 

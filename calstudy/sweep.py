@@ -1343,15 +1343,28 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--n-archs", type=int, help="sample this many architectures per space")
     parser.add_argument("--archs", help="file with one architecture string per line")
-    parser.add_argument("--datasets", nargs="+")
-    parser.add_argument("--seeds", nargs="+", type=int)
-    parser.add_argument("--epochs", type=int)
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        help="datasets to train and evaluate on, e.g. cifar10 fashion-mnist (default: the preset's)",
+    )
+    parser.add_argument(
+        "--seeds", nargs="+", type=int, help="training seeds, e.g. 0 1 2 (default: the preset's)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, help="training epochs per network (default: the preset's)"
+    )
     parser.add_argument(
         "--data-dir", help="dataset directory (default: $CALSTUDY_DATA or the shipped sample)"
     )
     parser.add_argument("--nats-path", help="NATS-Bench benchmark directory (pretrained source)")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda if available)")
-    parser.add_argument("--backend", choices=BACKENDS, default="local")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="local",
+        help="local: processes on this machine; ray: a Ray cluster (default local)",
+    )
     parser.add_argument("--address", help="Ray cluster address, e.g. auto")
     parser.add_argument(
         "--gpus-per-job", type=float, help="ray backend: GPUs per job, e.g. 0.25 (default 0)"
