@@ -40,7 +40,15 @@ from calstudy.calibrate import (
 )
 from calstudy.metrics import BIN_COUNTS
 
-__all__ = ["BIN_COUNTS", "CATALOGUE", "Metric", "compute", "full_record", "metric_columns"]
+__all__ = [
+    "BIN_COUNTS",
+    "CATALOGUE",
+    "Metric",
+    "compute",
+    "display_name",
+    "full_record",
+    "metric_columns",
+]
 
 
 @dataclass(frozen=True)
@@ -465,3 +473,83 @@ def full_record(
         record[f"{method}_Brier"] = float(_metrics.brier(probs_m, y_eval))
         record[f"{method}_acc"] = float(_metrics.accuracy(probs_m, y_eval))
     return record
+
+
+# ── display names ─────────────────────────────────────────────────────────────────────────────
+#: Short names of the estimator families, as a reader meets them in the book.
+_FAMILY_NAMES = {
+    "ECE": "ECE",
+    "ECE_em": "equal-mass ECE",
+    "cwCE": "classwise ECE",
+    "cwCE_em": "equal-mass classwise ECE",
+    "MCE": "MCE",
+    "dL2ECE": "debiased L2 ECE",
+    "KSCE": "KS calibration error",
+    "KDECE": "KDE calibration error",
+    "MMCE": "MMCE",
+    "NLL": "NLL",
+    "Brier": "Brier score",
+    "smECE": "smooth ECE",
+}
+_STAGES = {"pre": "before scaling", "post": "after scaling"}
+_POSTHOC = {"vs": "vector scaling", "hist": "histogram binning", "iso": "isotonic regression"}
+_ATTACKS = {"fgsm": "FGSM", "pgd": "PGD", "aa_apgd_ce": "APGD-CE", "aa_square": "Square"}
+_PLAIN = {
+    "acc": "accuracy",
+    "temperature": "temperature",
+    "correct_confidence": "confidence when right",
+    "incorrect_confidence": "confidence when wrong",
+    "total_width": "total width",
+    "n_params": "parameters",
+    "flops": "FLOPs",
+    "conv_depth": "convolutions on the deepest path",
+    "skip_0_3": "skip connection on edge 0→3",
+    **{f"c{i}": f"width of stage {i + 1}" for i in range(5)},
+}
+
+
+def display_name(column: str) -> str:
+    """How the book names a dataset column: ``pre_ECE_15`` → ``"ECE, 15 bins, before scaling"``.
+
+    One place for the names on every axis, legend and table, so that a reader never meets a raw
+    column name. Unknown columns are returned with underscores as spaces.
+
+    Examples
+    --------
+    >>> display_name("pre_ECE_15"), display_name("post_KSCE"), display_name("acc")
+    ('ECE, 15 bins, before scaling', 'KS calibration error, after scaling', 'accuracy')
+    >>> display_name("fgsm_Linf_acc0_5"), display_name("frost"), display_name("edge_3_0")
+    ('FGSM accuracy, ε = 0.5/255', 'accuracy under frost', 'operation on edge 0→3')
+    >>> display_name("pre_auc_svhn"), display_name("iso_ECE_15"), display_name("n_avg_pool_3x3")
+    ('AUROC against SVHN', 'ECE, 15 bins, isotonic regression', 'number of avg_pool_3x3 edges')
+    """
+    from calstudy.schema import CORRUPTIONS
+
+    if column in _PLAIN:
+        return _PLAIN[column]
+    prefix, _, rest = column.partition("_")
+    if prefix in ("pre", "post", *_POSTHOC) and rest:
+        if rest.startswith("auc_"):
+            target = rest[4:]
+            names = {"cifar10c": "Gaussian-noise CIFAR-10-C", "svhn": "SVHN", "ood": "the OOD set"}
+            return f"AUROC against {names.get(target, target)}"
+        family, _, bins = rest.rpartition("_")
+        if not (family and bins.isdigit()):
+            family, bins = rest, ""
+        name = _FAMILY_NAMES.get(family, family.replace("_", " "))
+        if rest == "acc":
+            name = "accuracy"
+        parts = [name, f"{bins} bins" if bins else "", _STAGES.get(prefix) or _POSTHOC[prefix]]
+        return ", ".join(p for p in parts if p)
+    for attack, name in _ATTACKS.items():
+        if column.startswith(f"{attack}_Linf_acc"):
+            eps = column[len(attack) + len("_Linf_acc") :].replace("_", ".").removesuffix(".0")
+            return f"{name} accuracy, ε = {eps}/255"
+    if column in CORRUPTIONS:
+        return f"accuracy under {column.replace('_', ' ')}"
+    if column.startswith("edge_") and column.count("_") == 2:
+        _, dst, src = column.split("_")
+        return f"operation on edge {src}→{dst}"
+    if column.startswith("n_"):
+        return f"number of {column[2:]} edges"
+    return column.replace("_", " ")
