@@ -9,37 +9,56 @@
     calstudy dataset fetch-paper --out DIR [--base-url URL_OR_DIR] [--commit SHA]
     calstudy dataset import-paper CSV_OR_DIR --out DIR [--dataset D --space S]
     calstudy dataset query DIR "SELECT dataset, count(*) FROM calibration GROUP BY 1"
+    calstudy metrics PRED [--labels FILE] [--out record.csv] [--diagram reliability.png]
+    calstudy evaluate CHECKPOINT --arch ARCH [--dataset cifar10] [--data-dir DIR]
     calstudy sweep ...                           from calstudy.sweep.add_cli
     calstudy book ...                            from calstudy.book.add_cli
     calstudy early ...                           from calstudy.early.add_cli
+    calstudy --version
 
-``sweep``, ``book`` and ``early`` are plug-ins: ``calstudy.<name>.add_cli(subparsers)`` adds its own
-parser with ``subparsers.add_parser(name, ...)`` and sets ``func``, a callable taking the parsed
-:class:`argparse.Namespace` and returning an exit code, via ``set_defaults(func=...)``. They are
-imported only when their command is run, so ``calstudy dataset`` stays fast.
+``metrics``, ``evaluate``, ``sweep``, ``book`` and ``early`` are plug-ins: a hook of their module
+(:data:`PLUGIN_HOOKS`; ``calstudy.<name>.add_cli`` unless listed there) takes the subparsers,
+adds its own parser with ``subparsers.add_parser(name, ...)`` and sets ``func``, a callable taking
+the parsed :class:`argparse.Namespace` and returning an exit code, via ``set_defaults(func=...)``.
+They are imported only when their command is run, so ``calstudy dataset`` stays fast and
+``calstudy metrics`` needs no torch.
+
+While a command runs, calstudy's log messages (the ``calstudy`` logger, WARNING and above) and
+Python warnings are written to stderr through tqdm's ``logging_redirect_tqdm``, so that they do not
+break a progress bar: ``calstudy: warning: ...``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from calstudy.store import Store
 
-__all__ = ["PLUGINS", "build_parser", "main"]
+__all__ = ["PLUGINS", "PLUGIN_HOOKS", "build_parser", "main"]
 
 PLUGINS: dict[str, str] = {
+    "metrics": "audit the calibration of saved predictions (logits or probabilities)",
+    "evaluate": "audit the calibration of a NATS-Bench network checkpoint on a test set",
     "sweep": "run a sweep of training/evaluation jobs into a store",
     "book": "build the Jupyter Book",
     "early": "measure a sweep's networks after their first epochs (resumable)",
 }
-"""Subcommands provided by ``calstudy.<name>.add_cli``, with their one-line help."""
+"""Subcommands provided by plug-in modules, with their one-line help."""
+
+PLUGIN_HOOKS: dict[str, tuple[str, str]] = {
+    "metrics": ("audit", "add_metrics_cli"),
+    "evaluate": ("audit", "add_evaluate_cli"),
+}
+"""``(module, function)`` registering a plug-in, where it is not ``(<name>, "add_cli")``."""
 
 Handler = Callable[[argparse.Namespace], "int | None"]
 
@@ -218,18 +237,20 @@ def _add_dataset(subparsers: argparse._SubParsersAction) -> None:
 
 # ── plug-ins ─────────────────────────────────────────────────────────────────────────────────
 def _add_plugin(subparsers: argparse._SubParsersAction, name: str, *, load: bool) -> None:
-    """Register ``calstudy <name>`` from ``calstudy.<name>.add_cli``, or a stand-in that explains."""
+    """Register ``calstudy <name>`` from its hook (:data:`PLUGIN_HOOKS`, default
+    ``calstudy.<name>.add_cli``), or a stand-in that explains."""
     reason = None
     if load:
+        module_name, hook = PLUGIN_HOOKS.get(name, (name, "add_cli"))
         try:
-            module = importlib.import_module(f"calstudy.{name}")
+            module = importlib.import_module(f"calstudy.{module_name}")
         except ImportError as err:
-            reason = f"calstudy.{name} cannot be imported ({err})"
+            reason = f"calstudy.{module_name} cannot be imported ({err})"
         else:
-            if hasattr(module, "add_cli"):
-                module.add_cli(subparsers)
+            if hasattr(module, hook):
+                getattr(module, hook)(subparsers)
                 return
-            reason = f"calstudy.{name} has no add_cli(subparsers)"
+            reason = f"calstudy.{module_name} has no {hook}(subparsers)"
     parser = subparsers.add_parser(name, help=PLUGINS[name], add_help=False)
     parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
@@ -253,9 +274,14 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     -------
     argparse.ArgumentParser
     """
+    from calstudy import __version__
+
     parser = argparse.ArgumentParser(
         prog="calstudy",
         description="A reproducible study of calibration across the NATS-Bench spaces.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"calstudy {__version__}", help="print the version"
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_dataset(subparsers)
@@ -285,11 +311,55 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse exits on --help and on usage errors
         return int(exit_.code or 0)
     try:
-        code = args.func(args)
+        with _console_logging():
+            code = args.func(args)
     except (ValueError, FileNotFoundError) as err:
         print(f"calstudy: error: {err}", file=sys.stderr)
         return 1
     return int(code or 0)
+
+
+class _Formatter(logging.Formatter):
+    """``calstudy: warning: message``, as the command line writes its errors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"calstudy: {record.levelname.lower()}: {record.getMessage()}"
+
+
+@contextlib.contextmanager
+def _console_logging() -> Iterator[None]:
+    """Write calstudy's log messages (WARNING and above) and Python warnings to stderr while a
+    command runs, through ``tqdm.write`` so that a progress bar is redrawn below them.
+
+    The ``calstudy`` logger gets its own handler and stops propagating meanwhile, so a message is
+    not written twice when the root logger has a console handler too; Python warnings go through
+    :func:`logging.captureWarnings` and keep their filters (each shown once per place). Both are
+    restored afterwards.
+    """
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    loggers = [logging.getLogger("calstudy"), logging.getLogger("py.warnings")]
+    formatters = [_Formatter(), logging.Formatter("%(message)s")]
+    propagate = [lg.propagate for lg in loggers]
+    handlers = []
+    for lg, formatter in zip(loggers, formatters, strict=True):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(formatter)
+        handler.setLevel(logging.WARNING)
+        lg.addHandler(handler)
+        lg.propagate = False
+        handlers.append(handler)
+    captured = getattr(warnings.showwarning, "__module__", None) == "logging"
+    logging.captureWarnings(True)
+    try:
+        with logging_redirect_tqdm(loggers=loggers):
+            yield
+    finally:
+        if not captured:
+            logging.captureWarnings(False)
+        for lg, handler, was in zip(loggers, handlers, propagate, strict=True):
+            lg.removeHandler(handler)
+            lg.propagate = was
 
 
 if __name__ == "__main__":
