@@ -1,6 +1,6 @@
 """Sphinx fixes for the calstudy book, loaded through ``sphinx.local_extensions`` in _config.yml.
 
-Three problems of rendering, not of content:
+Four problems of rendering, not of content:
 
 * sphinx-thebe adds its inline configuration script while documents are read; Sphinx 7.4 then
   lists it twice, and the second copy throws "Identifier 'THEBE_JS_URL' has already been
@@ -12,6 +12,10 @@ Three problems of rendering, not of content:
   maths shows as raw TeX. MathJax 3 is served with the book instead, from the files of the
   ``django-static-mathjax`` package (a dependency of the ``book`` extra): the combined TeX
   component, the TeX extensions it loads on demand, the CHTML fonts and the menu.
+* The theme's launch buttons open ``book/executed/<chapter>.ipynb``, which git ignores, so
+  Binder would open a missing file. Each chapter page gets a "run this chapter" line instead,
+  linking its jupytext source ``notebooks/<chapter>.py`` on Binder (JupyterLab opens it as a
+  notebook through jupytext) and naming the local command.
 """
 
 from __future__ import annotations
@@ -106,7 +110,28 @@ def _copy_mathjax(app: Any, exception: Exception | None) -> None:
             shutil.copy2(source / part, target / part)
 
 
+def _run_this_chapter(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
+    prefix = "book/executed/"
+    binder = app.config.calstudy_binder
+    repo = (app.config.html_theme_options or {}).get("repository_url", "")
+    if not pagename.startswith(prefix) or "body" not in context or not (binder and repo):
+        return
+    chapter = pagename[len(prefix) :]
+    branch = (app.config.html_theme_options or {}).get("repository_branch", "main")
+    slug = repo.rstrip("/").removeprefix("https://github.com/")
+    url = f"{binder.rstrip('/')}/v2/gh/{slug}/{branch}?urlpath=lab/tree/notebooks/{chapter}.py"
+    context["body"] = (
+        '<p class="calstudy-run">Run this chapter: <a href="' + url + '">on Binder</a>, or '
+        f"locally with <code>calstudy book run {chapter} -p NAME VALUE</code> (its parameters "
+        "are listed in the first code cell).</p>\n" + context["body"]
+    )
+
+
 def setup(app: Any) -> dict[str, Any]:
+    app.add_config_value("calstudy_binder", "", "html")
+    app.connect("html-page-context", _run_this_chapter)
     app.connect("config-inited", _serve_mathjax)
     app.connect("build-finished", _copy_mathjax)
     app.connect("html-page-context", _drop_repeated_scripts)
