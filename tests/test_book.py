@@ -160,6 +160,17 @@ def test_no_page_outside_the_toc(built_book: Path) -> None:
 
 
 @pytest.mark.slow
+def test_chapters_link_their_sources_on_binder_and_serve_mathjax(built_book: Path) -> None:
+    for name in selected_chapters():
+        html = (built_book / "book" / "executed" / f"{name}.html").read_text(encoding="utf-8")
+        assert f"urlpath=lab/tree/notebooks/{name}.py" in html, name
+        assert "mybinder.org/v2/gh" not in html.replace(
+            f"mybinder.org/v2/gh/calstudy/calstudy/main?urlpath=lab/tree/notebooks/{name}.py", ""
+        ), f"{name}: a Binder link to something other than the chapter's source"
+    assert (built_book / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
+
+
+@pytest.mark.slow
 def test_executed_notebooks_have_images_and_no_errors(built_book: Path) -> None:
     for name in selected_chapters():
         executed = nbformat.read(book.EXECUTED_DIR / f"{name}.ipynb", as_version=4)
