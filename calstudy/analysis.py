@@ -8,7 +8,7 @@ module holds that logic once, so the book's notebooks only call it.
 
 Sections
 --------
-1. Kendall τ-b and its bootstrap confidence interval (all RQs).
+1. Kendall τ-b and its confidence interval: percentile bootstrap, asymptotic at scale (all RQs).
 2. Multiple-comparison correction.
 3. Selecting rows: top-N by a column, joining datasets by key.
 4. Cross-dataset agreement (RQ i) and τ against population size (RQ ii).
@@ -32,6 +32,7 @@ References
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ __all__ = [
     "EDGES",
     "DiffResult",
     "SeedVariance",
+    "TAU_ASYMPTOTIC_MIN_N",
     "TauResult",
     "Trend",
     "bin_count_long",
@@ -66,6 +68,7 @@ __all__ = [
     "kendall_ci",
     "kendall_tau",
     "mean_off_diagonal_tau",
+    "mean_tau_difference",
     "ols_table",
     "op_effects",
     "paired",
@@ -130,18 +133,21 @@ EDGES: tuple[str, ...] = tuple(f"edge_{dst}_{src}" for dst, src in TSS_EDGES)
 
 @dataclass(frozen=True)
 class TauResult:
-    """Kendall τ-b with a percentile-bootstrap confidence interval.
+    """Kendall τ-b with a confidence interval (percentile bootstrap or asymptotic normal).
 
     Attributes
     ----------
     tau : float
         Kendall τ-b on all ``n`` pairs.
     low, high : float
-        Lower and upper end of the bootstrap confidence interval.
+        Lower and upper end of the confidence interval.
     p_value : float
         Two-sided p-value of H0: τ = 0, from :func:`scipy.stats.kendalltau`.
     n : int
         Number of complete (non-NaN) pairs used.
+    method : str, default="bootstrap"
+        How the interval was made: ``"bootstrap"`` (percentile bootstrap) or ``"asymptotic"``
+        (normal interval with the delta-method standard error), see :func:`kendall_ci`.
     """
 
     tau: float
@@ -149,6 +155,7 @@ class TauResult:
     high: float
     p_value: float
     n: int
+    method: str = "bootstrap"
 
 
 def _complete_pairs(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
@@ -177,6 +184,171 @@ def _check_positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"Expected `{name}` to be a positive integer, got {value!r}.")
     return int(value)
+
+
+#: Complete pairs from which ``method="auto"`` replaces the bootstrap interval of τ-b by the
+#: asymptotic one (:func:`kendall_ci` and the functions built on it, :func:`tau_difference`,
+#: :func:`mean_tau_difference`). Below it the bootstrap is cheap (≤ 3 ms per resample); above
+#: it the normal approximation of τ-b is as good as the percentile bootstrap (see
+#: :func:`kendall_ci`).
+TAU_ASYMPTOTIC_MIN_N: int = 2_000
+
+
+def _use_asymptotic(method: str, n: int) -> bool:
+    """Whether an interval over ``n`` rows takes the asymptotic path under ``method``."""
+    if method not in ("auto", "bootstrap", "asymptotic"):
+        raise ValueError(
+            f"Expected `method` to be 'auto', 'bootstrap' or 'asymptotic', got {method!r}."
+        )
+    return method == "asymptotic" or (method == "auto" and n >= TAU_ASYMPTOTIC_MIN_N)
+
+
+def _dense_ranks(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """0-based dense ranks of ``values`` (equal values share one) and the number of ranks."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.ones(values.size, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    ranks = np.empty(values.size, dtype=np.int64)
+    ranks[order] = np.cumsum(new) - 1
+    return ranks, int(new.sum())
+
+
+def _preceding_smaller(v: np.ndarray) -> np.ndarray:
+    r"""For every position :math:`p` of ``v`` (non-negative integers), :math:`\#\{q < p: v_q < v_p\}`.
+
+    A bottom-up merge sort: when two sorted sibling blocks merge, an element of the right block
+    lands after exactly the elements of the left block smaller than it (equal values of the
+    left block are placed after it), so its position in the merged block minus its position in
+    its own block is its count from that block. Summed over the :math:`\lceil \log_2 n \rceil`
+    levels this counts every earlier position once; each level is one stable sort of
+    already-sorted runs, :math:`O(n \log n)` in all.
+    """
+    n = v.size
+    position = np.arange(n, dtype=np.int64)
+    perm = position.copy()  # positions, sorted by value within each block of 2**level
+    rank = np.zeros(n, dtype=np.int64)  # where perm[i] stands within its block
+    found = np.zeros(n, dtype=np.int64)  # count so far of perm[i]
+    shift = (int(v.max()) + 1).bit_length() + 1 if n else 1  # key: pair | value | side
+    doubled = v.astype(np.int64) << 1
+    level = 0
+    while (1 << level) < n:
+        block = perm >> level
+        is_left = (block & 1) ^ 1  # equal values: the right block's element merges first
+        merged = np.argsort(((block >> 1) << shift) | doubled[perm] | is_left, kind="stable")
+        perm = perm[merged]
+        within = position & ((2 << level) - 1)  # place within the merged block
+        found = found[merged] + ((perm >> level) & 1) * (within - rank[merged])
+        rank = within
+        level += 1
+    counts = np.empty(n, dtype=np.int64)
+    counts[perm] = found
+    return counts
+
+
+def _run_bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) of the run of equal values each position of sorted ``keys`` is in."""
+    new = np.ones(keys.size, dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], keys.size)
+    run = np.cumsum(new) - 1
+    return starts[run], ends[run]
+
+
+def _concordance(
+    rx: np.ndarray, nx: int, ry: np.ndarray, ny: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Each observation's concordance :math:`d_k = \sum_j \operatorname{sgn}(x_k - x_j)
+    \operatorname{sgn}(y_k - y_j)` and the sizes of its tie groups in x and in y.
+
+    ``rx``/``ry`` are integer ranks below ``nx``/``ny`` (ties share a rank). Classify every
+    :math:`j` by whether :math:`x_j` is below (L), equal to (E) or above (G) :math:`x_k`, and
+    likewise :math:`y_j`; with the margins :math:`L_x, E_x, L_y, E_y, G_y` and the cells
+    :math:`LL, LE, EL, EE` (counting :math:`j = k` in :math:`EE`), the 3 × 3 table gives
+
+    .. math:: d_k = LL + GG - LG - GL = 4 LL + G_y - 2 L_x - L_y - E_x + 2 LE + 2 EL + EE.
+
+    :math:`LL` is a strict dominance count (:func:`_preceding_smaller` in the order of x, ties
+    in x by y descending); the others are run lengths in that order and in the order of y,
+    ties in y by x. :math:`O(n \log n)`.
+    """
+    n = rx.size
+    key_x = rx * ny + (ny - 1 - ry)  # x ascending, ties in x by y descending
+    order = np.argsort(key_x, kind="stable")
+    lower_left, below_x, tied_x, tied_x_below_y, tied_both = (
+        np.empty(n, dtype=np.int64) for _ in range(5)
+    )
+    lower_left[order] = _preceding_smaller(ry[order])
+    x_start, x_end = _run_bounds(rx[order])
+    xy_start, xy_end = _run_bounds(key_x[order])
+    below_x[order] = x_start
+    tied_x[order] = x_end - x_start
+    tied_x_below_y[order] = x_end - xy_end  # same x, after its (x, y) run: smaller y
+    tied_both[order] = xy_end - xy_start
+    key_y = ry * nx + rx  # y ascending, ties in y by x ascending
+    order = np.argsort(key_y, kind="stable")
+    y_start, y_end = _run_bounds(ry[order])
+    yx_start, _ = _run_bounds(key_y[order])
+    below_y, tied_y, below_x_tied_y = (np.empty(n, dtype=np.int64) for _ in range(3))
+    below_y[order] = y_start
+    tied_y[order] = y_end - y_start
+    below_x_tied_y[order] = yx_start - y_start  # same y, before its (x, y) run: smaller x
+    above_y = n - below_y - tied_y
+    d = (
+        4 * lower_left
+        + above_y
+        - 2 * below_x
+        - below_y
+        - tied_x
+        + 2 * below_x_tied_y
+        + 2 * tied_x_below_y
+        + tied_both
+    )
+    return d, tied_x, tied_y
+
+
+def _tau_influence(rx: np.ndarray, nx: int, ry: np.ndarray, ny: int) -> tuple[float, np.ndarray]:
+    r"""τ-b and its linearisation :math:`\hat\tau_b \approx \tau_b + \sum_k \phi_k`.
+
+    With :math:`d_k` from :func:`_concordance`, :math:`t_k` and :math:`u_k` the sizes of
+    observation :math:`k`'s tie groups in x and y, :math:`w_x = n^2 - \sum_k t_k`,
+    :math:`w_y = n^2 - \sum_k u_k` and :math:`w = \sqrt{w_x w_y}`:
+
+    .. math::
+
+        \hat\tau_b = \frac{\sum_k d_k}{w}, \qquad
+        a_k = 2 w d_k + \hat\tau_b (t_k w_y + u_k w_x), \qquad
+        \phi_k = \frac{a_k - \bar a}{w^2},
+
+    the delta method applied to the ratio of the three V-statistics behind τ-b (Brown &
+    Benedetti, 1977), so that :math:`\sum_k \phi_k^2` is its asymptotic variance. Returns NaNs
+    when x or y is constant.
+    """
+    n = rx.size
+    d, tied_x, tied_y = _concordance(rx, nx, ry, ny)
+    w_x = float(n) * n - float(tied_x.sum())
+    w_y = float(n) * n - float(tied_y.sum())
+    if w_x == 0 or w_y == 0:
+        return float("nan"), np.full(n, np.nan)
+    w = math.sqrt(w_x * w_y)
+    tau = float(d.sum()) / w
+    a = 2.0 * w * d + tau * (tied_x * w_y + tied_y * w_x)
+    return tau, (a - a.mean()) / w**2
+
+
+def _tau_se(x: np.ndarray, y: np.ndarray) -> float:
+    """Asymptotic standard error of τ-b between complete samples ``x`` and ``y``."""
+    _, phi = _tau_influence(*_dense_ranks(x), *_dense_ranks(y))
+    return math.sqrt(float(np.sum(phi**2)))
+
+
+def _normal_interval(estimate: float, se: float, level: float, bound: float) -> tuple[float, float]:
+    """``estimate ± z se`` clipped to ``[-bound, bound]``; NaN for a NaN estimate or se."""
+    if not (np.isfinite(estimate) and np.isfinite(se)):
+        return float("nan"), float("nan")
+    half = float(stats.norm.ppf(0.5 + level / 2)) * se
+    return max(-bound, estimate - half), min(bound, estimate + half)
 
 
 def kendall_tau(x: object, y: object) -> float:
@@ -225,43 +397,92 @@ def kendall_ci(
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int = 0,
+    method: Literal["auto", "bootstrap", "asymptotic"] = "auto",
 ) -> TauResult:
-    r"""Kendall's τ-b with a percentile-bootstrap confidence interval.
+    r"""Kendall's τ-b with a confidence interval: percentile bootstrap, or asymptotic for large n.
 
-    The ``n`` complete pairs are resampled with replacement ``n_boot`` times; the interval is the
-    :math:`(\alpha/2, 1-\alpha/2)` percentiles of the resampled τ-b, :math:`\alpha = 1 -` ``level``
-    (Efron & Tibshirani, 1993, §13.3). Each resample costs one :math:`O(n \log n)` τ-b (about
-    1 ms at ``n = 5,000``), so 1,000 resamples take about a second. For the full 15,625-row
-    space a few hundred resamples suffice for two-decimal interval ends.
+    - ``method="bootstrap"``: the ``n`` complete pairs are resampled with replacement
+      ``n_boot`` times; the interval is the :math:`(\alpha/2, 1-\alpha/2)` percentiles of the
+      resampled τ-b, :math:`\alpha = 1 -` ``level`` (Efron & Tibshirani, 1993, §13.3). Each
+      resample costs one :math:`O(n \log n)` τ-b, about 10 ms at ``n = 15,625``, so 500
+      resamples take seconds per interval.
+    - ``method="asymptotic"``: :math:`\hat\tau_b \pm z_{1-\alpha/2}\,\widehat{\mathrm{se}}`,
+      clipped to [-1, 1], with the large-sample (delta-method) standard error of τ-b with ties
+      of Brown & Benedetti (1977), the "ASE" that SAS PROC FREQ reports:
+
+      .. math::
+
+          \widehat{\mathrm{se}}^2 = \frac{1}{w^4} \sum_{k=1}^n (a_k - \bar a)^2, \qquad
+          a_k = 2 w d_k + \hat\tau_b (t_k w_y + u_k w_x),
+
+      where :math:`d_k = \sum_j \operatorname{sgn}(x_k - x_j) \operatorname{sgn}(y_k - y_j)`
+      is observation :math:`k`'s count of concordant minus discordant partners, :math:`t_k` and
+      :math:`u_k` the sizes of its tie groups in x and y (itself included),
+      :math:`w_x = n^2 - \sum_k t_k`, :math:`w_y = n^2 - \sum_k u_k`, :math:`w = \sqrt{w_x
+      w_y}`. τ-b is a ratio of U-statistics, asymptotically normal (Hoeffding, 1948); the
+      :math:`d_k / (n - 1)` estimate Hoeffding's projections and are computed for all
+      :math:`k` in :math:`O(n \log n)` by a merge sort (about 0.1 s at ``n = 32,768``). The
+      variance behind scipy's p-value is not used: it holds under independence only and does
+      not shrink as :math:`|\tau| \to 1`.
+    - ``method="auto"`` (default): the asymptotic interval from
+      :data:`TAU_ASYMPTOTIC_MIN_N` = 2,000 complete pairs, the bootstrap below. The threshold
+      is set by cost, not validity: in simulations (bivariate normal, τ from 0 to 0.93, with
+      and without ties, n = 500 to 5,000) the ends of the two intervals were at most 0.11
+      bootstrap half-widths apart, the bootstrap's own Monte-Carlo error at 1,000 resamples,
+      and the asymptotic interval covered the true τ in 93.5–95.7 % of 1,000 samples from
+      ``n = 50`` on (``benchmarks/README.md``). From 2,000 pairs the bootstrap costs seconds
+      per interval (1,000 resamples of 2–3 ms), the asymptotic one milliseconds; below it the
+      bootstrap stays cheap, and results at small ``n`` (the demo dataset, the tests) are
+      unchanged.
 
     Parameters
     ----------
     x, y : array-like of shape (n,)
         Paired observations; pairs holding a NaN are dropped.
     n_boot : int, default=1000
-        Number of bootstrap resamples.
+        Number of bootstrap resamples (unused on the asymptotic path).
     level : float, default=0.95
         Confidence level of the interval.
     seed : int, default=0
         Seed of the resampling generator; the result is a pure function of the inputs.
+    method : {"auto", "bootstrap", "asymptotic"}, default="auto"
+        Interval method, see above.
 
     Returns
     -------
     TauResult
         ``tau`` on all pairs, ``low``/``high`` of the interval, ``p_value`` of H0: τ = 0
-        from :func:`scipy.stats.kendalltau` and ``n`` pairs.
+        from :func:`scipy.stats.kendalltau`, ``n`` pairs and the ``method`` used.
+
+    References
+    ----------
+    M. B. Brown, J. K. Benedetti, "Sampling behavior of tests for correlation in two-way
+    contingency tables", JASA 72(358), 1977.
+    W. Hoeffding, "A class of statistics with asymptotically normal distribution",
+    Ann. Math. Stat. 19(3), 1948.
+    B. Efron, R. Tibshirani, "An Introduction to the Bootstrap", Chapman & Hall, 1993.
 
     Examples
     --------
     >>> r = kendall_ci([1, 2, 3, 4, 5, 6], [1, 3, 2, 4, 6, 5], n_boot=200)
-    >>> round(r.tau, 3), r.n, r.low <= r.tau <= r.high
-    (0.733, 6, True)
+    >>> round(r.tau, 3), r.n, r.low <= r.tau <= r.high, r.method
+    (0.733, 6, True, 'bootstrap')
+    >>> x = np.arange(3000.0)
+    >>> r = kendall_ci(x, x + 600 * np.sin(x))  # 3,000 pairs: the asymptotic interval
+    >>> r.method, round(r.low, 3) < round(r.tau, 3) < round(r.high, 3)
+    ('asymptotic', True)
     """
     n_boot = _check_positive_int("n_boot", n_boot)
     _check_level(level)
     x_arr, y_arr = _complete_pairs(x, y)
     n = x_arr.size
+    asymptotic = _use_asymptotic(method, n)
     result = stats.kendalltau(x_arr, y_arr, variant="b")
+    tau = float(result.statistic)
+    if asymptotic:
+        se = _tau_se(x_arr, y_arr) if np.isfinite(tau) else float("nan")
+        low, high = _normal_interval(tau, se, level, 1.0)
+        return TauResult(tau, low, high, float(result.pvalue), int(n), "asymptotic")
     rng = np.random.default_rng(seed)
     boot = np.empty(n_boot)
     for b in range(n_boot):
@@ -273,7 +494,7 @@ def kendall_ci(
     else:  # a constant column: every resample's τ-b is undefined
         low = high = np.nan
     return TauResult(
-        tau=float(result.statistic),
+        tau=tau,
         low=float(low),
         high=float(high),
         p_value=float(result.pvalue),
@@ -287,6 +508,80 @@ def _check_columns(df: pd.DataFrame, columns: Sequence[Hashable], name: str = "d
         raise ValueError(f"Expected `{name}` to have columns {missing}, got {list(df.columns)}.")
 
 
+def _discordant_counter() -> Any:
+    """scipy's compiled discordant-pair counter (a Fenwick tree), or None if unavailable.
+
+    ``scipy.stats._stats._kendall_dis(x, y)`` is what :func:`scipy.stats.kendalltau` calls
+    after sorting: ``x`` sorted (ties adjacent), ``y`` integer ranks from 1, both ``intp``. It
+    is private, so it is used only if it is importable and counts a known case right; otherwise
+    :func:`tau_matrix` falls back to pandas.
+    """
+    try:
+        from scipy.stats._stats import _kendall_dis
+    except ImportError:  # pragma: no cover - depends on the scipy build
+        return None
+    try:
+        probe = _kendall_dis(np.array([1, 2, 2, 3], np.intp), np.array([3, 1, 2, 1], np.intp))
+    except Exception:  # pragma: no cover - depends on the scipy build
+        return None
+    return _kendall_dis if probe == 4 else None  # (1,3) against the other 3; (2,2) vs (3,1)
+
+
+_DISCORDANT = _discordant_counter()
+
+
+def _pairs_tied(ranks: np.ndarray) -> int:
+    """Pairs of equal values among non-negative integer ``ranks``: Σ c(c-1)/2 over groups."""
+    counts = np.bincount(ranks).astype(np.int64)
+    return int((counts * (counts - 1) // 2).sum())
+
+
+def _kendall_matrix(values: np.ndarray) -> np.ndarray:
+    r"""τ-b between every pair of columns of ``values`` (n, k), pairwise deletion of NaNs.
+
+    .. math:: \tau_b = \frac{n_0 - n_x - n_y + n_{xy} - 2 n_d}{\sqrt{(n_0 - n_x)(n_0 - n_y)}}
+
+    (:math:`n_{xy}` pairs tied in both, :math:`n_d` discordant pairs), scipy's formula. Each
+    column is ranked and sorted once; a pair then costs one :math:`O(n \log n)` count of
+    discordant pairs. NaN where fewer than 3 rows are complete or a column is constant there.
+    """
+    n, k = values.shape
+    present = ~np.isnan(values)
+    ranks, orders, ties = [], [], []
+    for j in range(k):
+        r = np.zeros(n, dtype=np.intp)
+        r[present[:, j]] = _dense_ranks(values[present[:, j], j])[0] + 1  # from 1, as scipy's
+        ranks.append(r)
+        orders.append(np.argsort(values[:, j], kind="stable"))  # NaNs last
+        ties.append(_pairs_tied(r[present[:, j]]))
+    out = np.full((k, k), np.nan)
+    complete = present.all(axis=0)
+    for i, j in itertools.combinations(range(k), 2):
+        keep = present[:, i] & present[:, j]
+        m = int(keep.sum())
+        if m < 3:
+            continue
+        order = orders[i] if m == n else orders[i][keep[orders[i]]]
+        xs, ys = ranks[i][order], ranks[j][order]
+        tied_x = ties[i] if complete[i] and m == n else _pairs_tied(xs)
+        tied_y = ties[j] if complete[j] and m == n else _pairs_tied(ys)
+        total = m * (m - 1) // 2
+        if tied_x == total or tied_y == total:
+            continue
+        tied_both = 0
+        if tied_x and tied_y:
+            joint = np.sort(xs * (int(ys.max()) + 1) + ys)
+            starts = np.flatnonzero(np.r_[True, joint[1:] != joint[:-1], True])
+            sizes = np.diff(starts).astype(np.int64)
+            tied_both = int((sizes * (sizes - 1) // 2).sum())
+        discordant = int(_DISCORDANT(xs, ys))
+        tau = (total - tied_x - tied_y + tied_both - 2 * discordant) / math.sqrt(
+            float(total - tied_x) * float(total - tied_y)
+        )
+        out[i, j] = out[j, i] = min(1.0, max(-1.0, tau))
+    return out
+
+
 def tau_matrix(
     df: pd.DataFrame,
     columns: Sequence[str],
@@ -296,7 +591,10 @@ def tau_matrix(
     """Square matrix of pairwise rank correlations between ``columns``.
 
     Each entry uses the rows complete in both of its columns (pairwise deletion), so one sparse
-    column does not shrink every other entry. ``method="kendall"`` is τ-b.
+    column does not shrink every other entry. ``method="kendall"`` is τ-b, as
+    ``DataFrame.corr(method="kendall")`` computes it, but with each column sorted once instead
+    of twice per pair: 100 columns of 15,625 rows took 8–14 s against pandas' 54–59 s on two
+    busy CPU cores (``benchmarks/tau_bench.py``).
 
     Parameters
     ----------
@@ -326,8 +624,10 @@ def tau_matrix(
     if len(columns) < 2:
         raise ValueError(f"Expected `columns` to name at least 2 columns, got {columns}.")
     _check_columns(df, columns)
-    matrix = df[columns].astype(float).corr(method=method, min_periods=3)
-    values = matrix.to_numpy(copy=True)
+    if method == "kendall" and _DISCORDANT is not None:
+        values = _kendall_matrix(df[columns].to_numpy(dtype=float))
+    else:
+        values = df[columns].astype(float).corr(method=method, min_periods=3).to_numpy(copy=True)
     np.fill_diagonal(values, 1.0)
     values = (values + values.T) / 2  # exact symmetry regardless of summation order
     return pd.DataFrame(values, index=columns, columns=columns)
@@ -340,8 +640,9 @@ def tau_table(
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int = 0,
+    method: Literal["auto", "bootstrap", "asymptotic"] = "auto",
 ) -> pd.DataFrame:
-    """Long table of τ-b with bootstrap intervals for chosen column pairs.
+    """Long table of τ-b with confidence intervals for chosen column pairs.
 
     Parameters
     ----------
@@ -349,8 +650,10 @@ def tau_table(
         The calibration dataset.
     pairs : sequence of (str, str)
         Column pairs ``(x, y)``.
-    n_boot, level, seed
-        As in :func:`kendall_ci`; every pair uses the same ``seed``.
+    n_boot, level, seed, method
+        As in :func:`kendall_ci`; every pair uses the same ``seed``. Under ``"auto"`` a pair
+        with ``n`` ≥ :data:`TAU_ASYMPTOTIC_MIN_N` has the asymptotic interval, a smaller one
+        the bootstrap interval.
 
     Returns
     -------
@@ -364,7 +667,7 @@ def tau_table(
             raise ValueError(f"Expected each of `pairs` to be a pair of column names, got {pair}.")
         x, y = pair
         _check_columns(df, [x, y])
-        r = kendall_ci(df[x], df[y], n_boot=n_boot, level=level, seed=seed)
+        r = kendall_ci(df[x], df[y], n_boot=n_boot, level=level, seed=seed, method=method)
         rows.append(
             {"x": x, "y": y, "tau": r.tau, "low": r.low, "high": r.high, "p": r.p_value, "n": r.n}
         )
@@ -641,6 +944,7 @@ def cross_dataset_tau(
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int = 0,
+    method: Literal["auto", "bootstrap", "asymptotic"] = "auto",
 ) -> TauResult:
     """τ-b between a metric measured on two datasets, pairing rows of the same architecture (RQ i).
 
@@ -664,7 +968,7 @@ def cross_dataset_tau(
         Ranking column for ``top``.
     on : sequence of str, default=("space", "arch", "seed", "fidelity")
         Join key; drop ``"seed"`` after averaging seeds if seeds are not comparable across datasets.
-    n_boot, level, seed
+    n_boot, level, seed, method
         As in :func:`kendall_ci`.
 
     Returns
@@ -688,7 +992,12 @@ def cross_dataset_tau(
     if top is not None:
         pairs = top_n(pairs, top, by=f"{by}_a")
     return kendall_ci(
-        pairs[f"{metric}_a"], pairs[f"{metric}_b"], n_boot=n_boot, level=level, seed=seed
+        pairs[f"{metric}_a"],
+        pairs[f"{metric}_b"],
+        n_boot=n_boot,
+        level=level,
+        seed=seed,
+        method=method,
     )
 
 
@@ -703,6 +1012,7 @@ def tau_vs_population(
     seed: int = 0,
     subset: Literal["random", "top"] = "random",
     by: str = "acc",
+    method: Literal["auto", "bootstrap", "asymptotic"] = "auto",
 ) -> pd.DataFrame:
     """How τ-b between ``x`` and ``y`` depends on which and how many models are compared (RQ ii).
 
@@ -710,8 +1020,9 @@ def tau_vs_population(
       without replacement); ``tau_mean`` is the mean τ-b over subsets, ``low``/``high`` the
       ``level`` percentile band over subsets (sampling variability of a study of that size).
     - ``subset="top"``: for each size N, the top-N rows by ``by`` (:func:`top_n`); ``tau_mean``
-      is τ-b on that single subset and ``low``/``high`` a percentile-bootstrap interval from
-      ``n_repeats`` resamples of it.
+      is τ-b on that single subset and ``low``/``high`` its :func:`kendall_ci` interval: a
+      percentile bootstrap from ``n_repeats`` resamples, or, under ``method="auto"`` from
+      N = :data:`TAU_ASYMPTOTIC_MIN_N` on, the asymptotic interval.
 
     Parameters
     ----------
@@ -731,6 +1042,8 @@ def tau_vs_population(
         How subsets are chosen.
     by : str, default="acc"
         Ranking column for ``subset="top"``.
+    method : {"auto", "bootstrap", "asymptotic"}, default="auto"
+        Interval method of ``subset="top"``, as in :func:`kendall_ci`.
 
     Returns
     -------
@@ -741,6 +1054,7 @@ def tau_vs_population(
         raise ValueError(f"Expected `subset` to be 'random' or 'top', got {subset!r}.")
     n_repeats = _check_positive_int("n_repeats", n_repeats)
     _check_level(level)
+    _use_asymptotic(method, 0)  # validates `method`
     needed = [x, y] + ([by] if subset == "top" else [])
     _check_columns(df, needed)
     complete = df.dropna(subset=needed)
@@ -763,7 +1077,9 @@ def tau_vs_population(
             low, high = np.nanquantile(taus, [alpha / 2, 1 - alpha / 2])
         else:
             best = top_n(complete, int(s), by=by)
-            r = kendall_ci(best[x], best[y], n_boot=n_repeats, level=level, seed=seed)
+            r = kendall_ci(
+                best[x], best[y], n_boot=n_repeats, level=level, seed=seed, method=method
+            )
             centre, low, high = r.tau, r.low, r.high
         rows.append({"size": int(s), "tau_mean": centre, "low": float(low), "high": float(high)})
     return pd.DataFrame(rows, columns=["size", "tau_mean", "low", "high"])
@@ -1959,7 +2275,7 @@ def calibrated_floor(
 
 @dataclass(frozen=True)
 class DiffResult:
-    """A difference with a percentile-bootstrap confidence interval and a p-value.
+    """A difference with a confidence interval and a p-value; ``test`` says how they were made.
 
     Attributes
     ----------
@@ -1975,7 +2291,8 @@ class DiffResult:
         Values of the second sample (equal to ``n`` for paired designs).
     test : str
         The test behind ``p_value``: ``"wilcoxon"``, ``"sign-flip"``, ``"mannwhitney"``,
-        ``"permutation"`` or ``"bootstrap"``.
+        ``"permutation"``, ``"bootstrap"``, ``"simulation"`` or ``"asymptotic"`` (a normal
+        interval and z-test from a delta-method standard error, :func:`tau_difference`).
     """
 
     estimate: float
@@ -2281,6 +2598,26 @@ def bootstrap_diff(
     return DiffResult(estimate, low, high, p, int(x.size), int(y.size), test)
 
 
+def _normal_difference(
+    estimate: float, variance: float, level: float, bound: float, n: int, n_b: int
+) -> DiffResult:
+    r"""A difference with its normal interval and two-sided p-value :math:`2\Phi(-|z|)`."""
+    se = math.sqrt(variance) if variance >= 0 else float("nan")
+    low, high = _normal_interval(estimate, se, level, bound)
+    if not (np.isfinite(estimate) and np.isfinite(se)):
+        p = float("nan")
+    elif se == 0:
+        p = 1.0 if estimate == 0 else 0.0
+    else:
+        p = float(2 * stats.norm.sf(abs(estimate) / se))
+    return DiffResult(float(estimate), low, high, p, int(n), int(n_b), "asymptotic")
+
+
+def _tau_phi(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The linearisation φ of τ-b (:func:`_tau_influence`) over complete samples."""
+    return _tau_influence(*_dense_ranks(x), *_dense_ranks(y))[1]
+
+
 def tau_difference(
     x1: object,
     y1: object,
@@ -2291,6 +2628,7 @@ def tau_difference(
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int = 0,
+    method: Literal["auto", "bootstrap", "asymptotic"] = "auto",
 ) -> DiffResult:
     r"""Difference of two Kendall τ-b, :math:`\tau(x_1, y_1) - \tau(x_2, y_2)`, with an interval.
 
@@ -2302,9 +2640,25 @@ def tau_difference(
       independent samples (e.g. the most accurate networks and the rest); each is resampled on
       its own.
 
-    The interval and the p-value are those of :func:`bootstrap_difference`. For two τ sharing a
-    column there are also asymptotic tests (e.g. via the U-statistic variance of τ); the
-    bootstrap needs no such derivation and handles ties.
+    With ``method="bootstrap"`` the interval and the p-value are those of
+    :func:`bootstrap_difference`. With ``method="asymptotic"`` they are the normal interval
+    :math:`\hat\Delta \pm z_{1-\alpha/2}\,\widehat{\mathrm{se}}` (clipped to [-2, 2]) and
+    :math:`p = 2\Phi(-|\hat\Delta| / \widehat{\mathrm{se}})`, where each τ is linearised,
+    :math:`\hat\tau \approx \tau + \sum_k \phi_k` with :math:`\phi_k = (a_k - \bar a)/w^2`
+    of :func:`kendall_ci`, and
+
+    .. math::
+
+        \widehat{\mathrm{se}}^2 = \sum_k \bigl(\phi^{(1)}_k - \phi^{(2)}_k\bigr)^2
+        \ \text{(paired)}, \qquad
+        \widehat{\mathrm{se}}^2 = \sum_k \bigl(\phi^{(1)}_k\bigr)^2
+        + \sum_k \bigl(\phi^{(2)}_k\bigr)^2 \ \text{(independent)}:
+
+    the paired variance is :math:`\mathrm{var}_1 + \mathrm{var}_2 - 2\,\mathrm{cov}_{12}`
+    with the covariance of two τ on the same units estimated from the units' concordances
+    (Cliff & Charlin, 1991), ties included. ``method="auto"`` takes the asymptotic path when
+    every τ has at least :data:`TAU_ASYMPTOTIC_MIN_N` complete rows (for independent samples,
+    both), the bootstrap otherwise.
 
     Parameters
     ----------
@@ -2316,11 +2670,19 @@ def tau_difference(
         Whether the two τ are computed on the same rows.
     n_boot, level, seed
         As in :func:`kendall_ci`.
+    method : {"auto", "bootstrap", "asymptotic"}, default="auto"
+        Interval method, see above.
 
     Returns
     -------
     DiffResult
-        ``test`` is ``"bootstrap"``; ``n`` and ``n_b`` are the complete rows behind each τ.
+        ``test`` is ``"bootstrap"`` or ``"asymptotic"``; ``n`` and ``n_b`` are the complete
+        rows behind each τ.
+
+    References
+    ----------
+    N. Cliff, V. Charlin, "Variances and covariances of Kendall's tau and their estimation",
+    Multivariate Behavioral Research 26(4), 1991.
 
     Examples
     --------
@@ -2333,6 +2695,9 @@ def tau_difference(
     def tau_of(sample: np.ndarray) -> float:
         return float(stats.kendalltau(sample[:, 0], sample[:, 1], variant="b").statistic)
 
+    n_boot = _check_positive_int("n_boot", n_boot)
+    _check_level(level)
+    _use_asymptotic(method, 0)  # validates `method`
     if paired:
         columns = [np.asarray(v, dtype=float) for v in (x1, y1, x2, y2)]
         if any(c.ndim != 1 for c in columns) or len({c.size for c in columns}) != 1:
@@ -2344,11 +2709,23 @@ def tau_difference(
         rows = rows[~np.isnan(rows).any(axis=1)]
         if len(rows) < 3:
             raise ValueError(f"Expected at least 3 complete rows, got {len(rows)}.")
+        if _use_asymptotic(method, len(rows)):
+            estimate = tau_of(rows[:, :2]) - tau_of(rows[:, 2:])
+            phi = _tau_phi(rows[:, 0], rows[:, 1]) - _tau_phi(rows[:, 2], rows[:, 3])
+            return _normal_difference(
+                estimate, float(np.sum(phi**2)), level, 2.0, len(rows), len(rows)
+            )
         return bootstrap_difference(
             tau_of, rows[:, :2], rows[:, 2:], paired=True, n_boot=n_boot, level=level, seed=seed
         )
     first = np.column_stack(_complete_pairs(x1, y1))
     second = np.column_stack(_complete_pairs(x2, y2))
+    if _use_asymptotic(method, min(len(first), len(second))):
+        estimate = tau_of(first) - tau_of(second)
+        variance = float(np.sum(_tau_phi(first[:, 0], first[:, 1]) ** 2)) + float(
+            np.sum(_tau_phi(second[:, 0], second[:, 1]) ** 2)
+        )
+        return _normal_difference(estimate, variance, level, 2.0, len(first), len(second))
     return bootstrap_difference(
         tau_of, first, second, paired=False, n_boot=n_boot, level=level, seed=seed
     )
@@ -2357,9 +2734,9 @@ def tau_difference(
 def mean_off_diagonal_tau(df: pd.DataFrame, columns: Sequence[str]) -> float:
     r"""Mean pairwise τ-b among ``columns``: :math:`\frac{2}{k(k-1)} \sum_{i<j} \tau_{ij}`.
 
-    The overall agreement of :math:`k` estimators over the rows of ``df`` (RQ iii); pass it to
-    :func:`bootstrap_difference` to compare the agreement of two conditions. NaN entries
-    (constant columns) are skipped.
+    The overall agreement of :math:`k` estimators over the rows of ``df`` (RQ iii);
+    :func:`mean_tau_difference` compares the agreement of two conditions, with an interval.
+    NaN entries (constant columns) are skipped.
 
     Parameters
     ----------
@@ -2381,6 +2758,134 @@ def mean_off_diagonal_tau(df: pd.DataFrame, columns: Sequence[str]) -> float:
     values = tau_matrix(df, columns).to_numpy()
     off = values[~np.eye(len(values), dtype=bool)]
     return float(np.nanmean(off)) if np.isfinite(off).any() else float("nan")
+
+
+def _mean_tau_phi(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Linearisation over the rows of ``df`` of :func:`mean_off_diagonal_tau`.
+
+    Each pair's φ (:func:`_tau_influence`, on the rows complete in both columns, 0 elsewhere)
+    averaged over the pairs whose τ-b is defined, as the mean is.
+    """
+    values = df[columns].to_numpy(dtype=float)
+    present = ~np.isnan(values)
+    ranks = []
+    for j in range(values.shape[1]):
+        r = np.zeros(len(values), dtype=np.int64)
+        r[present[:, j]], count = _dense_ranks(values[present[:, j], j])
+        ranks.append((r, count))
+    total = np.zeros(len(values))
+    pairs = 0
+    for i, j in itertools.combinations(range(len(columns)), 2):
+        keep = present[:, i] & present[:, j]
+        if keep.sum() < 3:
+            continue
+        (ri, ni), (rj, nj) = ranks[i], ranks[j]
+        tau, phi = _tau_influence(ri[keep], ni, rj[keep], nj)
+        if np.isfinite(tau):
+            total[keep] += phi
+            pairs += 1
+    return total / pairs if pairs else np.full(len(values), np.nan)
+
+
+def mean_tau_difference(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    paired: bool = True,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+    method: Literal["auto", "bootstrap", "asymptotic"] = "auto",
+) -> DiffResult:
+    r"""Difference of mean pairwise τ-b, :math:`\bar\tau(a) - \bar\tau(b)`, with an interval.
+
+    :math:`\bar\tau` is :func:`mean_off_diagonal_tau` over ``columns``: the overall agreement of
+    several estimators (RQ iii: after against before temperature scaling, one dataset against
+    another). A bootstrap of it recomputes :math:`k(k-1)/2` τ per resample, minutes at
+    :math:`n = 15{,}625` rows and :math:`k = 12`; this function gives the same result as
+    ``bootstrap_difference(lambda f: mean_off_diagonal_tau(f, columns), a, b, ...)`` on the
+    bootstrap path and replaces it by the delta method on the asymptotic path:
+    :math:`\bar\tau \approx \mathrm{const} + \sum_k \bar\phi_k`, where :math:`\bar\phi_k`
+    is the mean over the column pairs of row :math:`k`'s term :math:`\phi_k` of each τ
+    (:func:`kendall_ci`, :func:`tau_difference`; 0 for a row missing in that pair), and
+
+    .. math::
+
+        \widehat{\mathrm{se}}^2 = \sum_k \bigl(\bar\phi^{(a)}_k - \bar\phi^{(b)}_k\bigr)^2
+        \ \text{(paired)}, \qquad
+        \widehat{\mathrm{se}}^2 = \sum_k \bigl(\bar\phi^{(a)}_k\bigr)^2
+        + \sum_k \bigl(\bar\phi^{(b)}_k\bigr)^2 \ \text{(independent)},
+
+    with the normal interval (clipped to [-2, 2]) and :math:`p = 2\Phi(-|z|)`. ``"auto"``
+    takes the asymptotic path when every column pair of both tables has at least
+    :data:`TAU_ASYMPTOTIC_MIN_N` complete rows.
+
+    Parameters
+    ----------
+    a, b : DataFrame
+        The two conditions, holding ``columns``. With ``paired``, row ``i`` of ``a`` and of
+        ``b`` are the same unit (e.g. one network after and before scaling).
+    columns : sequence of str
+        At least two columns.
+    paired : bool, default=True
+        Whether ``a`` and ``b`` hold the same units in the same order.
+    n_boot, level, seed
+        As in :func:`bootstrap_difference`.
+    method : {"auto", "bootstrap", "asymptotic"}, default="auto"
+        Interval method, see above.
+
+    Returns
+    -------
+    DiffResult
+        ``test`` is ``"bootstrap"`` or ``"asymptotic"``; ``n`` and ``n_b`` are the rows of
+        ``a`` and ``b``.
+
+    References
+    ----------
+    N. Cliff, V. Charlin, "Variances and covariances of Kendall's tau and their estimation",
+    Multivariate Behavioral Research 26(4), 1991.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=(60, 1))
+    >>> tight = pd.DataFrame(z + 0.1 * rng.normal(size=(60, 3)), columns=list("abc"))
+    >>> loose = pd.DataFrame(z + 2.0 * rng.normal(size=(60, 3)), columns=list("abc"))
+    >>> r = mean_tau_difference(tight, loose, list("abc"), n_boot=200)
+    >>> r.test, r.low > 0
+    ('bootstrap', True)
+    """
+    columns = list(columns)
+    if len(columns) < 2:
+        raise ValueError(f"Expected `columns` to name at least 2 columns, got {columns}.")
+    _check_columns(a, columns, "a")
+    _check_columns(b, columns, "b")
+    n_boot = _check_positive_int("n_boot", n_boot)
+    _check_level(level)
+    if paired and len(a) != len(b):
+        raise ValueError(
+            f"Expected `a` and `b` to have as many rows when `paired`, got {len(a)} and {len(b)}."
+        )
+    present = [~np.isnan(f[columns].to_numpy(dtype=float)) for f in (a, b)]
+    smallest = min(
+        int(np.min((p.T.astype(np.int64) @ p)[np.triu_indices(len(columns), 1)])) for p in present
+    )
+    if not _use_asymptotic(method, smallest):
+
+        def agreement(frame: pd.DataFrame) -> float:
+            return mean_off_diagonal_tau(frame, columns)
+
+        return bootstrap_difference(
+            agreement, a[columns], b[columns], paired=paired, n_boot=n_boot, level=level, seed=seed
+        )
+    estimate = mean_off_diagonal_tau(a, columns) - mean_off_diagonal_tau(b, columns)
+    phi_a, phi_b = _mean_tau_phi(a, columns), _mean_tau_phi(b, columns)
+    if paired:
+        variance = float(np.sum((phi_a - phi_b) ** 2))
+    else:
+        variance = float(np.sum(phi_a**2) + np.sum(phi_b**2))
+    return _normal_difference(estimate, variance, level, 2.0, len(a), len(b))
 
 
 def wilson_ci(k: int, n: int, *, level: float = 0.95) -> tuple[float, float, float]:

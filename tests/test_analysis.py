@@ -1070,3 +1070,251 @@ def test_seed_study_like_the_chapter(sd_arch: float, sd_seed: float, expect_real
     else:  # every difference is seed noise
         assert row["icc_low"] == 0.0 and row["frac_resolved"] < 0.1
         assert row["retest_tau"] < 0.3
+
+
+# ---------------------------------------------------------------------------------------------
+# τ-b at paper scale: the asymptotic interval (issue 14)
+# ---------------------------------------------------------------------------------------------
+
+
+def _concordance_brute_force(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each observation's concordant minus discordant partners, from the n × n sign matrix."""
+    return (np.sign(x[:, None] - x[None, :]) * np.sign(y[:, None] - y[None, :])).sum(axis=1)
+
+
+def _tau_ase_from_table(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """τ-b and its asymptotic standard error, cell by cell from the contingency table as SAS
+    PROC FREQ documents Brown & Benedetti (1977); independent of the merge-sort path."""
+    ux, ix = np.unique(x, return_inverse=True)
+    uy, iy = np.unique(y, return_inverse=True)
+    table = np.zeros((ux.size, uy.size))
+    np.add.at(table, (ix, iy), 1)
+    n = table.sum()
+    rows, cols = table.sum(axis=1), table.sum(axis=0)
+    # cum[i, j] = sum of table[:i, :j]; A_ij / D_ij count the observations in the cells above
+    # left and below right / above right and below left of cell (i, j).
+    cum = np.pad(table, ((1, 0), (1, 0))).cumsum(axis=0).cumsum(axis=1)
+    r, c = table.shape
+    above_left = cum[:-1, :-1]
+    above_right = cum[:-1, [c]] - cum[:-1, 1:]
+    below_left = cum[[r], :-1] - cum[1:, :-1]
+    below_right = n - cum[1:, [c]] - cum[[r], 1:] + cum[1:, 1:]
+    agree, disagree = above_left + below_right, above_right + below_left
+    w_r, w_c = n**2 - (rows**2).sum(), n**2 - (cols**2).sum()
+    w = math.sqrt(w_r * w_c)
+    tau = float((table * (agree - disagree)).sum() / w)
+    v = rows[:, None] * w_c + cols[None, :] * w_r
+    spread = (table * (2 * w * (agree - disagree) + tau * v) ** 2).sum()
+    return tau, math.sqrt((spread - n**3 * tau**2 * (w_r + w_c) ** 2) / w**4)
+
+
+def _tied(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coarsened copies with many ties (like accuracies on a finite test set)."""
+    return np.round(2 * x) / 2, np.round(4 * y) / 4
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_concordance_counts_match_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    n, k = int(rng.integers(2, 250)), int(rng.integers(1, 12))
+    x = rng.integers(0, k, size=n).astype(float) if seed % 2 else rng.normal(size=n)
+    y = rng.choice([-1.0, 1.0]) * np.round(x) + rng.integers(0, k, size=n)
+    d, tied_x, tied_y = an._concordance(*an._dense_ranks(x), *an._dense_ranks(y))
+    np.testing.assert_array_equal(d, _concordance_brute_force(x, y))
+    np.testing.assert_array_equal(tied_x, (x[:, None] == x[None, :]).sum(axis=1))
+    np.testing.assert_array_equal(tied_y, (y[:, None] == y[None, :]).sum(axis=1))
+    v = rng.integers(0, k + 1, size=n)
+    expected = [int((v[:p] < v[p]).sum()) for p in range(n)]
+    np.testing.assert_array_equal(an._preceding_smaller(v), expected)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_asymptotic_interval_uses_the_brown_benedetti_standard_error(ties: bool) -> None:
+    x, y = _correlated(300, 0.6, seed=30)
+    if ties:
+        x, y = _tied(x, y)
+    tau, ase = _tau_ase_from_table(x, y)
+    r = an.kendall_ci(x, y, method="asymptotic")
+    z = stats.norm.ppf(0.975)
+    assert r.method == "asymptotic" and r.n == 300
+    assert r.tau == pytest.approx(tau, abs=1e-12)
+    assert (r.low, r.high) == pytest.approx((tau - z * ase, tau + z * ase), abs=1e-12)
+    assert r.p_value == pytest.approx(stats.kendalltau(x, y).pvalue)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_asymptotic_interval_agrees_with_the_bootstrap_at_the_threshold(ties: bool) -> None:
+    x, y = _correlated(an.TAU_ASYMPTOTIC_MIN_N, 0.7, seed=31)
+    if ties:
+        x, y = _tied(x, y)
+    auto = an.kendall_ci(x, y)
+    boot = an.kendall_ci(x, y, n_boot=400, method="bootstrap")
+    assert auto.method == "asymptotic" and boot.method == "bootstrap"
+    assert auto.tau == boot.tau and auto.p_value == boot.p_value
+    half = (boot.high - boot.low) / 2
+    # The ends differ by the bootstrap's Monte-Carlo error (~0.1 half-width at 400 resamples).
+    assert abs(auto.low - boot.low) < 0.2 * half and abs(auto.high - boot.high) < 0.2 * half
+
+
+def test_asymptotic_interval_covers_the_true_tau_of_a_bivariate_normal() -> None:
+    # Greiner's relation: tau = (2/pi) arcsin(rho) for the bivariate normal (Kendall 1948).
+    rho, n, reps = 0.7, 300, 400
+    truth = 2 / math.pi * math.asin(rho)
+    rng = np.random.default_rng(32)
+    covered, taus, ses = [], [], []
+    for _ in range(reps):
+        x = rng.normal(size=n)
+        y = rho * x + math.sqrt(1 - rho**2) * rng.normal(size=n)
+        r = an.kendall_ci(x, y, method="asymptotic")
+        covered.append(r.low <= truth <= r.high)
+        tx, ty = _tied(x, y)
+        tied = an.kendall_ci(tx, ty, method="asymptotic")
+        taus.append(tied.tau)
+        ses.append((tied.high - tied.low) / (2 * stats.norm.ppf(0.975)))
+    assert 0.92 <= np.mean(covered) <= 0.975  # 0.95 ± 2.4 Monte-Carlo standard errors
+    # With ties (no closed-form truth): the estimated se matches the spread over samples.
+    assert np.mean(ses) == pytest.approx(np.std(taus), rel=0.1)
+
+
+def test_kendall_ci_auto_switches_at_the_threshold_and_keeps_small_n_results() -> None:
+    x, y = _correlated(an.TAU_ASYMPTOTIC_MIN_N, 0.3, seed=33)
+    assert an.kendall_ci(x[:-1], y[:-1], n_boot=5).method == "bootstrap"
+    assert an.kendall_ci(x, y, n_boot=5).method == "asymptotic"
+    assert an.kendall_ci(x, y, n_boot=5, method="bootstrap").method == "bootstrap"
+    small = an.kendall_ci(x[:200], y[:200], n_boot=100, seed=3)
+    assert small == an.kendall_ci(x[:200], y[:200], n_boot=100, seed=3, method="bootstrap")
+    perfect = an.kendall_ci(x, 2 * x, method="asymptotic")
+    assert (perfect.tau, perfect.low, perfect.high) == pytest.approx((1.0, 1.0, 1.0))
+    constant = an.kendall_ci(x, np.ones_like(x))
+    assert constant.method == "asymptotic" and np.isnan([constant.low, constant.high]).all()
+    with pytest.raises(ValueError, match=r"Expected `method` to be 'auto', 'bootstrap' or"):
+        an.kendall_ci(x, y, method="jackknife")  # type: ignore[arg-type]
+
+
+def test_tau_table_cross_dataset_and_population_pass_the_method_on(frame: pd.DataFrame) -> None:
+    table = an.tau_table(frame, [("a", "c")], method="asymptotic")
+    r = an.kendall_ci(frame["a"], frame["c"], method="asymptotic")
+    assert (table.loc[0, "low"], table.loc[0, "high"]) == (r.low, r.high)
+    rng = np.random.default_rng(34)
+    x = rng.normal(size=2100)
+    big = pd.DataFrame({"x": x, "y": x + rng.normal(size=2100), "acc": rng.random(2100)})
+    top = an.tau_vs_population(big, "x", "y", sizes=[2000], subset="top", n_repeats=5)
+    best = an.top_n(big, 2000, by="acc")
+    expected = an.kendall_ci(best["x"], best["y"], method="asymptotic")
+    assert (top.loc[0, "low"], top.loc[0, "high"]) == (expected.low, expected.high)
+    boot = an.tau_vs_population(
+        big, "x", "y", sizes=[2000], subset="top", n_repeats=5, method="bootstrap"
+    )
+    expected = an.kendall_ci(best["x"], best["y"], n_boot=5, method="bootstrap")
+    assert (boot.loc[0, "low"], boot.loc[0, "high"]) == (expected.low, expected.high)
+    with pytest.raises(ValueError, match=r"Expected `method` to be 'auto'"):
+        an.tau_vs_population(big, "x", "y", sizes=[10], method="exact")  # type: ignore[arg-type]
+
+
+def test_tau_difference_asymptotic_agrees_with_the_paired_bootstrap() -> None:
+    rng = np.random.default_rng(35)
+    n = an.TAU_ASYMPTOTIC_MIN_N
+    x = rng.normal(size=n)
+    close, far = x + 0.5 * rng.normal(size=n), x + 1.0 * rng.normal(size=n)
+    auto = an.tau_difference(x, close, x, far)
+    boot = an.tau_difference(x, close, x, far, n_boot=300, method="bootstrap")
+    assert auto.test == "asymptotic" and boot.test == "bootstrap"
+    assert auto.estimate == pytest.approx(boot.estimate, abs=1e-12)
+    half = (boot.high - boot.low) / 2
+    assert abs(auto.low - boot.low) < 0.25 * half and abs(auto.high - boot.high) < 0.25 * half
+    z = auto.estimate / ((auto.high - auto.low) / (2 * stats.norm.ppf(0.975)))
+    assert auto.p_value == pytest.approx(2 * stats.norm.sf(abs(z)))
+    same = an.tau_difference(x, close, x, close)
+    assert (same.estimate, same.low, same.high, same.p_value) == (0.0, 0.0, 0.0, 1.0)
+
+
+def test_tau_difference_asymptotic_independent_samples_add_variances() -> None:
+    x1, y1 = _correlated(400, 0.8, seed=36)
+    x2, y2 = _tied(*_correlated(300, 0.2, seed=37))
+    r = an.tau_difference(x1, y1, x2, y2, paired=False, method="asymptotic")
+    a = an.kendall_ci(x1, y1, method="asymptotic")
+    b = an.kendall_ci(x2, y2, method="asymptotic")
+    z = stats.norm.ppf(0.975)
+    se = math.hypot((a.high - a.low) / (2 * z), (b.high - b.low) / (2 * z))
+    assert (r.test, r.n, r.n_b) == ("asymptotic", 400, 300)
+    assert r.estimate == pytest.approx(a.tau - b.tau)
+    assert (r.low, r.high) == pytest.approx((r.estimate - z * se, r.estimate + z * se))
+    with pytest.raises(ValueError, match=r"Expected `method` to be"):
+        an.tau_difference(x1, y1, x2, y2, paired=False, method="fast")  # type: ignore[arg-type]
+
+
+def test_mean_tau_difference_bootstrap_path_is_the_bootstrap_of_the_mean() -> None:
+    rng = np.random.default_rng(38)
+    z = rng.normal(size=(80, 1))
+    after = pd.DataFrame(z + rng.normal(size=(80, 3)), columns=list("abc"))
+    before = pd.DataFrame(z + 0.3 * rng.normal(size=(80, 3)), columns=list("abc"))
+    r = an.mean_tau_difference(after, before, list("abc"), n_boot=100, seed=4)
+    expected = an.bootstrap_difference(
+        lambda f: an.mean_off_diagonal_tau(f, list("abc")),
+        after,
+        before,
+        paired=True,
+        n_boot=100,
+        seed=4,
+    )
+    assert r == expected and r.test == "bootstrap" and r.high < 0
+
+
+def test_mean_tau_difference_asymptotic_reduces_to_tau_difference_and_handles_nan() -> None:
+    rng = np.random.default_rng(39)
+    x = rng.normal(size=500)
+    a = pd.DataFrame({"u": x, "v": x + rng.normal(size=500)})
+    b = pd.DataFrame({"u": x, "v": x + 2 * rng.normal(size=500)})
+    r = an.mean_tau_difference(a, b, ["u", "v"], method="asymptotic")
+    d = an.tau_difference(a["u"], a["v"], b["u"], b["v"], method="asymptotic")
+    assert (r.estimate, r.low, r.high, r.p_value) == pytest.approx(
+        (d.estimate, d.low, d.high, d.p_value), abs=1e-12
+    )
+    a.loc[:49, "v"] = np.nan  # pairwise deletion: 450 complete rows in `a`
+    r = an.mean_tau_difference(a, b, ["u", "v"], paired=False, method="asymptotic")
+    ra = an.kendall_ci(a["u"], a["v"], method="asymptotic")
+    rb = an.kendall_ci(b["u"], b["v"], method="asymptotic")
+    assert r.estimate == pytest.approx(ra.tau - rb.tau)
+    assert r.high - r.low == pytest.approx(math.hypot(ra.high - ra.low, rb.high - rb.low))
+    with pytest.raises(ValueError, match=r"as many rows when `paired`, got 500 and 499"):
+        an.mean_tau_difference(a, b.iloc[1:], ["u", "v"])
+    with pytest.raises(ValueError, match=r"Expected `b` to have columns \['w'\]"):
+        an.mean_tau_difference(a.assign(w=1.0), b, ["u", "w"])
+
+
+def test_mean_tau_difference_asymptotic_se_matches_the_spread_over_samples() -> None:
+    rng = np.random.default_rng(40)
+    estimates, ses = [], []
+    for _ in range(100):
+        z = rng.normal(size=(300, 1))
+        after = pd.DataFrame(z + rng.normal(size=(300, 3)), columns=list("abc"))
+        before = pd.DataFrame(
+            after.to_numpy() + 0.7 * rng.normal(size=(300, 3)), columns=list("abc")
+        )
+        r = an.mean_tau_difference(after, before, list("abc"), method="asymptotic")
+        estimates.append(r.estimate)
+        ses.append((r.high - r.low) / (2 * stats.norm.ppf(0.975)))
+    assert np.mean(ses) == pytest.approx(np.std(estimates), rel=0.2)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_tau_matrix_matches_pandas_with_ties_nans_and_duplicates(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fast path counts discordant pairs with scipy's compiled counter on columns sorted
+    # once; without it (another scipy) tau_matrix falls back to DataFrame.corr.
+    if not fast:
+        monkeypatch.setattr(an, "_DISCORDANT", None)
+    assert (an._DISCORDANT is not None) == fast
+    rng = np.random.default_rng(41)
+    values = rng.normal(size=(300, 5)) + rng.normal(size=(300, 1))
+    values[:, 1] = np.round(values[:, 1])  # ties
+    values[rng.random(300) < 0.2, 2] = np.nan  # pairwise deletion
+    values[:, 3] = np.where(np.arange(300) < 297, np.nan, values[:, 3])  # 3 rows only
+    frame = pd.DataFrame(values, columns=list("abcde")).assign(f=1.0)  # f constant
+    resampled = frame.iloc[rng.integers(0, 300, size=300)]  # duplicated rows: joint ties
+    for d in (frame, resampled):
+        expected = d.corr(method="kendall", min_periods=3).to_numpy(copy=True)
+        np.fill_diagonal(expected, 1.0)
+        got = an.tau_matrix(d, list("abcdef")).to_numpy()
+        np.testing.assert_allclose(got, expected, atol=1e-12)
