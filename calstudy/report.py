@@ -23,9 +23,11 @@ import pandas as pd
 __all__ = [
     "MISSING",
     "P_FLOOR",
+    "answer",
     "ci",
     "fixed",
     "format_table",
+    "glue_md",
     "join",
     "md",
     "num",
@@ -143,6 +145,45 @@ def md(*paragraphs: str) -> Any:
     from IPython.display import Markdown
 
     return Markdown("\n\n".join(p for p in paragraphs if p))
+
+
+def glue_md(name: str, text: str) -> None:
+    """Hand generated Markdown to a ``{glue:md}`` directive anywhere on the page.
+
+    The chapter's first cell holds the answer box with the directive, before the code that
+    computes the answer has run::
+
+        :::{admonition} The answer
+        ```{glue:md} rq1-answer
+        :format: myst
+        ```
+        :::
+
+    and a later cell calls ``glue_md("rq1-answer", report.answer(...))``; jupyter-book fills
+    the box when it renders the executed notebook. Needs ``myst_nb`` (the ``book`` extra).
+    """
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    glue(name, Markdown(text), display=False)
+
+
+def answer(question: str, ours: str, *, paper: str | None = None, caveat: str | None = None) -> str:
+    """The answer box's text: the question, our answer with its number, the paper's, a caveat.
+
+    >>> print(answer("Does ECE transfer?", "No: τ = +0.02 [-0.10, +0.14].", paper="0.36"))
+    **Question.** Does ECE transfer?
+    <BLANKLINE>
+    **This store's answer.** No: τ = +0.02 [-0.10, +0.14].
+    <BLANKLINE>
+    **The paper.** 0.36
+    """
+    parts = [f"**Question.** {question}", f"**This store's answer.** {ours}"]
+    if paper:
+        parts.append(f"**The paper.** {paper}")
+    if caveat:
+        parts.append(f"**Caveat.** {caveat}")
+    return "\n\n".join(parts)
 
 
 def format_table(

@@ -62,3 +62,20 @@ def test_format_table() -> None:
 
 def test_md_joins_paragraphs() -> None:
     assert report.md("a", "", "- b\n- c").data == "a\n\n- b\n- c"
+
+
+def test_glue_md_hands_markdown_to_myst_nb() -> None:
+    pytest.importorskip("myst_nb")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    with shell.builtin_trap:  # glue publishes display data through IPython
+        captured = []
+        shell.display_pub.publish = lambda data, metadata=None, **kw: captured.append(
+            (data, metadata)
+        )
+        report.glue_md("rq-answer", report.answer("Q?", "No: τ = +0.10."))
+    data, metadata = captured[0]
+    markdown = next(v for k, v in data.items() if k.endswith("text/markdown"))
+    assert markdown.startswith("**Question.** Q?")
+    assert metadata["scrapbook"]["name"] == "rq-answer"
