@@ -5,6 +5,7 @@
     calstudy dataset validate DIR [--fix]        exit 1 and print each problem, if any
     calstudy dataset describe DIR
     calstudy dataset merge DIR
+    calstudy dataset migrate DIR                 give shards written without a checksum theirs
     calstudy dataset recompute DIR --metrics ECE_15 smECE [--no-progress]
     calstudy dataset fetch-paper --out DIR [--base-url URL_OR_DIR] [--commit SHA]
     calstudy dataset import-paper CSV_OR_DIR --out DIR [--dataset D --space S]
@@ -101,6 +102,19 @@ def _merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    store = _existing_store(args.dir)
+    migrated = store.migrate()
+    if not migrated:
+        print(f"'{store.root}': every shard carries its checksum; nothing to migrate.")
+    else:
+        print(
+            f"Migrated {len(migrated)} shard(s) in '{store.root}': each validated and renamed "
+            "to carry the SHA-256 of its bytes (contents unchanged)."
+        )
+    return 0
+
+
 def _recompute(args: argparse.Namespace) -> int:
     store = _existing_store(args.dir)
     shard = store.recompute(args.metrics, progress=not args.no_progress)
@@ -158,12 +172,21 @@ def _query(args: argparse.Namespace) -> int:
     import duckdb
     import pandas as pd
 
-    con = _existing_store(args.dir).duckdb_view(name=args.view)
-    try:
-        result = con.execute(args.sql).fetchdf()
-    except duckdb.Error as err:
-        print(f"calstudy: error: query failed: {err}", file=sys.stderr)
-        return 1
+    store = _existing_store(args.dir)
+    attempts = 3
+    for attempt in range(attempts):
+        shards = store.shards()
+        con = store.duckdb_view(name=args.view)  # verifies every shard first
+        try:
+            result = con.execute(args.sql).fetchdf()
+            break
+        except duckdb.Error as err:
+            # A shard merged away between the view and the query: verify the new ones.
+            moved = isinstance(err, duckdb.IOException) and store.shards() != shards
+            if moved and attempt + 1 < attempts:
+                continue
+            print(f"calstudy: error: query failed: {err}", file=sys.stderr)
+            return 1
     with pd.option_context("display.max_rows", args.max_rows, "display.width", 200):
         print(result.to_string(index=False, max_rows=args.max_rows))
     return 0
@@ -186,6 +209,13 @@ def _add_dataset(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("dir", help="store directory")
 
     p = command("merge", _merge, "compact all shards into one, latest row per key")
+    p.add_argument("dir", help="store directory")
+
+    p = command(
+        "migrate",
+        _migrate,
+        "give legacy shards (no checksum) their checksum: validate each, rename it atomically",
+    )
     p.add_argument("dir", help="store directory")
 
     p = command("recompute", _recompute, "recompute catalogue metrics from saved logits")

@@ -254,8 +254,8 @@ def early_signals(
 
 
 def _read(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_parquet(path)
+    try:  # pages written with CRC-32 checksums are verified, others read as they are
+        frame = pd.read_parquet(path, page_checksum_verification=True)
     except Exception as error:  # pyarrow raises several types for a damaged file
         raise ValueError(
             f"Early-signal file {path} is not readable Parquet ({error}); delete it and rerun "
@@ -264,14 +264,77 @@ def _read(path: Path) -> pd.DataFrame:
     missing = [c for c in KEY if c not in frame.columns]
     if missing:
         raise ValueError(f"Early-signal file {path} lacks the key column(s) {missing}.")
+    problem = _damage(frame)
+    if problem is not None:
+        raise ValueError(
+            f"Early-signal file {path} is damaged: {problem}. Restore it (`git checkout` for "
+            "committed data), or delete it and rerun `calstudy early` to remake its networks."
+        )
     return frame
+
+
+def _damage(frame: pd.DataFrame) -> str | None:
+    """What in an early-signal table no run of :func:`early_signals` writes, or None.
+
+    Early-signal files carry no checksum, so damage (a flipped bit, a garbled name) is caught
+    by what every row satisfies: known space, dataset and a parseable ``arch``; whole
+    ``seed``, ``schedule_epochs`` and ``n_val``; known signal columns, each in its range;
+    ``acc`` a multiple of ``1/n_val``, ``gap == conf - acc`` exactly and ``ece >= |gap|``.
+    """
+    from calstudy.data import DATASETS
+    from calstudy.space import parse_sss, parse_tss
+
+    if frame[list(KEY)].isna().any().any():
+        return f"null key values in {frame[list(KEY)].isna().any().loc[lambda s: s].index.tolist()}"
+    for column, allowed in (("space", {"tss", "sss"}), ("dataset", set(DATASETS))):
+        bad = sorted(set(map(str, frame[column])) - allowed)
+        if bad:
+            return f"expected `{column}` in {sorted(allowed)}, got {bad}"
+    for space, arch in zip(frame["space"], frame["arch"], strict=True):
+        try:
+            (parse_tss if space == "tss" else parse_sss)(str(arch))
+        except ValueError as error:
+            return str(error)
+    for column, low in (("seed", -1), ("schedule_epochs", 1), ("n_val", 1)):
+        if not pd.api.types.is_integer_dtype(frame[column]) or (frame[column] < low).any():
+            return f"expected `{column}` to hold integers >= {low}, got {frame[column].tolist()}"
+    ranges = {"ece": (0, 1), "acc": (0, 1), "conf": (0, 1), "train_acc": (0, 1),
+              "gap": (-1, 1), "nll": (0, np.inf), "train_loss": (0, np.inf)}  # fmt: skip
+    for column in frame.columns:
+        if not str(column).startswith("early_"):
+            continue
+        try:
+            signal, epoch = split_column(column)
+        except ValueError as error:
+            return str(error)
+        values = frame[column]
+        low, high = ranges[signal]
+        if not pd.api.types.is_float_dtype(values) or not values.dropna().between(low, high).all():
+            return f"expected `{column}` to be floats in [{low}, {high}], got {values.tolist()}"
+        if signal != "acc" or not {f"early_{s}_e{epoch}" for s in ("gap", "conf", "ece")} <= set(
+            frame.columns
+        ):
+            continue
+        acc, n = values, frame["n_val"]
+        gap, conf, ece = (frame[f"early_{s}_e{epoch}"] for s in ("gap", "conf", "ece"))
+        measured = acc.notna()
+        if (gap.notna() | conf.notna() | ece.notna())[~measured].any():
+            return f"`{column}` is null where epoch {epoch}'s other signals are not"
+        acc, n, gap, conf, ece = (v[measured] for v in (acc, n, gap, conf, ece))
+        if not ((acc * n).round() / n == acc).all():
+            return f"expected `{column}` to be a multiple of 1/n_val, got {acc.tolist()}"
+        if not (conf - acc == gap).all() or not (ece >= gap.abs() - 1e-12).all():
+            return f"expected gap = conf - acc <= ece at epoch {epoch}, got other values"
+    return None
 
 
 def load_early_signals(path: str | os.PathLike[str]) -> pd.DataFrame:
     """All early-signal rows under `path` (a directory of ``early-*.parquet`` files).
 
     Returns an empty frame with the key columns when the directory is missing or empty. A
-    network measured twice (e.g. by two runs) keeps its latest row.
+    network measured twice (e.g. by two runs) keeps its latest row. A file that is not
+    readable Parquet, or holds values no measurement writes (a damaged file), raises a
+    ValueError naming it.
     """
     root = Path(path)
     files = sorted(root.glob(_FILES))

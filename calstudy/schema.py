@@ -63,6 +63,7 @@ __all__ = [
     "SPLIT_COLUMNS",
     "Key",
     "check_columns",
+    "check_file_schema",
     "key_of",
     "provenance",
     "utc_now",
@@ -495,6 +496,45 @@ def _castable(source: pa.DataType, target: pa.DataType) -> bool:
     if pa.types.is_boolean(target):
         return pa.types.is_boolean(source) or pa.types.is_integer(source)
     return pa.types.is_integer(source) or pa.types.is_floating(source)
+
+
+def check_file_schema(schema: pa.Schema, *, where: str) -> None:
+    """Raise unless a file with this Arrow schema can be read as rows of :data:`SCHEMA`.
+
+    The cheap check readers make of every shard before reading it: it looks at the column
+    names and types only, not at the values (:func:`validate_table` checks those).
+
+    Parameters
+    ----------
+    schema : pyarrow.Schema
+        The file's schema, e.g. from :func:`pyarrow.parquet.read_schema`.
+    where : str, keyword-only
+        How error messages name the file, e.g. ``"shard 'shard-….parquet'"``.
+
+    Raises
+    ------
+    ValueError
+        If a column name occurs twice, a column of :data:`REQUIRED_COLUMNS` is absent, or a
+        column of :data:`SCHEMA` has a type that cannot be cast to the schema's (e.g. ``seed``
+        stored as text). Columns unknown to :data:`SCHEMA` are not an error here.
+    """
+    names = list(schema.names)
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"Expected each column once in {where}, got {twice} more than once.")
+    missing = [column for column in REQUIRED_COLUMNS if column not in names]
+    if missing:
+        raise ValueError(
+            f"Expected {where} to hold the required column(s) {list(REQUIRED_COLUMNS)}, "
+            f"got none named {missing}."
+        )
+    for field in schema:
+        expected = _TYPES.get(field.name)
+        if expected is not None and not _castable(field.type, expected):
+            raise ValueError(
+                f"Expected `{field.name}` in {where} to be {expected}, got column type "
+                f"{field.type}."
+            )
 
 
 def validate_table(data: pd.DataFrame | pa.Table, *, where: str = "frame") -> pa.Table:

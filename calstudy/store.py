@@ -1,16 +1,43 @@
-"""The calibration dataset on disk: sharded Parquet, atomic, safe for concurrent writers.
+"""The calibration dataset on disk: sharded Parquet, checksummed, atomic, safe for concurrent writers.
 
 Layout of a store directory ``root``::
 
-    root/shard-<utc>-<pid>-<uuid8>.parquet   one file per Store.append call
-    root/.shard-....parquet.tmp              a shard being written (invisible to readers)
-    root/logits/<hash-of-key>.npz            float16 logits beside the table (save_logits)
+    root/shard-<utc>-<pid>-<uuid8>-<sha>.parquet    one file per Store.append call
+    root/.shard-....parquet.<host>-<pid>-<8>.tmp    a shard being written (invisible to readers)
+    root/logits/<hash-of-key>.npz                   float16 logits beside the table (save_logits)
 
 Every writer creates its own uniquely named shard, writes it to a hidden temporary file in the
 same directory, fsyncs it and renames it into place with :func:`os.replace`, which is atomic on
 POSIX file systems. Concurrent writers therefore never touch the same file, and a writer killed
 mid-write leaves only a temporary file that readers ignore (``validate(fix=True)`` and
-:meth:`Store.merge` remove stale ones).
+:meth:`Store.merge` remove stale ones). A write that fails (disk full, no permission) raises
+:class:`StoreWriteError` naming the file, removes its temporary file and publishes nothing.
+
+**Checksums.** ``<sha>`` is the first 32 hex digits (128 bits) of the SHA-256 of the shard's
+bytes. The writer serialises the shard in memory, hashes it and names the file after the hash,
+so the rename that publishes a shard publishes its checksum with it: there is no moment at
+which a shard exists without its checksum, and no second file to keep in step. Shards are
+immutable (never rewritten, names never reused). Every reader -- :meth:`Store.read`,
+:meth:`Store.keys`, :meth:`Store.describe`, :meth:`Store.duckdb_view`, :meth:`Store.merge`,
+:meth:`Store.validate`, :meth:`Store.migrate` -- reads a shard's bytes once, compares their hash
+with its name and parses those same bytes only when they match, then checks the file's schema
+(:func:`calstudy.schema.check_file_schema`: required columns present, types castable). A
+flipped bit, a truncated or a replaced shard is refused with :class:`CorruptShardError` naming
+it, never read as values. Data pages also carry Parquet's CRC-32 page checksums
+(``write_page_checksum``), verified on read, for tools that open shards directly.
+
+Shards written before checksums existed (``shard-<utc>-<pid>-<uuid8>.parquet``, "legacy") are
+still read, with one :class:`LegacyShardWarning` per read; ``calstudy dataset migrate``
+(:meth:`Store.migrate`) validates each and renames it to its checksummed name, its bytes
+untouched. A file named ``shard-*.parquet`` in neither form is refused by readers (its checksum
+cannot be checked); :meth:`Store.validate` reports it, and any other ``.parquet`` file, which
+readers ignore, as an unexpected file. The directory is listed, never globbed, so a store path
+holding glob characters (``runs[1]``, ``runs*``) reads that store only.
+
+**Concurrent merges.** :meth:`Store.merge` writes the merged shard before deleting the old
+ones. A reader that listed a shard which is gone when it opens it (merged away, or renamed by
+``migrate``) lists the directory again and starts over, a few times, then raises an error
+saying that the store kept changing.
 
 **Duplicate keys.** A key (:func:`calstudy.schema.key_of`) may appear in several rows, e.g.
 after a job was rerun or :meth:`Store.recompute` superseded a row. Readers keep one row per
@@ -21,6 +48,8 @@ once and for all.
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import hashlib
 import json
 import os
@@ -30,11 +59,11 @@ import time
 import uuid
 import warnings
 import zipfile
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -43,9 +72,11 @@ import pyarrow.parquet as pq
 
 from calstudy.schema import (
     KEY_COLUMNS,
+    REQUIRED_COLUMNS,
     SCHEMA,
     Key,
     check_columns,
+    check_file_schema,
     key_of,
     provenance,
     utc_now,
@@ -56,9 +87,31 @@ from calstudy.schema import (
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["Problem", "Store"]
+__all__ = [
+    "CorruptShardError",
+    "LegacyShardWarning",
+    "Problem",
+    "SHARD_GLOB",
+    "SHARD_NAME",
+    "Store",
+    "StoreWriteError",
+]
 
 SHARD_GLOB = "shard-*.parquet"
+"""Names of files that claim to be shards; :data:`SHARD_NAME` is what a shard's name must be."""
+SHARD_NAME = re.compile(
+    r"^shard-(?P<stamp>\d{8}T\d{12}Z)-(?P<pid>\d+)-(?P<uuid>[0-9a-f]{8})"
+    r"(?:-(?P<sha256>[0-9a-f]{32}))?\.parquet$"
+)
+"""A shard's file name: UTC time, writer pid, 8 random hex digits and, unless the shard is a
+legacy one, the first 32 hex digits of the SHA-256 of its bytes."""
+_CHECKSUM_DIGITS = 32
+_NAMING = "shard-<utc>-<pid>-<uuid8>-<first 32 hex digits of its SHA-256>.parquet"
+_MISNAMED = (
+    f"expected a name {_NAMING}, got one that does not follow it, so its checksum cannot be "
+    "checked. Restore its name, or move it out of the store."
+)
+_READ_ATTEMPTS = 5  # listings tried when shards vanish while read (a concurrent merge)
 _TEMP_GLOB = ".*.tmp"
 # Temporary files are named after their writer (host digest, pid), so a writer on this host
 # that died mid-write (SIGKILL skips every cleanup) can be told from one still writing.
@@ -66,6 +119,56 @@ _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 _TEMP_NAME = re.compile(r"^\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
 _MAGIC = b"PAR1"
 _PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+_T = TypeVar("_T")
+
+
+class CorruptShardError(ValueError):
+    """A shard that cannot be trusted, so no value of it is read.
+
+    Raised by every reader of a :class:`Store` for a shard whose bytes do not match the
+    checksum in its name, that is truncated or not Parquet, whose name does not follow the
+    shard naming (so its checksum cannot be checked), or whose schema does not fit
+    :data:`calstudy.schema.SCHEMA`.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The shard.
+    kind : {"corrupt", "schema", "unexpected-file"}
+        Damaged bytes, a schema violation, or a name that is not a shard's.
+    reason : str
+        What is wrong, without the shard's name.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        reason: str,
+        *,
+        kind: Literal["corrupt", "schema", "unexpected-file"] = "corrupt",
+    ) -> None:
+        self.path = Path(path)
+        self.kind = kind
+        self.reason = reason
+        what = {
+            "corrupt": "is corrupt",
+            "schema": "does not fit the schema",
+            "unexpected-file": "is not named like a shard",
+        }[kind]
+        super().__init__(f"Shard {self.path.name!r} in '{self.path.parent}' {what}: {reason}")
+
+
+class LegacyShardWarning(UserWarning):
+    """Shards without a checksum (written before calstudy recorded one) were read unverified."""
+
+
+class StoreWriteError(OSError, ValueError):
+    """A write into a store failed (disk full, no permission); nothing was published.
+
+    An :class:`OSError` (``errno`` is the original one, e.g. ``errno.ENOSPC``) that is also a
+    :class:`ValueError`, so the command line reports it as a one-line error. The store is left
+    as it was: the temporary file is removed and no shard or logits file appears.
+    """
 
 
 @dataclass(frozen=True)
@@ -74,19 +177,21 @@ class Problem:
 
     Attributes
     ----------
-    kind : {"corrupt", "schema", "duplicate", "temp-file"}
+    kind : {"corrupt", "schema", "unexpected-file", "legacy", "duplicate", "temp-file"}
         What is wrong.
     message : str
         Human-readable description naming the file and the reason.
     path : pathlib.Path or None
         The offending file, when there is one.
     severity : {"error", "warning"}
-        ``"error"``: data cannot be read or trusted (corrupt shard, schema violation).
-        ``"warning"``: readers cope (superseded duplicate rows, temporary files), but the
-        store is not tidy; :meth:`Store.merge` or ``validate(fix=True)`` tidies it.
+        ``"error"``: data cannot be read or trusted (corrupt shard, schema violation, a file
+        named ``shard-*.parquet`` that is not named like a shard). ``"warning"``: readers cope
+        (superseded duplicate rows, temporary files, a shard without a checksum, a foreign
+        ``.parquet`` file readers ignore), but the store is not tidy; :meth:`Store.merge`,
+        :meth:`Store.migrate` or ``validate(fix=True)`` tidies it, or the message says how.
     """
 
-    kind: Literal["corrupt", "schema", "duplicate", "temp-file"]
+    kind: Literal["corrupt", "schema", "unexpected-file", "legacy", "duplicate", "temp-file"]
     message: str
     path: Path | None = None
     severity: Literal["error", "warning"] = "error"
@@ -127,10 +232,40 @@ class Store:
         return self.root / "logits"
 
     def shards(self) -> list[Path]:
-        """Return the finished shard files, oldest first (their names start with UTC time)."""
-        if not self.root.is_dir():
+        """Return the shard files, oldest first (their names start with UTC time).
+
+        Shards are the files whose names follow :data:`SHARD_NAME`: checksummed ones and legacy
+        ones without a checksum. The directory is listed, not globbed, so glob characters in
+        ``root`` are harmless. Other files are not shards; :meth:`validate` reports the
+        ``.parquet`` ones.
+        """
+        return [path for path in self._files() if SHARD_NAME.match(path.name)]
+
+    def _files(self) -> list[Path]:
+        """Every regular file directly in ``root``, sorted by name."""
+        try:
+            with os.scandir(self.root) as entries:
+                names = [entry.name for entry in entries if entry.is_file()]
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        return sorted(self.root.glob(SHARD_GLOB))
+        return [self.root / name for name in sorted(names)]
+
+    def _unexpected_files(self) -> list[Path]:
+        """Files that look like data but are not shards: ``*.parquet`` or ``shard-*`` names."""
+        return [
+            path
+            for path in self._files()
+            if not SHARD_NAME.match(path.name)
+            and (path.name.endswith(".parquet") or path.name.startswith("shard-"))
+        ]
+
+    def _listed_shards(self) -> list[Path]:
+        """The shards to read; a file that claims to be one (``shard-*.parquet``) must be one."""
+        files = self._files()
+        for path in files:
+            if fnmatch.fnmatchcase(path.name, SHARD_GLOB) and not SHARD_NAME.match(path.name):
+                raise CorruptShardError(path, _MISNAMED, kind="unexpected-file")
+        return [path for path in files if SHARD_NAME.match(path.name)]
 
     # ── writing ──────────────────────────────────────────────────────────────────────────────
     def append(self, records: Iterable[Mapping[str, Any]]) -> Path | None:
@@ -151,6 +286,8 @@ class Store:
         ValueError
             If a record fails validation; the message names its position. Nothing is
             written then.
+        StoreWriteError
+            If the shard cannot be written (disk full, no permission); nothing is published.
         """
         rows = []
         for i, record in enumerate(records):
@@ -175,48 +312,83 @@ class Store:
         -------
         pathlib.Path or None
             The new shard, or ``None`` when ``frame`` has no rows.
+
+        Raises
+        ------
+        StoreWriteError
+            If the shard cannot be written (disk full, no permission); nothing is published.
         """
         if len(frame) == 0:
             return None
         return self._write_shard(validate_table(frame))
 
     def _write_shard(self, table: pa.Table) -> Path:
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Write ``table`` as a new shard named after the SHA-256 of its bytes."""
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression="zstd", write_page_checksum=True)
+        data = sink.getvalue()
+        digest = hashlib.sha256(data).hexdigest()[:_CHECKSUM_DIGITS]
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        name = f"shard-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
-        final = self.root / name
-
-        def write(f: Any) -> None:
-            pq.write_table(table, f, compression="zstd")
-
-        _atomic_write(final, write)
+        final = self.root / f"shard-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{digest}.parquet"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise _write_error(final, err) from err
+        _atomic_write(final, lambda f: f.write(data))
         return final
 
     # ── reading ──────────────────────────────────────────────────────────────────────────────
+    def _load(self, path: Path) -> tuple[bytes, bool]:
+        """Read a shard's bytes and check them against the checksum in its name.
+
+        Returns the bytes and whether they were verified (``False`` for a legacy shard, which
+        has no checksum). Raises :class:`FileNotFoundError` when the shard is gone (a merge
+        ran) and :class:`CorruptShardError` when its bytes cannot be trusted.
+        """
+        match = SHARD_NAME.match(path.name)
+        if match is None:
+            raise CorruptShardError(path, _MISNAMED, kind="unexpected-file")
+        data = path.read_bytes()
+        reason = _frame_problem(data)
+        expected = match["sha256"]
+        if reason is None and expected is not None:
+            actual = hashlib.sha256(data).hexdigest()[:_CHECKSUM_DIGITS]
+            if actual != expected:
+                reason = (
+                    f"expected its bytes to have the SHA-256 {expected}… recorded in its name, "
+                    f"got {actual}…: the file changed after it was written (a disk, copy or "
+                    "transfer error, or an edit). Restore it from a copy, or move it out of the "
+                    "store and rerun the jobs it held."
+                )
+        if reason is not None:
+            raise CorruptShardError(path, reason)
+        return data, expected is not None
+
     def _read_shard(
         self,
         path: Path,
         *,
         columns: Sequence[str] | None = None,
         filters: list[tuple[str, str, Any]] | None = None,
-    ) -> pa.Table:
-        """Read one shard aligned to the schema (missing columns null, unknown dropped)."""
-        reason = _corruption(path)
-        if reason is None:
-            try:
-                file_schema = pq.read_schema(path)
-                wanted = SCHEMA.names if columns is None else list(columns)
-                present = [c for c in wanted if c in file_schema.names]
-                table = pq.read_table(path, columns=present, filters=filters or None)
-            except (pa.ArrowException, OSError) as err:
-                reason = str(err)
-        if reason is not None:
-            raise ValueError(f"Shard {path.name!r} in '{self.root}' is corrupt: {reason}")
+    ) -> tuple[pa.Table, bool]:
+        """Read one verified shard aligned to the schema (missing columns null, unknown dropped).
+
+        Returns the table and whether its checksum was verified (see :meth:`_load`).
+        """
+        data, verified = self._load(path)
+        file_schema = _parquet_schema(path, data)
+        try:
+            check_file_schema(file_schema, where=f"shard {path.name!r}")
+        except ValueError as err:
+            raise CorruptShardError(path, str(err), kind="schema") from None
+        wanted = SCHEMA.names if columns is None else list(columns)
+        present = [c for c in wanted if c in file_schema.names]
+        table = _parse_parquet(path, data, columns=present, filters=filters)
         extra = sorted(set(file_schema.names) - set(SCHEMA.names))
         if extra and columns is None:
             warnings.warn(
                 f"Shard {path.name!r} has column(s) not in the schema, ignored: {extra}.",
-                stacklevel=3,
+                stacklevel=2,
             )
         arrays = []
         fields = []
@@ -226,35 +398,92 @@ class Store:
                 try:
                     arrays.append(table[name].cast(field.type, safe=True))
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
-                    raise ValueError(
-                        f"Shard {path.name!r} in '{self.root}' has column `{name}` of type "
-                        f"{table[name].type}, expected {field.type}: {err}"
-                    ) from None
+                    reason = (
+                        f"Expected `{name}` to be {field.type}, got column type "
+                        f"{table[name].type} whose values do not cast: {err}"
+                    )
+                    raise CorruptShardError(path, reason, kind="schema") from None
             else:
                 arrays.append(pa.nulls(table.num_rows, field.type))
             fields.append(field)
-        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+        nulls = [c for c in REQUIRED_COLUMNS if c in table.column_names and table[c].null_count]
+        if nulls:
+            reason = f"Expected the required column(s) {nulls} in every row, got nulls."
+            raise CorruptShardError(path, reason, kind="schema")
+        return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), verified
+
+    def _validated_shard(self, path: Path) -> tuple[pa.Table, bool]:
+        """Read a whole shard and check it as :meth:`validate` does; raise if it fails.
+
+        Returns the table cast to the schema and whether its checksum was verified.
+        """
+        data, verified = self._load(path)
+        return _validated_table(path, _parse_parquet(path, data)), verified
+
+    def _each_shard(
+        self, read: Callable[[Path], tuple[_T, bool]], *, strict: bool = True
+    ) -> tuple[list[tuple[Path, _T]], list[Path]]:
+        """Apply ``read`` to every shard, listing the directory again if a shard vanishes.
+
+        A shard listed but gone when opened was merged away (or renamed by :meth:`migrate`)
+        meanwhile; the merged shard was written before it was deleted, so reading the new
+        listing from the start sees every row. ``strict`` refuses files named like shards that
+        are not. Returns ``(path, result)`` pairs and the legacy shards (no checksum) read.
+        """
+        for attempt in range(_READ_ATTEMPTS):
+            shards = self._listed_shards() if strict else self.shards()
+            results: list[tuple[Path, _T]] = []
+            legacy: list[Path] = []
+            try:
+                for path in shards:
+                    result, verified = read(path)
+                    results.append((path, result))
+                    if not verified:
+                        legacy.append(path)
+            except FileNotFoundError:
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            return results, legacy
+        raise ValueError(
+            f"Expected the shards of '{self.root}' to stay in place while read, got shards "
+            f"vanishing in {_READ_ATTEMPTS} listings in a row: a merge or migrate is running on "
+            "this store. Retry when it has finished."
+        )
+
+    def _warn_legacy(self, legacy: Sequence[Path]) -> None:
+        if legacy:
+            warnings.warn(
+                f"{len(legacy)} shard(s) in '{self.root}' carry no checksum (written before "
+                f"calstudy recorded one), e.g. {legacy[0].name!r}, and were read unverified; "
+                f"`calstudy dataset migrate {self.root}` adds checksums, once.",
+                LegacyShardWarning,
+                stacklevel=2,
+            )
 
     def _read_all(
         self,
         *,
         columns: Sequence[str] | None = None,
         filters: list[tuple[str, str, Any]] | None = None,
-    ) -> tuple[pa.Table, int]:
+    ) -> tuple[pa.Table, int, int]:
         """Concatenate every shard and keep the latest row per key.
 
-        Returns the table and the number of superseded rows dropped.
+        Returns the table, the number of superseded rows dropped and the number of shards.
         """
         names = list(SCHEMA.names) if columns is None else list(columns)
         for column in (*KEY_COLUMNS, "created_at"):
             if column not in names:
                 names.append(column)
-        tables = [self._read_shard(p, columns=names, filters=filters) for p in self.shards()]
+        shards, legacy = self._each_shard(
+            lambda path: self._read_shard(path, columns=names, filters=filters)
+        )
+        self._warn_legacy(legacy)
+        tables = [table for _, table in shards]
         if not tables:
-            return SCHEMA.empty_table().select(names), 0
+            return SCHEMA.empty_table().select(names), 0, 0
         table = pa.concat_tables(tables)
         keep = _latest_rows(table.select([*KEY_COLUMNS, "created_at"]).to_pandas())
-        return table.take(pa.array(keep)), table.num_rows - len(keep)
+        return table.take(pa.array(keep)), table.num_rows - len(keep), len(tables)
 
     def read(
         self,
@@ -282,7 +511,16 @@ class Store:
         Raises
         ------
         ValueError
-            If a column is unknown, or a shard is corrupt (the message names it).
+            If a column is unknown, or the store kept changing while read (a concurrent merge).
+        CorruptShardError
+            If a shard's bytes do not match its checksum, it is not Parquet, its schema does
+            not fit, or a file is named like a shard without being one; the message names it.
+
+        Warns
+        -----
+        LegacyShardWarning
+            Once per read, when shards without a checksum were read (``calstudy dataset
+            migrate`` adds checksums).
         """
         where = dict(where or {})
         check_columns([*(columns or []), *where], where="read()")
@@ -291,7 +529,7 @@ class Store:
             needed = list(dict.fromkeys(needed))
         # Filters on key columns are safe to push down: duplicates share their key.
         filters = [(c, "in", _as_list(v)) for c, v in where.items() if c in KEY_COLUMNS]
-        table, _ = self._read_all(columns=needed, filters=filters)
+        table, _, _ = self._read_all(columns=needed, filters=filters)
         frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
         for column, value in where.items():
             frame = frame[frame[column].isin(_as_list(value))]
@@ -301,6 +539,7 @@ class Store:
         """Return the keys of finished rows (``status == "ok"``), for resuming a sweep.
 
         A key whose latest row failed is not finished, even when an older row succeeded.
+        Shards are verified as by :meth:`read`, which raises as it does.
         """
         frame = self.read([*KEY_COLUMNS, "status"])
         frame = frame[frame["status"] == "ok"]
@@ -310,9 +549,12 @@ class Store:
     def merge(self, *, stale_after_s: float = 600.0) -> Path | None:
         """Compact every shard into one, keeping the latest row per key.
 
-        The merged shard is written (atomically) before the old shards are deleted, so an
+        Every shard is read and checked first, as :meth:`validate` checks it (checksum,
+        schema, values); one that fails stops the merge before anything is written or deleted.
+        The merged shard is then written (atomically) before the old shards are deleted, so an
         interruption leaves at worst both: identical rows that readers resolve to the same
-        values and a rerun of ``merge`` removes. Shards appended while merging are kept.
+        values and a rerun of ``merge`` removes. Shards appended while merging are kept, and so
+        are files that are not shards.
 
         Parameters
         ----------
@@ -323,19 +565,72 @@ class Store:
         -------
         pathlib.Path or None
             The merged shard, or ``None`` when the store has no shards.
+
+        Raises
+        ------
+        CorruptShardError
+            If a shard is damaged, named like a shard without being one, or fails validation
+            (e.g. lacks the ``arch`` column); it names the shard, and no shard was deleted.
+        StoreWriteError
+            If the merged shard cannot be written; no shard was deleted.
         """
-        old = self.shards()
         self._remove_stale_temp_files(stale_after_s)
-        if not old:
+        shards, legacy = self._each_shard(self._validated_shard)
+        self._warn_legacy(legacy)
+        if not shards:
             return None
-        tables = [self._read_shard(p) for p in old]
-        table = pa.concat_tables(tables)
+        table = pa.concat_tables([table for _, table in shards])
         keep = _latest_rows(table.select([*KEY_COLUMNS, "created_at"]).to_pandas())
         merged = self._write_shard(table.take(pa.array(keep)))
-        for path in old:
+        for path, _ in shards:
             path.unlink(missing_ok=True)
         _fsync_dir(self.root)
         return merged
+
+    def migrate(self) -> list[Path]:
+        """Give every legacy shard (written without a checksum) its checksum, once.
+
+        Every legacy shard is read and checked as :meth:`validate` checks it; only when all of
+        them pass is each renamed to its checksummed name
+        (``shard-<utc>-<pid>-<uuid8>-<sha256/32>.parquet``, the time, pid and uuid of its old
+        name kept, so shard order and tie-breaking are unchanged). The rename is atomic and
+        leaves the bytes as they are: the data read afterwards is bit-identical. Readers running
+        meanwhile find a shard under one name or the other (and list again when it moves).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The shards' new paths; empty when no shard lacked a checksum.
+
+        Raises
+        ------
+        CorruptShardError
+            If a legacy shard is unreadable or fails validation (naming it); nothing is renamed.
+        StoreWriteError
+            If a rename fails (e.g. a read-only directory).
+        """
+        checked = []
+        for path in self._listed_shards():
+            match = SHARD_NAME.match(path.name)
+            if match is None or match["sha256"] is not None:
+                continue
+            data, _ = self._load(path)
+            _validated_table(path, _parse_parquet(path, data))
+            checked.append((path, hashlib.sha256(data).hexdigest()[:_CHECKSUM_DIGITS]))
+        migrated = []
+        for path, digest in checked:
+            target = path.with_name(f"{path.name.removesuffix('.parquet')}-{digest}.parquet")
+            try:
+                os.rename(path, target)
+            except FileNotFoundError:  # a concurrent migrate renamed it first
+                continue
+            except OSError as err:
+                raise _write_error(target, err) from err
+            self._load(target)  # the bytes renamed are the bytes checked
+            migrated.append(target)
+        if migrated:
+            _fsync_dir(self.root)
+        return migrated
 
     def _temp_files(self) -> list[Path]:
         dirs = [d for d in (self.root, self.logits_dir) if d.is_dir()]
@@ -390,11 +685,15 @@ class Store:
         Returns
         -------
         list of Problem
-            Empty when the store is sound. Kinds: ``corrupt`` (truncated or unreadable shard),
-            ``schema`` (unknown or mistyped columns, null required values, values outside the
-            allowed sets), ``duplicate`` (keys with several rows: superseded rows, which
-            :meth:`merge` compacts, or ties in ``created_at``), ``temp-file`` (leftovers of
-            writers; possibly a writer still running).
+            Empty when the store is sound. Kinds: ``corrupt`` (bytes that do not match the
+            shard's checksum, truncated or unreadable shard), ``schema`` (missing, unknown or
+            mistyped columns, null required values, values outside the allowed sets),
+            ``unexpected-file`` (a file named ``shard-*.parquet`` not named like a shard, which
+            readers refuse: an error; any other ``.parquet`` file, which readers ignore: a
+            warning), ``legacy`` (shards without a checksum; ``calstudy dataset migrate``),
+            ``duplicate`` (keys with several rows: superseded rows, which :meth:`merge`
+            compacts, or ties in ``created_at``), ``temp-file`` (leftovers of writers; possibly
+            a writer still running).
         """
         if fix:
             self._remove_stale_temp_files(stale_after_s)
@@ -408,27 +707,51 @@ class Store:
             )
             for p in self._temp_files()
         ]
-        keys = []
-        for path in self.shards():
-            reason = _corruption(path)
-            if reason is None:
-                try:
-                    table = pq.read_table(path)
-                except (pa.ArrowException, OSError) as err:
-                    reason = str(err)
-            if reason is not None:
-                message = f"Shard {path.name!r} in '{self.root}' is corrupt: {reason}"
-                problems.append(Problem("corrupt", message, path))
-                continue
+        for path in self._unexpected_files():
+            if fnmatch.fnmatchcase(path.name, SHARD_GLOB):
+                message = str(CorruptShardError(path, _MISNAMED, kind="unexpected-file"))
+                problems.append(Problem("unexpected-file", message, path))
+            else:
+                message = (
+                    f"Unexpected file {path.name!r} in '{self.root}': expected only shards "
+                    f"({_NAMING}) among the .parquet files of a store, got this one, which "
+                    "readers ignore. Move it out of the store; `calstudy dataset import-paper` "
+                    "or Store.append_frame adds rows from elsewhere."
+                )
+                problems.append(Problem("unexpected-file", message, path, "warning"))
+
+        def check(path: Path) -> tuple[tuple[Problem | None, pa.Table | None], bool]:
             try:
-                table = validate_table(table, where=f"shard {path.name!r}")
-            except ValueError as err:
-                problems.append(Problem("schema", f"Shard {path.name!r}: {err}", path))
-                present = [c for c in (*KEY_COLUMNS, "created_at") if c in table.column_names]
-                if len(present) < len(KEY_COLUMNS) + 1:
-                    continue
-            keys.append(
-                table.select([*KEY_COLUMNS, "created_at"]).to_pandas().assign(_shard=path.name)
+                data, verified = self._load(path)
+                table = _parse_parquet(path, data)
+            except CorruptShardError as err:
+                return (Problem(err.kind, str(err), path), None), True
+            try:
+                return (None, _validated_table(path, table)), verified
+            except CorruptShardError as err:
+                keys = (*KEY_COLUMNS, "created_at")
+                usable = all(c in table.column_names for c in keys)
+                return (Problem(err.kind, str(err), path), table if usable else None), verified
+
+        checked, legacy = self._each_shard(check, strict=False)
+        keys = []
+        for path, (problem, table) in checked:
+            if problem is not None:
+                problems.append(problem)
+            if table is not None:
+                keys.append(
+                    table.select([*KEY_COLUMNS, "created_at"]).to_pandas().assign(_shard=path.name)
+                )
+        if legacy:
+            problems.append(
+                Problem(
+                    "legacy",
+                    f"{len(legacy)} shard(s) in '{self.root}' carry no checksum (written before "
+                    f"calstudy recorded one), e.g. {legacy[0].name!r}: damage to them would go "
+                    f"unnoticed. `calstudy dataset migrate {self.root}` adds checksums, once.",
+                    legacy[0],
+                    "warning",
+                )
             )
         if keys:
             problems.extend(_duplicate_problems(pd.concat(keys, ignore_index=True)))
@@ -444,8 +767,12 @@ class Store:
             with their most common errors; ranges of ``acc``, ``pre_ECE_15``, ``post_ECE_15``
             over ok rows; provenance (versions, commits, devices, total wall time); saved
             logits.
+
+        Raises
+        ------
+        CorruptShardError
+            As :meth:`read`: a shard that cannot be trusted is named, not summarised.
         """
-        shards = self.shards()
         columns = [
             *KEY_COLUMNS,
             "source",
@@ -460,11 +787,11 @@ class Store:
             "torch_version",
             "wall_time_s",
         ]
-        table, superseded = self._read_all(columns=columns)
+        table, superseded, n_shards = self._read_all(columns=columns)
         frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
         n_logits = len(list(self.logits_dir.glob("*.npz"))) if self.logits_dir.is_dir() else 0
         lines = [
-            f"Store '{self.root}': {len(shards)} shard(s), {len(frame)} row(s) "
+            f"Store '{self.root}': {n_shards} shard(s), {len(frame)} row(s) "
             f"({superseded} superseded row(s) hidden), {n_logits} saved logits file(s)."
         ]
         if frame.empty:
@@ -516,6 +843,11 @@ class Store:
     ) -> duckdb.DuckDBPyConnection:
         """Register a DuckDB view over the shards, one row per key (latest wins).
 
+        Every shard is verified first, as :meth:`read` verifies it (checksum, schema; legacy
+        shards are read whole), and DuckDB is given the verified files by name, never a
+        glob pattern, so glob characters in ``root`` are harmless. The view reads those files
+        whenever it is queried: after a merge or migrate, create it again.
+
         Parameters
         ----------
         con : duckdb.DuckDBPyConnection, optional
@@ -532,6 +864,8 @@ class Store:
         ------
         FileNotFoundError
             If the store has no shards.
+        CorruptShardError
+            As :meth:`read`, naming the shard.
         ValueError
             If ``name`` is not an identifier.
 
@@ -546,14 +880,45 @@ class Store:
 
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise ValueError(f"Expected `name` to be a SQL identifier, got {name!r}.")
-        if not self.shards():
+
+        def check(path: Path) -> tuple[None, bool]:
+            data, verified = self._load(path)
+            if verified:
+                schema = _parquet_schema(path, data)
+            else:  # no checksum: at least every page must decode
+                schema = _parse_parquet(path, data).schema
+            try:
+                check_file_schema(schema, where=f"shard {path.name!r}")
+            except ValueError as err:
+                raise CorruptShardError(path, str(err), kind="schema") from None
+            return None, verified
+
+        shards, legacy = self._each_shard(check)
+        self._warn_legacy(legacy)
+        if not shards:
             raise FileNotFoundError(f"No shards ({SHARD_GLOB}) in '{self.root}'.")
         con = duckdb.connect() if con is None else con
-        pattern = str(self.root / SHARD_GLOB).replace("'", "''")
+        files = [os.path.abspath(path) for path, _ in shards]
+        patterns = [_glob_escape(file) for file in files]
+        try:
+            found = [row[0] for row in con.execute("SELECT file FROM glob(?)", [patterns]).fetchall()]
+        except duckdb.Error:  # a DuckDB whose glob() takes one pattern at a time
+            found = [
+                row[0]
+                for pattern in patterns
+                for row in con.execute("SELECT file FROM glob(?)", [pattern]).fetchall()
+            ]
+        if sorted(found) != sorted(files):
+            raise ValueError(
+                f"Expected DuckDB to find each shard of '{self.root}' by its name, got "
+                f"{len(found)} file(s) for {len(files)} shard(s): the path holds characters "
+                "DuckDB reads as a pattern. Use Store.read() instead, or move the store."
+            )
+        listing = ", ".join("'" + p.replace("'", "''") + "'" for p in patterns)
         keys = ", ".join(KEY_COLUMNS)
         con.execute(
             f"CREATE OR REPLACE VIEW {name} AS "
-            f"SELECT * EXCLUDE (filename) FROM read_parquet('{pattern}', union_by_name = true, "
+            f"SELECT * EXCLUDE (filename) FROM read_parquet([{listing}], union_by_name = true, "
             f"filename = true) QUALIFY row_number() OVER (PARTITION BY {keys} "
             "ORDER BY created_at DESC, filename DESC) = 1"
         )
@@ -759,7 +1124,12 @@ def pid_alive(pid: int) -> bool:
 
 
 def _atomic_write(path: Path, write: Any) -> None:
-    """Write ``path`` via a hidden temporary file in the same directory and ``os.replace``."""
+    """Write ``path`` via a hidden temporary file in the same directory and ``os.replace``.
+
+    An :class:`OSError` on the way (disk full, no permission) becomes a
+    :class:`StoreWriteError` naming ``path``; the temporary file is removed either way, so
+    nothing is published.
+    """
     tmp = path.with_name(f".{path.name}.{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
         with open(tmp, "wb") as f:
@@ -767,10 +1137,22 @@ def _atomic_write(path: Path, write: Any) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError) and not isinstance(err, StoreWriteError):
+            raise _write_error(path, err) from err
         raise
     _fsync_dir(path.parent)
+
+
+def _write_error(path: Path, err: OSError) -> StoreWriteError:
+    reason = err.strerror or str(err)
+    message = (
+        f"Could not write {path.name!r} in '{path.parent}': {reason}. Nothing was published "
+        "and no temporary file is left; free space (or fix permissions) and run it again."
+    )
+    return StoreWriteError(message) if err.errno is None else StoreWriteError(err.errno, message)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -781,18 +1163,57 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _corruption(path: Path) -> str | None:
-    """Return why ``path`` is not a whole Parquet file, or ``None`` when its frame looks intact."""
-    size = path.stat().st_size
-    if size < 12:
-        return f"file has {size} bytes, too short for Parquet (truncated write?)."
-    with open(path, "rb") as f:
-        head = f.read(4)
-        f.seek(-4, os.SEEK_END)
-        tail = f.read(4)
-    if head != _MAGIC or tail != _MAGIC:
+def _frame_problem(data: bytes) -> str | None:
+    """Why ``data`` is not a whole Parquet file, or ``None`` when its frame looks intact."""
+    if len(data) < 12:
+        return f"file has {len(data)} bytes, too short for Parquet (truncated write?)."
+    if data[:4] != _MAGIC or data[-4:] != _MAGIC:
         return "Parquet magic bytes missing (truncated write?)."
     return None
+
+
+def _parquet_schema(path: Path, data: bytes) -> pa.Schema:
+    """The Arrow schema in the footer of the Parquet bytes ``data`` of shard ``path``."""
+    try:
+        return pq.read_schema(pa.BufferReader(data))
+    except Exception as err:  # pyarrow raises several types for damaged bytes
+        reason = f"not readable as Parquet ({type(err).__name__}: {err})"
+        raise CorruptShardError(path, reason) from None
+
+
+def _parse_parquet(
+    path: Path,
+    data: bytes,
+    *,
+    columns: Sequence[str] | None = None,
+    filters: list[tuple[str, str, Any]] | None = None,
+) -> pa.Table:
+    """Decode the Parquet bytes ``data`` of shard ``path``, verifying page checksums."""
+    try:
+        return pq.read_table(
+            pa.BufferReader(data),
+            columns=None if columns is None else list(columns),
+            filters=filters or None,
+            page_checksum_verification=True,
+        )
+    except Exception as err:  # pyarrow raises several types for damaged bytes
+        reason = f"not readable as Parquet ({type(err).__name__}: {err})"
+        raise CorruptShardError(path, reason) from None
+
+
+def _validated_table(path: Path, table: pa.Table) -> pa.Table:
+    """``table`` of shard ``path`` checked and cast by validate_table, or CorruptShardError."""
+    where = f"shard {path.name!r}"
+    try:
+        check_file_schema(table.schema, where=where)
+        return validate_table(table, where=where)
+    except ValueError as err:
+        raise CorruptShardError(path, str(err), kind="schema") from None
+
+
+def _glob_escape(path: str) -> str:
+    """``path`` as a DuckDB glob pattern matching only itself."""
+    return re.sub(r"([\[\]*?{}])", r"[\1]", path)
 
 
 def _latest_rows(keys: pd.DataFrame) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import subprocess
@@ -56,6 +57,18 @@ def key(arch: str = "a", seed: int = 0) -> tuple[str, str, str, int, str]:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     return Store(tmp_path / "store")
+
+
+def publish(root: Path, table: pa.Table, stamp: str = "20200101T000000000000Z") -> Path:
+    """Write ``table`` as a checksummed shard as-is (no validation), as an old writer might."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    data = sink.getvalue().to_pybytes()
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"shard-{stamp}-1-{hashlib.sha256(data).hexdigest()[-8:]}-{digest}.parquet"
+    path.write_bytes(data)
+    return path
 
 
 # ── schema ───────────────────────────────────────────────────────────────────────────────────
@@ -218,9 +231,8 @@ def test_where_applies_after_duplicates_are_resolved(store: Store) -> None:
 
 
 def test_read_tolerates_shards_missing_optional_columns(store: Store) -> None:
-    store.root.mkdir()
     old = pa.Table.from_pylist([{k: v for k, v in make_record().items() if k != "pre_ECE_15"}])
-    pq.write_table(old, store.root / "shard-20200101T000000000000Z-1-00000000.parquet")
+    publish(store.root, old)
     frame = store.read(["arch", "acc", "pre_ECE_15"])
     assert frame["acc"].tolist() == [0.9] and frame["pre_ECE_15"].isna().all()
     assert store.validate() == []
@@ -254,13 +266,14 @@ def test_garbage_between_magic_bytes_is_corrupt(store: Store) -> None:
 
 
 def test_schema_violation_is_reported(store: Store) -> None:
-    store.root.mkdir()
     rows = [make_record(space="xss"), make_record("b", nonsense=1)]
-    for i, row in enumerate(rows):
-        pq.write_table(pa.Table.from_pylist([row]), store.root / f"shard-2024-{i}.parquet")
+    paths = [
+        publish(store.root, pa.Table.from_pylist([row]), stamp=f"2024010{i}T000000000000Z")
+        for i, row in enumerate(rows)
+    ]
     problems = store.validate()
     assert [p.kind for p in problems] == ["schema", "schema"]
-    assert "`space`" in problems[0].message and "shard-2024-0.parquet" in problems[0].message
+    assert "`space`" in problems[0].message and paths[0].name in problems[0].message
     assert "'nonsense'" in problems[1].message
 
 
