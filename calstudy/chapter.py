@@ -76,7 +76,10 @@ PAPER: tuple[PaperNumber, ...] = (
     PaperNumber("vi", "median post-scaling ECE at 5 / 15 / 50 / 100 / 200 / 500 bins "
                 "(ImageNet16-120)", "1.5 / 2.1 / 3.3 / 4.5 / 6.3 / 9.7 %"),
     PaperNumber("vi", "median pre-scaling ECE, 5–25 bins vs 500 bins (ImageNet16-120)",
-                "≈ 5.3 % vs 6.2 %"),
+                "≈ 5.3 % vs 6.2 %",
+                "uncertain reading: the released q6.ipynb plot reads otherwise (next row)"),
+    PaperNumber("vi", "median pre-scaling ECE, 5 vs 500 bins (ImageNet16-120), read off the "
+                "released q6.ipynb plot", "≈ 3.2 % vs 9.2 %", "uncertain reading"),
     PaperNumber("vii", "SSS ImageNet16-120: median ECE, size 40–80 vs 280–320",
                 "1.7 % vs 6.8 %"),
     PaperNumber("vii", "SSS CIFAR-10: ECE while accuracy rises 84.7 → 92.3 %", "flat, 3.9 – 4.4 %",

@@ -789,3 +789,39 @@ def plot_accuracy_relation(
         ax.scatter(best[acc], best[column], s=10, color="C3", label="top models")
     ax.set(xlabel="accuracy", ylabel=column)
     return ax
+
+
+# ================================================================================================
+# RQ vi: rank stability across bin counts
+# ================================================================================================
+
+__all__ += ["plot_bin_stability"]
+
+
+def plot_bin_stability(stability: pd.DataFrame, ax: Axes | None = None, *, fmt: str = ".2f") -> Axes:
+    """Heat map of τ-b between a metric at every pair of bin counts (1 on the diagonal).
+
+    Parameters
+    ----------
+    stability : DataFrame
+        :func:`calstudy.analysis.bin_count_stability`'s output (``bins_a, bins_b, tau``).
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
+    fmt : str, default=".2f"
+        Format of the numbers in the cells.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    missing = [c for c in ("bins_a", "bins_b", "tau") if c not in stability.columns]
+    if missing:
+        raise ValueError(f"Expected `stability` to have columns {missing}, got "
+                         f"{list(stability.columns)}.")
+    counts = sorted(set(stability["bins_a"]) | set(stability["bins_b"]))
+    both = pd.concat([stability, stability.rename(columns={"bins_a": "bins_b", "bins_b": "bins_a"})])
+    matrix = both.pivot(index="bins_a", columns="bins_b", values="tau")
+    matrix = matrix.reindex(index=counts, columns=counts)
+    for b in counts:
+        matrix.loc[b, b] = 1.0
+    return plot_tau_matrix(matrix.rename_axis(index="bins", columns="bins"), ax=ax, fmt=fmt)

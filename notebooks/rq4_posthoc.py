@@ -226,7 +226,8 @@ else:
     r = same.iloc[0]
     where = analysis.range_position(analysis.paper_range(quote.value), r["tau_low"], r["tau_high"])
     display(report.md(
-        f"The paper's τ ({quote.value}) lies {where} this store's interval for {r['group']}, "
+        f"The paper's τ ({quote.value}) {analysis.position_phrase(where)} this store's interval "
+        f"for {r['group']}, "
         f"τ = {report.ci(r['tau'], r['tau_low'], r['tau_high'])}: the two "
         + ("are consistent." if where in ("inside", "overlapping") else "are not consistent.")))
 
