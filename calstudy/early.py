@@ -20,21 +20,46 @@ there, so a killed run resumes. :func:`load_early_signals` reads the directory b
 ``calstudy early`` is the command line::
 
     calstudy early --preset demo --space tss --dataset cifar10 --epochs 2 --out data/demo/early
+
+**Checksums.** A file is rewritten in place under its fixed name as a run resumes, so its
+checksum cannot live in its name (as a store shard's does): it lives inside the file, written
+by the same atomic rename as the values. The writer computes the SHA-256 of the table's
+canonical content (column names and Arrow types, validity and value bytes of every column, the
+pandas metadata that turns it into a frame: nothing that depends on how Parquet laid it out)
+and stores it in the file's key-value metadata under :data:`CHECKSUM_KEY`; data pages also
+carry Parquet's CRC-32 page checksums. Every read verifies the page checksums, recomputes the
+SHA-256 from the values read and refuses a mismatch, a file that is not Parquet or whose
+footer does not parse, and metadata calstudy never writes, with
+:class:`CorruptEarlyFileError` (a :class:`calstudy.store.CorruptShardError`) naming the file:
+a damaged file is refused, never read as values. On top of that every row must hold what a
+measurement writes (known names, value ranges, accuracy a multiple of ``1/n_val``,
+``gap = conf - acc``). Files written before checksums existed are read with one
+:class:`LegacyEarlyFileWarning` per read, checked by values alone; :func:`migrate` adds the
+checksum to them, once, their values unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import hashlib
+import json
 import os
 import re
 import time
+import uuid
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from calstudy.store import CorruptShardError, LegacyShardWarning, StoreWriteError
 
 if TYPE_CHECKING:
     from calstudy.data import ImageDataset
@@ -43,6 +68,10 @@ if TYPE_CHECKING:
 __all__ = [
     "SIGNALS",
     "KEY",
+    "CHECKSUM_KEY",
+    "CorruptEarlyFileError",
+    "LegacyEarlyFileWarning",
+    "migrate",
     "seed_reliability",
     "validation_split",
     "early_signals",
@@ -61,7 +90,20 @@ KEY = ("space", "arch", "dataset", "seed", "fidelity", "schedule_epochs", "n_val
 """Columns that identify a measurement: the sweep network (``fidelity`` is the sweep's), the
 length of the cosine schedule whose first epochs were trained, and the validation images."""
 
+CHECKSUM_KEY = "calstudy.sha256"
+"""Key of the Parquet key-value metadata that holds the SHA-256 (64 hex digits) of a file's
+canonical content (see the module's *Checksums*)."""
+
 _FILES = "early-*.parquet"
+_MAGIC = b"PAR1"
+_CONTENT_VERSION = b"calstudy early-signal table, canonical content v1\n"
+# What the key-value metadata of a file calstudy wrote may hold: pandas' and Arrow's schema
+# (written by every version) and, since files carry one, the checksum.
+_KNOWN_METADATA = {b"pandas", b"ARROW:schema", CHECKSUM_KEY.encode()}
+_REMAKE = (
+    "Restore it (`git checkout` for committed data), or delete it and rerun `calstudy early` "
+    "to remake its networks."
+)
 _COLUMN = re.compile(r"^early_(?P<signal>[a-z_]+)_e(?P<epoch>\d+)$")
 
 
@@ -253,31 +295,116 @@ def early_signals(
     return row
 
 
-def _read(path: Path) -> pd.DataFrame:
-    try:  # pages written with CRC-32 checksums are verified, others read as they are
-        frame = pd.read_parquet(path, page_checksum_verification=True)
+class CorruptEarlyFileError(CorruptShardError):
+    """An early-signal file that cannot be trusted, so no value of it is read.
+
+    A :class:`calstudy.store.CorruptShardError` (and so a ValueError), raised by
+    :func:`load_early_signals`, :func:`run_early_signals` and :func:`migrate`.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file.
+    kind : {"corrupt", "schema"}
+        ``"corrupt"``: its bytes cannot be trusted (not Parquet, a footer that does not parse,
+        a page checksum or the content SHA-256 that does not match, metadata calstudy never
+        writes). ``"schema"``: it parses and matches, but holds values no measurement writes.
+    reason : str
+        What is wrong and what to do, without the file's name.
+    """
+
+    def __init__(self, path: Path, reason: str, *, kind: Literal["corrupt", "schema"] = "corrupt"):
+        super().__init__(path, reason, kind=kind)
+        what = "is corrupt" if kind == "corrupt" else "is damaged"
+        self.args = (f"Early-signal file {self.path} {what}: {reason}",)
+
+
+class LegacyEarlyFileWarning(LegacyShardWarning):
+    """Early-signal files without a checksum (written before calstudy recorded one) were read,
+    checked by their values alone; :func:`migrate` adds the checksum."""
+
+
+def _read(path: Path) -> tuple[pd.DataFrame, bool]:
+    """The rows of one early-signal file, and whether its checksum was verified (False: legacy)."""
+    return _parse(path, path.read_bytes())
+
+
+def _parse(path: Path, data: bytes) -> tuple[pd.DataFrame, bool]:
+    """Decode the bytes `data` of early-signal file `path`, or raise CorruptEarlyFileError."""
+    if len(data) < 12 or data[:4] != _MAGIC or data[-4:] != _MAGIC:
+        raise CorruptEarlyFileError(
+            path, f"not readable as Parquet (it does not start and end with {_MAGIC!r}: "
+            f"truncated or damaged). {_REMAKE}",
+        )  # fmt: skip
+    try:
+        parquet = pq.ParquetFile(pa.BufferReader(data), page_checksum_verification=True)
+        stored = dict(parquet.metadata.metadata or {})
+        table = parquet.read()
     except Exception as error:  # pyarrow raises several types for a damaged file
-        raise ValueError(
-            f"Early-signal file {path} is not readable Parquet ({error}); delete it and rerun "
-            "`calstudy early` to remake its networks."
-        ) from error
+        reason = f"not readable as Parquet ({type(error).__name__}: {error}). {_REMAKE}"
+        raise CorruptEarlyFileError(path, reason) from error
+    unknown = sorted(key.decode("utf-8", "replace") for key in set(stored) - _KNOWN_METADATA)
+    if unknown:
+        raise CorruptEarlyFileError(
+            path, f"its Parquet key-value metadata holds key(s) {unknown} that calstudy never "
+            f"writes (a damaged footer?). {_REMAKE}",
+        )  # fmt: skip
+    recorded = stored.get(CHECKSUM_KEY.encode())
+    if recorded is not None:
+        expected = recorded.decode("ascii", "replace")
+        actual = _content_sha256(table)
+        if actual != expected:
+            raise CorruptEarlyFileError(
+                path, f"expected its values to have the SHA-256 {expected[:16]}… recorded in it, "
+                f"got {actual[:16]}…: the file changed after it was written (a disk, copy or "
+                f"transfer error, or an edit). {_REMAKE}",
+            )  # fmt: skip
+    frame = table.to_pandas()
     missing = [c for c in KEY if c not in frame.columns]
-    if missing:
-        raise ValueError(f"Early-signal file {path} lacks the key column(s) {missing}.")
-    problem = _damage(frame)
+    problem = f"it lacks the key column(s) {missing}" if missing else _damage(frame)
     if problem is not None:
-        raise ValueError(
-            f"Early-signal file {path} is damaged: {problem}. Restore it (`git checkout` for "
-            "committed data), or delete it and rerun `calstudy early` to remake its networks."
-        )
-    return frame
+        raise CorruptEarlyFileError(path, f"{problem}. {_REMAKE}", kind="schema")
+    return frame, recorded is not None
+
+
+def _content_sha256(table: pa.Table) -> str:
+    """SHA-256 (hex) of the canonical content of `table`, however Parquet or Arrow laid it out.
+
+    Hashed, each length-prefixed: the pandas metadata (it decides how the table becomes a
+    frame), the row count and, per column in order, its name, Arrow type, validity bits and
+    values (fixed-width numbers and booleans as little-endian bytes with nulls as 0, anything
+    else as the JSON of its Python values). Chunking, buffer offsets, whatever lies under a null,
+    compression and the rest of the file's metadata do not enter.
+    """
+    digest = hashlib.sha256(_CONTENT_VERSION)
+
+    def put(chunk: bytes) -> None:
+        digest.update(len(chunk).to_bytes(8, "little"))
+        digest.update(chunk)
+
+    put((table.schema.metadata or {}).get(b"pandas", b""))
+    put(str(table.num_rows).encode())
+    for field, column in zip(table.schema, table.columns, strict=True):
+        array = column.combine_chunks()
+        put(field.name.encode("utf-8", "surrogatepass"))
+        put(str(field.type).encode())
+        put(np.packbits(array.is_valid().to_numpy(zero_copy_only=False)).tobytes())
+        kind = field.type
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+            if array.null_count:
+                array = array.fill_null(pa.scalar(False if pa.types.is_boolean(kind) else 0, kind))
+            values = np.ascontiguousarray(array.to_numpy(zero_copy_only=False))
+            put(values.astype(values.dtype.newbyteorder("<"), copy=False).tobytes())
+        else:
+            put(json.dumps(array.to_pylist(), default=repr, ensure_ascii=False).encode())
+    return digest.hexdigest()
 
 
 def _damage(frame: pd.DataFrame) -> str | None:
     """What in an early-signal table no run of :func:`early_signals` writes, or None.
 
-    Early-signal files carry no checksum, so damage (a flipped bit, a garbled name) is caught
-    by what every row satisfies: known space, dataset and a parseable ``arch``; whole
+    Checked on every read, after the checksum (the only check a legacy file without one gets,
+    and a second one for a writer's bug): known space, dataset and a parseable ``arch``; whole
     ``seed``, ``schedule_epochs`` and ``n_val``; known signal columns, each in its range;
     ``acc`` a multiple of ``1/n_val``, ``gap == conf - acc`` exactly and ``ece >= |gap|``.
     """
@@ -300,6 +427,7 @@ def _damage(frame: pd.DataFrame) -> str | None:
             return f"expected `{column}` to hold integers >= {low}, got {frame[column].tolist()}"
     ranges = {"ece": (0, 1), "acc": (0, 1), "conf": (0, 1), "train_acc": (0, 1),
               "gap": (-1, 1), "nll": (0, np.inf), "train_loss": (0, np.inf)}  # fmt: skip
+    signals: dict[tuple[str, int], np.ndarray] = {}
     for column in frame.columns:
         if not str(column).startswith("early_"):
             continue
@@ -309,21 +437,28 @@ def _damage(frame: pd.DataFrame) -> str | None:
             return str(error)
         values = frame[column]
         low, high = ranges[signal]
-        if not pd.api.types.is_float_dtype(values) or not values.dropna().between(low, high).all():
+        array = (
+            values.to_numpy(dtype=np.float64, na_value=np.nan)
+            if pd.api.types.is_float_dtype(values)
+            else None
+        )
+        present = None if array is None else array[~np.isnan(array)]
+        if present is None or not ((present >= low) & (present <= high)).all():
             return f"expected `{column}` to be floats in [{low}, {high}], got {values.tolist()}"
-        if signal != "acc" or not {f"early_{s}_e{epoch}" for s in ("gap", "conf", "ece")} <= set(
-            frame.columns
-        ):
+        signals[signal, epoch] = array
+    n_val = frame["n_val"].to_numpy(dtype=np.float64)
+    for (signal, epoch), acc in signals.items():
+        others = [signals.get((s, epoch)) for s in ("gap", "conf", "ece")]
+        if signal != "acc" or any(o is None for o in others):
             continue
-        acc, n = values, frame["n_val"]
-        gap, conf, ece = (frame[f"early_{s}_e{epoch}"] for s in ("gap", "conf", "ece"))
-        measured = acc.notna()
-        if (gap.notna() | conf.notna() | ece.notna())[~measured].any():
-            return f"`{column}` is null where epoch {epoch}'s other signals are not"
-        acc, n, gap, conf, ece = (v[measured] for v in (acc, n, gap, conf, ece))
-        if not ((acc * n).round() / n == acc).all():
-            return f"expected `{column}` to be a multiple of 1/n_val, got {acc.tolist()}"
-        if not (conf - acc == gap).all() or not (ece >= gap.abs() - 1e-12).all():
+        gap, conf, ece = others
+        measured = ~np.isnan(acc)
+        if (~np.isnan(gap) | ~np.isnan(conf) | ~np.isnan(ece))[~measured].any():
+            return f"`early_acc_e{epoch}` is null where epoch {epoch}'s other signals are not"
+        acc, n, gap, conf, ece = (v[measured] for v in (acc, n_val, gap, conf, ece))
+        if not (np.round(acc * n) / n == acc).all():
+            return f"expected `early_acc_e{epoch}` to be a multiple of 1/n_val, got {acc.tolist()}"
+        if not (conf - acc == gap).all() or not (ece >= np.abs(gap) - 1e-12).all():
             return f"expected gap = conf - acc <= ece at epoch {epoch}, got other values"
     return None
 
@@ -332,18 +467,94 @@ def load_early_signals(path: str | os.PathLike[str]) -> pd.DataFrame:
     """All early-signal rows under `path` (a directory of ``early-*.parquet`` files).
 
     Returns an empty frame with the key columns when the directory is missing or empty. A
-    network measured twice (e.g. by two runs) keeps its latest row. A file that is not
-    readable Parquet, or holds values no measurement writes (a damaged file), raises a
-    ValueError naming it.
+    network measured twice (e.g. by two runs) keeps its latest row. A file whose bytes cannot
+    be trusted (not Parquet, a page checksum or its content SHA-256 does not match) or that
+    holds values no measurement writes raises :class:`CorruptEarlyFileError` naming it. Files
+    without a checksum (written before calstudy recorded one) are read, checked by their
+    values, with one :class:`LegacyEarlyFileWarning` naming how to :func:`migrate` them.
     """
     root = Path(path)
     files = sorted(root.glob(_FILES))
     if not files:
         return pd.DataFrame(columns=list(KEY))
-    frame = pd.concat([_read(p) for p in files], ignore_index=True)
+    frames, legacy = [], []
+    for file in files:
+        frame, verified = _read(file)
+        frames.append(frame)
+        if not verified:
+            legacy.append(file)
+    if legacy:
+        warnings.warn(
+            f"{len(legacy)} early-signal file(s) in '{root}' carry no checksum (written before "
+            f"calstudy recorded one), e.g. {legacy[0].name!r}, and were checked by their values "
+            f"alone; `python -c \"from calstudy import early; early.migrate('{root}')\"` adds "
+            "checksums, once (values unchanged). A rerun of `calstudy early` adds one to each "
+            "file it writes.",
+            LegacyEarlyFileWarning,
+            stacklevel=2,
+        )
+    frame = pd.concat(frames, ignore_index=True)
     if "created_at" in frame.columns:
         frame = frame.sort_values("created_at", kind="stable")
     return frame.drop_duplicates(list(KEY), keep="last").reset_index(drop=True)
+
+
+def migrate(directory: str | os.PathLike[str]) -> list[Path]:
+    """Add checksums to the early-signal files in `directory` written before they carried one.
+
+    Every ``early-*.parquet`` file is read first, as :func:`load_early_signals` reads it: one
+    with a checksum must match it, one without (legacy) must be readable Parquet whose values
+    pass the reader's checks. If any file fails, :class:`CorruptEarlyFileError` names it and
+    nothing is rewritten. Then each legacy file is serialised anew with its checksum and page
+    checksums, read back and compared with the values read before (exactly, NaNs included),
+    and atomically replaced (temporary file, fsync, :func:`os.replace`): a file is either the
+    old one or the new one, never half of each. Files that already carry a checksum are left
+    as they are, so migrating twice changes nothing.
+
+    Do not migrate a directory a ``calstudy early`` run is writing into: a file rewritten
+    between being read and being replaced is detected (its bytes changed) and refused with a
+    ValueError, but the check cannot cover the last instant before the rename.
+
+    Parameters
+    ----------
+    directory : path
+        A directory of early-signal files, e.g. ``data/demo/early``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files rewritten with a checksum (empty when none lacked one).
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise FileNotFoundError(f"Expected a directory of early-signal files, got '{root}'.")
+    legacy = []
+    for path in sorted(root.glob(_FILES)):
+        data = path.read_bytes()
+        frame, verified = _parse(path, data)
+        if not verified:
+            legacy.append((path, data, frame))
+    migrated = []
+    for path, old, frame in legacy:
+        new = _serialise(frame)
+        again, verified = _parse(path, new)
+        try:
+            pd.testing.assert_frame_equal(again, frame, check_exact=True)
+        except AssertionError as error:
+            raise RuntimeError(
+                f"Migrating {path} would change its values ({error}); it was left as it was."
+            ) from error
+        if not verified:
+            raise RuntimeError(f"Migrating {path} wrote no checksum; it was left as it was.")
+        if path.read_bytes() != old:
+            raise ValueError(
+                f"Early-signal file {path} changed while it was migrated (a `calstudy early` run "
+                f"writing into '{root}'?); it was left as the run wrote it. Migrate again when "
+                "no run writes there."
+            )
+        _replace(path, new)
+        migrated.append(path)
+    return migrated
 
 
 def signals_for(
@@ -446,9 +657,60 @@ def seed_reliability(
 
 
 def _write(path: Path, frame: pd.DataFrame) -> None:
-    from calstudy.store import _atomic_write
+    """Write `frame` to `path` atomically, with its content SHA-256 and page checksums."""
+    _replace(path, _serialise(frame))
 
-    _atomic_write(path, lambda f: frame.to_parquet(f, index=False))
+
+def _serialise(frame: pd.DataFrame) -> bytes:
+    """The Parquet bytes of `frame` with :data:`CHECKSUM_KEY` and page checksums, read back."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    digest = _content_sha256(table)
+    metadata = {**(table.schema.metadata or {}), CHECKSUM_KEY.encode(): digest.encode()}
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata(metadata), sink, write_page_checksum=True)
+    data = sink.getvalue().to_pybytes()
+    # The checksum must be what a reader recomputes from these bytes: check before publishing.
+    reread = pq.ParquetFile(pa.BufferReader(data), page_checksum_verification=True).read()
+    if _content_sha256(reread) != digest:
+        raise RuntimeError(
+            "Expected the early-signal table to read back with the content SHA-256 computed "
+            "before writing it, got another: a column type whose canonical content is not "
+            f"deterministic ({table.schema.types}). Nothing was written."
+        )
+    return data
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Put `data` at `path` atomically: a hidden temporary file, fsync, :func:`os.replace`.
+
+    An OSError (disk full, no permission) becomes a :class:`calstudy.store.StoreWriteError`
+    naming `path`; the temporary file is removed, and `path` is left as it was.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(error, OSError) and not isinstance(error, StoreWriteError):
+            message = (
+                f"Could not write {path.name!r} in '{path.parent}': "
+                f"{error.strerror or error}. It was left as it was and no temporary file is "
+                "left; free space (or fix permissions) and run it again."
+            )
+            if error.errno is None:
+                raise StoreWriteError(message) from error
+            raise StoreWriteError(error.errno, message) from error
+        raise
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def run_early_signals(
@@ -556,7 +818,7 @@ def run_early_signals(
         path = (
             root / f"early-{space}-{dataset}-seed{seed}-sched{schedule}-n{n_val}-w{i}of{n}.parquet"
         )
-        rows = _read(path) if path.exists() else pd.DataFrame()
+        rows = _read(path)[0] if path.exists() else pd.DataFrame()
         bar = None
         if progress:
             from tqdm.auto import tqdm

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import torch
 
@@ -148,6 +149,8 @@ def test_workers_split_and_a_rerun_resumes(tmp_path, monkeypatch) -> None:
         f"{tag}-w0of2.parquet",
         f"{tag}-w1of2.parquet",
     ]
+    for path in tmp_path.iterdir():  # each file is written with its content checksum
+        assert len(pq.ParquetFile(path).metadata.metadata[early.CHECKSUM_KEY.encode()]) == 64
 
     def fail(*args, **kwargs):
         raise AssertionError("a finished network was trained again")
@@ -162,7 +165,7 @@ def test_workers_split_and_a_rerun_resumes(tmp_path, monkeypatch) -> None:
 
 def test_a_damaged_file_is_named(tmp_path) -> None:
     (tmp_path / "early-w0of1.parquet").write_bytes(b"not parquet at all")
-    with pytest.raises(ValueError, match="early-w0of1.parquet.*not readable"):
+    with pytest.raises(early.CorruptEarlyFileError, match="early-w0of1.parquet.*not readable"):
         early.load_early_signals(tmp_path)
     assert early.load_early_signals(tmp_path / "missing").empty
 
