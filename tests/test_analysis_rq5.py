@@ -124,3 +124,16 @@ def test_sentences_of_empty_tables() -> None:
     assert analysis.scaling_gain_sentences(effect, effect)[0].startswith("No group")
     assert "no group 'TSS · a'" in analysis.accuracy_paper_sentences(
         empty, taus, shape, "pre", paper_range_value=(0.0, 0.1), reference="TSS · a")[0]
+
+
+def test_fit_trend_lowess_delta_on_large_samples() -> None:
+    """Above 5,000 rows LOWESS interpolates within 1 % of the range of x: nearly the same curve."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.5, 0.9, 6000)
+    df = pd.DataFrame({"x": x, "y": (x - 0.7) ** 2 + rng.normal(0, 0.01, x.size)})
+    fast = analysis.fit_trend(df, "x", "y", kind="lowess")
+    exact = analysis.fit_trend(df, "x", "y", kind="lowess", delta=0.0)
+    assert np.abs(fast.fit - exact.fit).max() < 0.01 * np.ptp(exact.fit)
+    small = df.head(100)
+    assert np.array_equal(analysis.fit_trend(small, "x", "y").fit,
+                          analysis.fit_trend(small, "x", "y", delta=0.0).fit)  # fmt: skip
