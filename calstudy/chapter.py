@@ -57,8 +57,12 @@ PAPER: tuple[PaperNumber, ...] = (
     PaperNumber("ii", "τ(ECE, KSCE), all models", "0.97"),
     PaperNumber("ii", "τ(ECE, MMCE), all models", "0.91"),
     PaperNumber("ii", "τ(ECE, accuracy under PGD / Square / corruptions), all models",
-                "0.09 – 0.36"),
+                "0.09 – 0.36", "CIFAR-10 TSS, read at N = 15,000 of its population-size curves"),
     PaperNumber("ii", "τ(ECE, AUROC on CIFAR-10-C or SVHN), all models", "≈ 0"),
+    PaperNumber("ii", "calibration and robustness among high-accuracy models",
+                "tracks robustness only among them",
+                "at N = 1,000, which its code took as the LEAST accurate 1,000 "
+                "(sort_values('acc').head(N))"),
     PaperNumber("iii", "τ(ECE, ECE_em), CIFAR-10", "0.98"),
     PaperNumber("iii", "τ(ECE, KSCE), CIFAR-10", "0.98"),
     PaperNumber("iii", "τ(ECE, KDECE), CIFAR-10", "0.93"),
