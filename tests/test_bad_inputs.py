@@ -59,7 +59,7 @@ def test_primer_parameters_of_the_wrong_type_are_refused(parameters: dict, match
         ("primer", {"n_bins": 10, "overconfidence": 3, "level": 0.9, "seed": 1}),  # int for float
         ("rq2_robustness", {"n_bins": None, "metric": "KSCE"}),  # its comment names None
         ("rq6_bin_count", {"bin_counts": [5, 15], "datasets": ["cifar10"]}),
-        ("rq6_bin_count", {"bin_counts": [], "datasets": None}),
+        ("rq6_bin_count", {"bin_counts": [], "datasets": [], "spaces": ["sss"]}),
         ("scale", {"speedups": [2, 3.5], "eval_bench": None}),
         ("rq8_predict", {"data_dir": "/data", "early_schedule": 4}),  # None defaults fix no type
     ],
@@ -74,13 +74,14 @@ def test_parameters_of_the_right_type_are_accepted(name: str, parameters: dict) 
         ("rq6_bin_count", {"bin_counts": [5, "a"]}, r"`bin_counts` to be a list of int \(its default is \[5, 10"),
         ("rq6_bin_count", {"bin_counts": [5.0]}, r"`bin_counts` to be a list of int .*got \[5\.0\] \(list\)"),
         ("rq6_bin_count", {"bin_counts": 15}, r"`bin_counts` to be a list of int .*got 15 \(int\)"),
-        ("rq6_bin_count", {"space": None}, r"`space` to be a str \(its default is 'tss'\), got None"),
+        ("rq6_bin_count", {"spaces": None}, r"`spaces` to be a list \(its default is \[\]\), got None"),
         ("rq2_robustness", {"n_bins": "x"}, r"`n_bins` to be an int or None \(its default is 15\)"),
         ("rq1_transfer", {"metrics": "pre_ECE_15"}, r"`metrics` to be a list of str"),
         ("scale", {"speedups": ["a"]}, r"`speedups` to be a list of float \(its default is \[2\.0, 4\.0\]\)"),
         ("scale", {"store": 3}, r"`store` to be a str \(its default is 'data/demo'\), got 3 \(int\)"),
-        ("rq5_accuracy", {"spaces": ("tss",)}, r"`spaces` to be None, a bool, int, float, str, or a list or dict of those.*\('tss',\) \(tuple\)"),
-        ("rq5_accuracy", {"spaces": ["tss", {1}]}, r"`spaces` to be None, .*got \['tss', \{1\}\] \(list\)"),
+        ("rq5_accuracy", {"spaces": ("tss",)}, r"`spaces` to be a list \(its default is \[\]\), got \('tss',\) \(tuple\)"),
+        ("rq5_accuracy", {"spaces": ["tss", {1}]}, r"`spaces` to be a list .*got \['tss', \{1\}\] \(list\)"),
+        ("rq8_predict", {"early_dir": {1}}, r"`early_dir` to be None, a bool, int, float, str, or a list or dict of those"),
     ],
 )
 def test_other_chapters_refuse_wrong_types(name: str, parameters: dict, match: str) -> None:
