@@ -13,14 +13,23 @@
 # %% [markdown]
 # # A calibration primer
 #
-# A classifier is **calibrated** when, among the predictions it makes with confidence $p$, a
-# fraction $p$ is correct {cite}`guo2017calibration`. This chapter introduces the estimators the
-# study measures on one worked example where the truth is known, so each estimator's behaviour
-# can be checked against it.
+# :::{admonition} This chapter in one box
+# :class: tip
+# ```{glue:md} primer-answer
+# :format: myst
+# ```
 #
-# **Prerequisites:** softmax outputs and accuracy. **You will see:** reliability diagrams, the
-# binned, kernel and cumulative estimators, their sensitivity to the number of bins, and what
-# temperature scaling does.
+# **You will be able to** read a reliability diagram (bars below the diagonal: overconfident);
+# define, compute and explain the twelve estimators the book uses (ECE, equal-mass ECE,
+# classwise ECE and its equal-mass variant, MCE, KSCE, KDECE, MMCE, smooth ECE, debiased L2
+# ECE, NLL and the Brier score); tell an estimator's finite-sample bias from miscalibration;
+# and undo over- or underconfidence with temperature scaling.
+# :::
+#
+# A classifier is **calibrated** when, among the predictions it makes with confidence $p$, a
+# fraction $p$ is correct {cite}`guo2017calibration`. This lecture defines every estimator of
+# calibration the book uses on a simulated example whose truth is known, and ends with
+# exercises whose answers the build computes. **Prerequisites:** softmax outputs and accuracy.
 
 # %% tags=["parameters"]
 n_samples = 10_000  # predictions in the worked example
@@ -36,8 +45,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from IPython.display import HTML, display
 
-from calstudy import analysis, catalogue, metrics, plots
+from calstudy import analysis, catalogue, metrics, plots, report
 from calstudy.calibrate import TemperatureScaling, fit_temperature, heldout_split
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -47,54 +57,382 @@ if n_samples < 100 or n_classes < 2 or overconfidence <= 0 or n_bins < 1:
         f"{n_samples}, {n_classes}, {overconfidence}, {n_bins}."
     )
 
-# %% [markdown]
-# ## A model whose truth we know
-#
-# We draw logits $z$ and labels $y \sim \mathrm{softmax}(z)$: by construction the probabilities
-# $\mathrm{softmax}(z)$ are perfectly calibrated. The model we study reports
-# $\mathrm{softmax}(\gamma z)$ with $\gamma$ = `overconfidence`, the typical failure of modern
-# networks {cite}`guo2017calibration`. Temperature scaling with $T = \gamma$ undoes it exactly.
 
-# %%
+def answer(*paragraphs):
+    """An exercise's answer, folded behind a dropdown (a cell whose Markdown is MyST)."""
+    return report.md(":::{admonition} Answer\n:class: dropdown\n\n" + "\n\n".join(paragraphs)
+                     + "\n:::")  # fmt: skip
+
+
+# The worked example: true logits z, labels drawn from softmax(z), the model's softmax(γ z).
 rng = np.random.default_rng(seed)
 true_logits = rng.normal(0.0, 2.0, size=(n_samples, n_classes))
 true_probs = metrics.to_probs(true_logits)
 labels = np.array([rng.choice(n_classes, p=p) for p in true_probs])
 logits = overconfidence * true_logits
 probs = metrics.to_probs(logits)
-print(
-    f"accuracy {metrics.accuracy(probs, labels):.3f}, "
-    f"mean confidence {metrics.to_confidences(probs, labels)[0].mean():.3f}"
+kind = ["underconfident", "calibrated", "overconfident"][int(np.sign(overconfidence - 1)) + 1]
+model = f"{kind} (γ = {overconfidence:g})" if kind != "calibrated" else "the model (γ = 1)"
+models = {"calibrated (γ = 1)": true_probs, model: probs}
+
+# Temperature scaling as in the paper: T fitted on 20 %, metrics on the other 80 %.
+fit_idx, eval_idx = heldout_split(n_samples, frac=0.2, seed=seed)
+scaler = TemperatureScaling().fit(logits[fit_idx], labels[fit_idx])
+scaled = scaler.predict_proba(logits[eval_idx])
+ece_true, ece_over = (metrics.ece(p, labels, n_bins=n_bins) for p in (true_probs, probs))
+before = metrics.ece(probs[eval_idx], labels[eval_idx], n_bins=n_bins)
+after = metrics.ece(scaled, labels[eval_idx], n_bins=n_bins)
+# The take-away, shown in the box at the top of the page.
+report.glue_md(
+    "primer-answer",
+    f"**Take-away.** On {n_samples:,} simulated predictions whose logits are {overconfidence:g} "
+    f"times the true ones ({kind}), the ECE with {n_bins} bins is {report.pct(ece_over, 2)}; "
+    f"the same predictions with the true probabilities score {report.pct(ece_true, 2)}, which is "
+    "not miscalibration but the estimator's bias on a finite test set. Temperature scaling fitted "
+    f"on 20 % of the predictions finds T = {scaler.temperature:.2f} (the truth is "
+    f"{overconfidence:g}) and takes the ECE on the other 80 % from {report.pct(before, 2)} to "
+    f"{report.pct(after, 2)}.",
 )
 
 # %% [markdown]
-# ## Reliability diagrams
+# ## A model whose truth we know
 #
-# Group predictions into bins of confidence and compare each bin's accuracy with its mean
-# confidence. The expected calibration error (ECE) {cite}`naeini2015obtaining` is the
-# count-weighted mean gap:
-#
-# $$\mathrm{ECE} = \sum_{b=1}^{B} \frac{|B_b|}{N}\,\bigl|\mathrm{acc}(B_b) - \mathrm{conf}(B_b)\bigr|.$$
+# We draw logits $z$ and labels $y \sim \mathrm{softmax}(z)$: by construction the probabilities
+# $\mathrm{softmax}(z)$ are perfectly calibrated. The model we study reports
+# $\mathrm{softmax}(\gamma z)$ with $\gamma$ = `overconfidence`, the typical failure of modern
+# networks when $\gamma > 1$ {cite}`guo2017calibration`. Multiplying the logits by $\gamma$
+# does not change which class is largest, so both models have the same accuracy; only their
+# confidence differs. Temperature scaling with $T = \gamma$ undoes it exactly.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-plots.plot_reliability(
-    plots.reliability_data(true_probs, labels, n_bins=n_bins),
-    ax=axes[0],
-    title="calibrated (γ = 1)",
+accuracy = metrics.accuracy(probs, labels)
+mean_conf = {name: metrics.to_confidences(p, labels)[0].mean() for name, p in models.items()}
+report.md(
+    f"Both models are right on {report.pct(accuracy)} of the {n_samples:,} predictions; the mean "
+    f"confidence is {report.pct(mean_conf['calibrated (γ = 1)'])} for the calibrated model and "
+    f"{report.pct(mean_conf[model])} for the {kind} one."
 )
-plots.plot_reliability(
-    plots.reliability_data(probs, labels, n_bins=n_bins),
-    ax=axes[1],
-    title=f"overconfident (γ = {overconfidence:g})",
-)
+
+# %% [markdown]
+# ## How to read a reliability diagram
+#
+# Group the predictions into bins of confidence (here `n_bins` bins of equal width on $[0, 1]$)
+# and draw, for each bin:
+#
+# - a **blue bar**, as high as the bin's **accuracy**, the share of its predictions that are
+#   correct;
+# - a **red hatched bar** from the accuracy to the bin's **mean confidence**: the gap;
+# - the **dashed diagonal**, accuracy = confidence, where a calibrated model's bars end.
+#
+# **Bars that end below the diagonal** (the red gap sits on top of the blue bar) are bins where
+# accuracy is lower than confidence: the model is **overconfident** there. **Bars that end above
+# the diagonal** (the gap hangs below the bar's top) are **underconfident**: the model is right
+# more often than it claims.
+#
+# The **grey histogram** at the bottom (right axis, "Share of samples per bin" in the legend) is
+# the share of all predictions that falls in each bin. Read it before the bars: it says how
+# much each bar counts in the ECE, which weights each gap by that share, and how much to trust
+# the bar, since a bin of a few predictions has a noisy accuracy. An overconfident network puts
+# most of its predictions in the last bins.
+
+# %% mystnb={"figure": {"caption": "Reliability diagrams of the worked example with `n_bins` equal-width bins: left, the true probabilities (perfectly calibrated, γ = 1); right, the model's (logits multiplied by γ = `overconfidence`). Blue: accuracy per bin; red hatched: the gap to the bin's mean confidence; grey: share of predictions per bin (right axis).", "name": "fig-primer-reliability"}, "image": {"alt": "Two reliability diagrams side by side. Left: the calibrated model's accuracy bars end on the diagonal with small gaps. Right: the overconfident model's bars end well below the diagonal, with red gaps growing towards high confidence, and most predictions in the highest bins."}}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
+for ax, (name, p) in zip(axes, models.items(), strict=True):
+    plots.plot_reliability(plots.reliability_data(p, labels, n_bins=n_bins), ax=ax, title=name)
 fig.tight_layout()
+
+# %%
+gaps = plots.bin_gaps(plots.reliability_data(probs, labels, n_bins=n_bins))
+below = int((gaps["gap"] > 0).sum())
+fullest = gaps.loc[gaps["weight"].idxmax()]
+report.md(
+    f"In the {kind} model, {below} of its {len(gaps)} non-empty bins end below the diagonal. "
+    f"The fullest bin, confidence {fullest['lower']:.2f}–{fullest['upper']:.2f}, holds "
+    f"{report.pct(fullest['weight'])} of the predictions with an accuracy of "
+    f"{report.pct(fullest['acc'])} against a mean confidence of {report.pct(fullest['conf'])}."
+)
+
+# %% [markdown]
+# **Try it.** The diagram below is interactive: the sliders choose the number of bins and
+# the factor $\gamma$ that multiplies the true logits ($\gamma < 1$: underconfident, $\gamma = 1$:
+# calibrated, $\gamma > 1$: overconfident). Every position was computed when the book was built
+# and is drawn in the browser, so it works offline and without a Python kernel. Watch the bars
+# cross the diagonal at $\gamma = 1$, and the diagram grow ragged as the bins multiply.
+
+# %% mystnb={"figure": {"caption": "Interactive reliability diagram of the worked example. Sliders: the number of equal-width bins and the factor γ applied to the true logits. The text under the sliders gives the ECE, accuracy and mean confidence of the current position.", "name": "fig-primer-interactive"}}
+widget_bins = sorted({5, 10, 15, 20, 30, 50, n_bins})
+widget_gammas = sorted({0.5, 0.75, 1.0, 1.5, 2.0, 3.0, float(overconfidence)})
+grid = plots.reliability_grid(true_logits, labels, n_bins=widget_bins, scales=widget_gammas)
+display(HTML(plots.reliability_widget_html(grid, n_bins=n_bins, scale=float(overconfidence))))
+
+# %% [markdown]
+# ## The estimators
+#
+# **Notation.** There are $N$ predictions and $K$ classes; $p_{ik}$ is the probability the
+# model gives to class $k$ for prediction $i$ and $y_i$ its true label. The top-label
+# **confidence** is $c_i = \max_k p_{ik}$ and the **correctness** is
+# $a_i = \mathbb{1}[\hat y_i = y_i]$ with $\hat y_i = \arg\max_k p_{ik}$ (ties go to the lowest
+# class index). A binned estimator splits the predictions into $n$ bins $B_1, \dots, B_n$
+# ($n$ = `n_bins`); $|B_b|$ is the number of predictions in bin $b$ and
+#
+# $$\mathrm{acc}(B_b) = \frac{1}{|B_b|} \sum_{i \in B_b} a_i, \qquad
+# \mathrm{conf}(B_b) = \frac{1}{|B_b|} \sum_{i \in B_b} c_i$$
+#
+# are its accuracy and mean confidence. **Equal-width** bins cut $[0, 1]$ into $n$ intervals:
+# $B_1$ holds the confidences in $[0, \frac1n]$ and $B_b$ those in $(\frac{b-1}{n}, \frac bn]$.
+# **Equal-mass** bins sort the predictions by confidence (ties: incorrect first) and cut them
+# into $n$ contiguous groups whose sizes differ by at most one. Empty bins contribute nothing.
+# The figures below show each estimator on the worked example; the values are in percent.
+#
+# ### ECE: expected calibration error
+#
+# $$\mathrm{ECE} = \sum_{b=1}^{n} \frac{|B_b|}{N}\,\bigl|\mathrm{acc}(B_b) - \mathrm{conf}(B_b)\bigr|
+# \quad \text{(equal-width bins)}$$ (eq-primer-ece)
+#
+# **Intuition:** the average distance between the bars and the diagonal, each bar weighted by
+# the share of predictions it holds {cite}`naeini2015obtaining,guo2017calibration`.
+
+# %% mystnb={"figure": {"caption": "ECE as a sum: each bar is one bin's share of the predictions times its gap between accuracy and mean confidence, for the model with γ = `overconfidence`; the bars add up to the ECE.", "name": "fig-primer-ece"}, "image": {"alt": "Bar chart over confidence of each bin's contribution to the ECE; the contributions grow towards high confidence, where most predictions are, and the text gives their sum, the ECE."}}
+fig, ax = plt.subplots(figsize=(6, 4.6))
+plots.plot_bin_gaps(gaps, ax, quantity="contribution")
+ax.set_title(model)
+fig.tight_layout()
+
+# %% [markdown]
+# ### Equal-mass ECE
+#
+# $$\mathrm{ECE}_{\mathrm{em}} = \sum_{b=1}^{n} \frac{|B_b|}{N}\,
+# \bigl|\mathrm{acc}(B_b) - \mathrm{conf}(B_b)\bigr|
+# \quad \text{(equal-mass bins)},$$
+#
+# the formula of {eq}`eq-primer-ece` with **equal-mass** bins, each holding
+# $\lfloor N/n \rfloor$ or $\lceil N/n \rceil$ predictions (the paper's `ECE_em`)
+# {cite}`nixon2019measuring,tao2024benchmark`.
+#
+# **Intuition:** no bin is a handful of noisy predictions, and the bins are narrow where the
+# predictions crowd together (near confidence 1 for an overconfident network) and wide where
+# they are rare.
+
+# %% mystnb={"figure": {"caption": "The same predictions (γ = `overconfidence`) binned two ways: equal-width bins (left) and equal-mass bins (right), whose bars have unequal widths but hold the same number of predictions.", "name": "fig-primer-ece-em"}, "image": {"alt": "Two reliability diagrams of the overconfident model. Left: equal-width bars of equal width with very different sample shares. Right: equal-mass bars, narrow at high confidence and wide at low confidence, all with the same share of samples."}}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
+for ax, strategy in zip(axes, ("width", "mass"), strict=True):
+    data = plots.reliability_data(probs, labels, n_bins=n_bins, strategy=strategy)
+    plots.plot_reliability(data, ax=ax, title=f"equal-{strategy} bins")
+fig.tight_layout()
+
+# %% [markdown]
+# ### Classwise ECE and its equal-mass variant
+#
+# $$\mathrm{cwCE} = \frac{1}{K} \sum_{k=1}^{K} \sum_{b=1}^{n} \frac{|B_{kb}|}{N}
+# \left| \frac{1}{|B_{kb}|} \sum_{i \in B_{kb}} \mathbb{1}[y_i = k]
+# - \frac{1}{|B_{kb}|} \sum_{i \in B_{kb}} p_{ik} \right|,$$
+#
+# where $B_{kb}$ holds the predictions whose probability of class $k$, $p_{ik}$, falls in bin
+# $b$: every prediction is binned once per class, by equal width (`cwCE`) or equal mass
+# (`cwCE_em`, ties broken by $\mathbb{1}[y_i = k]$) {cite}`kull2019beyond,nixon2019measuring`.
+#
+# **Intuition:** the ECE of every class probability, not only of the top one: a model can be
+# right about its top class and still wrong about how likely the runner-up is.
+
+# %% mystnb={"figure": {"caption": "Classwise reliability of the model with γ = `overconfidence`: one curve per class, each point a bin of that class's probabilities (area ∝ predictions in the bin), equal-width bins left and equal-mass bins right. The classwise ECE is the mean over classes of each curve's weighted gap to the diagonal.", "name": "fig-primer-cwce"}, "image": {"alt": "Two panels of ten coloured curves, one per class, plotting the share of a bin whose label is that class against the bin's mean probability of the class; the curves bend below the diagonal at high probabilities and above it near zero."}}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
+for ax, strategy in zip(axes, ("width", "mass"), strict=True):
+    table = plots.classwise_reliability(probs, labels, n_bins=n_bins, strategy=strategy)
+    plots.plot_classwise_reliability(table, ax, title=f"equal-{strategy} bins")
+fig.tight_layout()
+
+# %% [markdown]
+# ### MCE: maximum calibration error
+#
+# $$\mathrm{MCE} = \max_{b:\, |B_b| > 0} \bigl|\mathrm{acc}(B_b) - \mathrm{conf}(B_b)\bigr|
+# \quad \text{(equal-width bins)}$$
+#
+# {cite}`naeini2015obtaining`. **Intuition:** the worst bar, its distance from the diagonal
+# whatever the number of predictions in its bin, which makes it the estimator for
+# safety-critical use and also the noisiest one.
+
+# %% mystnb={"figure": {"caption": "MCE is the largest bar: the gap |accuracy − confidence| of every non-empty equal-width bin, for the calibrated model (left) and the model with γ = `overconfidence` (right). The outlined bar sets the MCE; its label gives the number of predictions in that bin.", "name": "fig-primer-mce"}, "image": {"alt": "Two bar charts of the absolute gap per confidence bin. Left, calibrated: small gaps of both signs, the largest in a sparsely filled bin. Right, overconfident: red bars growing with confidence."}}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+for ax, (name, p) in zip(axes, models.items(), strict=True):
+    plots.plot_bin_gaps(plots.bin_gaps(plots.reliability_data(p, labels, n_bins=n_bins)), ax)
+    ax.set_title(name)
+fig.tight_layout()
+
+# %% [markdown]
+# ### KSCE: Kolmogorov–Smirnov calibration error
+#
+# $$\mathrm{KSCE} = \max_{t} \left| \frac{1}{N} \sum_{i:\, c_i \le t} (a_i - c_i) \right|,$$
+#
+# with $t$ ranging over the observed confidences {cite}`gupta2021calibration`.
+# **Intuition:** no bins at all: sort the predictions by confidence and compare the running sums
+# of correctness and of confidence; a calibrated model keeps the two curves together, and KSCE
+# is their largest distance.
+
+# %% mystnb={"figure": {"caption": "KSCE: cumulative confidence (red) and cumulative accuracy (blue), each divided by N, over the predictions sorted by confidence, for the calibrated model (left) and the model with γ = `overconfidence` (right). The arrow marks their largest distance, the KSCE.", "name": "fig-primer-ksce"}, "image": {"alt": "Two panels of two rising curves against the share of samples. Left: the curves overlap. Right: the cumulative confidence curve rises above the cumulative accuracy curve and the gap is largest at the end."}}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+for ax, (name, p) in zip(axes, models.items(), strict=True):
+    plots.plot_ks_curve(plots.ks_curve(p, labels), ax)
+    ax.set_title(name)
+fig.tight_layout()
+
+# %% [markdown]
+# ### KDECE: kernel-density calibration error
+#
+# $$\mathrm{KDECE} = \frac{1}{N} \sum_{i=1}^{N} \bigl| \hat r(c_i) - c_i \bigr|,$$
+#
+# $$\hat r(c_i) = \frac{\sum_{j \ne i} a_j\, k_h(c_i; c_j)}{\sum_{j \ne i} k_h(c_i; c_j)},
+# \qquad k_h(c; c') = \mathrm{Beta}\!\left(c;\, \frac{c'}{h} + 1, \frac{1 - c'}{h} + 1\right),$$
+#
+# where $\hat r(c_i)$ estimates the accuracy at confidence $c_i$ from the other predictions,
+# weighted by a Beta kernel of bandwidth $h$ (chosen by leave-one-out likelihood of the
+# confidences; confidences are clipped to $[10^{-10}, 1 - 10^{-10}]$)
+# {cite}`popordanoska2022consistent`. **Intuition:** replace each bin by a smooth window around
+# every confidence.
+
+# %% mystnb={"figure": {"caption": "KDECE: the kernel estimate r̂(t) of the accuracy at confidence t (blue) against the diagonal, for the calibrated model (left) and the model with γ = `overconfidence` (right); red: the distance KDECE averages over the predictions; grey: the density of the confidences (scaled). h is the bandwidth chosen for each model.", "name": "fig-primer-kdece"}, "image": {"alt": "Two panels of a kernel accuracy curve against confidence. Left: the curve follows the diagonal. Right: the curve runs well below the diagonal, with the red band between them widest at high confidence where the density of confidences peaks."}}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
+for ax, (name, p) in zip(axes, models.items(), strict=True):
+    value = metrics.kdece(p, labels)
+    plots.plot_kernel_reliability(plots.kernel_reliability(p, labels), ax, value=value)
+    ax.set_title(name)
+fig.tight_layout()
+
+# %% [markdown]
+# ### MMCE: maximum mean calibration error
+#
+# $$\mathrm{MMCE}^2 = \frac{1}{N^2} \sum_{i=1}^{N} \sum_{j=1}^{N} (a_i - c_i)(a_j - c_j)\,
+# k(c_i, c_j),$$
+#
+# $$k(c, c') = \exp\!\left(-\frac{|c - c'|}{w}\right),$$
+#
+# with $w = 0.4$; the estimate is $\sqrt{\max(0, \mathrm{MMCE}^2)}$ {cite}`kumar2018trainable`.
+# Writing $f(t) = \frac1N \sum_j (c_j - a_j)\, k(t, c_j)$, it is
+# $\mathrm{MMCE}^2 = \frac1N \sum_i (c_i - a_i) f(c_i)$. **Intuition:** smooth the residuals
+# $c - a$ with a wide kernel; residuals of one sign at nearby confidences add up, residuals
+# of opposite signs cancel, and MMCE measures what is left.
+
+# %% mystnb={"figure": {"caption": "MMCE: the residuals c − a smoothed by MMCE's Laplacian kernel (w = 0.4), f(t), for the calibrated model (left) and the model with γ = `overconfidence` (right). Red: confidence above accuracy; blue: below. MMCE² is the mean of each prediction's residual times f at its confidence.", "name": "fig-primer-mmce"}, "image": {"alt": "Two panels of a smoothed residual curve against confidence. Left: the curve stays close to zero. Right: the curve is positive everywhere and peaks at high confidence."}}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+for ax, (name, p) in zip(axes, models.items(), strict=True):
+    text = f"MMCE = {report.pct(metrics.mmce(p, labels), 2)}"
+    plots.plot_residual_curve(plots.mmce_witness(p, labels), ax, label="f(t)", value=text)
+    ax.set_title(name)
+fig.tight_layout()
+
+# %% [markdown]
+# ### Smooth ECE
+#
+# $$\mathrm{smECE}_\sigma = \int_0^1 \left| \frac{1}{N} \sum_{i=1}^{N}
+# \tilde K_\sigma(t, c_i)\,(c_i - a_i) \right| dt,$$
+#
+# $$\mathrm{smECE} = \mathrm{smECE}_{\sigma^\star}, \qquad
+# \sigma^\star = \mathrm{smECE}_{\sigma^\star},$$
+#
+# where $\tilde K_\sigma$ is the Gaussian kernel of width $\sigma$ reflected at 0 and 1 (so
+# that every prediction keeps unit mass inside $[0, 1]$), and $\sigma^\star \ge 10^{-3}$ is the
+# fixed point {cite}`blasiok2024smooth`. **Intuition:** smooth the residuals with a Gaussian and
+# measure the area of what is left, with a width equal to that area, so that no parameter is
+# left to choose. The figure draws the smoothed residual inside the integral,
+# $g(t) = \frac1N \sum_i \tilde K_{\sigma^\star}(t, c_i)\,(c_i - a_i)$.
+
+# %% mystnb={"figure": {"caption": "Smooth ECE: the residuals c − a smoothed by the reflected Gaussian kernel of width σ* (the fixed point), for the calibrated model (left) and the model with γ = `overconfidence` (right). The shaded area is the smooth ECE.", "name": "fig-primer-smece"}, "image": {"alt": "Two panels of a smoothed residual against confidence with the area under it shaded. Left: a small area of both signs. Right: a large red area, all positive, growing towards confidence 1."}}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+for ax, (name, p) in zip(axes, models.items(), strict=True):
+    curve = plots.smooth_residual(p, labels)
+    text = (
+        f"smECE = {report.pct(metrics.smooth_ece(p, labels), 2)}, σ* = {curve.attrs['sigma']:.3f}"
+    )
+    plots.plot_residual_curve(curve, ax, label="g(t)", value=text)
+    ax.set_title(name)
+fig.tight_layout()
+
+# %% [markdown]
+# ### Debiased L2 ECE
+#
+# $$\widehat{\mathrm{CE}}_2^2 = \sum_{b:\,|B_b| \ge 2} \frac{|B_b|}{N}
+# \left[ \bigl(\mathrm{conf}(B_b) - \mathrm{acc}(B_b)\bigr)^2
+# - \frac{\mathrm{acc}(B_b)\,\bigl(1 - \mathrm{acc}(B_b)\bigr)}{|B_b| - 1} \right],$$
+#
+# $$\mathrm{dL2ECE} = \sqrt{\max\bigl(0, \widehat{\mathrm{CE}}_2^2\bigr)},$$
+#
+# with 15 equal-mass bins {cite}`kumar2019verified`. **Intuition:** a bin's squared gap is
+# inflated by the noise of its accuracy, a mean of $|B_b|$ coin flips; subtracting an unbiased
+# estimate of that noise leaves an estimate of the true squared gap. Without the subtracted
+# term it is the *plug-in* L2 ECE.
+#
+# The figure draws many test sets of each size from the calibrated model, whose true
+# calibration error is 0, so every value above 0 is an estimator's bias.
+
+# %% mystnb={"figure": {"caption": "Finite-sample bias: the mean (line) and the central `level` range (band) of three estimators over `n_sim` simulated test sets of each size drawn from the perfectly calibrated model, whose true calibration error is 0. Equal-mass bins, 15 of them.", "name": "fig-primer-dl2ece"}, "image": {"alt": "Line chart of estimate against test-set size on a log axis: the plug-in L2 ECE and the equal-mass ECE start high and fall slowly towards zero; the debiased L2 ECE stays close to zero at every size."}}
+
+
+def plugin_l2_ece(p, y):
+    """The L2 ECE without the variance correction, from the same 15 equal-mass bins."""
+    d = plots.bin_gaps(plots.reliability_data(p, y, n_bins=15, strategy="mass"))
+    return float(np.sqrt((d["weight"] * d["gap"] ** 2).sum()))
+
+
+bias_estimators = {
+    "plug-in L2 ECE": plugin_l2_ece,
+    plots.estimator_label("dL2ECE_15"): catalogue.CATALOGUE["dL2ECE_15"],
+    plots.estimator_label("ECE_em_15"): catalogue.CATALOGUE["ECE_em_15"],
+}
+sizes = sorted({s for s in (250, 500, 1000, 2000, 5000, 10_000, n_samples) if 30 <= s <= n_samples})
+bias = plots.bias_by_size(
+    true_probs, true_probs, bias_estimators, sizes=sizes, n_sim=n_sim, level=level, seed=seed
+)
+fig, ax = plt.subplots(figsize=(6, 4.6))
+plots.plot_bias_by_size(bias, ax, percent=True)
+fig.tight_layout()
+
+# %% [markdown]
+# ### NLL and the Brier score
+#
+# $$\mathrm{NLL} = -\frac{1}{N} \sum_{i=1}^{N} \log \max(p_{i y_i}, \tau),$$
+#
+# $$\mathrm{Brier} = \frac{1}{N} \sum_{i=1}^{N} \sum_{k=1}^{K}
+# \bigl(p_{ik} - \mathbb{1}[y_i = k]\bigr)^2 \in [0, 2],$$
+#
+# where $\tau \approx 2.2 \times 10^{-308}$, the smallest positive normal double, keeps a
+# zero probability finite, and the Brier score is summed over classes, not divided by $K$
+# {cite}`guo2017calibration,brier1950verification`. **Intuition:** both are *proper scores*:
+# their expectation is lowest when the probabilities are the true ones, so they reward
+# calibration and accuracy together. NLL is the surprise at the true label and punishes a
+# confident mistake without bound; the Brier score is the squared distance to the one-hot
+# label and costs a confident mistake at most 2.
+#
+# The figure divides the model's logits by a temperature $T$: each score is lowest near
+# $T = \gamma$, where the model's probabilities are the true ones.
+
+# %% mystnb={"figure": {"caption": "NLL, Brier score and ECE of the model with γ = `overconfidence` after dividing its logits by a temperature T, over all predictions. The red dot is each curve's minimum, the dashed line the true γ.", "name": "fig-primer-proper"}, "image": {"alt": "Three line charts against temperature. NLL, Brier score and ECE each fall to a minimum close to the dashed line at the true gamma and rise beyond it."}}
+temperatures = np.round(np.geomspace(overconfidence / 4, overconfidence * 2, 41), 4)
+sweep_names = {"NLL": "NLL", "Brier": "Brier", f"ECE_{n_bins}": f"ECE, {n_bins} bins"}
+sweep = plots.temperature_sweep(
+    logits, labels, {label: catalogue.CATALOGUE[name] for name, label in sweep_names.items()},
+    temperatures=temperatures,
+)  # fmt: skip
+fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
+for ax, label in zip(axes, sweep_names.values(), strict=True):
+    plots.plot_temperature_sweep(sweep, label, ax, truth=overconfidence, percent="ECE" in label)
+fig.tight_layout()
+
+# %%
+best_t = sweep.loc[sweep.groupby("estimator")["value"].idxmin()].set_index("estimator")[
+    "temperature"
+]
+report.md(
+    "Over this grid of temperatures, "
+    + report.join(f"{label} is lowest at T = {best_t[label]:.2f}" for label in sweep_names.values())
+    + f"; the truth is γ = {overconfidence:g}. Temperature scaling chooses T by minimising NLL "
+    "on held-out predictions, which is why it recovers γ."
+)
 
 # %% [markdown]
 # ## Every estimator on the same predictions
 #
 # The study's catalogue defines each column once; here are the paper's estimators and two of
-# ours, for the calibrated and the overconfident model. The last column is the difference.
+# ours, for the calibrated model and the model we study. The last column is the difference.
+# Calibration errors are in percent; NLL and the Brier score are in their own units.
 
 # %%
 names = [
@@ -106,24 +444,43 @@ names = [
     "KSCE",
     "KDECE",
     "MMCE",
-    "NLL",
-    "Brier",
     "smECE",
     "dL2ECE_15",
+    "NLL",
+    "Brier",
 ]
 names = [name for name in names if name in catalogue.CATALOGUE]
 table = pd.DataFrame(
     {
         "calibrated": [catalogue.compute(name, true_probs, labels) for name in names],
-        "overconfident": [catalogue.compute(name, probs, labels) for name in names],
+        "model": [catalogue.compute(name, probs, labels) for name in names],
     },
     index=names,
 )
-table["difference"] = table["overconfident"] - table["calibrated"]
-table.round(4)
+table["difference"] = table["model"] - table["calibrated"]
+scores = ("NLL", "Brier")
+shown = pd.DataFrame(
+    {
+        column: [
+            report.fixed(v, 3, signed=column == "difference") if name in scores
+            else report.fixed(100 * v, 2, signed=column == "difference") + " %"
+            for name, v in table[column].items()
+        ]
+        for column in ("calibrated", "model", "difference")
+    },
+    index=pd.Index([plots.estimator_label(name) for name in names], name="estimator"),
+).rename(columns={"model": model})  # fmt: skip
+shown
+
+# %%
+report.md(
+    "Where each estimator was defined (the catalogue's references):",
+    "\n".join(f"- **{plots.estimator_label(name)}**: {catalogue.CATALOGUE[name].reference}"
+              for name in names),
+)  # fmt: skip
 
 # %% [markdown]
-# Every estimator is larger for the overconfident model (the `difference` column is positive);
+# Every estimator is larger for the miscalibrated model (the `difference` column is positive);
 # on the calibrated model the binned estimators are not zero but small, the finite-sample bias
 # that the chapter on bin counts studies. Is the gap more than the noise of a finite test set?
 # Here the truth is known, so that noise can be simulated exactly:
@@ -138,31 +495,39 @@ def ece_b(p, y):
     return metrics.ece(p, y, n_bins=n_bins)
 
 
-ece_true = table.loc[f"ECE_{n_bins}", "calibrated"]
-ece_over = table.loc[f"ECE_{n_bins}", "overconfident"]
 ece_gap = analysis.simulated_difference(
     ece_b, probs, true_probs, probs_b=true_probs, n_sim=n_sim, level=level, seed=seed
 )
-print(f"ECE_{n_bins}: calibrated {ece_true:.4f}, overconfident {ece_over:.4f}")
-print(
-    f"overconfident − calibrated over {n_sim} simulated test sets of {ece_gap.n}: mean "
-    f"{ece_gap.estimate:+.4f}, {level:.0%} range [{ece_gap.low:+.4f}, {ece_gap.high:+.4f}]"
-)
+report.md(
+    f"ECE with {n_bins} bins: calibrated {report.pct(ece_true, 2)}, {model} "
+    f"{report.pct(ece_over, 2)}. Over {n_sim} simulated test sets of {ece_gap.n:,} predictions, "
+    f"the difference is {report.fixed(100 * ece_gap.estimate, 2)} percentage points on average, "
+    f"with {report.pct(level, 0)} of the test sets in [{report.fixed(100 * ece_gap.low, 2)}, "
+    f"{report.fixed(100 * ece_gap.high, 2)}]: "
+    + ("far from 0, so no test set of this size would hide it."
+       if ece_gap.low > 0 else "a range that reaches 0, so a test set of this size may hide it.")
+)  # fmt: skip
 
 # %% [markdown]
 # ## The number of bins matters
 #
 # With more bins each bin holds fewer predictions and the estimate grows noisier and, for a
-# calibrated model, more biased upwards.
+# calibrated model, more biased upwards. The MCE, a maximum over bins, grows fastest: it is drawn
+# on its own axis so that it does not flatten the other curves.
+
+# %% mystnb={"figure": {"caption": "The binned estimators of the perfectly calibrated model against the number of bins (log axis): the four ECE variants (left) and the MCE (right, on its own scale). A calibrated model's true value is 0 for all of them; what grows is the estimators' bias.", "name": "fig-primer-bins"}, "image": {"alt": "Two line charts against the number of bins from 5 to 500. Left: ECE, equal-mass ECE and the two classwise ECEs rise from under one percent towards several percent. Right: the MCE rises much faster, to tens of percent."}}
+errors = metrics.binned_errors(true_probs, labels)
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
+plots.plot_binned_errors(
+    errors, axes[0], families=["ECE", "ECE_em", "cwCE", "cwCE_em"], percent=True
+)
+plots.plot_binned_errors(errors, axes[1], families=["MCE"], percent=True)
+axes[0].set_title("ECE and its variants")
+axes[1].set_title("MCE")
+fig.tight_layout()
 
 # %%
-errors = metrics.binned_errors(true_probs, labels)
-by_bins = pd.DataFrame(errors).rename_axis("bins").reset_index()
-long = by_bins.melt(id_vars="bins", var_name="estimator", value_name="value")
-ax = sns.lineplot(data=long, x="bins", y="value", hue="estimator", marker="o")
-ax.set(xscale="log", xlabel="number of bins", ylabel="estimate on a calibrated model")
 bias_5, bias_500 = errors["ECE"][5], errors["ECE"][500]
-print(f"ECE of a perfectly calibrated model: {bias_5:.4f} with 5 bins, {bias_500:.4f} with 500")
 bias_gap = analysis.simulated_difference(
     lambda p, y: metrics.ece(p, y, n_bins=500),
     true_probs,
@@ -172,9 +537,13 @@ bias_gap = analysis.simulated_difference(
     level=level,
     seed=seed,
 )
-print(
-    f"500 − 5 bins over {n_sim} simulated test sets: mean {bias_gap.estimate:+.4f}, "
-    f"{level:.0%} range [{bias_gap.low:+.4f}, {bias_gap.high:+.4f}]"
+report.md(
+    f"The ECE of the perfectly calibrated model is {report.pct(bias_5, 2)} with 5 bins and "
+    f"{report.pct(bias_500, 2)} with 500; over {n_sim} simulated test sets the difference "
+    f"(500 − 5 bins) averages {report.fixed(100 * bias_gap.estimate, 2)} percentage points, "
+    f"{report.pct(level, 0)} range [{report.fixed(100 * bias_gap.low, 2)}, "
+    f"{report.fixed(100 * bias_gap.high, 2)}]. The MCE goes from {report.pct(errors['MCE'][5], 1)} "
+    f"to {report.pct(errors['MCE'][500], 1)}."
 )
 
 # %% [markdown]
@@ -185,11 +554,6 @@ print(
 # 20 % of the test predictions and the metrics are reported on the other 80 %.
 
 # %%
-fit_idx, eval_idx = heldout_split(n_samples, frac=0.2, seed=seed)
-scaler = TemperatureScaling().fit(logits[fit_idx], labels[fit_idx])
-scaled = scaler.predict_proba(logits[eval_idx])
-before = metrics.ece(probs[eval_idx], labels[eval_idx], n_bins=n_bins)
-after = metrics.ece(scaled, labels[eval_idx], n_bins=n_bins)
 t_fit, t_low, t_high = analysis.bootstrap_statistic(
     lambda rows: fit_temperature(rows[:, :-1], rows[:, -1].astype(int)),
     np.column_stack([logits[fit_idx], labels[fit_idx]]),
@@ -206,17 +570,17 @@ ts_gap = analysis.simulated_difference(
     level=level,
     seed=seed,
 )
-print(
-    f"fitted T = {scaler.temperature:.3f} [{t_low:.3f}, {t_high:.3f}] ({level:.0%} bootstrap "
-    f"over the fitting set; true γ = {overconfidence:g}); ECE_{n_bins} {before:.4f} → {after:.4f}"
-)
-print(
-    f"after − before over {n_sim} simulated evaluation sets of {ts_gap.n} (T held fixed): "
-    f"mean {ts_gap.estimate:+.4f}, {level:.0%} range [{ts_gap.low:+.4f}, {ts_gap.high:+.4f}]"
+report.md(
+    f"Fitted T = {scaler.temperature:.3f}, {report.pct(level, 0)} bootstrap interval over the "
+    f"fitting set [{t_low:.3f}, {t_high:.3f}]; the true γ is {overconfidence:g}. ECE with {n_bins} bins on "
+    f"the evaluation set: {report.pct(before, 2)} before, {report.pct(after, 2)} after. Over "
+    f"{n_sim} simulated evaluation sets of {ts_gap.n:,} (T held fixed) the change averages "
+    f"{report.fixed(100 * ts_gap.estimate, 2)} percentage points, {report.pct(level, 0)} range "
+    f"[{report.fixed(100 * ts_gap.low, 2)}, {report.fixed(100 * ts_gap.high, 2)}]."
 )
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+# %% mystnb={"figure": {"caption": "Reliability diagrams of the evaluation predictions (80 %) before temperature scaling (left) and after dividing the logits by the temperature fitted on the other 20 % (right).", "name": "fig-primer-ts"}, "image": {"alt": "Two reliability diagrams. Left: bars well below the diagonal. Right, after temperature scaling: bars close to the diagonal with small gaps."}}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
 plots.plot_reliability(
     plots.reliability_data(probs[eval_idx], labels[eval_idx], n_bins=n_bins),
     ax=axes[0],
@@ -230,24 +594,229 @@ plots.plot_reliability(
 fig.tight_layout()
 
 # %% [markdown]
+# ## Exercises
+#
+# Each answer is computed from this run and folded: try first, then open it. Rerun the chapter
+# with other parameters (`calstudy book run primer -p n_samples 2000 -p seed 1`) and the
+# answers change with it.
+#
+# ### Exercise 1: the ECE of a perfect model
+#
+# The calibrated model is perfectly calibrated by construction, yet its ECE is not 0. Where does
+# the non-zero value come from, and how large should it be for $N$ predictions and $n$ bins?
+# *Hint:* in a calibrated model, a bin's accuracy is the mean of $|B_b|$ independent coin flips
+# whose average success probability is the bin's mean confidence.
+
+# %% mystnb={"markdown_format": "myst"}
+null = plots.bias_by_size(true_probs, true_probs, {"ECE": ece_b}, sizes=[n_samples], n_sim=n_sim,
+                          level=level, seed=seed).iloc[0]  # fmt: skip
+counts = plots.reliability_data(true_probs, labels, n_bins=n_bins).counts
+bound_bins = float(np.sqrt(counts).sum() / (2 * n_samples))
+bound = 0.5 * np.sqrt(n_bins / n_samples)
+answer(
+    "Sampling noise. Each bin's accuracy $\\mathrm{acc}(B_b)$ is a mean of $|B_b|$ coin flips "
+    "whose expected value is $\\mathrm{conf}(B_b)$, so it misses it by about "
+    "$\\sqrt{\\mathrm{acc}(1 - \\mathrm{acc}) / |B_b|} \\le 1 / (2\\sqrt{|B_b|})$, and the "
+    "absolute values in the ECE never cancel. Summing over bins,",
+    "$$\\mathbb{E}[\\mathrm{ECE}] \\le \\sum_b \\frac{|B_b|}{N} \\cdot \\frac{1}{2\\sqrt{|B_b|}} "
+    "= \\frac{1}{2N} \\sum_b \\sqrt{|B_b|} \\le \\frac12 \\sqrt{\\frac{n}{N}},$$",
+    f"which shrinks like $1/\\sqrt N$ and grows like $\\sqrt n$. Here the ECE is "
+    f"{report.pct(ece_true, 2)}; over {n_sim} test sets redrawn from the truth it averages "
+    f"{report.pct(null['mean'], 2)} ({report.pct(level, 0)} range {report.pct(null['low'], 2)} to "
+    f"{report.pct(null['high'], 2)}), under the bound {report.pct(bound_bins, 2)} for these bins "
+    f"and {report.pct(bound, 2)} for any {n_bins} bins of {n_samples:,} predictions.",
+)
+
+# %%
+assert null["mean"] <= bound_bins <= bound + 1e-12, (null, bound_bins, bound)
+assert ece_true <= 4 * bound, (ece_true, bound)  # far beyond the expectation only by chance
+
+# %% [markdown]
+# ### Exercise 2: overconfident or underconfident?
+#
+# Multiply the true logits by $\gamma = 0.5$ instead of 2 (move the slider of
+# {numref}`fig-primer-interactive`, or rerun with `-p overconfidence 0.5`). Do the bars end above
+# or below the diagonal? What happens to the accuracy and to the mean confidence, and why does
+# the accuracy not change?
+
+# %% mystnb={"markdown_format": "myst"}
+contrast = {}
+for gamma in (0.5, 2.0):
+    p = metrics.to_probs(gamma * true_logits)
+    g = plots.bin_gaps(plots.reliability_data(p, labels, n_bins=n_bins))
+    contrast[gamma] = {"acc": metrics.accuracy(p, labels), "conf": g["conf"] @ g["weight"],
+                       "above": int((g["gap"] < 0).sum()), "bins": len(g)}  # fmt: skip
+under, over = contrast[0.5], contrast[2.0]
+answer(
+    f"With $\\gamma = 0.5$ {under['above']} of the {under['bins']} non-empty bins end *above* the "
+    f"diagonal: the model is underconfident, its mean confidence {report.pct(under['conf'])} "
+    f"below its accuracy {report.pct(under['acc'])}. With $\\gamma = 2$ only {over['above']} of "
+    f"{over['bins']} do: mean confidence {report.pct(over['conf'])}, accuracy "
+    f"{report.pct(over['acc'])}.",
+    "The accuracy is the same for every $\\gamma$: multiplying all logits of a prediction by "
+    "the same positive number keeps their order, so the predicted class, and whether it is "
+    "right, do not change. Only the confidence moves: $\\gamma < 1$ flattens the softmax "
+    "towards $1/K$, $\\gamma > 1$ sharpens it towards 1. This is why temperature scaling cannot "
+    "change a network's accuracy.",
+)
+
+# %%
+assert under["acc"] == over["acc"] == metrics.accuracy(true_probs, labels)
+assert under["conf"] < under["acc"] < over["conf"], contrast
+
+# %% [markdown]
+# ### Exercise 3: what sets the MCE?
+#
+# Which bin sets the MCE of the calibrated model ({numref}`fig-primer-mce`, left), and how many
+# predictions does it hold compared with a typical bin? Can the MCE ever be smaller than the
+# ECE with the same bins? Why is the MCE of a calibrated model a poor summary?
+
+# %% mystnb={"markdown_format": "myst"}
+calibrated_gaps = plots.bin_gaps(plots.reliability_data(true_probs, labels, n_bins=n_bins))
+worst = calibrated_gaps.loc[calibrated_gaps["gap"].abs().idxmax()]
+mce_true = metrics.mce(true_probs, labels, n_bins=n_bins)
+answer(
+    f"The MCE, {report.pct(mce_true, 2)}, is the gap of the bin "
+    f"{worst['lower']:.2f}–{worst['upper']:.2f}, which holds {int(worst['count']):,} predictions; "
+    f"the median bin holds {int(calibrated_gaps['count'].median()):,}. A bin of few predictions "
+    "has the noisiest accuracy, so the maximum is usually found in the sparsest bins, and it "
+    f"grows with the number of bins: {report.pct(errors['MCE'][5], 1)} with 5 bins, "
+    f"{report.pct(errors['MCE'][500], 1)} with 500 (" + "{numref}`fig-primer-bins`).",
+    "The MCE can never be smaller than the ECE with the same bins: the ECE is a weighted mean "
+    f"of the same gaps, and a mean never exceeds the maximum (here {report.pct(ece_true, 2)} "
+    "against the MCE above). On a calibrated model the MCE measures the noise of the sparsest "
+    "bin, not the model.",
+)
+
+# %%
+assert abs(abs(worst["gap"]) - mce_true) < 1e-12
+assert all(errors["MCE"][n] >= errors["ECE"][n] for n in errors["MCE"])  # a maximum ≥ a mean
+
+# %% [markdown]
+# ### Exercise 4: two estimators, one number
+#
+# On the model with $\gamma$ = `overconfidence`, compare KSCE and the smooth ECE in the table of
+# estimators with the difference between mean confidence and accuracy. Why are they so close?
+# Would they stay close for a model that is overconfident at high confidence and underconfident
+# at low confidence?
+
+
+# %% mystnb={"markdown_format": "myst"}
+def close_three(p):
+    conf, correct = metrics.to_confidences(p, labels)
+    return metrics.ksce(p, labels), metrics.smooth_ece(p, labels), abs(conf.mean() - correct.mean())
+
+
+mixed_gamma = np.where(true_probs.max(axis=1) > np.median(true_probs.max(axis=1)), 2.0, 0.5)
+mixed = metrics.to_probs(mixed_gamma[:, None] * true_logits)
+ks_m, sm_m, mean_m = close_three(probs)
+ks_x, sm_x, mean_x = close_three(mixed)
+answer(
+    f"KSCE = {report.pct(ks_m, 3)}, smooth ECE = {report.pct(sm_m, 3)} and |mean confidence − "
+    f"accuracy| = {report.pct(mean_m, 3)}. When the residual $c - a$ has one sign at almost "
+    "every confidence, the running sum in KSCE only grows, so its maximum is the full sum "
+    "$\\bigl|\\frac1N \\sum_i (a_i - c_i)\\bigr|$; and the smoothed residual keeps one sign, so "
+    "the area of its absolute value is the absolute value of its area, which is the same sum.",
+    "For a model whose predictions above the median confidence have $\\gamma = 2$ and the others "
+    f"$\\gamma = 0.5$, the errors of opposite sign cancel in the sum: |mean confidence − "
+    f"accuracy| = {report.pct(mean_x, 2)}, while KSCE = {report.pct(ks_x, 2)} and smooth ECE = "
+    f"{report.pct(sm_x, 2)}. In general both are at least the first: the maximum of a running "
+    "sum is at least its final value, and the area of an absolute value at least the absolute "
+    "value of the area.",
+)
+
+# %%
+assert ks_m >= mean_m - 1e-12 and ks_x >= mean_x - 1e-12  # max |running sum| ≥ |total|
+assert sm_m >= mean_m - 1e-6 and sm_x >= mean_x - 1e-6  # ∫|g| ≥ |∫g| = |mean residual|
+
+# %% [markdown]
+# ### Exercise 5: is a low ECE enough?
+#
+# A model that ignores its input and predicts $1/K$ for every class is calibrated in the sense
+# of the ECE. Compute its ECE, NLL and Brier score and compare them with the calibrated model's.
+# What does a proper score see that the ECE does not?
+
+# %% mystnb={"markdown_format": "myst"}
+uniform = np.full((n_samples, n_classes), 1.0 / n_classes)
+rows = {"uniform": uniform, "calibrated": true_probs}
+scores_cmp = {name: {m: catalogue.compute(m, p, labels) for m in (f"ECE_{n_bins}", "NLL", "Brier")}
+              for name, p in rows.items()}  # fmt: skip
+u, c = scores_cmp["uniform"], scores_cmp["calibrated"]
+answer(
+    f"The uniform model is right {report.pct(metrics.accuracy(uniform, labels))} of the time "
+    f"(it always predicts class 0, the lowest index among ties) with confidence "
+    f"{report.pct(1 / n_classes)}: its ECE is {report.pct(u[f'ECE_{n_bins}'], 2)}, against "
+    f"{report.pct(c[f'ECE_{n_bins}'], 2)} for the calibrated model. Its NLL is "
+    f"$\\log K$ = {u['NLL']:.3f} and its Brier score $1 - 1/K$ = {u['Brier']:.3f}, against "
+    f"{c['NLL']:.3f} and {c['Brier']:.3f}.",
+    "A proper score rewards *sharpness* as well as calibration: among calibrated models, the one "
+    "whose probabilities separate the classes scores better. The ECE sees only whether the "
+    "confidences match the accuracies, so a useless model can have a low ECE. Report a "
+    "calibration error beside accuracy or a proper score, never alone.",
+)
+
+# %%
+assert abs(u["NLL"] - np.log(n_classes)) < 1e-12 and abs(u["Brier"] - (1 - 1 / n_classes)) < 1e-12
+assert c["NLL"] < u["NLL"] and c["Brier"] < u["Brier"], scores_cmp
+
+# %% [markdown]
+# ### Exercise 6: does debiasing work?
+#
+# In {numref}`fig-primer-dl2ece`, which estimator stays closest to 0 on the calibrated model at
+# the smallest test set? Why can the debiased L2 ECE never exceed the plug-in L2 ECE computed
+# from the same bins, and why is it sometimes exactly 0?
+
+# %% mystnb={"markdown_format": "myst"}
+smallest = bias[bias["size"] == bias["size"].min()].set_index("estimator")
+dl2 = plots.estimator_label("dL2ECE_15")
+chunks = np.array_split(np.random.default_rng(seed).permutation(n_samples), n_samples // sizes[0])
+zero_share = np.mean(
+    [catalogue.compute("dL2ECE_15", true_probs[i], labels[i]) == 0 for i in chunks]
+)
+answer(
+    f"With {int(bias['size'].min()):,} predictions the averages are: "
+    + report.join(f"{name} {report.pct(smallest.loc[name, 'mean'], 2)}" for name in smallest.index)
+    + f". The {smallest['mean'].idxmin()} is closest to 0.",
+    "Each bin's debiased term is its plug-in term minus "
+    "$\\mathrm{acc}(1 - \\mathrm{acc}) / (|B_b| - 1) \\ge 0$, so the debiased sum can only be "
+    "smaller; when the subtraction makes it negative (the observed gaps are smaller than the "
+    "noise expected from the bin sizes) the estimate is clipped to 0, as on "
+    f"{report.pct(zero_share, 0)} of the disjoint test sets of {sizes[0]:,} predictions cut from "
+    "the calibrated sample. A clipped estimate is biased upwards again, a little: the mean stays "
+    "above 0.",
+)
+
+# %%
+assert smallest.loc[dl2, "mean"] <= smallest.loc["plug-in L2 ECE", "mean"] + 1e-12, smallest
+assert (bias.pivot(index="size", columns="estimator", values="mean")
+        .pipe(lambda m: (m[dl2] <= m["plug-in L2 ECE"] + 1e-12).all()))  # fmt: skip
+
+# %% [markdown]
 # ## Summary
 #
-# - Reliability diagrams show calibration per confidence bin; ECE summarises them.
-# - Binned estimators depend on the number of bins; kernel (KDECE, smECE), cumulative (KSCE) and
-#   kernel-embedding (MMCE) estimators avoid bins but have their own bandwidths.
-# - Temperature scaling recovers the temperature that generated the overconfidence (compare
-#   the printed bootstrap interval of the fitted $T$ with γ) and removes most of the error: the
-#   range of the change in ECE over simulated test sets lies far below zero.
+# - A reliability diagram shows calibration bin by bin: bars below the diagonal are
+#   overconfident, bars above underconfident, and the grey histogram says how much each bar
+#   weighs and how far to trust it.
+# - The binned estimators (ECE, equal-mass ECE, classwise ECE, MCE) summarise the diagram and
+#   depend on the number of bins; the bin-free ones (KSCE's cumulative sums, KDECE's and smooth
+#   ECE's kernels, MMCE's kernel embedding) trade the bins for a bandwidth; the debiased L2 ECE
+#   removes most of the finite-sample bias; NLL and the Brier score are proper scores that
+#   reward sharpness as well as calibration.
+# - Every estimator is biased upwards on a finite test set: a calibrated model does not score 0,
+#   so compare models on the same test-set size and bins, with an interval.
+# - Temperature scaling recovers the temperature that generated the miscalibration (compare its
+#   bootstrap interval with γ) and removes most of the error, without changing the accuracy.
 # - Every difference above carries an interval for the test set's sampling noise; the book's
 #   later chapters give every τ and every difference an interval or a p-value as well.
 
 # %%
 # The chapter's claims, checked so that a run that contradicts them fails the build.
 assert ece_over > ece_true, (ece_over, ece_true)
-assert (table["difference"] > 0).all(), table  # every estimator larger when overconfident
+assert (table["difference"] > 0).all(), table  # every estimator larger when miscalibrated
 assert ece_gap.low > 0, ece_gap  # beyond the test set's sampling noise
 assert bias_gap.low > 0, bias_gap  # the finite-sample bias grows with the number of bins
 assert after < before, (after, before)
 assert ts_gap.high < 0, ts_gap  # temperature scaling lowers ECE beyond sampling noise
 assert t_low <= scaler.temperature <= t_high
 assert abs(scaler.temperature - overconfidence) < 0.25 * overconfidence, scaler.temperature
+assert abs(best_t["NLL"] - overconfidence) < 0.25 * overconfidence, best_t  # NLL's minimum ≈ γ
