@@ -37,7 +37,7 @@ from calstudy.evaluate import predict_logits
 from calstudy.models import build_network
 from calstudy.projection import write_measurement
 from calstudy.space import sample_archs
-from calstudy.sweep import _device_name
+from calstudy.sweep import device_name
 from calstudy.train import resolve_device
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)  # CIFAR-10's
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, float]]:
     if args.images is None:
         args.images = 10_000 if device.type == "cuda" else 512
     jobs = sorted({1, *args.jobs})
-    print(f"# eval_bench: torch {torch.__version__}, device {_device_name(device)}, "
+    print(f"# eval_bench: torch {torch.__version__}, device {device_name(device)}, "
           f"{os.cpu_count()} CPUs, {args.threads} thread(s) per job; TSS C={args.C} N={args.N}, "
           f"{args.networks} networks x {args.images:,} images per job, fp32")  # fmt: skip
     rows = [measure(k, args) for k in jobs]
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, float]]:
         words = sys.argv[1:] if argv is None else list(argv)
         path = write_measurement(
             args.json, "eval_bench", script="benchmarks/eval_bench.py", argv=words,
-            device=device.type, device_name=_device_name(device), cpu_count=os.cpu_count(),
+            device=device.type, device_name=device_name(device), cpu_count=os.cpu_count(),
             network={"space": "tss", "C": args.C, "N": args.N, "precision": "fp32"},
             per_job={"networks": args.networks, "images": args.images, "threads": args.threads,
                      "batch_size": args.batch_size},

@@ -41,7 +41,7 @@ from calstudy.evaluate import predict_logits
 from calstudy.models import build_network, fold_batchnorm
 from calstudy.projection import write_measurement
 from calstudy.space import TSS_EDGES, sample_archs
-from calstudy.sweep import _device_name
+from calstudy.sweep import device_name
 from calstudy.train import DeviceLoader, resolve_device
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)  # CIFAR-10's
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         variants["fp32 + CUDA graph"] = lambda net: _graphed_logits(
             net, images, args.batch_size, device
         )
-    print(f"# eval_speed: torch {torch.__version__}, device {_device_name(device)}; TSS "
+    print(f"# eval_speed: torch {torch.__version__}, device {device_name(device)}; TSS "
           f"C={args.C} N={args.N}, {args.networks} networks x {args.images:,} images, "
           f"batch {args.batch_size}, best of {args.repeats}")  # fmt: skip
     base = [reference(net) for net in nets]  # also the warm-up
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         words = sys.argv[1:] if argv is None else list(argv)
         path = write_measurement(
             args.json, "eval_speed", script="benchmarks/eval_speed.py", argv=words,
-            device=device.type, device_name=_device_name(device),
+            device=device.type, device_name=device_name(device),
             network={"space": "tss", "C": args.C, "N": args.N, "archs": archs},
             images=args.images, batch_size=args.batch_size, runs=rows,
         )  # fmt: skip

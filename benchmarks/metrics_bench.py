@@ -177,7 +177,7 @@ def main() -> None:
         fit_idx, eval_idx = heldout_split(len(labels), frac=0.2, seed=0)
         post_probs = metrics.to_probs(logits[eval_idx] / ours["temperature"])
         bandwidths = tuple(
-            metrics._kde_bandwidth(np.clip(p.max(axis=1), 1e-10, 1 - 1e-10))
+            metrics.kde_bandwidth(np.clip(p.max(axis=1), 1e-10, 1 - 1e-10))
             for p in (metrics.to_probs(logits), post_probs)
         )
         t_ref, ref = best_of(

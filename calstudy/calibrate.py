@@ -39,7 +39,7 @@ import scipy.optimize
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_softmax
 
-from calstudy._checks import as_array
+from calstudy._checks import check_logits, check_logits_labels
 from calstudy.metrics import MAX_N_BINS
 
 __all__ = [
@@ -94,44 +94,6 @@ class SmallSampleWarning(UserWarning):
 # --------------------------------------------------------------------------------------------
 # Validation and shared helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _check_logits(logits: ArrayLike) -> NDArray[np.float64]:
-    """Return ``logits`` as a finite float64 array of shape (N, K), N ≥ 1, K ≥ 2."""
-    z = as_array(logits)
-    if z.ndim != 2:
-        raise ValueError(f"Expected `logits` to be 2-D (N, K), got shape {z.shape}.")
-    if not (np.issubdtype(z.dtype, np.floating) or np.issubdtype(z.dtype, np.integer)):
-        raise ValueError(f"Expected `logits` to be a real array, got dtype {z.dtype}.")
-    if z.shape[0] < 1 or z.shape[1] < 2:
-        raise ValueError(
-            f"Expected `logits` to have N >= 1 rows and K >= 2 classes, got {z.shape}."
-        )
-    z = z.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(z)):
-        raise ValueError("Expected `logits` to be finite, got NaN or infinite values.")
-    return z
-
-
-def _check_logits_labels(
-    logits: ArrayLike, labels: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Validate a (logits, labels) pair and return them as float64 (N, K) and int64 (N,)."""
-    z = _check_logits(logits)
-    y = as_array(labels)
-    if y.ndim != 1 or y.shape[0] != z.shape[0]:
-        raise ValueError(
-            f"Expected `labels` to have shape ({z.shape[0]},) to match `logits` {z.shape}, "
-            f"got {y.shape}."
-        )
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"Expected `labels` to be integers, got dtype {y.dtype}.")
-    if y.size and (y.min() < 0 or y.max() >= z.shape[1]):
-        raise ValueError(
-            f"Expected `labels` to be in [0, {z.shape[1] - 1}], got values in "
-            f"[{y.min()}, {y.max()}]."
-        )
-    return z, y.astype(np.int64, copy=False)
 
 
 def _softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -409,7 +371,7 @@ def fit_temperature(
     >>> round(fit_temperature([[2.0, 0.0]] * 100, [0] * 75 + [1] * 25), 6)
     1.820478
     """
-    z, y = _check_logits_labels(logits, labels)
+    z, y = check_logits_labels(logits, labels)
     t_min, t_max = _check_bounds(bounds)
     _check_fit_size(len(y), "a temperature")
     _warn_small_fit(len(y))
@@ -490,7 +452,7 @@ class TemperatureScaling:
 
     def fit(self, logits: ArrayLike, labels: ArrayLike) -> TemperatureScaling:
         """Fit :math:`T` on ``logits`` (N, K) and ``labels`` (N,); return ``self``."""
-        z, y = _check_logits_labels(logits, labels)
+        z, y = check_logits_labels(logits, labels)
         self.temperature = fit_temperature(z, y, bounds=self.bounds)
         self.n_fit_ = len(y)
         return self
@@ -498,7 +460,7 @@ class TemperatureScaling:
     def transform(self, logits: ArrayLike) -> NDArray[np.float64]:
         """Return the scaled logits ``logits / T``, float64 of shape (N, K)."""
         _check_fitted(self, "temperature")
-        return _check_logits(logits) / self.temperature
+        return check_logits(logits) / self.temperature
 
     def predict_proba(self, logits: ArrayLike) -> NDArray[np.float64]:
         """Return ``softmax(logits / T)``, float64 (N, K), floored at the smallest normal float
@@ -579,7 +541,7 @@ class VectorScaling:
 
     def fit(self, logits: ArrayLike, labels: ArrayLike) -> VectorScaling:
         """Fit :math:`w, b` on ``logits`` (N, K) and ``labels`` (N,); return ``self``."""
-        z, y = _check_logits_labels(logits, labels)
+        z, y = check_logits_labels(logits, labels)
         _check_fit_size(len(y), "vector scaling")
         self.weight_, self.bias_ = _fit_vector_scaling(z, y, max_iter=self.max_iter)
         self.n_fit_ = len(y)
@@ -588,7 +550,7 @@ class VectorScaling:
     def predict_proba(self, logits: ArrayLike) -> NDArray[np.float64]:
         """Return ``softmax(w * z + b)``, float64 (N, K), floored at the smallest normal float."""
         _check_fitted(self, "weight_")
-        z = _check_logits(logits)
+        z = check_logits(logits)
         _check_n_classes(z, len(self.weight_))
         return _softmax(z * self.weight_ + self.bias_)
 
@@ -690,7 +652,7 @@ class HistogramBinning:
                 f"{_describe(self.n_bins)}."
             )
         _check_eps(self.eps)
-        z, y = _check_logits_labels(logits, labels)
+        z, y = check_logits_labels(logits, labels)
         _check_fit_size(len(y), "histogram binning")
         self.edges_, self.values_ = _fit_histogram_binning(_softmax(z), y, n_bins=self.n_bins)
         self.n_fit_ = len(y)
@@ -699,7 +661,7 @@ class HistogramBinning:
     def predict_proba(self, logits: ArrayLike) -> NDArray[np.float64]:
         """Return the renormalised binned probabilities, float64 (N, K), every entry > 0."""
         _check_fitted(self, "values_")
-        z = _check_logits(logits)
+        z = check_logits(logits)
         _check_n_classes(z, self.values_.shape[0])
         bins = _assign_bins(_softmax(z), self.edges_)
         scores = np.take_along_axis(self.values_.T, bins, axis=0)  # values_[k, bins[i, k]]
@@ -753,7 +715,7 @@ class IsotonicCalibration:
         from sklearn.isotonic import IsotonicRegression
 
         _check_eps(self.eps)
-        z, y = _check_logits_labels(logits, labels)
+        z, y = check_logits_labels(logits, labels)
         _check_fit_size(len(y), "isotonic regression")
         probs = _softmax(z)
         self.regressors_ = [
@@ -768,7 +730,7 @@ class IsotonicCalibration:
     def predict_proba(self, logits: ArrayLike) -> NDArray[np.float64]:
         """Return the renormalised isotonic probabilities, float64 (N, K), every entry > 0."""
         _check_fitted(self, "regressors_")
-        z = _check_logits(logits)
+        z = check_logits(logits)
         _check_n_classes(z, len(self.regressors_))
         probs = _softmax(z)
         scores = np.column_stack(

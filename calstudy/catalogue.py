@@ -30,11 +30,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from calstudy import metrics as _metrics  # aliased: `full_record` has a `metrics` keyword
+from calstudy._checks import check_logits_labels
 from calstudy.calibrate import (
     MIN_SPLIT_SAMPLES,
     POSTHOC_METHODS,
     TemperatureScaling,
-    _check_logits_labels,
     heldout_sizes,
     heldout_split,
 )
@@ -432,7 +432,7 @@ def full_record(
     >>> record["n_heldout"], record["n_eval"], list(record)[6:8]
     (100, 400, ['pre_ECE_5', 'post_ECE_5'])
     """
-    z, y = _check_logits_labels(logits, labels)
+    z, y = check_logits_labels(logits, labels)
     least = 2 * MIN_SPLIT_SAMPLES
     if len(y) < least:
         raise ValueError(

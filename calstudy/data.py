@@ -56,15 +56,17 @@ from PIL import Image, UnidentifiedImageError
 from calstudy import safe_pickle
 
 __all__ = [
-    "CIFAR10_CLASSES",
     "CIFAR100_CLASSES",
+    "CIFAR10_CLASSES",
     "DATASETS",
-    "FASHION_MNIST_CLASSES",
     "DatasetInfo",
+    "FASHION_MNIST_CLASSES",
     "ImageDataset",
+    "cache_dir",
     "load_dataset",
     "nats_splits",
     "sample_data_dir",
+    "stratified_indices",
 ]
 
 # ----------------------------------------------------------------------------------------------
@@ -255,8 +257,8 @@ class ImageDataset:
         rng_train, rng_test = (
             np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)
         )
-        train = _stratified_indices(self.y_train, n_train, rng_train, "n_train")
-        test = _stratified_indices(self.y_test, n_test, rng_test, "n_test")
+        train = stratified_indices(self.y_train, n_train, rng_train, "n_train")
+        test = stratified_indices(self.y_test, n_test, rng_test, "n_test")
         return train, test
 
     def __repr__(self) -> str:
@@ -273,7 +275,7 @@ def _describe_array(a: object) -> str:
     return type(a).__name__
 
 
-def _stratified_indices(
+def stratified_indices(
     labels: np.ndarray, n: int | None, rng: np.random.Generator, arg: str
 ) -> np.ndarray:
     """Sorted indices of a class-stratified random sample of ``n`` of ``labels``."""
@@ -967,7 +969,9 @@ def _locate(info: DatasetInfo, data_dir: Path) -> _Source:
 _CACHE_VERSION = 1
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where decoded datasets are cached: ``$CALSTUDY_CACHE/datasets`` (default
+    ``~/.cache/calstudy/datasets``)."""
     root = os.environ.get("CALSTUDY_CACHE") or Path.home() / ".cache" / "calstudy"
     return Path(root) / "datasets"
 
@@ -980,7 +984,7 @@ def _cache_path(info: DatasetInfo, source: _Source) -> Path:
     for f in source.files:
         st = f.stat()
         h.update(f"|{f.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
-    return _cache_dir() / f"{info.name}-{h.hexdigest()[:24]}.npz"
+    return cache_dir() / f"{info.name}-{h.hexdigest()[:24]}.npz"
 
 
 def _read_cache(path: Path, name: str) -> ImageDataset | None:
@@ -1095,7 +1099,7 @@ def _resolve_data_dir(data_dir: str | os.PathLike[str] | None, download: bool) -
     if env:
         return Path(env).expanduser()
     if download:
-        return _cache_dir().parent / "data"
+        return cache_dir().parent / "data"
     raise ValueError(
         "Expected `data_dir` or the CALSTUDY_DATA environment variable to name a data folder, "
         "got neither. Pass data_dir=..., set CALSTUDY_DATA, use download=True, or load the "

@@ -166,7 +166,7 @@ def validation_split(
         subset, same seed). Test split: the validation images, disjoint from it and from the
         dataset's test split.
     """
-    from calstudy.data import _stratified_indices, load_dataset
+    from calstudy.data import load_dataset, stratified_indices
     from calstudy.sweep import default_data_dir
 
     if n_train is None:
@@ -185,7 +185,7 @@ def validation_split(
             f"sweep's {n_train}, got {n_val}."
         )
     val_idx = pool[
-        _stratified_indices(full.y_train[pool], n_val, np.random.default_rng(seed), "n_val")
+        stratified_indices(full.y_train[pool], n_val, np.random.default_rng(seed), "n_val")
     ]
     return dataclasses.replace(
         full,
@@ -284,11 +284,11 @@ def early_signals(
         row.update({k: v for k, v in entry.items() if k.startswith("early_")})
         row[f"early_train_loss_e{e}"] = float(entry["train_loss"])
         row[f"early_train_acc_e{e}"] = float(entry["train_acc"])
-    from calstudy.sweep import _device_name
+    from calstudy.sweep import device_name
 
     row.update(
         n_val=len(labels),
-        device=_device_name(result.config.device),
+        device=device_name(result.config.device),
         precision=result.config.precision,
         seconds=time.perf_counter() - start,
     )

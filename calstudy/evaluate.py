@@ -315,14 +315,14 @@ def _corrupted(images: np.ndarray, name: str, severity: int, *, seed: int) -> np
     :func:`prepare_corruptions`).
     """
     from calstudy.corruptions import corrupt
-    from calstudy.data import _cache_dir
+    from calstudy.data import cache_dir
 
     fingerprint = hashlib.blake2b(np.ascontiguousarray(images).data, digest_size=16).hexdigest()
     key = (fingerprint, images.shape, name, severity, seed)
     if key in _CORRUPTION_CACHE:
         _CORRUPTION_CACHE.move_to_end(key)
         return _CORRUPTION_CACHE[key]
-    path = _cache_dir() / "corruptions" / f"{fingerprint}-{name}-{severity}-{seed}.npy"
+    path = cache_dir() / "corruptions" / f"{fingerprint}-{name}-{severity}-{seed}.npy"
     try:
         out = np.load(path)
         if out.shape != images.shape or out.dtype != np.uint8:

@@ -48,13 +48,23 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 from scipy import fft, special, stats
 
-from calstudy._checks import as_array
+from calstudy._checks import (
+    MAX_N_BINS,
+    as_array,
+    as_float_2d,
+    check_finite,
+    check_n_bins,
+    check_positive,
+    check_positive_int,
+    check_probs_labels,
+)
 
 __all__ = [
-    "BIN_COUNTS",
     "BINNED_KEYS",
-    "MAX_N_BINS",
+    "BIN_COUNTS",
     "BinStats",
+    "KDE_EPS",
+    "MAX_N_BINS",
     "accuracy",
     "auroc",
     "bin_stats",
@@ -67,6 +77,7 @@ __all__ = [
     "debiased_l2_ece",
     "ece",
     "ece_em",
+    "kde_bandwidth",
     "kdece",
     "ksce",
     "mce",
@@ -83,19 +94,6 @@ BIN_COUNTS: tuple[int, ...] = (5, 10, 15, 20, 25, 50, 100, 200, 500)
 BINNED_KEYS: tuple[str, ...] = ("ECE", "ECE_em", "cwCE", "cwCE_em", "MCE")
 """Keys of :func:`binned_errors`, the paper's column stems."""
 
-MAX_N_BINS: int = 10_000
-"""The largest bin count any binned estimator accepts.
-
-Binning costs memory and time linear in the bin count (bin edges and per-bin sums, times
-:math:`K` for the classwise estimators), so ``n_bins=10**11`` would exhaust memory before an
-error could say why. The bound is the size of the largest test set of the study (10,000
-images for CIFAR-10 and CIFAR-100, 6,000 for ImageNet16-120), 20 times the largest bin count
-of :data:`BIN_COUNTS`: with more bins than samples, almost every non-empty bin holds a single
-sample and the estimate only approaches its one-sample-per-bin limit
-:math:`\\frac1N \\sum_i |a_i - c_i|`. A fixed bound, not one relative to :math:`N`, keeps a call
-valid on every sample it may be given.
-"""
-
 Strategy = Literal["width", "mass"]
 
 # ----------------------------------------------------------------------------------------------
@@ -103,101 +101,11 @@ Strategy = Literal["width", "mass"]
 # ----------------------------------------------------------------------------------------------
 
 
-def _check_positive_int(x: object, name: str) -> int:
-    # bool is an int subclass; `n_bins=True` is a bug, not one bin.
-    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 1:
-        raise ValueError(f"Expected `{name}` to be a positive integer, got {x!r}.")
-    return int(x)
-
-
-def _check_n_bins(n_bins: object, name: str = "n_bins") -> int:
-    """Validate a bin count: an integer in ``[1, MAX_N_BINS]`` (the one check of every binned
-    estimator, :func:`bin_stats` and, through it, the reliability plots)."""
-    n = _check_positive_int(n_bins, name)
-    if n > MAX_N_BINS:
-        raise ValueError(
-            f"Expected `{name}` to be at most {MAX_N_BINS} (MAX_N_BINS: more bins than the "
-            f"study's largest test set has samples), got {n}."
-        )
-    return n
-
-
-def _check_positive(x: object, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, Real) or not math.isfinite(x) or x <= 0:
-        raise ValueError(f"Expected `{name}` to be a positive finite number, got {x!r}.")
-    return float(x)
-
-
-def _check_finite(x: NDArray[np.float64], name: str) -> None:
-    if not np.all(np.isfinite(x)):
-        bad = "NaN" if np.isnan(x).any() else "inf"
-        raise ValueError(f"Expected `{name}` to be finite, got {bad}.")
-
-
-def _as_float_2d(x: ArrayLike, name: str) -> NDArray[np.float64]:
-    arr = as_array(x)
-    if arr.ndim != 2:
-        raise ValueError(
-            f"Expected `{name}` to be a 2-D array of shape (N, K), got shape {arr.shape}."
-        )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"Expected `{name}` to be non-empty, got shape {arr.shape}.")
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise ValueError(f"Expected `{name}` to hold real numbers, got dtype {arr.dtype}.")
-    arr = arr.astype(np.float64, copy=False)
-    _check_finite(arr, name)
-    return arr
-
-
-def _check_probs_labels(
-    probs: ArrayLike, labels: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Validate a ``(probs, labels)`` pair and return them as float64 / int64 arrays.
-
-    Checks: ``probs`` is 2-D, non-empty, has :math:`K \\ge 2` columns, is finite, lies in
-    :math:`[0, 1]` and has rows summing to 1 within :math:`10^{-6} K`; ``labels`` is a 1-D integer
-    array of the same length with values in :math:`[0, K)`.
-
-    Raises
-    ------
-    ValueError
-        Naming the offending input, "Expected `probs` to ..., got ...".
-    """
-    p = _as_float_2d(probs, "probs")
-    n, k = p.shape
-    if k < 2:
-        raise ValueError(f"Expected `probs` to have at least 2 classes (K >= 2), got K={k}.")
-    lo, hi = float(p.min()), float(p.max())
-    if lo < 0.0 or hi > 1.0:
-        raise ValueError(f"Expected `probs` to lie in [0, 1], got values in [{lo:g}, {hi:g}].")
-    sums = p.sum(axis=1)
-    tol = 1e-6 * k
-    worst = int(np.argmax(np.abs(sums - 1.0)))
-    if abs(sums[worst] - 1.0) > tol:
-        raise ValueError(
-            "Expected `probs` to be probabilities: rows of `probs` must sum to 1 "
-            f"(tolerance {tol:g}), got row {worst} summing to {sums[worst]:.9g}."
-        )
-    y = as_array(labels)
-    if y.ndim != 1:
-        raise ValueError(f"Expected `labels` to be a 1-D array, got shape {y.shape}.")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"Expected `labels` to be an integer array, got dtype {y.dtype}.")
-    if y.shape[0] != n:
-        raise ValueError(
-            f"Expected `labels` to have the same length as `probs` (N={n}), got {y.shape[0]}."
-        )
-    ylo, yhi = int(y.min()), int(y.max())
-    if ylo < 0 or yhi >= k:
-        raise ValueError(f"Expected `labels` to lie in [0, {k}), got values in [{ylo}, {yhi}].")
-    return p, y.astype(np.int64, copy=False)
-
-
 def _prepare(
     probs: ArrayLike, labels: ArrayLike, validate: bool
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     if validate:
-        return _check_probs_labels(probs, labels)
+        return check_probs_labels(probs, labels)
     return as_array(probs, np.float64), as_array(labels, np.int64)
 
 
@@ -210,8 +118,8 @@ def _check_conf_correct(
         raise ValueError(f"Expected `conf` to be a non-empty 1-D array, got shape {c.shape}.")
     if a.shape != c.shape:
         raise ValueError(f"Expected `correct` to have shape {c.shape}, got {a.shape}.")
-    _check_finite(c, "conf")
-    _check_finite(a, "correct")
+    check_finite(c, "conf")
+    check_finite(a, "correct")
     if c.min() < 0.0 or c.max() > 1.0:
         raise ValueError(
             f"Expected `conf` to lie in [0, 1], got values in [{c.min():g}, {c.max():g}]."
@@ -251,7 +159,7 @@ def to_probs(logits: ArrayLike) -> NDArray[np.float64]:
     >>> to_probs([[0.0, np.log(3.0)]]).round(6).tolist()
     [[0.25, 0.75]]
     """
-    z = _as_float_2d(logits, "logits")
+    z = as_float_2d(logits, "logits")
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
@@ -454,7 +362,7 @@ def bin_stats(
     >>> s.count.tolist(), s.conf.round(2).tolist(), s.acc.tolist()
     ([2, 2], [0.15, 0.95], [0.5, 1.0])
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_n_bins(n_bins)
     if strategy not in ("width", "mass"):
         raise ValueError(f"Expected `strategy` to be 'width' or 'mass', got {strategy!r}.")
     c, a = _check_conf_correct(conf, correct)
@@ -541,7 +449,7 @@ def ece(probs: ArrayLike, labels: ArrayLike, *, n_bins: int = 15, validate: bool
     >>> round(ece([[0.8, 0.2], [0.2, 0.8]], [0, 0], n_bins=5), 12)
     0.3
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_n_bins(n_bins)
     return _Sorted(*_prepare(probs, labels, validate)).ece(n_bins, "width")
 
 
@@ -576,7 +484,7 @@ def ece_em(
     >>> round(ece_em(p, [1, 0, 0, 0], n_bins=2), 12)
     0.15
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_n_bins(n_bins)
     return _Sorted(*_prepare(probs, labels, validate)).ece(n_bins, "mass")
 
 
@@ -607,7 +515,7 @@ def mce(probs: ArrayLike, labels: ArrayLike, *, n_bins: int = 15, validate: bool
     >>> round(mce([[0.7, 0.3], [0.9, 0.1]], [1, 0], n_bins=5), 12)
     0.7
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_n_bins(n_bins)
     return _Sorted(*_prepare(probs, labels, validate)).mce(n_bins)
 
 
@@ -643,7 +551,7 @@ def cw_ece(
     >>> round(cw_ece([[0.8, 0.2]], [0], n_bins=5), 12)
     0.2
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_n_bins(n_bins)
     return _Sorted(*_prepare(probs, labels, validate)).cw_ece(n_bins, "width")
 
 
@@ -672,7 +580,7 @@ def cw_ece_em(
     >>> round(cw_ece_em([[0.8, 0.2]], [0], n_bins=5), 12)
     0.2
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_n_bins(n_bins)
     return _Sorted(*_prepare(probs, labels, validate)).cw_ece(n_bins, "mass")
 
 
@@ -715,7 +623,7 @@ def binned_errors(
             f"Expected `bin_counts` to be a sequence of bin counts, got {bin_counts!r} "
             f"({type(bin_counts).__name__})."
         )
-    counts = [_check_n_bins(n, "bin_counts") for n in bin_counts]
+    counts = [check_n_bins(n, "bin_counts") for n in bin_counts]
     if not counts:
         raise ValueError("Expected `bin_counts` to be a non-empty sequence, got an empty one.")
     s = _Sorted(*_prepare(probs, labels, validate))
@@ -769,7 +677,7 @@ def debiased_l2_ece(
     >>> round(debiased_l2_ece(p, [0, 0, 1, 1], n_bins=1) ** 2, 6)
     0.076667
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_n_bins(n_bins)
     p, y = _prepare(probs, labels, validate)
     conf, correct = _sort_pairs(*_conf_correct(p, y))
     bounds = _mass_bounds(conf.shape[0], n_bins)
@@ -894,7 +802,7 @@ def mmce(
     >>> round(mmce([[0.3, 0.7]], [0]), 12)
     0.7
     """
-    _check_positive(bandwidth, "bandwidth")
+    check_positive(bandwidth, "bandwidth")
     p, y = _prepare(probs, labels, validate)
     conf, correct = _conf_correct(p, y)
     order = np.argsort(conf, kind="stable")
@@ -907,7 +815,7 @@ def mmce(
 
 # -- KDE-ECE -----------------------------------------------------------------------------------
 
-_KDE_EPS = 1e-10
+KDE_EPS = 1e-10
 _KDE_BANDWIDTHS = np.concatenate((np.logspace(-5, -1, 15), np.linspace(0.2, 1.0, 5)))
 
 
@@ -952,7 +860,7 @@ def _kdece_exact(
     conf: NDArray[np.float64], correct: NDArray[np.float64], bandwidth: float
 ) -> float:
     """KDE-ECE by the direct :math:`O(N^2)` leave-one-out sums (reference for the fast path)."""
-    z = np.clip(conf, _KDE_EPS, 1.0 - _KDE_EPS)
+    z = np.clip(conf, KDE_EPS, 1.0 - KDE_EPS)
     log_den, log_num = _kde_sums_exact(z, correct, bandwidth)
     ratio = np.exp(log_num - log_den)
     return float(np.mean(np.abs(ratio - z)))
@@ -1144,7 +1052,7 @@ def _kde_sums_fast(
     return log_den, log_num
 
 
-def _kde_bandwidth(z: NDArray[np.float64]) -> float:
+def kde_bandwidth(z: NDArray[np.float64]) -> float:
     """Leave-one-out maximum-likelihood bandwidth of the Beta KDE of the confidences.
 
     .. math:: h^\\star = \\arg\\max_{h \\in \\mathcal H} \\sum_{i=1}^{N}
@@ -1224,7 +1132,7 @@ def kdece(
     0.2
     """
     if bandwidth is not None:
-        _check_positive(bandwidth, "bandwidth")
+        check_positive(bandwidth, "bandwidth")
     p, y = _prepare(probs, labels, validate)
     conf, correct = _conf_correct(p, y)
     if conf.shape[0] < 2:
@@ -1232,8 +1140,8 @@ def kdece(
             "Expected `probs` to hold at least 2 samples for a leave-one-out estimate, got "
             f"N={conf.shape[0]}."
         )
-    z = np.clip(conf, _KDE_EPS, 1.0 - _KDE_EPS)
-    h = _kde_bandwidth(z) if bandwidth is None else float(bandwidth)
+    z = np.clip(conf, KDE_EPS, 1.0 - KDE_EPS)
+    h = kde_bandwidth(z) if bandwidth is None else float(bandwidth)
     log_den, log_num = _kde_sums_fast(z, correct, h)
     ratio = np.clip(np.exp(log_num - log_den), 0.0, 1.0)
     return float(np.mean(np.abs(ratio - z)))
@@ -1521,7 +1429,7 @@ def auroc(scores_in: ArrayLike, scores_out: ArrayLike) -> float:
         a = as_array(x, np.float64)
         if a.ndim != 1 or a.shape[0] == 0:
             raise ValueError(f"Expected `{name}` to be a non-empty 1-D array, got shape {a.shape}.")
-        _check_finite(a, name)
+        check_finite(a, name)
         arrays.append(a)
     s_in, s_out = arrays
     n_in, n_out = s_in.shape[0], s_out.shape[0]
@@ -1575,10 +1483,10 @@ def bootstrap_ci(
     >>> bootstrap_ci(accuracy, [[0.9, 0.1]] * 4, [0] * 4, n_boot=20)
     (1.0, 1.0, 1.0)
     """
-    n_boot = _check_positive_int(n_boot, "n_boot")
+    n_boot = check_positive_int(n_boot, "n_boot")
     if not (isinstance(level, Real) and 0.0 < level < 1.0):
         raise ValueError(f"Expected `level` to be in (0, 1), got {level!r}.")
-    p, y = _check_probs_labels(probs, labels)
+    p, y = check_probs_labels(probs, labels)
     n = p.shape[0]
     rng = np.random.default_rng(seed)
     estimates = np.empty(n_boot)

@@ -38,8 +38,8 @@ from torch import nn
 from calstudy.space import (
     SSS_CELL,
     TSS_EDGES,
-    _layer_channels,
     format_sss,
+    layer_channels,
     parse_sss,
     parse_tss,
 )
@@ -240,7 +240,7 @@ class TinyNetwork(_Skeleton):
         for name, value in (("C", C), ("N", N)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"Expected `{name}` to be a positive integer, got {value!r}.")
-        layers = _layer_channels(C, N)
+        layers = layer_channels(C, N)
         super().__init__(C, layers, ops, num_classes)
         self.arch = arch
         self.C, self.N = C, N

@@ -1060,11 +1060,12 @@ def classwise_reliability(
     >>> t[["class", "conf", "freq"]].values.tolist(), round(float(t["contribution"].sum()) / 2, 6)
     ([[0.0, 0.8, 1.0], [1.0, 0.2, 0.0]], 0.2)
     """
-    from calstudy.metrics import _check_probs_labels, bin_stats
+    from calstudy._checks import check_probs_labels
+    from calstudy.metrics import bin_stats
 
     if strategy not in ("width", "mass"):
         raise ValueError(f"Expected `strategy` to be 'width' or 'mass', got {strategy!r}.")
-    p, y = _check_probs_labels(probs, labels)
+    p, y = check_probs_labels(probs, labels)
     n, k = p.shape
     frames = []
     for cls in range(k):
@@ -1263,16 +1264,17 @@ def kernel_reliability(
     """
     from scipy import special
 
-    from calstudy.metrics import _KDE_EPS, _check_positive, _kde_bandwidth, to_confidences
+    from calstudy._checks import check_positive
+    from calstudy.metrics import KDE_EPS, kde_bandwidth, to_confidences
 
     grid = _check_grid(grid)
     conf, correct = to_confidences(probs, labels)
-    z = np.clip(conf, _KDE_EPS, 1.0 - _KDE_EPS)
-    h = _kde_bandwidth(z) if bandwidth is None else _check_positive(bandwidth, "bandwidth")
+    z = np.clip(conf, KDE_EPS, 1.0 - KDE_EPS)
+    h = kde_bandwidth(z) if bandwidth is None else check_positive(bandwidth, "bandwidth")
     a, b = z / h, (1.0 - z) / h
     log_norm = special.betaln(a + 1.0, b + 1.0)
     t = np.linspace(z.min(), z.max(), grid) if z.max() > z.min() else np.full(grid, z[0])
-    t = np.clip(t, _KDE_EPS, 1.0 - _KDE_EPS)
+    t = np.clip(t, KDE_EPS, 1.0 - KDE_EPS)
     accuracy, density = np.empty(grid), np.empty(grid)
     block = max(1, 2_000_000 // z.size)
     for s in range(0, grid, block):
@@ -1379,13 +1381,14 @@ def smooth_residual(
     >>> round(float(t["residual"].abs().mean()), 3)  # the mean over [0, 1]: the area
     0.2
     """
-    from calstudy.metrics import _check_positive, smooth_ece, to_confidences
+    from calstudy._checks import check_positive
+    from calstudy.metrics import smooth_ece, to_confidences
 
     t = _grid_points(grid)
     conf, correct = to_confidences(probs, labels)
     if sigma is None:
         sigma = max(smooth_ece(probs, labels), 1e-3)
-    sigma = _check_positive(sigma, "sigma")
+    sigma = check_positive(sigma, "sigma")
     resid = conf - correct
     reach = 8.0 * sigma
     images = [(sign, m) for m in range(-int(np.ceil(reach / 2)) - 1, int(np.ceil(reach / 2)) + 2)
@@ -1442,9 +1445,10 @@ def mmce_witness(
     >>> mmce_witness([[0.3, 0.7]], [0], grid=[0.7])["residual"].round(6).tolist()
     [0.7]
     """
-    from calstudy.metrics import _check_positive, to_confidences
+    from calstudy._checks import check_positive
+    from calstudy.metrics import to_confidences
 
-    w = _check_positive(bandwidth, "bandwidth")
+    w = check_positive(bandwidth, "bandwidth")
     t = _grid_points(grid)
     conf, correct = to_confidences(probs, labels)
     resid = conf - correct
@@ -1550,10 +1554,10 @@ def bias_by_size(
     DataFrame
         ``size, estimator, mean, low, high``.
     """
-    from calstudy.metrics import _check_probs_labels
+    from calstudy._checks import check_probs_labels
 
-    p, _ = _check_probs_labels(probs, np.zeros(len(np.asarray(probs)), dtype=int))
-    q, _ = _check_probs_labels(true_probs, np.zeros(len(np.asarray(true_probs)), dtype=int))
+    p, _ = check_probs_labels(probs, np.zeros(len(np.asarray(probs)), dtype=int))
+    q, _ = check_probs_labels(true_probs, np.zeros(len(np.asarray(true_probs)), dtype=int))
     if p.shape != q.shape:
         raise ValueError(f"Expected `true_probs` to have shape {p.shape}, got {q.shape}.")
     if not estimators or not all(callable(f) for f in estimators.values()):
@@ -1654,9 +1658,10 @@ def temperature_sweep(
     >>> t["value"].round(4).tolist()
     [0.1269, 0.3133]
     """
-    from calstudy.metrics import _as_float_2d, to_probs
+    from calstudy._checks import as_float_2d
+    from calstudy.metrics import to_probs
 
-    z = _as_float_2d(logits, "logits")
+    z = as_float_2d(logits, "logits")
     temps = np.asarray(temperatures, dtype=float)
     if temps.ndim != 1 or temps.size == 0 or not np.all(np.isfinite(temps) & (temps > 0)):
         raise ValueError(
@@ -1787,9 +1792,10 @@ def reliability_grid(
     dict
         ``{(gamma, n_bins): ReliabilityData}`` (equal-width bins).
     """
-    from calstudy.metrics import _as_float_2d, to_probs
+    from calstudy._checks import as_float_2d
+    from calstudy.metrics import to_probs
 
-    z = _as_float_2d(logits, "logits")
+    z = as_float_2d(logits, "logits")
     gammas = [float(g) for g in scales]
     if not gammas or not all(np.isfinite(g) and g > 0 for g in gammas):
         raise ValueError(f"Expected `scales` to be positive finite numbers, got {list(scales)}.")

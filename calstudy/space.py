@@ -35,21 +35,22 @@ from collections.abc import Sequence
 from typing import Literal
 
 __all__ = [
-    "TSS_OPS",
-    "TSS_EDGES",
-    "SSS_CHANNELS",
     "SSS_CELL",
-    "parse_tss",
-    "format_tss",
+    "SSS_CHANNELS",
+    "TSS_EDGES",
+    "TSS_OPS",
+    "all_sss",
     "all_tss",
     "canonical_tss",
-    "unique_tss",
-    "tss_features",
-    "parse_sss",
     "format_sss",
-    "all_sss",
-    "sss_features",
+    "format_tss",
+    "layer_channels",
+    "parse_sss",
+    "parse_tss",
     "sample_archs",
+    "sss_features",
+    "tss_features",
+    "unique_tss",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -293,7 +294,7 @@ def _tss_position() -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _layer_channels(C: int, N: int) -> list[int]:
+def layer_channels(C: int, N: int) -> list[int]:
     """Width of every skeleton layer: N cells, a reduction, N cells, a reduction, N cells."""
     return [C] * N + [2 * C] + [2 * C] * N + [4 * C] + [4 * C] * N
 
@@ -414,7 +415,7 @@ def tss_features(
     features["skip_0_3"] = ops[TSS_EDGES.index((3, 0))] == "skip_connect"
     features["connected"], features["conv_depth"] = _conv_depth(ops)
     features["n_params"], features["flops"] = _skeleton_cost(
-        C, _layer_channels(C, N), ops, num_classes=num_classes, resolution=resolution
+        C, layer_channels(C, N), ops, num_classes=num_classes, resolution=resolution
     )
     return features
 

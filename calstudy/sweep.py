@@ -602,7 +602,7 @@ def default_data_dir() -> str | None:
     return str(sample_data_dir())
 
 
-def _device_name(device: str | None) -> str:
+def device_name(device: str | None) -> str:
     import torch
 
     if device is None:
@@ -623,7 +623,7 @@ def _provenance(job: Job, device: str | None, wall_time_s: float) -> dict[str, A
 
     return provenance(
         config_hash=job.config.config_hash(),
-        device=_device_name(device),
+        device=device_name(device),
         wall_time_s=float(wall_time_s),
     )
 

@@ -302,7 +302,7 @@ def test_kdece_bandwidth_rule_is_loo_likelihood_argmax() -> None:
     conf, _ = to_confidences(probs, labels)
     z = np.clip(conf, 1e-10, 1 - 1e-10)
     exact = [M._kde_sums_exact(z, np.zeros_like(z), float(h))[0].sum() for h in M._KDE_BANDWIDTHS]
-    assert M._kde_bandwidth(z) == pytest.approx(float(M._KDE_BANDWIDTHS[int(np.argmax(exact))]))
+    assert M.kde_bandwidth(z) == pytest.approx(float(M._KDE_BANDWIDTHS[int(np.argmax(exact))]))
 
 
 # The grid sums and bandwidth rule as they were before the sums were restricted to a band
@@ -376,7 +376,7 @@ def test_kdece_and_bandwidth_equal_previous_dense_grid(problem) -> None:
     probs, labels = problem()
     h_prev, value_prev = previous_kdece(probs, labels)
     conf, _ = to_confidences(probs, labels)
-    assert M._kde_bandwidth(np.clip(conf, 1e-10, 1 - 1e-10)) == h_prev
+    assert M.kde_bandwidth(np.clip(conf, 1e-10, 1 - 1e-10)) == h_prev
     assert kdece(probs, labels) == pytest.approx(value_prev, rel=1e-12, abs=1e-15)
 
 

@@ -187,7 +187,7 @@ def test_kernel_reliability_default_bandwidth_is_kdece_rule() -> None:
     _, labels, _, probs = _example(n=300)
     conf = np.clip(metrics.to_confidences(probs, labels)[0], 1e-10, 1 - 1e-10)
     table = plots.kernel_reliability(probs, labels, grid=5)
-    assert table.attrs["bandwidth"] == metrics._kde_bandwidth(conf)
+    assert table.attrs["bandwidth"] == metrics.kde_bandwidth(conf)
     with pytest.raises(ValueError, match="Expected `grid`"):
         plots.kernel_reliability(probs, labels, grid=1)
     with pytest.raises(ValueError, match="Expected `bandwidth`"):
