@@ -7976,3 +7976,201 @@ def estimator_paper_sentences(comparison: pd.DataFrame) -> list[str]:
             f"{len(part)} estimators: {listed}."
         )
     return said
+
+
+# ================================================================================================
+# Seed noise: retraining noise across isomorphic TSS strings (the benchmark's own fidelity)
+# ================================================================================================
+
+
+class IsomorphicICC(NamedTuple):
+    """:func:`isomorphic_icc`'s result.
+
+    Attributes
+    ----------
+    icc, low, high : float
+        ICC(1) across isomorphism classes and its ``level`` F interval.
+    within_sd : float
+        :math:`\\sqrt{MS_W}`, the spread between strings of one class (retraining noise).
+    total_sd : float
+        Standard deviation of the metric over all strings.
+    n_strings, n_classes : int
+        Rows used and the isomorphism classes they fall into.
+    n_repeated : int
+        Classes with two or more strings (the ones that estimate :math:`MS_W`).
+    dof : int
+        Degrees of freedom of :math:`MS_W`, :math:`N - A`.
+    """
+
+    icc: float
+    low: float
+    high: float
+    within_sd: float
+    total_sd: float
+    n_strings: int
+    n_classes: int
+    n_repeated: int
+    dof: int
+
+
+def _isomorphism_labels(archs: pd.Series) -> pd.Series:
+    from calstudy.space import canonical_tss
+
+    unique = pd.unique(archs)
+    return archs.map(dict(zip(unique, (canonical_tss(a) for a in unique), strict=True)))
+
+
+def isomorphic_icc(df: pd.DataFrame, metric: str, *, level: float = 0.95) -> IsomorphicICC:
+    r"""ICC of a metric across isomorphic TSS strings: the retraining noise of the benchmark.
+
+    NATS-Bench trained each of the 15,625 TSS strings separately, although they fall into
+    6,466 isomorphism classes (:func:`calstudy.space.canonical_tss`): strings of one class
+    compute the same function family, so their spread is what a retraining of the same
+    architecture changes (another seed and initialisation, at the benchmark's schedule). With
+    the class as the group, the one-way random-effects model
+    :math:`y_{cs} = \mu + \alpha_c + \varepsilon_{cs}` gives ICC(1), the share of one
+    string's variance that belongs to its architecture, computed as in :func:`seed_variance`
+    for classes of unequal size :math:`n_c` (:math:`A` classes, :math:`N` strings):
+
+    .. math::
+
+        \mathrm{ICC} = \frac{MS_B - MS_W}{MS_B + (k_0 - 1) MS_W}, \qquad
+        k_0 = \frac{N - \sum_c n_c^2 / N}{A - 1},
+
+    with the F interval of :func:`seed_variance` (exact for equal :math:`n_c`, through
+    :math:`k_0` otherwise). Classes of one string add to :math:`MS_B` only. Bounds below 0
+    are reported as 0.
+
+    Parameters
+    ----------
+    df : DataFrame
+        TSS rows of one dataset and fidelity, one per architecture string, with columns
+        ``arch`` and `metric` (rows with a missing `metric` are left out).
+    metric : str
+    level : float, default 0.95
+
+    Returns
+    -------
+    IsomorphicICC
+
+    Raises
+    ------
+    ValueError
+        Non-TSS rows, several datasets or fidelities, a repeated string (load the store with
+        ``seeds="first"``), or no class holding two strings.
+
+    References
+    ----------
+    X. Dong, L. Liu, K. Musial, B. Gabrys, "NATS-Bench: Benchmarking NAS Algorithms for
+    Architecture Topology and Size", IEEE TPAMI 44(7), 2021.
+    S. R. Searle, G. Casella, C. E. McCulloch, "Variance Components", Wiley, 1992.
+
+    Examples
+    --------
+    Node 1 forwards the input in `a` and `b`, so convolving node 0 or node 1 is the same; in
+    `c` and `d` node 1 feeds only a ``none`` edge, so its operation does not matter:
+
+    >>> a = "|skip_connect~0|+|none~0|none~1|+|nor_conv_3x3~0|nor_conv_1x1~1|none~2|"
+    >>> b = "|skip_connect~0|+|none~0|none~1|+|nor_conv_1x1~0|nor_conv_3x3~1|none~2|"
+    >>> c = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+    >>> d = "|nor_conv_1x1~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+    >>> frame = pd.DataFrame({"arch": [a, b, c, d], "ece": [1.0, 1.2, 3.0, 3.2]})
+    >>> r = isomorphic_icc(frame, "ece")  # MS_B = 4, MS_W = 0.02, k_0 = 2
+    >>> r.n_classes, r.n_repeated, round(r.icc, 3)
+    (2, 2, 0.99)
+    """
+    _check_level(level)
+    _check_columns(df, ["arch", metric])
+    for column in ("space", "dataset", "fidelity"):
+        if column in df.columns and df[column].nunique(dropna=False) > 1:
+            raise ValueError(
+                f"Expected rows of one {column}, got {sorted(map(str, df[column].unique()))}."
+            )
+    if "space" in df.columns and len(df) and (df["space"] != "tss").any():
+        raise ValueError(f"Expected TSS rows, got space {df['space'].iloc[0]!r}.")
+    rows = df.dropna(subset=[metric])
+    if rows["arch"].duplicated().any():
+        raise ValueError(
+            "Expected one row per architecture string (load the store with seeds='first'), got "
+            f"repeats of {rows.loc[rows['arch'].duplicated(), 'arch'].iloc[0]!r}."
+        )
+    classes = _isomorphism_labels(rows["arch"])
+    grouped = rows[metric].astype(float).groupby(classes.to_numpy())
+    sizes = grouped.size().to_numpy()
+    n_repeated = int((sizes >= 2).sum())
+    if n_repeated == 0:
+        raise ValueError(
+            f"Expected at least one isomorphism class with 2 or more strings of {metric!r}, got "
+            f"{len(rows)} strings in {len(sizes)} classes of one string each."
+        )
+    means = grouped.mean().to_numpy()
+    ss_within = float(((rows[metric].astype(float) - grouped.transform("mean")) ** 2).sum())
+    icc, low, high = _icc_oneway(means, sizes, ss_within, level)
+    dof = int(sizes.sum() - sizes.size)
+    return IsomorphicICC(
+        icc=icc,
+        low=low,
+        high=high,
+        within_sd=math.sqrt(ss_within / dof),
+        total_sd=float(rows[metric].std(ddof=1)),
+        n_strings=int(sizes.sum()),
+        n_classes=int(sizes.size),
+        n_repeated=n_repeated,
+        dof=dof,
+    )
+
+
+def isomorphic_icc_table(
+    df: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    by: Sequence[str] = ("space", "dataset", "fidelity"),
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`isomorphic_icc` of each metric in each group of TSS rows, and the τ it allows.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of the calibration dataset, one seed per network; rows of other spaces are
+        ignored.
+    metrics : sequence of str
+        Columns to measure.
+    by : sequence of str
+        Columns of a group (one dataset and fidelity).
+    level : float, default 0.95
+
+    Returns
+    -------
+    DataFrame
+        One row per group and metric: the `by` columns, ``metric``, ``n_strings``,
+        ``n_classes``, ``n_repeated``, ``icc``, ``low``, ``high``, ``within_sd``,
+        ``total_sd`` and ``retest_tau`` (:func:`retest_tau` of the ICC: the τ expected between
+        two retrainings of the same architectures). ICC columns are NaN where no class of the
+        group holds two strings; empty when `df` holds no TSS row.
+    """
+    metrics = list(metrics)
+    by = list(by)
+    if not metrics:
+        raise ValueError("Expected `metrics` to name at least one column, got [].")
+    _check_columns(df, ["space", "arch", *by, *metrics])
+    columns = [*by, "metric", "n_strings", "n_classes", "n_repeated", "icc", "low", "high",
+               "within_sd", "total_sd", "retest_tau"]  # fmt: skip
+    out = []
+    for key, group in df[df["space"] == "tss"].groupby(by, sort=True, dropna=False):
+        labels = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
+        for metric in metrics:
+            rows = group.dropna(subset=[metric])
+            classes = _isomorphism_labels(rows["arch"])
+            row = {**labels, "metric": metric, "n_strings": len(rows),
+                   "n_classes": int(classes.nunique()),
+                   "n_repeated": int((classes.value_counts() >= 2).sum())}  # fmt: skip
+            if row["n_repeated"]:
+                r = isomorphic_icc(rows.drop(columns=by), metric, level=level)
+                row |= {"icc": r.icc, "low": r.low, "high": r.high, "within_sd": r.within_sd,
+                        "total_sd": r.total_sd, "retest_tau": float(retest_tau(r.icc))}  # fmt: skip
+            out.append(row)
+    return pd.DataFrame(out, columns=columns)
+
+
+__all__ += ["IsomorphicICC", "isomorphic_icc", "isomorphic_icc_table"]

@@ -308,10 +308,15 @@ def _network_proxies(net: Any, x: Any, y: Any) -> dict[str, float]:
         for hook in hooks:
             hook.remove()
     params = [p for p in net.parameters() if p.requires_grad]
-    grads = torch.autograd.grad(nn.functional.cross_entropy(logits, y), params)
+    # A parameter the output does not depend on (an operation on a node that only feeds `none`
+    # edges) has no gradient: it contributes 0 to grad_norm and snip.
+    grads = torch.autograd.grad(
+        nn.functional.cross_entropy(logits, y), params, allow_unused=True
+    )
+    used = [(g, p) for g, p in zip(grads, params, strict=True) if g is not None]
     with torch.no_grad():
-        grad_norm = sum(float(g.norm()) for g in grads)
-        snip = sum(float((g * p).abs().sum()) for g, p in zip(grads, params, strict=True))
+        grad_norm = sum(float(g.norm()) for g, _ in used)
+        snip = sum(float((g * p).abs().sum()) for g, p in used)
         sign, logdet = torch.linalg.slogdet(kernel)
         naswot = float(logdet) if float(sign) > 0 else -math.inf
         logit_std = float(logits.std())
@@ -469,6 +474,9 @@ class PredictionData:
         (``"acc"``; the target on each other dataset, e.g. ``"pre_ECE_15@fashion-mnist"``).
     space, dataset, fidelity : str
         Which networks the rows are.
+    group : str, default "arch"
+        Column of `frame` whose values never straddle a fold: rows sharing it are held out
+        together (:func:`prediction_frame` sets ``"arch_class"``, the isomorphism class).
     """
 
     frame: pd.DataFrame
@@ -480,6 +488,7 @@ class PredictionData:
     space: str = "tss"
     dataset: str = ""
     fidelity: str = ""
+    group: str = "arch"
 
 
 def prediction_frame(
@@ -511,7 +520,8 @@ def prediction_frame(
     Returns
     -------
     PredictionData
-        Rows with a missing target are dropped.
+        Rows with a missing target are dropped. ``frame`` carries ``arch_class``
+        (:func:`arch_classes`), the folds' group: isomorphic TSS strings are held out together.
 
     Raises
     ------
@@ -549,6 +559,7 @@ def prediction_frame(
     keep = ["arch", target] + (["acc"] if "acc" in rows.columns and target != "acc" else [])
     frame = rows[keep + ["fidelity"]].reset_index(drop=True)
     features = arch_features(frame, space)
+    frame.insert(1, "arch_class", arch_classes(frame["arch"], space))
     frame = pd.concat([frame.drop(columns="fidelity"), features], axis=1)
 
     references: dict[str, str] = {}
@@ -571,6 +582,7 @@ def prediction_frame(
         space=space,
         dataset=dataset,
         fidelity=str(fidelity),
+        group="arch_class",
     )
     return data if proxies is None else add_proxies(data, proxies)
 
@@ -781,8 +793,8 @@ class RankModel:
     (0, 1), which makes the loss insensitive to the target's skew and outliers and puts every
     fold's predictions on one scale. When more than one candidate is given, each is scored by
     τ-b of its inner out-of-fold predictions over `inner_splits` folds of the *training* rows
-    (grouped by ``arch``); the best is refitted on all training rows. The held-out fold is
-    never looked at.
+    (grouped by the `group` column); the best is refitted on all training rows. The held-out
+    fold is never looked at.
 
     Attributes
     ----------
@@ -799,6 +811,8 @@ class RankModel:
     inner_splits : int, default 3
     seed : int, default 0
     kind : str
+    group : str, default "arch"
+        Column whose values the inner folds never split (e.g. ``"arch_class"``).
     """
 
     columns: tuple[str, ...]
@@ -808,6 +822,7 @@ class RankModel:
     inner_splits: int = 3
     seed: int = 0
     kind: str = "model"
+    group: str = "arch"
 
     def __post_init__(self) -> None:
         if not self.columns:
@@ -832,12 +847,13 @@ class RankModel:
 
     def choose(self, train: pd.DataFrame) -> str:
         """The candidate with the best inner-CV τ-b on `train` (the first when too few rows)."""
-        if len(self.candidates) == 1 or train["arch"].nunique() < 2 * self.inner_splits:
+        groups = train[self.group].to_numpy()
+        if len(self.candidates) == 1 or len(set(groups.tolist())) < 2 * self.inner_splits:
             return self.candidates[0]
         x = train[list(self.columns)].to_numpy(float)
         y = train[self.via or self.target].to_numpy(float)
         rng = np.random.default_rng(self.seed)
-        folds = _group_split(train["arch"].to_numpy(), self.inner_splits, rng)
+        folds = _group_split(groups, self.inner_splits, rng)
         oof = {name: np.empty(len(y)) for name in self._members}
         for test_idx in folds:
             train_idx = np.setdiff1d(np.arange(len(y)), test_idx)
@@ -890,6 +906,9 @@ def standard_predictors(
       architecture features, proxies and early signals together;
     * references after training (not pre-training predictors): accuracy itself, and the
       target on each other dataset.
+
+    The models' inner cross-validation groups rows by ``data.group`` (isomorphism classes for
+    :func:`prediction_frame`'s data), as the outer folds do.
     """
     target = data.target
     inputs = data.features + data.proxies
@@ -899,7 +918,10 @@ def standard_predictors(
     }
     for proxy in data.proxies:
         predictors[f"proxy: {proxy}"] = SignBaseline(proxy, target, kind="zero-cost proxy")
-    options = {"candidates": tuple(candidates), "inner_splits": inner_splits, "seed": seed}
+    options = {
+        "candidates": tuple(candidates), "inner_splits": inner_splits, "seed": seed,
+        "group": data.group,
+    }  # fmt: skip
     predictors["model: architecture"] = RankModel(data.features, target, **options)
     if data.proxies:
         predictors["model: architecture + proxies"] = RankModel(inputs, target, **options)
@@ -1016,8 +1038,9 @@ def compare_predictors(
 ) -> Comparison:
     r"""Score predictors on held-out architectures with repeated K-fold.
 
-    For every fold of :func:`arch_folds`, each predictor is fitted on the training rows only
-    and scores the test rows. Per repeat :math:`r` this gives an out-of-fold score
+    For every fold of :func:`arch_folds` over ``data.group`` (for :func:`prediction_frame`'s
+    data the isomorphism class, so that isomorphic strings never sit on both sides of a fold),
+    each predictor is fitted on the training rows only and scores the test rows. Per repeat :math:`r` this gives an out-of-fold score
     :math:`\hat s_{r,a}` for every architecture :math:`a`; the predictor's score is
     :math:`\bar s_a = \frac1R \sum_r \hat s_{r,a}` and its figure of merit
     :math:`\tau_b(\bar s, y)` with a percentile-bootstrap interval over architectures
@@ -1044,7 +1067,9 @@ def compare_predictors(
     missing = sorted({c for p in predictors.values() for c in p.columns} - set(frame.columns))
     if missing:
         raise ValueError(f"Expected predictor input columns in `data.frame`, missing {missing}.")
-    folds = arch_folds(frame["arch"], n_splits=n_splits, n_repeats=n_repeats, seed=seed)
+    if data.group not in frame.columns:
+        raise ValueError(f"Expected `data.frame` to have the group column {data.group!r}, got none.")
+    folds = arch_folds(frame[data.group], n_splits=n_splits, n_repeats=n_repeats, seed=seed)
     n_rep = 1 + max(f.repeat for f in folds)
     y = frame[data.target].to_numpy(float)
     out = {name: np.full((n_rep, len(frame)), np.nan) for name in predictors}
@@ -1200,7 +1225,8 @@ class Ceiling:
     total_sd : float
         Standard deviation of the target across architectures (one run each), :math:`s_t`.
     n_archs : int
-        Architectures trained with 2 or more seeds.
+        Architectures trained with 2 or more seeds (for :func:`isomorphic_ceiling`:
+        isomorphism classes with 2 or more strings).
     dof : int
         Degrees of freedom :math:`\nu` of :math:`s_w^2`.
     """
@@ -1393,3 +1419,918 @@ def noise_ceiling(
         n_archs=noise.n_repeated,
         dof=dof,
     )
+
+
+# ================================================================================================
+# RQ viii: isomorphism classes, samples of large stores, and the ceiling at the benchmark's
+# fidelity
+# ================================================================================================
+
+
+def arch_classes(archs: Sequence[str] | pd.Series, space: str) -> np.ndarray:
+    """Each architecture's isomorphism class, named by its first member among `archs`.
+
+    TSS strings of one class (:func:`calstudy.space.canonical_tss`) compute the same function
+    family, so a predictor scored on held-out architectures must hold them out together. The
+    class is named by the lexicographically first of its strings in `archs`, so a string
+    with no isomorphic partner in `archs` is its own label. SSS architectures are all
+    distinct: each is its own class.
+
+    Parameters
+    ----------
+    archs : sequence of str
+    space : {"tss", "sss"}
+
+    Returns
+    -------
+    ndarray of str, shape (len(archs),)
+
+    Examples
+    --------
+    >>> a = "|skip_connect~0|+|none~0|none~1|+|nor_conv_3x3~0|nor_conv_1x1~1|none~2|"
+    >>> b = "|skip_connect~0|+|none~0|none~1|+|nor_conv_1x1~0|nor_conv_3x3~1|none~2|"
+    >>> arch_classes([a, b], "tss").tolist() == [b, b]  # isomorphic; b sorts first
+    True
+    """
+    from calstudy.space import canonical_tss
+
+    space = _check_space(space)
+    names = pd.Series(_arch_list(list(archs), "archs"), dtype=object)
+    if space == "sss":
+        return names.to_numpy(dtype=object)
+    canonical = names.map({a: canonical_tss(a) for a in names.unique()})
+    return names.groupby(canonical.to_numpy()).transform("min").to_numpy(dtype=object)
+
+
+def study_pairs(df: pd.DataFrame, target: str, *, min_archs: int = 3) -> pd.DataFrame:
+    """The (space, dataset, fidelity) groups of a store that RQ viii can score.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows of the calibration dataset.
+    target : str
+        The column to predict.
+    min_archs : int, default 3
+        Fewest architectures with a finite `target` a group needs.
+
+    Returns
+    -------
+    DataFrame
+        ``space``, ``dataset``, ``fidelity``, ``n_archs`` (architectures with the target) and
+        ``n_classes`` (their isomorphism classes), sorted by space and dataset; groups with
+        fewer than `min_archs` architectures are left out.
+    """
+    min_archs = _check_positive_int("min_archs", min_archs)
+    for column in ("space", "arch", "dataset", "fidelity", target):
+        if column not in df.columns:
+            raise ValueError(f"Expected `df` to have a {column!r} column, got none.")
+    rows = []
+    keep = df[df[target].notna() & df["space"].isin(SPACES)]
+    for (space, dataset, fidelity), group in keep.groupby(["space", "dataset", "fidelity"]):
+        archs = group["arch"].drop_duplicates()
+        if len(archs) >= min_archs:
+            classes = len(set(arch_classes(archs, space).tolist()))
+            rows.append(dict(space=space, dataset=dataset, fidelity=fidelity,
+                             n_archs=len(archs), n_classes=classes))  # fmt: skip
+    return pd.DataFrame(rows, columns=["space", "dataset", "fidelity", "n_archs", "n_classes"])
+
+
+def restrict(data: PredictionData, archs: Sequence[str]) -> PredictionData:
+    """`data` with only the rows of `archs` (each must be in it), in `data`'s order."""
+    wanted = set(_arch_list(list(archs), "archs"))
+    unknown = sorted(wanted - set(data.frame["arch"]))
+    if unknown:
+        raise ValueError(f"Expected architectures of `data`, got {len(unknown)} others, e.g. "
+                         f"{unknown[0]!r}.")  # fmt: skip
+    keep = data.frame["arch"].isin(wanted).to_numpy()
+    return dataclasses.replace(data, frame=data.frame[keep].reset_index(drop=True))
+
+
+def subsample(data: PredictionData, n: int, *, seed: int = 0) -> PredictionData:
+    """At most `n` rows of `data`: all of them, or a seeded uniform sample of architectures.
+
+    The sample is drawn over architecture strings, so it represents the store's population;
+    isomorphic strings drawn together stay one group of the folds (``data.group``).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"arch": list("abcdef"), "y": range(6)})
+    >>> data = PredictionData(frame=frame, target="y", features=())
+    >>> len(subsample(data, 4).frame), len(subsample(data, 10).frame)
+    (4, 6)
+    """
+    n = _check_positive_int("n", n)
+    if len(data.frame) <= n:
+        return data
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(len(data.frame), size=n, replace=False))
+    return dataclasses.replace(data, frame=data.frame.iloc[chosen].reset_index(drop=True))
+
+
+def proxy_sample(
+    data: PredictionData, *, max_all: int, sample: int, seed: int = 0
+) -> list[str]:
+    """The architectures of `data` whose zero-cost proxies to compute.
+
+    A TSS cell whose output does not depend on its input (``connected`` is 0: no path of
+    non-``none`` edges) gives every image the same activations from the cell on, so NASWOT's
+    kernel is singular and the proxies are undefined: those cells are left out. Of the others,
+    all when they are at most `max_all`, else a seeded uniform sample of `sample` (proxies
+    cost a forward and backward pass per network), in `data`'s order.
+
+    Parameters
+    ----------
+    data : PredictionData
+    max_all : int
+        Most architectures that all get proxies.
+    sample : int
+        Size of the sample beyond that (0: none).
+    seed : int, default 0
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"arch": list("abcdef"), "connected": [1, 1, 1, 1, 1, 0]})
+    >>> data = PredictionData(frame=frame, target="y", features=())
+    >>> proxy_sample(data, max_all=5, sample=2), len(proxy_sample(data, max_all=4, sample=2))
+    (['a', 'b', 'c', 'd', 'e'], 2)
+    """
+    max_all = _check_positive_int("max_all", max_all, minimum=0)
+    sample = _check_positive_int("sample", sample, minimum=0)
+    frame = data.frame
+    eligible = frame["connected"] > 0 if "connected" in frame.columns else frame["arch"].notna()
+    archs = frame.loc[eligible.to_numpy(), "arch"].tolist()
+    if len(archs) <= max_all:
+        return archs
+    if len(archs) <= sample:
+        return archs
+    rng = np.random.default_rng(seed)
+    return [archs[i] for i in np.sort(rng.choice(len(archs), size=sample, replace=False))]
+
+
+def attach_early(
+    data: PredictionData,
+    signals: pd.DataFrame,
+    *,
+    seed: int | None = None,
+    schedule_epochs: int | None = None,
+) -> tuple[PredictionData, pd.DataFrame]:
+    """Early-training signals of `data`'s networks, joined when every architecture has them.
+
+    Parameters
+    ----------
+    data : PredictionData
+    signals : DataFrame
+        :func:`calstudy.early.load_early_signals` rows (any networks; may be empty).
+    seed : int, optional
+        The seed of the target runs (early signals must start from the same initial weights);
+        None: the only one present.
+    schedule_epochs : int, optional
+        Which early schedule; None: the only one present.
+
+    Returns
+    -------
+    (PredictionData, DataFrame)
+        `data` with the ``early_*`` columns when the signals cover every architecture, else
+        `data` unchanged (every predictor is scored on the same architectures, so partial
+        signals are left out); and the signals of `data`'s networks that were found.
+    """
+    from calstudy.early import signals_for
+
+    found = signals_for(
+        signals, space=data.space, dataset=data.dataset, fidelity=data.fidelity, seed=seed,
+        schedule_epochs=schedule_epochs,
+    )  # fmt: skip
+    if found.empty:
+        return data, found
+    found = found[found["arch"].isin(set(data.frame["arch"]))].reset_index(drop=True)
+    if set(data.frame["arch"]) <= set(found["arch"]):
+        return add_early(data, found), found
+    return data, found
+
+
+#: Pre-training models in the order the chapter prefers them as its main model.
+MAIN_MODELS: tuple[str, ...] = ("model: architecture + proxies", "model: architecture")
+
+
+def comparison_summary(scores: pd.DataFrame, *, goal: float) -> dict[str, Any]:
+    """What a comparison found, for the sentences that state it.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        :attr:`Comparison.scores`.
+    goal : float
+        The τ-b asked of a predictor.
+
+    Returns
+    -------
+    dict
+        ``main`` (the richest pre-training model scored, see :data:`MAIN_MODELS`; None when
+        none), ``best_before`` (the best predictor that needs no training), ``best`` (the best
+        that needs at most the early epochs: references excluded), ``met`` (the best's τ-b
+        reaches `goal`), ``excluded`` (the best's whole interval lies below `goal`);
+        names are None and flags False when nothing could be scored.
+    """
+    table = scores.set_index("predictor")
+    finite = table[table["tau"].notna()]
+    before = finite[~finite["kind"].isin(["reference", "early training"])]
+    cheap = finite[finite["kind"] != "reference"]
+    best_before = before["tau"].idxmax() if len(before) else None
+    best = cheap["tau"].idxmax() if len(cheap) else None
+    main = next((m for m in MAIN_MODELS if m in finite.index), None)
+    return {
+        "main": main,
+        "best_before": best_before,
+        "best": best,
+        "met": bool(best is not None and table.loc[best, "tau"] >= goal),
+        "excluded": bool(best is not None and table.loc[best, "high"] < goal),
+    }
+
+
+def chosen_candidate(result: Comparison, predictor: str, *, default: str = "gbm") -> str:
+    """The candidate model the inner CV chose most often for `predictor` (its first word)."""
+    chosen = result.choices.loc[result.choices["predictor"] == predictor, "choice"]
+    if chosen.empty:
+        return default
+    return str(chosen.astype(str).str.split(",").str[0].value_counts().index[0])
+
+
+def seed_study_ceiling(
+    runs: pd.DataFrame,
+    target: str,
+    total: Sequence[float] | pd.Series,
+    *,
+    by: Sequence[str] = ("space", "arch", "dataset", "fidelity"),
+    level: float = 0.95,
+) -> tuple[Ceiling | None, str | None]:
+    """:func:`noise_ceiling` from the store's repeated trainings, on one device where possible.
+
+    A systematic shift between devices (or precisions) would count as seed noise, so when
+    some device ran an architecture twice, only that device's runs are used (the device with
+    the most repeated runs).
+
+    Parameters
+    ----------
+    runs : DataFrame
+        Rows of one space, dataset and fidelity, every seed (``seeds="all"``).
+    target : str
+    total : array-like
+        The target across architectures, one run each.
+    by : sequence of str
+    level : float, default 0.95
+
+    Returns
+    -------
+    (Ceiling or None, str or None)
+        The ceiling (None when no architecture was trained twice) and the device whose runs
+        gave it (None when all devices were used).
+    """
+    device = None
+    if "device" in runs.columns and len(runs):
+        repeated = runs[runs.groupby(list(by))[target].transform("size") >= 2]
+        twice = repeated.groupby("device")["arch"].apply(lambda a: int(a.duplicated().sum()))
+        if len(twice) and twice.max() > 0:
+            device = str(twice.idxmax())
+            runs = runs[runs["device"] == device]
+    return noise_ceiling(runs, target, total, by=by, level=level), device
+
+
+def isomorphic_ceiling(
+    rows: pd.DataFrame, target: str, *, level: float = 0.95, target_runs: int = 1
+) -> Ceiling:
+    r"""The noise ceiling from isomorphic TSS strings trained separately (NATS-Bench).
+
+    The strings of one isomorphism class are retrainings of one architecture, so the one-way
+    ICC across classes (:func:`calstudy.analysis.isomorphic_icc`, F interval) is the
+    reliability of a single run at the benchmark's own schedule, and :func:`ceiling_tau`
+    turns it and its bounds into the largest τ-b a predictor that sees only the architecture
+    can expect against single runs (or against the mean of `target_runs`).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        TSS rows of one dataset and fidelity, one per string, with ``arch`` and `target`.
+    target : str
+    level : float, default 0.95
+    target_runs : int, default 1
+
+    Returns
+    -------
+    Ceiling
+        ``within_sd`` is the spread between isomorphic strings, ``n_archs`` the classes with
+        two or more strings and ``dof`` the degrees of freedom of that spread.
+
+    Raises
+    ------
+    ValueError
+        As :func:`calstudy.analysis.isomorphic_icc` (e.g. no class with two strings).
+    """
+    from calstudy.analysis import isomorphic_icc
+
+    r = isomorphic_icc(rows, target, level=level)
+    return Ceiling(
+        icc=r.icc,
+        icc_low=r.low,
+        icc_high=r.high,
+        tau_max=ceiling_tau(r.icc, target_runs),
+        low=ceiling_tau(r.low, target_runs),
+        high=ceiling_tau(r.high, target_runs),
+        within_sd=r.within_sd,
+        total_sd=r.total_sd,
+        n_archs=r.n_repeated,
+        dof=r.dof,
+    )
+
+
+@dataclass(frozen=True)
+class RerunStudy:
+    """Full-schedule reruns of a sweep's networks with several seeds (:func:`rerun_study`).
+
+    Attributes
+    ----------
+    ceiling, ceiling_mean : Ceiling
+        :func:`retest_ceiling` of the final validation target for single runs and for the
+        mean of all seeds.
+    by_epoch : DataFrame
+        :func:`calstudy.early.seed_reliability` of ECE, accuracy and NLL after each epoch.
+    same_seed_tau : float
+        τ-b between the store's target and the rerun with the store's seed (NaN when fewer
+        than 3 architectures share them).
+    n_same_seed : int
+    n_seeds : int
+    """
+
+    ceiling: Ceiling
+    ceiling_mean: Ceiling
+    by_epoch: pd.DataFrame
+    same_seed_tau: float
+    n_same_seed: int
+    n_seeds: int
+
+
+def rerun_study(
+    reruns: pd.DataFrame,
+    store_rows: pd.DataFrame,
+    target: str,
+    *,
+    epochs: int,
+    level: float = 0.95,
+    min_archs: int = 3,
+) -> RerunStudy | None:
+    """The noise ceiling and the epoch-by-epoch ICC from full-schedule reruns.
+
+    Parameters
+    ----------
+    reruns : DataFrame
+        :func:`calstudy.early.signals_for` rows (``seed="all"``) of full-schedule runs,
+        ``early_<signal>_e<epoch>`` columns up to `epochs`.
+    store_rows : DataFrame
+        The store's rows of the same networks (``arch``, ``seed``, `target`).
+    target : str
+        The store's column the predictors rank (compared with the reruns' final ECE).
+    epochs : int
+        The study's schedule length; ``early_ece_e{epochs}`` is the final validation ECE.
+    level : float, default 0.95
+    min_archs : int, default 3
+        Fewest architectures run with two or more seeds.
+
+    Returns
+    -------
+    RerunStudy or None
+        None when fewer than `min_archs` architectures have the final ECE from two seeds.
+    """
+    from calstudy.analysis import kendall_tau
+    from calstudy.early import seed_reliability
+
+    final = f"early_ece_e{epochs}"
+    if reruns.empty or final not in reruns.columns:
+        return None
+    runs = reruns.dropna(subset=[final])
+    runs = runs[runs.groupby("arch")["seed"].transform("nunique") >= 2]
+    if runs["arch"].nunique() < min_archs:
+        return None
+    key = ("space", "arch", "dataset", "fidelity", "schedule_epochs")
+    n_seeds = int(runs["seed"].nunique())
+    store_seed = int(store_rows["seed"].min()) if len(store_rows) else None
+    same = runs[runs["seed"] == store_seed].set_index("arch")[final]
+    shared = store_rows.drop_duplicates("arch").set_index("arch")[target].reindex(same.index)
+    shared = shared.dropna()
+    tau = (
+        kendall_tau(shared.to_numpy(), same[shared.index].to_numpy())
+        if len(shared) >= 3
+        else math.nan
+    )
+    return RerunStudy(
+        ceiling=retest_ceiling(runs, final, by=key, level=level),
+        ceiling_mean=retest_ceiling(runs, final, by=key, level=level, target_runs=n_seeds),
+        by_epoch=seed_reliability(runs, ("ece", "acc", "nll"), level=level),
+        same_seed_tau=float(tau),
+        n_same_seed=len(shared),
+        n_seeds=n_seeds,
+    )
+
+
+def early_signal_taus(
+    data: PredictionData,
+    *,
+    signal: str = "ece",
+    n_boot: int = 500,
+    level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """τ-b of one early signal after each early epoch with the target, over all rows of `data`.
+
+    Returns
+    -------
+    DataFrame
+        One row per epoch: ``epoch``, ``column``, ``mean`` (the signal's mean over
+        architectures), ``tau``, ``low``, ``high``, ``p_value``, ``n``; empty when `data` has
+        no early columns of `signal`.
+    """
+    from calstudy.early import split_column
+
+    rows = []
+    for column in data.early:
+        name, epoch = split_column(column)
+        if name != signal:
+            continue
+        r = kendall_ci(data.frame[column], data.frame[data.target], n_boot=n_boot, level=level,
+                       seed=seed)  # fmt: skip
+        rows.append(dict(epoch=epoch, column=column, mean=float(data.frame[column].mean()),
+                         tau=r.tau, low=r.low, high=r.high, p_value=r.p_value, n=r.n))  # fmt: skip
+    columns = ["epoch", "column", "mean", "tau", "low", "high", "p_value", "n"]
+    return pd.DataFrame(rows, columns=columns).sort_values("epoch", ignore_index=True)
+
+
+def shortlist(result: Comparison, predictor: str, *, fraction: float = 0.25) -> dict[str, float]:
+    """The target's median in the `fraction` of architectures a predictor ranks best, and rest.
+
+    "Best" is the lowest held-out score (the predictors score larger target values higher, and
+    a lower calibration error is better).
+
+    Returns
+    -------
+    dict
+        ``top_median``, ``rest_median``, ``n_top``, ``n``.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"Expected `fraction` in (0, 1), got {fraction!r}.")
+    target = result.predictions.columns[1]
+    rows = result.predictions[[target, predictor]].dropna()
+    ranks = rows[predictor].rank(pct=True)
+    top = ranks <= ranks.quantile(fraction)
+    return {
+        "top_median": float(rows.loc[top, target].median()),
+        "rest_median": float(rows.loc[~top, target].median()),
+        "n_top": int(top.sum()),
+        "n": len(rows),
+    }
+
+
+def proxies_for(
+    data: PredictionData,
+    *,
+    max_all: int,
+    sample: int,
+    num_images: int = 64,
+    data_dir: Any = None,
+    seed: int = 0,
+) -> tuple[pd.DataFrame | None, str]:
+    """Zero-cost proxies of :func:`proxy_sample`'s architectures, or why there are none.
+
+    Returns
+    -------
+    (DataFrame or None, str)
+        :func:`zero_cost_proxies`' table (skeleton from ``data.fidelity``) and ``""``; or None
+        and the reason: no architecture to compute (the sizes are 0, or no cell connects its
+        input to its output), or no images of the dataset where :func:`calstudy.data.
+        load_dataset` looks.
+    """
+    chosen = proxy_sample(data, max_all=max_all, sample=sample, seed=seed)
+    if not chosen:
+        if proxy_sample(data, max_all=len(data.frame), sample=0):
+            return None, f"`proxy_archs` = {max_all} and `proxy_sample` = {sample}"
+        return None, "no cell with a path from its input to its output"
+    C, N = skeleton(data.fidelity)  # the TSS skeleton; SSS networks ignore it
+    try:
+        table = zero_cost_proxies(chosen, data.space, dataset=data.dataset, data_dir=data_dir,
+                                  num_images=num_images, C=C, N=N, seed=seed)  # fmt: skip
+    except FileNotFoundError:
+        where = data_dir or "the sample shipped with calstudy"
+        return None, f"no {data.dataset} images in {where} (set `data_dir`)"
+    return table, ""
+
+
+def comparison_runs(
+    data: PredictionData, proxies: pd.DataFrame | None, *, min_archs: int = 3
+) -> dict[str, PredictionData]:
+    """The tables the predictors are scored on, by label.
+
+    With proxies for every architecture: one table, with them. With proxies for only a sample:
+    every architecture without proxies, and the sample (at least `min_archs`) with them.
+    """
+    label = f"{len(data.frame)} architectures"
+    if proxies is None:
+        return {label: data}
+    sample = restrict(data, list(proxies.index))
+    if len(sample.frame) == len(data.frame):
+        return {label: add_proxies(data, proxies)}
+    runs = {label: data}
+    if len(sample.frame) >= min_archs:
+        runs[f"the {len(sample.frame)} with proxies"] = add_proxies(sample, proxies)
+    return runs
+
+
+#: Fewest architectures whose percentile interval the chapter lets carry a verdict.
+FEW = 20
+
+
+def tau_words(scores: pd.DataFrame, predictor: str, label: str | None = None) -> str:
+    """``"`predictor` (τ = +0.28 [+0.17, +0.36], n = 122)"`` from a ``scores`` table indexed by
+    predictor; ``""`` when the predictor is not in it."""
+    from calstudy.report import tau
+
+    if predictor not in scores.index:
+        return ""
+    return f"{label or f'`{predictor}`'} ({tau(scores.loc[predictor])})"
+
+
+def _interval_word(low: float, high: float) -> str:
+    return "above zero" if low > 0 else "below zero" if high < 0 else "holding zero"
+
+
+def comparison_sentences(
+    scores: pd.DataFrame, *, target: str, goal: float, few: int = FEW
+) -> tuple[str, str]:
+    """What a held-out comparison found, in words: the paragraph and its one-line summary.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        :attr:`Comparison.scores`.
+    target : str
+    goal : float
+    few : int, default :data:`FEW`
+        Below this many architectures, the verdict is said to rest on too few.
+
+    Returns
+    -------
+    (str, str)
+    """
+    from calstudy.report import fixed, join, tau
+
+    facts = comparison_summary(scores, goal=goal)
+    table = scores.set_index("predictor")
+    text = []
+    if "parameter count" in table.index:
+        size = table.loc["parameter count"]
+        text.append(f"The parameter count ranks `{target}` with {tau(size)}, an interval "
+                    f"{_interval_word(size.low, size.high)}.")  # fmt: skip
+    proxy_rows = table[(table["kind"] == "zero-cost proxy") & table["tau"].notna()]
+    if len(proxy_rows):
+        strongest = proxy_rows["tau"].abs().idxmax()
+        text.append(f"The strongest single zero-cost proxy is {tau_words(table, strongest)}.")
+    if facts["main"] == "model: architecture + proxies":
+        text.append("The model on the architecture features and the proxies scores "
+                    f"{tau(table.loc[facts['main']])}, against "
+                    f"{tau(table.loc['model: architecture'])} for the architecture features "
+                    "alone.")  # fmt: skip
+    elif facts["main"]:
+        text.append(f"The model on the architecture features scores {tau(table.loc[facts['main']])}.")
+    if facts["best_before"]:
+        text.append("The best predictor that needs no training is "
+                    f"{tau_words(table, facts['best_before'])}.")  # fmt: skip
+    summary = "no predictor could be scored."
+    if facts["best"]:
+        best = table.loc[facts["best"]]
+        verdict = ("**reaches the goal**" if facts["met"] else
+                   "stays below it, its whole interval too" if facts["excluded"] else
+                   "stays below it, though its interval reaches it")  # fmt: skip
+        rough = (f" (on only {best.n} architectures: its interval is too rough to carry a "
+                 "verdict)" if best.n < few else "")  # fmt: skip
+        text.append(f"Against the goal τ ≥ {goal:g}, the best predictor before or within the "
+                    f"first epochs, `{facts['best']}` (τ = {fixed(best.tau)}), {verdict}{rough}.")
+        summary = (f"the best predictor before training or within its first epochs, "
+                   f"{tau_words(table, facts['best'])}, "
+                   f"{'reaches' if facts['met'] else 'misses'} the goal τ ≥ {goal:g}{rough}.")
+    if "model: early training" in table.index:
+        text.append(
+            f"With early training: {tau_words(table, 'model: early training', 'on its own')}; "
+            + tau_words(table, "model: architecture + proxies + early training",
+                        "together with the pre-training inputs") + ".")  # fmt: skip
+    references = table.index[table["kind"] == "reference"]
+    if len(references):
+        text.append("After training, for reference: " + join(
+            tau_words(table, k, k.removeprefix("reference: ")) for k in references) + ".")
+    return " ".join(text), summary
+
+
+def early_sentence(
+    taus: pd.DataFrame, signals: pd.DataFrame, *, target: str, study_epochs: int
+) -> tuple[str, str]:
+    """What the early signals say, in words: the paragraph and its one-line summary.
+
+    Parameters
+    ----------
+    taus : DataFrame
+        :func:`early_signal_taus`.
+    signals : DataFrame
+        The early-signal rows used (``schedule_epochs``, ``seconds``, ``device``).
+    target : str
+    study_epochs : int
+        Epochs of a full run of the study.
+    """
+    from calstudy.report import fixed, join, num, plural, tau
+
+    schedule = int(signals["schedule_epochs"].iloc[0])
+    peak = taus.loc[taus["mean"].idxmax()]
+    holding = int(((taus["low"] <= 0) & (taus["high"] >= 0)).sum())
+    text = (f"{plural(len(taus), 'early epoch')} of a {schedule}-epoch schedule "
+            f"({len(taus) / study_epochs:.0%} of the study's {study_epochs} epochs), "
+            f"{signals['seconds'].median():.0f} s per network (median) on "
+            f"{signals['device'].iloc[0]}. The mean validation ECE peaks after epoch "
+            f"{int(peak['epoch'])} ({num(peak['mean'])}). Against the final `{target}`: "
+            + join(f"epoch {r.epoch} {tau(r._asdict())}" for r in taus.itertuples())
+            + f"; {holding} of {len(taus)} intervals hold zero.")  # fmt: skip
+    summary = (f"the validation ECE after the first {len(taus)} epochs ranks the final "
+               f"`{target}` with τ from {fixed(taus['tau'].min())} to "
+               f"{fixed(taus['tau'].max())}; {holding} of {len(taus)} intervals hold zero.")
+    return text, summary
+
+
+@dataclass(frozen=True)
+class NoiseCeilings:
+    """Every noise ceiling a store measures for one space, dataset and fidelity.
+
+    Attributes
+    ----------
+    ceilings : dict of str → Ceiling
+        By source: ``"seed study"`` (with the device when one device's runs were used),
+        ``"isomorphic strings"``, ``"reruns, single runs"``, ``"reruns, mean of k seeds"``.
+    missing : list of str
+        Why each other source is absent, in words.
+    rerun : RerunStudy or None
+    """
+
+    ceilings: dict[str, Ceiling]
+    missing: list[str]
+    rerun: RerunStudy | None
+
+
+def noise_ceilings(
+    rows: pd.DataFrame,
+    total: Sequence[float] | pd.Series,
+    target: str,
+    *,
+    reruns: pd.DataFrame,
+    level: float = 0.95,
+    min_archs: int = 3,
+) -> NoiseCeilings:
+    """The noise ceilings of :func:`seed_study_ceiling`, :func:`isomorphic_ceiling` and
+    :func:`rerun_study` that a store's rows support.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        The store's rows of one space, dataset and fidelity, every seed.
+    total : array-like
+        The target of the scored architectures, one run each.
+    target : str
+    reruns : DataFrame
+        :func:`calstudy.early.signals_for` rows of full-schedule reruns (``seed="all"``) of
+        these networks; may be empty.
+    level : float, default 0.95
+    min_archs : int, default 3
+    """
+    from calstudy.sweep import parse_fidelity
+
+    space = str(rows["space"].iloc[0])
+    ceilings: dict[str, Ceiling] = {}
+    missing = []
+    ceiling, device = seed_study_ceiling(rows, target, total, level=level)
+    if ceiling is None:
+        missing.append("no architecture was trained with a second seed (no seed study)")
+    else:
+        ceilings["seed study" + (f", {device} runs" if device else "")] = ceiling
+    one_seed = rows[rows["seed"] == rows.groupby("arch")["seed"].transform("min")]
+    classes = arch_classes(one_seed["arch"], space)
+    if space != "tss":
+        missing.append("SSS networks have no isomorphic twins")
+    elif len(classes) == len(set(classes.tolist())):
+        missing.append(f"no two of its {len(classes)} TSS strings are isomorphic")
+    else:
+        ceilings["isomorphic strings"] = isomorphic_ceiling(one_seed, target, level=level)
+    rerun = None
+    if len(reruns):
+        epochs = parse_fidelity(str(rows["fidelity"].iloc[0]))["epochs"]
+        rerun = rerun_study(reruns, one_seed, target, epochs=epochs, level=level,
+                            min_archs=min_archs)  # fmt: skip
+    if rerun is None:
+        missing.append("no full-schedule reruns with several seeds")
+    else:
+        ceilings["reruns, single runs"] = rerun.ceiling
+        ceilings[f"reruns, mean of {rerun.n_seeds} seeds"] = rerun.ceiling_mean
+    return NoiseCeilings(ceilings, missing, rerun)
+
+
+def ceiling_sentence(
+    source: str,
+    ceiling: Ceiling,
+    *,
+    goal: float,
+    best: Mapping[str, float],
+    n_strings: int | None = None,
+    n_classes: int | None = None,
+) -> str:
+    """A noise ceiling in words, the goal and the best pre-training predictors against it.
+
+    Parameters
+    ----------
+    source : str
+        Key of :attr:`NoiseCeilings.ceilings`.
+    ceiling : Ceiling
+    goal : float
+    best : mapping of str → float
+        τ-b of the best pre-training predictor of each scored table, by its label (compared
+        unless the ceiling is of a mean of seeds).
+    n_strings, n_classes : int, optional
+        The strings and classes behind an isomorphic-strings ceiling.
+    """
+    from calstudy.report import ci, fixed
+
+    if "isomorphic" in source and n_strings is not None:
+        over = (f"{n_strings:,} strings in {n_classes:,} classes, {ceiling.n_archs:,} of them with "
+                "two or more strings")  # fmt: skip
+    else:
+        over = f"{ceiling.n_archs} architectures"
+    where = ("above its interval: out of reach at this fidelity for any predictor that sees only "
+             "the architecture" if goal > ceiling.high else
+             "inside its interval" if goal >= ceiling.low else "below its interval: within reach")
+    text = (f"ICC {ci(ceiling.icc, ceiling.icc_low, ceiling.icc_high, signed=False)} over {over}, "
+            f"so the ceiling is τ ≈ {ci(ceiling.tau_max, ceiling.low, ceiling.high, signed=False)};"
+            f" the goal τ ≥ {goal:g} lies {where}.")  # fmt: skip
+    if "mean of" in source:
+        return text
+    for label, tau in best.items():
+        wide = ceiling.high - ceiling.low > 0.3
+        relation = ("above the ceiling's interval" if tau > ceiling.high else
+                    "inside the ceiling's interval, too wide to tell how much is left for "
+                    "better inputs" if tau >= ceiling.low and wide else
+                    "inside the ceiling's interval: little of what it misses is left for better "
+                    "inputs to find" if tau >= ceiling.low else
+                    "below the ceiling's interval: better inputs could rank more")  # fmt: skip
+        text += f" The best pre-training predictor on {label} (τ = {fixed(tau)}) lies {relation}."
+    return text
+
+
+def rerun_sentence(rerun: RerunStudy, *, device: str, target: str) -> str:
+    """The reruns' last-epoch ICCs and the same-seed τ, in words."""
+    from calstudy.report import ci, fixed, join
+
+    epochs = int(rerun.by_epoch["epoch"].max())
+    last = rerun.by_epoch[rerun.by_epoch["epoch"] == epochs].set_index("signal")
+    return (f"{rerun.ceiling.n_archs} architectures × {rerun.n_seeds} seeds on {device}. After "
+            "the last epoch the ICC is "
+            + join(f"{s} {ci(r.icc, r.low, r.high, signed=False)}" for s, r in last.iterrows())
+            + ". Retrained with the store's own seed, the reruns' final validation ECE ranks like "
+            f"the store's `{target}` with τ = {fixed(rerun.same_seed_tau)} over "
+            f"{rerun.n_same_seed} architectures.")  # fmt: skip
+
+
+def pairs_sentence(pairs: pd.DataFrame, *, target: str, min_archs: int) -> str:
+    """What :func:`study_pairs` found in a store, in words."""
+    from calstudy.report import join, plural
+
+    if pairs.empty:
+        return (f"No space and dataset of this store has {min_archs} architectures with "
+                f"`{target}` (`min_rows`): nothing is scored, and every section below is skipped.")
+    return f"The target is `{target}`. This store holds, with it, " + join(
+        f"{plural(p.n_archs, 'architecture string')} of {p.space.upper()} {p.dataset} in "
+        f"{plural(p.n_classes, 'isomorphism class', 'isomorphism classes')} (fidelity "
+        f"`{p.fidelity}`)" for p in pairs.itertuples()) + "."
+
+
+def inputs_sentence(
+    data: PredictionData, proxies: pd.DataFrame | None, why: str, *, n_archs: int,
+    max_archs: int, seconds: float,
+) -> str:  # fmt: skip
+    """Which architectures are scored and which got zero-cost proxies, in words."""
+    from calstudy.report import plural
+
+    text = f"{len(data.frame):,} of its {n_archs:,} architectures are scored" + (
+        f" (a sample: `max_archs` = {max_archs})" if len(data.frame) < n_archs else "")
+    if proxies is None:
+        return f"{text}; no zero-cost proxies: {why}."
+    C, N = skeleton(data.fidelity)
+    return (f"{text}; zero-cost proxies for {plural(len(proxies), 'network')}"
+            + (" (a sample)" if len(proxies) < len(data.frame) else "")
+            + f" in {seconds:.0f} s (" + (f"skeleton C = {C}, N = {N}, " if data.space == "tss"
+                                           else "") + "one CPU thread).")  # fmt: skip
+
+
+def shortlist_sentence(result: Comparison, predictor: str) -> str:
+    """:func:`shortlist` in words."""
+    from calstudy.report import num
+
+    s = shortlist(result, predictor)
+    target = result.predictions.columns[1]
+    lower = "lower" if s["top_median"] < s["rest_median"] else "no lower"
+    return (f"the quarter the model predicts best calibrated ({s['n_top']} architectures) has "
+            f"{lower} median `{target}` than the rest: {num(s['top_median'])} against "
+            f"{num(s['rest_median'])}.")
+
+
+def importance_shares(importance: pd.DataFrame, proxies: Sequence[str]) -> dict[str, float]:
+    """The proxies' share of the positive held-out importance, and the parameter count's.
+
+    Returns
+    -------
+    dict
+        ``proxy_share`` (NaN when no importance is positive) and ``n_params`` (NaN when absent).
+    """
+    positive = importance["importance"].clip(lower=0)
+    total = positive.sum()
+    share = positive[importance["feature"].isin(list(proxies))].sum() / total if total > 0 else math.nan
+    size = importance.set_index("feature")["importance"].get("n_params", math.nan)
+    return {"proxy_share": float(share), "n_params": float(size)}
+
+
+def importance_sentence(importance: pd.DataFrame, proxies: Sequence[str], *, top: int = 5) -> str:
+    """:func:`permutation_importance`'s strongest inputs and :func:`importance_shares` in words."""
+    from calstudy.report import fixed, join, pct
+
+    shares = importance_shares(importance, proxies)
+    strongest = importance.dropna().head(top)
+    return ("most important: " + join(f"{f} ({fixed(v, 3)})" for f, v in
+                                      strongest[["feature", "importance"]].to_numpy())
+            + (f". The zero-cost proxies carry {pct(shares['proxy_share'], 0)} of the positive "
+               "importance" if proxies else "")
+            + f"; the parameter count {fixed(shares['n_params'], 3)}.")  # fmt: skip
+
+
+def ceiling_table(ceilings: Mapping[str, Ceiling]) -> pd.DataFrame:
+    """One row per source: ``n``, the ICC with its interval, the τ ceiling with its interval."""
+    return pd.DataFrame(
+        [dict(source=k, n=c.n_archs, icc=c.icc, icc_low=c.icc_low, icc_high=c.icc_high,
+              tau_max=c.tau_max, low=c.low, high=c.high) for k, c in ceilings.items()],
+        columns=["source", "n", "icc", "icc_low", "icc_high", "tau_max", "low", "high"],
+    ).set_index("source")  # fmt: skip
+
+
+def early_seed_icc(
+    signals: pd.DataFrame, data: PredictionData, *, schedule_epochs: int, level: float = 0.95,
+    min_archs: int = 3,
+) -> pd.DataFrame | None:  # fmt: skip
+    """The ICC of each early epoch's validation ECE across seeds, where the early runs of at
+    least `min_archs` of `data`'s networks were repeated with other seeds (else None)."""
+    from calstudy.early import seed_reliability, signals_for
+
+    runs = signals_for(signals, space=data.space, dataset=data.dataset, fidelity=data.fidelity,
+                       seed="all", schedule_epochs=schedule_epochs)  # fmt: skip
+    runs = runs[runs.groupby("arch")["seed"].transform("nunique") >= 2]
+    if runs["arch"].nunique() < min_archs:
+        return None
+    table = seed_reliability(runs, ("ece",), level=level)
+    table.attrs["n_archs"] = int(runs["arch"].nunique())
+    return table
+
+
+__all__ += [
+    "FEW",
+    "ceiling_table",
+    "early_seed_icc",
+    "importance_sentence",
+    "importance_shares",
+    "inputs_sentence",
+    "pairs_sentence",
+    "shortlist_sentence",
+    "MAIN_MODELS",
+    "NoiseCeilings",
+    "ceiling_sentence",
+    "comparison_runs",
+    "comparison_sentences",
+    "early_sentence",
+    "noise_ceilings",
+    "proxies_for",
+    "rerun_sentence",
+    "tau_words",
+    "RerunStudy",
+    "arch_classes",
+    "attach_early",
+    "chosen_candidate",
+    "comparison_summary",
+    "early_signal_taus",
+    "isomorphic_ceiling",
+    "proxy_sample",
+    "rerun_study",
+    "restrict",
+    "seed_study_ceiling",
+    "shortlist",
+    "study_pairs",
+    "subsample",
+]
