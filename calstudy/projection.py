@@ -1046,6 +1046,518 @@ def measure_train_cost(
 
 
 # ---------------------------------------------------------------------------------------------
+# Scale: the chapter's tables (what a store's timings, the benchmark files and this machine say)
+# ---------------------------------------------------------------------------------------------
+
+
+def timed_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a store that carry the timings :func:`row_costs` reads.
+
+    A calstudy sweep records ``device``, ``created_at`` and ``wall_time_s`` with each row; the
+    paper's released CSVs carry none, so an imported store has no timed row.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"device": ["cpu", None], "created_at": ["2026-01-01", None],
+    ...                      "wall_time_s": [3.0, None]})
+    >>> len(timed_rows(rows))
+    1
+    """
+    needed = [*_TIME_COLUMNS, "device"]
+    if any(c not in rows.columns for c in needed):
+        return rows.iloc[:0]
+    return rows.dropna(subset=needed)
+
+
+def eval_images() -> int:
+    """Images of one network's pretrained evaluation: the sum of :data:`EVAL_IMAGES`."""
+    return int(sum(EVAL_IMAGES.values()))
+
+
+def benchmark_cost(bench: Mapping[str, Any]) -> NetworkCost:
+    r"""One network's pretrained evaluation cost from a ``train_bench`` file's ``eval`` record.
+
+    :math:`t_\mathrm{gpu}` = :func:`eval_images` / the measured logit throughput;
+    :math:`t_\mathrm{rec}` the measured catalogue time; :math:`t_\mathrm{host} =
+    t_\mathrm{gpu}` (a launch-bound job keeps its core busy).
+    """
+    ev = bench["eval"]
+    gpu_s = eval_images() / float(ev["images_per_s"])
+    return NetworkCost(gpu_s=gpu_s, record_s=float(ev["record_s"]), host_s=gpu_s)
+
+
+def machine_projection(
+    ev: EvalMeasurement,
+    train: Mapping[str, TrainMeasurement],
+    *,
+    networks: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    r"""The whole study on the machine that measured `ev` and `train`, one network at a time.
+
+    Evaluation: each space's networks at that space's measured logit throughput (a space not
+    timed takes the overall rate), plus the catalogue, serially (the logits already use every
+    core). Training: each space's networks at its measured per-network time.
+
+    Returns
+    -------
+    dict
+        ``rates`` (Series of images/s by space), ``cost`` (:class:`NetworkCost`, the mean over
+        the study's networks), ``eval_hours`` and ``train_hours``.
+    """
+    networks = study_networks() if networks is None else networks
+    per_space = networks.groupby("space")["networks"].sum()
+    rates = ev.by_space()["images_per_s"].reindex(per_space.index).fillna(ev.images_per_s)
+    total = int(per_space.sum())
+    gpu_s = float((per_space * eval_images() / rates).sum() / total)
+    cost = NetworkCost(gpu_s=gpu_s, record_s=ev.record_s)
+    hours = float(project(cost, n_networks=total, gpus=[1], cores_per_node=None)["hours"].iloc[0])
+    missing = [s for s in per_space.index if s not in train]
+    if missing:
+        raise ValueError(f"Expected training measurements of spaces {missing}, got {sorted(train)}.")
+    train_hours = sum(per_space[s] * train[s].per_network_s for s in per_space.index) / 3600
+    return {"rates": rates, "cost": cost, "eval_hours": hours, "train_hours": float(train_hours)}
+
+
+def match_recorded_runs(
+    runs: pd.DataFrame, record: Mapping[str, Any]
+) -> tuple[pd.DataFrame, bool]:
+    """The store's GPU runs (:func:`sweep_runs`) beside a ``demo_sweep`` file's worker counts.
+
+    The store does not record how many workers a sweep ran; the hand-recorded file does. They
+    are joined only when the runs match row for row (same number of runs, same new rows, the
+    file's device in every run's device).
+
+    Returns
+    -------
+    (DataFrame, bool)
+        `runs` with ``workers_recorded``, ``workers`` and ``s_per_row_recorded`` (the recorded
+        wall time, setup included, per row) when they match; and whether they did.
+    """
+    recorded = pd.DataFrame(record.get("runs", []))
+    matched = (
+        len(runs) > 0
+        and len(runs) == len(recorded)
+        and (runs["rows"].to_numpy() == recorded["new_rows"].to_numpy()).all()
+        and all(str(record.get("device_name", "")) in d for d in runs["device"])
+    )
+    if not matched:
+        return runs, False
+    out = runs.copy()
+    out["workers_recorded"] = recorded["workers_detail"].to_numpy()
+    out["workers"] = recorded["workers"].to_numpy()
+    out["s_per_row_recorded"] = recorded["wall_s"].to_numpy() / recorded["new_rows"].to_numpy()
+    return out, True
+
+
+def alone_throughput(bench: Mapping[str, Any]) -> dict[tuple[int, str, bool], float]:
+    """Training images/s of one network alone on the benchmark's GPU, by (N, precision,
+    channels-last), from a ``train_bench`` file's ``train_steady_state`` (compiled runs left
+    out)."""
+    return {
+        (int(r["N"]), str(r["precision"]), bool(r["channels_last"])): float(r["images_per_s"])
+        for r in bench.get("train_steady_state", [])
+        if not r.get("compile")
+    }
+
+
+def shared_training(gpu_costs: pd.DataFrame, bench: Mapping[str, Any]) -> dict[str, Any] | None:
+    r"""What the store's GPU rows say about training shared on one node, against training alone.
+
+    The trained rows of the most common fidelity give each space's training seconds per image
+    of a row's node share (``train_node_s`` of :func:`row_costs` over epochs × training
+    images) and the aggregate training throughput per row. For TSS networks at the
+    benchmark's size (C = 16, N = 1) the ratio of that throughput to one network trained alone
+    (the benchmark, fp32, channels-last) is the aggregate gain of sharing the GPU.
+
+    Parameters
+    ----------
+    gpu_costs : DataFrame
+        :func:`row_costs` of the store's GPU rows.
+    bench : mapping
+        A ``train_bench`` file (:func:`load_measurement`).
+
+    Returns
+    -------
+    dict or None
+        None without trained rows; else ``fidelity`` (dict of :func:`calstudy.sweep.
+        parse_fidelity`), ``label``, ``row_images``, ``shared_rate`` and ``per_image`` (Series
+        by space), ``alone_n1``, ``alone_n5`` (None when not measured), ``size_factor``
+        (N = 1 over N = 5 alone throughput, or None) and ``ratio`` (shared TSS rate over
+        ``alone_n1``, or None).
+    """
+    from calstudy.sweep import parse_fidelity
+
+    if "source" not in gpu_costs.columns:
+        return None
+    trained = gpu_costs[gpu_costs["source"] == "trained"]
+    if trained.empty:
+        return None
+    label = trained["fidelity"].mode().iloc[0]
+    fidelity = parse_fidelity(label)
+    trained = trained[trained["fidelity"] == label]
+    if fidelity["n_train"] is None:
+        return None
+    row_images = fidelity["epochs"] * fidelity["n_train"]
+    shared_rate = (row_images / trained["train_node_s"]).groupby(trained["space"]).median()
+    per_image = (trained["train_node_s"] / row_images).groupby(trained["space"]).median()
+    alone = alone_throughput(bench)
+    alone_n1 = alone.get((1, "fp32", True), float(bench["train"]["ours_images_per_s"]))
+    alone_n5 = alone.get((5, "fp32", True))
+    ratio = None
+    if "tss" in shared_rate and fidelity["N"] == 1 and fidelity["C"] == 16:
+        ratio = float(shared_rate["tss"] / alone_n1)
+    return {
+        "fidelity": fidelity,
+        "label": label,
+        "row_images": row_images,
+        "shared_rate": shared_rate,
+        "per_image": per_image,
+        "alone_n1": alone_n1,
+        "alone_n5": alone_n5,
+        "size_factor": None if alone_n5 is None else alone_n1 / alone_n5,
+        "ratio": ratio,
+    }
+
+
+def eval_scenarios(
+    *,
+    jobs_per_gpu: int,
+    speedups: Sequence[float],
+    s_train: float | None = None,
+    s_measured: float | None = None,
+    measured_on: str = "",
+) -> list[tuple[str, int, float]]:
+    """The chapter's evaluation scenarios: ``(name, jobs per GPU, aggregate speed-up)``.
+
+    One job at a time; `jobs_per_gpu` jobs with no gain on the GPU (which still takes the
+    metric catalogue off the GPU's critical path); each assumed speed-up; the gain training
+    showed when shared (capped at `jobs_per_gpu`, when above 1); and the speed-up measured for
+    evaluation.
+
+    Examples
+    --------
+    >>> [name for name, _, _ in eval_scenarios(jobs_per_gpu=8, speedups=[2.0], s_measured=1.07)]
+    ['serial, 1 job', '8 jobs, s = 1', '8 jobs, s = 2 (assumed)', '8 jobs, s = 1.07 (measured)']
+    """
+    _check_count("jobs_per_gpu", jobs_per_gpu)
+    bad = [s for s in speedups if not 1 < s <= jobs_per_gpu]
+    if not speedups or bad:
+        raise ValueError(
+            f"Expected `speedups` in (1, jobs_per_gpu = {jobs_per_gpu}], got {list(speedups)}."
+        )
+    k = jobs_per_gpu
+    scenarios = [("serial, 1 job", 1, 1.0), (f"{k} jobs, s = 1", k, 1.0)]
+    scenarios += [(f"{k} jobs, s = {s:g} (assumed)", k, float(s)) for s in speedups]
+    if s_train is not None and s_train > 1:
+        s = min(float(s_train), k)
+        scenarios.append((f"{k} jobs, s = {s:.2f} (as training)", k, s))
+    if s_measured is not None:
+        where = f", {measured_on}" if measured_on else ""
+        scenarios.append((f"{k} jobs, s = {s_measured:.2f} (measured{where})", k,
+                          float(s_measured)))  # fmt: skip
+    return scenarios
+
+
+def scenario_table(
+    cost: NetworkCost,
+    scenarios: Sequence[tuple[str, int, float]],
+    *,
+    goal_hours: float,
+    gpus: Sequence[int] = (1,),
+    gpus_per_node: int = 1,
+    cores_per_node: float | None = 16,
+) -> pd.DataFrame:
+    """:func:`project` of every scenario on clusters of `gpus` accelerators, one table.
+
+    Returns
+    -------
+    DataFrame
+        :func:`project`'s columns and ``meets_goal`` (GPU-hours at most `goal_hours`), the
+        scenarios in the given order.
+    """
+    _check_positive("goal_hours", goal_hours)
+    table = pd.concat(
+        [project(cost, gpus=gpus, jobs_per_gpu=k, speedup=s, scenario=name,
+                 gpus_per_node=gpus_per_node, cores_per_node=cores_per_node)
+         for name, k, s in scenarios],
+        ignore_index=True,
+    )  # fmt: skip
+    table["meets_goal"] = table["gpu_hours"] <= goal_hours
+    return table
+
+
+def cost_what_ifs(
+    cost: NetworkCost,
+    factors: Mapping[str, Mapping[str, float]],
+    scenarios: Sequence[tuple[str, int, float]],
+    *,
+    goal_hours: float,
+    networks: pd.DataFrame | None = None,
+    gpus_per_node: int = 1,
+    cores_per_node: float = 16,
+) -> pd.DataFrame:
+    r"""The projection under other assumptions about which network stands for the study.
+
+    Each what-if scales the benchmark network's :math:`t_\mathrm{gpu}` by a factor per space
+    (e.g. the ratio of multiply-accumulates); the mean over the study's networks replaces
+    :math:`t_\mathrm{gpu}` (and :math:`t_\mathrm{host}`).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``assumption``: ``tss_factor``, ``sss_factor``, ``mean_gpu_s``, the hours of
+        the first two `scenarios` (``serial_h``, ``overlapped_h``) and ``speedup_needed`` for
+        `goal_hours` (:func:`required_for`).
+    """
+    networks = study_networks() if networks is None else networks
+    per_space = networks.groupby("space")["networks"].sum()
+    total = int(per_space.sum())
+    rows = []
+    for name, factor in factors.items():
+        mean_gpu_s = sum(per_space[s] * cost.gpu_s * factor[s] for s in per_space.index) / total
+        scaled = NetworkCost(gpu_s=mean_gpu_s, record_s=cost.record_s, host_s=mean_gpu_s)
+        hours = [
+            project(scaled, n_networks=total, gpus=[1], jobs_per_gpu=k, speedup=s,
+                    gpus_per_node=gpus_per_node, cores_per_node=cores_per_node)["hours"].iloc[0]
+            for _, k, s in scenarios[:2]
+        ]  # fmt: skip
+        need = required_for(scaled, goal_hours, n_networks=total, gpus=1, cores=cores_per_node)
+        rows.append({"assumption": name, "tss_factor": factor["tss"],
+                     "sss_factor": factor["sss"], "mean_gpu_s": mean_gpu_s,
+                     "serial_h": hours[0], "overlapped_h": hours[1],
+                     "speedup_needed": need["speedup"]})  # fmt: skip
+    return pd.DataFrame(rows).set_index("assumption")
+
+
+def training_projections(
+    gpu_costs: pd.DataFrame, training: Mapping[str, Any], *, networks: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    r"""Training every network of the study, scaled from the demo rows' node shares.
+
+    (a) The demo protocol itself for every network: each space's networks at the median node
+    share of its trained rows. (b) NATS-Bench's training (:data:`NATS_EPOCHS` over
+    :data:`NATS_TRAIN_IMAGES`) at the rows' per-image training cost, TSS scaled from N = 1 to
+    N = 5 by the benchmark's alone-on-the-GPU throughput ratio (:func:`train_projection`);
+    (b) needs every space's per-image cost and that ratio. Extrapolations, not measurements.
+
+    Parameters
+    ----------
+    gpu_costs : DataFrame
+        :func:`row_costs` of the store's GPU rows.
+    training : mapping
+        :func:`shared_training`'s result.
+
+    Returns
+    -------
+    dict
+        ``node_s`` (median node seconds per row, by space), ``demo_hours`` (None unless every
+        space of the study has rows), ``nats`` (the :func:`train_projection` table or None)
+        and ``nats_hours`` (or None).
+    """
+    networks = study_networks() if networks is None else networks
+    per_space = networks.groupby("space")["networks"].sum()
+    rows = gpu_costs[gpu_costs["fidelity"] == training["label"]]
+    node_s = rows.groupby("space")["node_s"].median()
+    demo = None
+    if set(node_s.index) >= set(per_space.index):
+        demo = float(sum(per_space[s] * node_s[s] for s in per_space.index) / 3600)
+    nats = nats_hours = None
+    per_image = training["per_image"]
+    if set(per_image.index) >= set(per_space.index) and training["size_factor"] is not None:
+        factor = {"tss": training["size_factor"] if training["fidelity"]["N"] == 1 else 1.0,
+                  "sss": 1.0}  # fmt: skip
+        nats = train_projection({s: float(per_image[s]) for s in per_space.index},
+                                size_factor=factor)  # fmt: skip
+        nats_hours = float(nats["hours"].sum())
+    return {"node_s": node_s, "demo_hours": demo, "nats": nats, "nats_hours": nats_hours}
+
+
+# The scale chapter's findings in words (calstudy.report's formats)
+
+
+def store_sentence(rows: pd.DataFrame, timed: pd.DataFrame, *, store: str) -> str:
+    """The study's size and what a store's rows hold of timings, in words."""
+    study = " + ".join(f"{n:,} {s.upper()}" for s, n in PAPER_NETWORKS.items())
+    images = " + ".join(f"{v:,} {k}" for k, v in EVAL_IMAGES.items())
+    text = (f"The study: {N_NETWORKS:,} networks = {len(DATASETS)} datasets × ({study}). The "
+            f"pretrained evaluation of one network passes {images} = {eval_images():,} images "
+            f"through it. The store at `{store}` holds {len(rows):,} rows, ")
+    if len(timed):
+        return text + (f"{len(timed):,} of them with the timings a sweep records (`created_at`, "
+                       "`wall_time_s`).")
+    return text + ("none of them with timings (`created_at`, `wall_time_s`): its networks were not "
+                   "trained or evaluated by a calstudy sweep (the paper's released CSVs carry no "
+                   "timings). The sections that read a store's timings are skipped; the demo "
+                   "edition of this book shows them from the demo sweep's rows.")
+
+
+def machine_sentence(
+    info: Mapping[str, Any], ev: EvalMeasurement, train: Mapping[str, TrainMeasurement],
+    here: Mapping[str, Any], *, scale: str,
+) -> str:  # fmt: skip
+    """Section 1's measurements and :func:`machine_projection` in words."""
+    from calstudy.report import join
+
+    months = here["eval_hours"] / 24 / 30
+    return (f"On {info['device_name']} ({info['cpu_count']} CPUs, torch {info['torch']} with "
+            f"{info['torch_threads']} threads, load average {info['load_1min']:.1f}), logits at "
+            f"the pretrained size run at {ev.images_per_s:,.0f} images/s and the catalogue takes "
+            f"{ev.record_s:.2f} s per network, so the evaluation of all {N_NETWORKS:,} networks "
+            f"would take {here['eval_hours']:,.0f} hours ({months:.1f} months) one network at a "
+            f"time; training them at the `{scale}` size, {here['train_hours']:,.0f} hours ("
+            + join(f"{t.space.upper()} {t.images_per_s:,.0f} training images/s, "
+                   f"{t.per_network_s:,.0f} s per network" for t in train.values()) + ").")
+
+
+def cpu_rows_sentence(cpu_rows: pd.DataFrame, *, gap_s: float = 20.0) -> str:
+    """A store's rows computed in full on a CPU, and what its protocol would cost, in words."""
+    from calstudy.report import plural
+
+    per_row = row_costs(cpu_rows, gap_s=gap_s).groupby(["fidelity", "space"])["wall_time_s"].agg(
+        ["size", "median"])  # fmt: skip
+    fidelity, space = per_row["size"].idxmax()
+    median = float(per_row.loc[(fidelity, space), "median"])
+    return (f"The store holds {plural(len(cpu_rows), 'row')} computed in full on a CPU; at the "
+            f"median {space.upper()} row's {median:.0f} s, its protocol (`{fidelity}`) would take "
+            f"{N_NETWORKS * median / 3600:,.0f} hours for {N_NETWORKS:,} networks.")
+
+
+def benchmark_sentence(bench: Mapping[str, Any], *, path: str, by_space: pd.Series) -> str:
+    """Where a ``train_bench`` file's evaluation cost comes from, and :func:`benchmark_cost`."""
+    src, ev, cost = bench["source"], bench["eval"], benchmark_cost(bench)
+    text = (f"`{path}` ({src['kind']}, {src.get('transcribed_from', 'written by the run')}; "
+            f"{src['device']}, torch {src['torch']}, {src['date']}: `{src['command']}`): logits of "
+            f"{ev['n_images']:,} images in {ev['logits_s']} s = {ev['images_per_s']:,} images/s "
+            f"(C = {ev['C']}, N = {ev['N']}, {ev['precision']}); the catalogue {ev['record_s']} s "
+            f"on {ev['record_shape'][0]:,} × {ev['record_shape'][1]} logits (host CPU). Per "
+            f"network: t_gpu = {eval_images():,} / {ev['images_per_s']:,} = {cost.gpu_s:.3f} s, "
+            f"t_rec = {cost.record_s:.2f} s, t_host = t_gpu (a launch-bound job keeps its core "
+            "busy).")  # fmt: skip
+    if {"tss", "sss"} <= set(by_space.index):
+        text += (f" On this machine SSS networks evaluate {by_space['sss'] / by_space['tss']:.2f}× "
+                 "as fast as TSS ones; the GPU figure, from one TSS network, is applied to both.")
+    return text
+
+
+def gpu_rows_sentence(
+    gpu_costs: pd.DataFrame, runs: pd.DataFrame, *, matched: bool,
+    training: Mapping[str, Any] | None,
+) -> str:  # fmt: skip
+    """A store's GPU runs (Little's law against the recorded workers) and the training gain of
+    sharing (:func:`shared_training`), in words."""
+    from calstudy.report import join, plural
+
+    own = float((gpu_costs["wall_time_s"] / gpu_costs["node_s"]).median())
+    text = (f"{plural(len(gpu_costs), 'row')} ran on a GPU in {plural(len(runs), 'run')}, with "
+            + join(f"L = {r.concurrency:.1f}" + (f" against {r.workers} workers recorded"
+                                                 if matched else "") for r in runs.itertuples())
+            + (" (the runs match the recorded table row for row)" if matched else
+               " (they do not match the recorded run table, so worker counts are not shown)")
+            + f"; a row's own time is {own:.1f} times its share of the node (median).")
+    if training is not None and training["ratio"] is not None:
+        text += (f" Shared, the GPU trained TSS networks at {training['shared_rate']['tss']:,.0f} "
+                 f"images/s per row's node share, against {training['alone_n1']:,.0f} for one "
+                 f"network alone: {training['ratio']:.2f}× as fast in aggregate.")
+    return text
+
+
+def goal_sentence(
+    one_gpu: pd.DataFrame, cost: NetworkCost, need: Mapping[str, float], *, goal_hours: float,
+    cores: float, jobs_per_gpu: int, s_measured: float | None = None, measured_on: str = "",
+) -> str:  # fmt: skip
+    """The one-GPU projections (:func:`scenario_table`) against the goal, in words."""
+    from calstudy.report import join
+
+    serial_h, overlap_h = float(one_gpu["hours"].iloc[0]), float(one_gpu["hours"].iloc[1])
+    met = one_gpu.loc[one_gpu["meets_goal"], "scenario"].tolist()
+    measured = one_gpu[one_gpu["scenario"].str.contains("measured")]
+    text = (f"One network at a time takes {N_NETWORKS:,} × {cost.latency_s:.2f} s = "
+            f"{serial_h:.1f} GPU-hours ({serial_h / goal_hours:.1f}× the goal of {goal_hours:g}); "
+            f"with the catalogue overlapped (s = 1), {overlap_h:.1f} "
+            f"({overlap_h / goal_hours:.1f}×). The goal needs {need['rate']:.2f} networks/s: "
+            f"concurrent jobs at an aggregate speed-up s ≥ {need['speedup']:.2f} with ≥ "
+            f"{need['jobs_per_gpu']:.0f} jobs per GPU; the {cores:g} cores alone need "
+            f"{need['cpu_floor_hours']:.1f} h ({'enough' if need['cpu_ok'] else 'not enough'}). ")
+    if len(measured) and s_measured is not None:
+        verdict = "met" if measured["meets_goal"].iloc[0] else "not met"
+        text += (f"Measured on {measured_on}, {jobs_per_gpu} evaluation jobs run "
+                 f"{s_measured:.2f}× as fast as one, so the full evaluation takes "
+                 f"{measured['gpu_hours'].iloc[0]:.1f} GPU-hours: the goal is **{verdict}**. ")
+    else:
+        text += "No speed-up was measured for evaluation (`eval_bench`). "
+    return text + f"Scenarios that meet it: {join(met, empty='none')}."
+
+
+def what_if_sentence(
+    what_if: pd.DataFrame, *, bench_flops: float, population: Mapping[str, float]
+) -> str:
+    """:func:`cost_what_ifs` in words (its second row is the multiply-accumulate what-if)."""
+    from calstudy.report import join
+
+    mix = float(what_if["mean_gpu_s"].iloc[1] / what_if["mean_gpu_s"].iloc[0])
+    rest = what_if.iloc[1:]
+    return (f"The benchmark network needs {bench_flops / 1e6:.0f} M multiply-accumulates per "
+            "image; the study's networks average "
+            + join(f"{s.upper()} {v / 1e6:.0f} M" for s, v in population.items())
+            + f", {mix:.2f}× the benchmark network's: by that measure the projections lean "
+            + ("high" if mix < 1 else "low") + ". One network at a time then takes "
+            + join(f"{r.serial_h:.1f} h ({name})" for name, r in rest.iterrows())
+            + ", and the goal needs s ≥ "
+            + join(f"{r.speedup_needed:.2f}" for _, r in rest.iterrows()) + ", respectively.")
+
+
+def cluster_sentence(cluster: pd.DataFrame, *, cores_per_node: float, gpus_per_node: int) -> str:
+    """The cluster projections (:func:`scenario_table` over sizes) in words."""
+    largest = cluster[cluster["gpus"] == cluster["gpus"].max()]
+    cpu_bound = int((cluster["bound"] == "cpu").sum())
+    constant = all(np.allclose(g["gpu_hours"], g["gpu_hours"].iloc[0])
+                   for _, g in cluster.groupby("scenario"))  # fmt: skip
+    return (f"On {int(largest['gpus'].iloc[0])} GPUs the evaluation takes "
+            f"{largest['hours'].min():.2f} to {largest['hours'].max():.2f} wall-clock hours across "
+            f"the scenarios; the cores bind in {cpu_bound} of {len(cluster)} configurations "
+            f"({cores_per_node / gpus_per_node:g} cores per GPU), and the GPU-hours "
+            f"{'stay the same at every size' if constant else 'grow with the cluster'}.")
+
+
+def training_sentence(trained: Mapping[str, Any], training: Mapping[str, Any]) -> str:
+    """:func:`training_projections` in words."""
+    from calstudy.report import join
+
+    hours = {k: v for k, v in (("the sweep's protocol, 1 node", trained["demo_hours"]),
+                               ("NATS-Bench training, 1 node", trained["nats_hours"]))
+             if v is not None}  # fmt: skip
+    return ("Training every network, on one node shared as in the sweep: " + join(
+        (f"{k}: {v:,.0f} node-hours ({v / 24:,.0f} days)" for k, v in hours.items()),
+        empty="no projection (the rows do not cover every space)") + "; " + join(
+        f"{s.upper()} {n:.2f} s of the node per row" for s, n in trained["node_s"].items())
+        + f" (`{training['label']}`).")  # fmt: skip
+
+
+__all__ += [
+    "alone_throughput",
+    "benchmark_sentence",
+    "cluster_sentence",
+    "cpu_rows_sentence",
+    "goal_sentence",
+    "gpu_rows_sentence",
+    "machine_sentence",
+    "store_sentence",
+    "training_sentence",
+    "what_if_sentence",
+    "benchmark_cost",
+    "cost_what_ifs",
+    "eval_images",
+    "eval_scenarios",
+    "machine_projection",
+    "match_recorded_runs",
+    "scenario_table",
+    "shared_training",
+    "timed_rows",
+    "training_projections",
+]
+
+
+# ---------------------------------------------------------------------------------------------
 # Checks
 # ---------------------------------------------------------------------------------------------
 
