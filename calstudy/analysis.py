@@ -4129,10 +4129,11 @@ __all__ += [
     "group_label",
     "interval_sign",
     "paper_range",
+    "paper_values",
+    "position_phrase",
     "posthoc_scores",
     "posthoc_sentences",
     "posthoc_tests",
-    "position_phrase",
     "posthoc_wins",
     "range_position",
     "scaling_effect",
@@ -4147,15 +4148,21 @@ __all__ += [
 GROUP_KEYS: tuple[str, ...] = ("space", "dataset")
 
 
+def _groups(df: pd.DataFrame, by: Sequence[str]) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+    """Each group of ``by`` (sorted) as ``({column: value}, rows)``."""
+    by = list(by)
+    _check_columns(df, by)
+    return [(dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)), part)
+            for key, part in df.groupby(by, sort=True, dropna=False)]  # fmt: skip
+
+
 def _group_parts(
     df: pd.DataFrame, by: Sequence[str], columns: Sequence[str], min_rows: int
 ) -> tuple[list[tuple[dict[str, Any], pd.DataFrame]], list[dict[str, Any]]]:
     """Rows of each group of ``by`` complete in ``columns``; groups under ``min_rows`` apart."""
-    by = list(by)
-    _check_columns(df, [*by, *columns])
+    _check_columns(df, list(columns))
     kept, skipped = [], []
-    for key, part in df.groupby(by, sort=True, dropna=False):
-        key = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
+    for key, part in _groups(df, by):
         part = part.dropna(subset=list(columns))
         (kept if len(part) >= max(3, min_rows) else skipped).append((key, part))
     return kept, [{**key, "n": len(part)} for key, part in skipped]
@@ -4478,11 +4485,8 @@ def posthoc_wins(
         One row per group and method: ``*by, group, method, n, wins, wins_low, wins_high,
         median_gain``. Within a group ``wins`` sums to 1 (ties go to the first method).
     """
-    by = list(by)
-    _check_columns(df, by)
     rows = []
-    for key, part in df.groupby(by, sort=True, dropna=False):
-        key = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
+    for key, part in _groups(df, by):
         scores = posthoc_scores(part, methods, score, min_rows=min_rows)
         contenders = scores[[c for c in scores.columns if c != "none"]].dropna()
         if len(contenders.columns) < 2 or "ts" not in contenders or len(contenders) < min_rows:
@@ -4536,11 +4540,8 @@ def posthoc_tests(
         One row per group, method and score: ``*by, group, method, score, n, median_diff, low,
         high, beats, beats_low, beats_high, p, p_holm, versus``.
     """
-    by = list(by)
-    _check_columns(df, by)
     rows = []
-    for key, part in df.groupby(by, sort=True, dropna=False):
-        key = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
+    for key, part in _groups(df, by):
         for score in scores:
             table = posthoc_scores(part, methods, score, min_rows=min_rows)
             for method in [m for m in methods if m in table.columns and "ts" in table.columns]:
@@ -4560,6 +4561,30 @@ def posthoc_tests(
     table["p_holm"] = _holm(table["p"])
     table["versus"] = interval_sign(table["low"], table["high"], table["p_holm"], alpha=alpha)
     return table
+
+
+def paper_values(text: str) -> list[float]:
+    """Every number a quote of the paper states, in order, as fractions where it says ``%``.
+
+    Parameters
+    ----------
+    text : str
+        E.g. ``"1.5 / 2.1 / 3.3 / 4.5 / 6.3 / 9.7 %"`` or ``"at 5 / 15 / 50 bins"``.
+
+    Returns
+    -------
+    list of float
+
+    Examples
+    --------
+    >>> paper_values("1.5 / 2.1 %"), paper_values("at 5 / 15 / 500 ")
+    ([0.015, 0.021], [5.0, 15.0, 500.0])
+    """
+    import re
+
+    scale = 0.01 if "%" in text else 1.0
+    numbers = re.findall(r"[−-]?\d+(?:\.\d+)?", text)
+    return [round(float(n.replace("−", "-")) * scale, 12) for n in numbers]
 
 
 def paper_range(value: str) -> tuple[float, float]:
@@ -4586,14 +4611,10 @@ def paper_range(value: str) -> tuple[float, float]:
     >>> paper_range("≈ 0.00 – 0.01"), paper_range("−0.23"), paper_range("3.8 – 6.8 %")
     ((0.0, 0.01), (-0.23, -0.23), (0.038, 0.068))
     """
-    import re
-
-    numbers = [float(n.replace("−", "-")) for n in re.findall(r"[−-]?\d+(?:\.\d+)?", value)]
+    numbers = paper_values(value)
     if not 1 <= len(numbers) <= 2:
         raise ValueError(f"Expected `value` to state one number or a range, got {value!r}.")
-    scale = 0.01 if "%" in value else 1.0
-    low, high = min(numbers) * scale, max(numbers) * scale
-    return round(low, 12), round(high, 12)
+    return min(numbers), max(numbers)
 
 
 def range_position(value: tuple[float, float], low: float, high: float) -> str:
@@ -5698,8 +5719,7 @@ def accuracy_taus(
     by = list(by)
     _check_columns(labelled, [*by, "top", acc, *columns], "labelled")
     rows = []
-    for key, part in labelled.groupby(by, sort=True):
-        key = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
+    for key, part in _groups(labelled, by):
         for models, rows_of in (("all", part), ("top", part[part["top"]]),
                                 ("rest", part[~part["top"]])):  # fmt: skip
             for column in columns:
@@ -5755,8 +5775,7 @@ def top_rest_contrast(
     by = list(by)
     _check_columns(labelled, [*by, "top", acc, column], "labelled")
     rows = []
-    for key, part in labelled.groupby(by, sort=True):
-        key = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
+    for key, part in _groups(labelled, by):
         part = part.dropna(subset=[acc, column])
         top, rest = part[part["top"]], part[~part["top"]]
         row: dict[str, Any] = {**key, "peak_acc": np.nan, "peak_inside": False}
@@ -6070,7 +6089,6 @@ __all__ += [
     "calibrated_floors",
     "floor_ratios",
     "floor_sentences",
-    "paper_values",
 ]
 
 #: Binned estimator families of the store (columns ``{pre,post}_{family}_{n_bins}``).
@@ -6080,30 +6098,6 @@ BINNED_FAMILIES: tuple[str, ...] = ("ECE", "ECE_em", "cwCE", "cwCE_em", "MCE")
 #: post-scaling columns are then taken to be evaluated on 80 % of it.
 _TEST_SET_SIZES = {"cifar10": 10_000, "cifar100": 10_000, "imagenet16-120": 6_000,
                    "fashion-mnist": 10_000, "svhn": 26_032}  # fmt: skip
-
-
-def paper_values(text: str) -> list[float]:
-    """Every number a quote of the paper states, in order, as fractions where it says ``%``.
-
-    Parameters
-    ----------
-    text : str
-        E.g. ``"1.5 / 2.1 / 3.3 / 4.5 / 6.3 / 9.7 %"`` or ``"at 5 / 15 / 50 bins"``.
-
-    Returns
-    -------
-    list of float
-
-    Examples
-    --------
-    >>> paper_values("1.5 / 2.1 %"), paper_values("at 5 / 15 / 500 ")
-    ([0.015, 0.021], [5.0, 15.0, 500.0])
-    """
-    import re
-
-    scale = 0.01 if "%" in text else 1.0
-    numbers = re.findall(r"[−-]?\d+(?:\.\d+)?", text)
-    return [round(float(n.replace("−", "-")) * scale, 12) for n in numbers]
 
 
 def _binned(df: pd.DataFrame, metric: str, bin_counts: Sequence[int]) -> dict[str, list[str]]:
