@@ -512,3 +512,40 @@ def test_ceiling_sentence_says_when_the_interval_is_too_wide() -> None:
     wide = predict.Ceiling(0.63, 0.0, 0.85, 0.59, 0.0, 0.75, 0.003, 0.006, 6, 6)
     text = predict.ceiling_sentence("seed study", wide, goal=0.6, best={"all": 0.28})
     assert "too wide to tell how much is left" in text and "inside its interval" in text
+
+
+# --------------------------------------------------------------------------------------------
+# On the paper's released format (calstudy.paper's generator): every TSS string of NATS-Bench
+
+
+@pytest.fixture(scope="module")
+def release_tss(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    from calstudy import paper
+
+    out = tmp_path_factory.mktemp("release")
+    paper.write_release_sample(out, n_tss=15_625, n_sss=8, datasets=("cifar10",), seed=0)
+    frame = paper.import_paper_dir(out)
+    return frame[frame["space"] == "tss"].reset_index(drop=True)
+
+
+def test_isomorphic_icc_on_the_released_format_finds_nats_classes(release_tss) -> None:
+    """All 15,625 strings in NATS-Bench's order fall into its 6,466 classes; isomorphic strings
+    share their architecture's factors there, so the ICC is measurable and well inside (0, 1)."""
+    r = analysis.isomorphic_icc(release_tss, "pre_ECE_15")
+    assert (r.n_strings, r.n_classes, r.n_repeated, r.dof) == (15_625, 6_466, 1_350, 9_159)
+    assert 0 < r.low <= r.icc <= r.high < 1 and r.high - r.low < 0.05
+    c = predict.isomorphic_ceiling(release_tss, "pre_ECE_15")
+    assert c.low <= c.tau_max <= c.high and c.n_archs == 1_350
+
+
+def test_held_out_classes_on_a_sample_of_the_released_format(release_tss) -> None:
+    data = predict.prediction_frame(release_tss, space="tss", dataset="cifar10")
+    sample = predict.subsample(data, 300, seed=0)
+    assert sample.frame["arch_class"].nunique() < 300  # the sample holds isomorphic twins
+    predictors = {k: v for k, v in predict.standard_predictors(sample, candidates=["ridge"]).items()
+                  if k in ("parameter count", "model: architecture")}  # fmt: skip
+    result = predict.compare_predictors(sample, predictors, n_splits=3, n_repeats=1, n_boot=50)
+    for f in result.folds:
+        assert not set(sample.frame["arch_class"].iloc[f.train]) & set(
+            sample.frame["arch_class"].iloc[f.test])
+    assert result.scores["tau"].between(-1, 1).all()
