@@ -1466,12 +1466,18 @@ def _edge_ops(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rare_rows(ops: pd.DataFrame, min_count: int) -> pd.Series:
-    """Rows carrying, on some edge, an operation that fewer than ``min_count`` rows carry there."""
+    """Rows carrying, on some edge, an operation that fewer than ``min_count`` rows carry there,
+    repeated until none is left: leaving rows out can make another edge's operation rare."""
     rare = pd.Series(False, index=ops.index)
-    for edge in EDGES:
-        counts = ops[edge].map(ops[edge].value_counts())
-        rare |= counts < min_count
-    return rare
+    while True:
+        kept = ops[~rare]
+        more = pd.Series(False, index=ops.index)
+        for edge in EDGES:
+            counts = kept[edge].map(kept[edge].value_counts())
+            more.loc[kept.index] |= counts < min_count
+        if not more.any():
+            return rare
+        rare |= more
 
 
 def _edge_design(
@@ -1694,7 +1700,8 @@ def edge_tests(
                 "worst": str(effects.idxmax()),
             }
         )
-    table = pd.DataFrame.from_records(records)
+    columns = ["edge", "n_ops", "F", "df_num", "df_denom", "p", "spread", "best", "worst"]
+    table = pd.DataFrame.from_records(records, columns=columns)
     table.insert(6, f"p_{correction}", correct_pvalues(table["p"].to_numpy(), method=correction))
     table.attrs.update(n_rows=len(rows), n_dropped=int(rare.sum()))
     return table
@@ -3613,8 +3620,8 @@ def edge_tests_sentence(
     Returns
     -------
     str
-        E.g. "before temperature scaling, no edge's operation matters on its own (smallest Holm
-        p 0.17, edge 0→3); after temperature scaling, the operation matters on edge 0→1 (Holm p
+        E.g. "before temperature scaling, no edge's operation has a detectable effect at α = 0.05
+        (smallest Holm p 0.17, edge 0→3); after temperature scaling, the operation matters on edge 0→1 (Holm p
         0.02; worst avg_pool_3x3, spread 0.38 pp)": ``worst`` is the operation with the highest
         effect on the target, ``spread`` the edge's effect range in percentage points.
     """
@@ -3625,11 +3632,16 @@ def edge_tests_sentence(
     clauses = []
     for target, rows in table.groupby("metric", sort=False):
         hits = rows[rows[p_col] < alpha]
+        tested = rows.dropna(subset=[p_col])
+        if tested.empty:
+            clauses.append(f"{_scaling(target)}, no edge could be tested")
+            continue
         if hits.empty:
-            first = rows.loc[rows[p_col].idxmin()]
+            first = tested.loc[tested[p_col].idxmin()]
             clauses.append(
-                f"{_scaling(target)}, no edge's operation matters on its own (smallest {name} p "
-                f"{report.pvalue(first[p_col])}, edge {edge_label(first['edge'])})"
+                f"{_scaling(target)}, no edge's operation has a detectable effect at α = "
+                f"{alpha:g} (smallest {name} p {report.pvalue(first[p_col])}, "
+                f"edge {edge_label(first['edge'])})"
             )
             continue
         clauses.append(f"{_scaling(target)}, the operation matters on " + report.join(

@@ -433,14 +433,16 @@ def build(
     if store is not None:
         from calstudy.chapter import resolve_store
 
-        if not resolve_store(store).is_dir():
+        # The chapters run in the repository root; hand them the path this check found.
+        resolved = resolve_store(store).resolve()
+        if not resolved.is_dir():
             raise FileNotFoundError(f"Expected `store` to be a store directory, got {store!r}.")
     root = REPO_ROOT if out is None else _stage_edition(Path(out), title=title)
     executed_dir = root / "book" / "executed"
     for chapter in selected:
         parameters = dict(chapter.parameters)
         if store is not None and "store" in notebook_parameters(chapter.source):
-            parameters["store"] = str(Path(store).resolve()) if out is not None else str(store)
+            parameters["store"] = str(resolved)
         start = time.perf_counter()
         print(f"[book] executing {chapter.name} ({chapter.title}) …", flush=True)
         execute_chapter(

@@ -213,8 +213,11 @@ def _download(
                     try:
                         chunk = stream.read(_CHUNK)
                     except http.client.IncompleteRead as err:
-                        received += len(err.partial)
-                        chunk = b""
+                        raise ValueError(
+                            f"Reading {where} was cut short after "
+                            f"{received + len(err.partial):,} bytes; nothing was written. Run the "
+                            "fetch again."
+                        ) from None
                     except (OSError, http.client.HTTPException) as err:
                         raise ValueError(
                             f"Reading {where} failed after {received:,} bytes: {err}; nothing "

@@ -296,7 +296,7 @@ display(report.md("\n".join(f"- {s}" for s in summary)))
 # What must hold for any data.
 serial_h = float(one_gpu["hours"].iloc[0])
 met = one_gpu.loc[one_gpu["meets_goal"], "scenario"].tolist()
-assert N == 117_702 and np.isclose(serial_h, N * cost_gpu.latency_s / 3600)
+assert np.isclose(serial_h, N * cost_gpu.latency_s / 3600)
 for name, sub in cluster.groupby("scenario"):
     sub = sub.sort_values("gpus")
     assert (np.diff(sub["hours"]) <= 1e-9).all(), name  # more GPUs never take longer

@@ -1318,3 +1318,19 @@ def test_tau_matrix_matches_pandas_with_ties_nans_and_duplicates(
         np.fill_diagonal(expected, 1.0)
         got = an.tau_matrix(d, list("abcdef")).to_numpy()
         np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+def test_rare_levels_are_left_out_until_none_is_left(tss_runs: pd.DataFrame) -> None:
+    # Five cells carry `none` on edge 1<-0; four of them also carry a level that only they carry
+    # on edge 2<-0. Leaving those four out leaves one `none` on 1<-0: it must go too.
+    ops = pd.DataFrame([parse_tss(a) for a in tss_runs["arch"]], columns=list(an.EDGES))
+    keep = (ops["edge_1_0"] != "none") & (ops["edge_2_0"] != "avg_pool_3x3")
+    base = tss_runs[keep.to_numpy()]
+    lone = ["|none~0|+|avg_pool_3x3~0|none~1|+|none~0|none~1|none~2|"] * 4 + [
+        "|none~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|"
+    ]
+    extra = pd.DataFrame({"arch": lone, "edge_target": 0.1, "post_ECE_15": 0.1})
+    data = pd.concat([base, extra], ignore_index=True)
+    table = an.edge_tests(data, "edge_target", min_count=5)
+    assert table.attrs["n_dropped"] == 5
+    assert table.set_index("edge").loc["edge_1_0", "n_ops"] == 4
