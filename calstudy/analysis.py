@@ -4897,7 +4897,7 @@ def temperature_sentences(temperatures: pd.DataFrame, *, against: str) -> list[s
     list of str
         E.g. "**TSS · cifar10**: T > 1 for 100 [97, 100] % of the networks, mostly
         overconfident; median T 1.094, median T − 1 = +0.094 [+0.092, +0.098], above 1 (Wilcoxon
-        p < 1e-4); the size of the correction grows with pre_ECE_15: τ(|log T|, pre_ECE_15) =
+        p < 1e-4); the size of the correction grows with pre_ECE_15: τ(``|log T|``, pre_ECE_15) =
         +0.53 [+0.44, +0.62]."
     """
     from calstudy import report
@@ -5424,7 +5424,7 @@ def transfer_sentence(rows: pd.DataFrame, *, brief: bool = False) -> str:
     -------
     str
         The pair, accuracy's verdict and τ, the metrics that transfer, reverse or show no
-        detectable transfer, the largest |τ| of a calibration metric, and which metrics
+        detectable transfer, the largest ``|τ|`` of a calibration metric, and which metrics
         transfer worse than, no differently from or better than accuracy; ``""`` for no rows.
     """
     from calstudy import report
@@ -5905,10 +5905,10 @@ def scaling_gain_sentences(
     Returns
     -------
     list of str
-        E.g. "**TSS · cifar10**: median T 1.094 (median |T − 1| 0.094, above 0.05:
+        E.g. "**TSS · cifar10**: median T 1.094 (median ``|T − 1|`` 0.094, above 0.05:
         miscalibrated before scaling); scaling lowered ECE network by network: median change
         -0.98 [-1.13, -0.82] pp (Holm p < 1e-4), lower for 97 [92, 99] % of the models; the
-        further T is from 1, the larger the drop: τ(|log T|, drop) = +0.43 [+0.33, +0.53]."
+        further T is from 1, the larger the drop: τ(``|log T|``, drop) = +0.43 [+0.33, +0.53]."
     """
     from calstudy import report
 
@@ -7152,7 +7152,7 @@ def robustness_sentence(rows: pd.DataFrame, *, alpha: float = 0.05, brief: bool 
     str
         The group and its networks; the counts of tests significant before and after
         correction, the τ range and Holm count of each family, the reference and
-        out-of-distribution rows, and the largest |τ| of a corruption or attack accuracy with
+        out-of-distribution rows, and the largest ``|τ|`` of a corruption or attack accuracy with
         the measures related to calibration after Holm, by sign; ``""`` for no rows.
     """
     from calstudy import report

@@ -208,10 +208,8 @@ def heldout_sizes(n: int, *, frac: float = 0.2, name: str = "frac") -> tuple[int
     --------
     >>> heldout_sizes(10_000)
     (2000, 8000)
-    >>> heldout_sizes(5, frac=0.2, name="heldout_frac")
-    Traceback (most recent call last):
-    ...
-    ValueError: Expected `heldout_frac` to hold out at least 2 of the 5 samples to fit on, got round(0.2 * 5) = 1.
+    >>> heldout_sizes(5, frac=0.4)  # round(0.2 * 5) = 1 would be refused: 2 is the least
+    (2, 3)
     """
     least = 2 * MIN_SPLIT_SAMPLES
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < least:
