@@ -35,6 +35,10 @@ __all__ = [
     "plot_tau_vs_population",
     "plot_width_medians",
     "reliability_data",
+    "PERCENT_FAMILIES",
+    "axis_label",
+    "in_percent",
+    "percent_view",
     "EXPLORER_FALLBACKS",
     "explorer_columns",
 ]
@@ -333,6 +337,10 @@ def plot_metric_scatter(
     s, alpha : float
         Marker size and opacity.
 
+    The axes and the legend are named by :func:`axis_label` and
+    :func:`calstudy.catalogue.display_name` (the values are drawn as given: scale them with
+    :func:`percent_view` first).
+
     Returns
     -------
     matplotlib Axes
@@ -342,8 +350,13 @@ def plot_metric_scatter(
     missing = [c for c in (x, y, hue) if c is not None and c not in df.columns]
     if missing:
         raise ValueError(f"Expected `df` to have columns {missing}, got {list(df.columns)}.")
+    from calstudy.catalogue import display_name
+
     ax = _axes(ax)
     sns.scatterplot(data=df, x=x, y=y, hue=hue, ax=ax, s=s, alpha=alpha, linewidth=0)
+    ax.set(xlabel=axis_label(x), ylabel=axis_label(y))
+    if hue is not None and ax.get_legend() is not None:
+        ax.get_legend().set_title(display_name(hue))
     if trend is not None:
         ax.plot(trend.x, trend.fit, color="black", label=f"{trend.kind} trend")
         if np.isfinite(trend.low).any():
@@ -439,6 +452,60 @@ def plot_tau_vs_population(
     return ax
 
 
+_CORRECTIONS = {"holm": "Holm", "bh": "BH", "bonferroni": "Bonferroni"}
+
+#: Estimator families the book shows in percent: the binned calibration errors, whose value is a
+#: share of the predictions (an ECE of 0.041 reads "4.1 %"), on every axis, table and sentence.
+PERCENT_FAMILIES = ("ECE", "ECE_em", "cwCE", "cwCE_em", "MCE")
+
+
+def in_percent(column: str) -> bool:
+    """Whether the book shows ``column`` in percent (a binned calibration error).
+
+    >>> in_percent("pre_ECE_15"), in_percent("post_cwCE_em_100"), in_percent("ECE_15")
+    (True, True, True)
+    >>> in_percent("pre_NLL"), in_percent("acc"), in_percent("pre_KSCE")
+    (False, False, False)
+    """
+    prefix, _, rest = column.partition("_")
+    if prefix not in ("pre", "post", "vs", "hist", "iso"):
+        rest = column
+    family, _, bins = rest.rpartition("_")
+    return bins.isdigit() and family in PERCENT_FAMILIES
+
+
+def axis_label(column: str) -> str:
+    """A column's name on an axis: its display name, with ``(%)`` where it is shown in percent.
+
+    >>> axis_label("pre_ECE_15"), axis_label("acc")
+    ('ECE, 15 bins, before scaling (%)', 'accuracy')
+    """
+    from calstudy.catalogue import display_name
+
+    return display_name(column) + (" (%)" if in_percent(column) else "")
+
+
+def percent_view(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A copy of ``df`` with its percent columns (:func:`in_percent`, or ``columns``) × 100.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows to show.
+    columns : sequence of str, optional
+        The columns to scale; default every column of ``df`` that :func:`in_percent` names.
+
+    Returns
+    -------
+    DataFrame
+    """
+    scaled = [c for c in df.columns if in_percent(str(c))] if columns is None else list(columns)
+    missing = [c for c in scaled if c not in df.columns]
+    if missing:
+        raise ValueError(f"Expected `df` to have columns {missing}, got {list(df.columns)}.")
+    return df.assign(**{str(c): 100 * df[c] for c in scaled})
+
+
 def plot_op_effects(
     effects: pd.DataFrame,
     ax: Axes | None = None,
@@ -449,7 +516,8 @@ def plot_op_effects(
     """Regression coefficients with confidence whiskers, one row per term.
 
     Terms whose corrected p-value (the table's ``p_<correction>`` column, else ``p``) is below
-    ``alpha`` are drawn in red, the others in grey; a vertical line marks zero.
+    ``alpha`` are drawn in red, the others in grey; a vertical line marks zero. The legend names
+    the correction (``Holm p < 0.05``).
 
     Parameters
     ----------
@@ -476,6 +544,9 @@ def plot_op_effects(
         rows = rows[~rows["term"].isin(["intercept", "Intercept", "const"])]
     corrected = [c for c in rows.columns if c.startswith("p_")]
     p = rows[corrected[0] if corrected else "p"].to_numpy(float)
+    # The legend names the correction the colours follow ("Holm p < 0.05"), not a raw p.
+    correction = corrected[0].removeprefix("p_") if corrected else ""
+    name = f"{_CORRECTIONS.get(correction, correction)} " if correction else ""
     ax = _axes(ax)
     position = np.arange(len(rows))[::-1]
     coef = rows["coef"].to_numpy(float)
@@ -490,7 +561,7 @@ def plot_op_effects(
                 fmt="o",
                 color=colour,
                 capsize=2,
-                label=f"p {'<' if significant else '≥'} {alpha}",
+                label=f"{name}p {'<' if significant else '≥'} {alpha:g}",
             )
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(position, rows["term"].tolist())
