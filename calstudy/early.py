@@ -41,14 +41,12 @@ checksum to them, once, their values unchanged.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import re
 import time
-import uuid
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,7 +57,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from calstudy.store import CorruptShardError, LegacyShardWarning, StoreWriteError
+from calstudy.files import atomic_write_bytes
+from calstudy.store import CorruptShardError, LegacyShardWarning
 
 if TYPE_CHECKING:
     from calstudy.data import ImageDataset
@@ -552,7 +551,7 @@ def migrate(directory: str | os.PathLike[str]) -> list[Path]:
                 f"writing into '{root}'?); it was left as the run wrote it. Migrate again when "
                 "no run writes there."
             )
-        _replace(path, new)
+        atomic_write_bytes(path, new)
         migrated.append(path)
     return migrated
 
@@ -658,7 +657,7 @@ def seed_reliability(
 
 def _write(path: Path, frame: pd.DataFrame) -> None:
     """Write `frame` to `path` atomically, with its content SHA-256 and page checksums."""
-    _replace(path, _serialise(frame))
+    atomic_write_bytes(path, _serialise(frame))
 
 
 def _serialise(frame: pd.DataFrame) -> bytes:
@@ -678,39 +677,6 @@ def _serialise(frame: pd.DataFrame) -> bytes:
             f"deterministic ({table.schema.types}). Nothing was written."
         )
     return data
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Put `data` at `path` atomically: a hidden temporary file, fsync, :func:`os.replace`.
-
-    An OSError (disk full, no permission) becomes a :class:`calstudy.store.StoreWriteError`
-    naming `path`; the temporary file is removed, and `path` is left as it was.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        if isinstance(error, OSError) and not isinstance(error, StoreWriteError):
-            message = (
-                f"Could not write {path.name!r} in '{path.parent}': "
-                f"{error.strerror or error}. It was left as it was and no temporary file is "
-                "left; free space (or fix permissions) and run it again."
-            )
-            if error.errno is None:
-                raise StoreWriteError(message) from error
-            raise StoreWriteError(error.errno, message) from error
-        raise
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def run_early_signals(

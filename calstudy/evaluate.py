@@ -30,7 +30,6 @@ References
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -40,6 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from calstudy.files import atomic_write
 from calstudy.models import fold_batchnorm
 from calstudy.train import DeviceLoader, resolve_precision
 
@@ -330,10 +330,7 @@ def _corrupted(images: np.ndarray, name: str, severity: int, *, seed: int) -> np
     except (OSError, ValueError):
         out = corrupt(images, name, severity, seed=seed)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            np.save(handle, out)
-        os.replace(tmp, path)  # atomic: a concurrent reader sees all of it or nothing
+        atomic_write(path, lambda f: np.save(f, out))  # a concurrent reader sees all or nothing
     out.setflags(write=False)
     _CORRUPTION_CACHE[key] = out
     if len(_CORRUPTION_CACHE) > _CORRUPTION_CACHE_SIZE:

@@ -44,18 +44,18 @@ import math
 import os
 import random
 import re
-import uuid
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 import numpy as np
 import pandas as pd
 
 from calstudy.catalogue import BIN_COUNTS, metric_columns
+from calstudy.files import atomic_write, atomic_write_bytes
 from calstudy.schema import (
     ACCURACY_COLUMNS,
     ATTACK_COLUMNS,
@@ -306,16 +306,7 @@ def write_checksums(path: str | Path, sums: Mapping[str, str]) -> Path:
                 f"Expected a file name and 64 hex digits for '{path}', got {name!r}: {digest!r}."
             )
     text = "".join(f"{sums[name].lower()}  {name}\n" for name in sorted(sums))
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def verify_checksums(directory: str | Path, names: Iterable[str] | None = None) -> list[str]:
@@ -1010,7 +1001,7 @@ def _robustness_values(
 
 def _write_csv(path: Path, columns: Sequence[str], data: Mapping[str, np.ndarray]) -> None:
     """Write `data` as a CSV as pandas' ``to_csv`` does (unquoted header, ``0.0`` for a
-    whole-number float), via a temporary file renamed into place."""
+    whole-number float), atomically (:func:`calstudy.files.atomic_write`)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -1025,16 +1016,12 @@ def _write_csv(path: Path, columns: Sequence[str], data: Mapping[str, np.ndarray
             array = pc.replace_substring_regex(text, pattern=r"^(-?\d+)$", replacement=r"\1.0")
         arrays[column] = array
     table = pa.table(arrays)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write((",".join(columns) + "\n").encode())
-            pacsv.write_csv(
-                table, f, pacsv.WriteOptions(include_header=False, quoting_style="none")
-            )
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    def write(f: IO[bytes]) -> None:
+        f.write((",".join(columns) + "\n").encode())
+        pacsv.write_csv(table, f, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+
+    atomic_write(path, write)
 
 
 def write_release_sample(

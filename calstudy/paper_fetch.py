@@ -27,13 +27,13 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from calstudy.files import atomic_write
 from calstudy.paper import (
     CHECKSUM_FILE,
     PAPER_FILES,
@@ -188,27 +188,28 @@ def _download(
     timeout: float,
     progress: bool,
 ) -> str:
-    """Copy `name` of `source` to `dest` atomically; return its SHA-256."""
+    """Copy `name` of `source` to `dest` atomically; return its SHA-256.
+
+    The length and the SHA-256 are checked before the rename (:func:`calstudy.files.atomic_write`),
+    so a download cut short or differing from the recorded one leaves nothing at `dest`.
+    """
     from tqdm.auto import tqdm
 
     where = _location(source, name)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     digest = hashlib.sha256()
-    received = 0
-    try:
-        with _open(source, name, timeout=timeout) as (stream, size):
-            with (
-                open(tmp, "wb") as out,
-                tqdm(
-                    total=size,
-                    unit="B",
-                    unit_scale=True,
-                    unit_divisor=1024,
-                    desc=name,
-                    disable=not progress,
-                    leave=True,
-                ) as bar,
-            ):
+    with _open(source, name, timeout=timeout) as (stream, size):
+
+        def copy(out: IO[bytes]) -> None:
+            received = 0
+            with tqdm(
+                total=size,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=name,
+                disable=not progress,
+                leave=True,
+            ) as bar:
                 while True:
                     try:
                         chunk = stream.read(_CHUNK)
@@ -229,33 +230,21 @@ def _download(
                     out.write(chunk)
                     received += len(chunk)
                     bar.update(len(chunk))
-                out.flush()
-                os.fsync(out.fileno())
             if size is not None and received != size:
                 raise ValueError(
                     f"Expected {size:,} bytes of {name!r} from {where} (its Content-Length), "
                     f"got {received:,}: the download was cut short; nothing was written. Run "
                     "the fetch again."
                 )
-        actual = digest.hexdigest()
-        if expected is not None and actual != expected:
-            raise ValueError(
-                f"Expected {name!r} from {where} to have the SHA-256 recorded in {recorded_in} "
-                f"({expected}), got {actual}: the download differs from the recorded file; "
-                "nothing was written."
-            )
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return actual
+            if expected is not None and digest.hexdigest() != expected:
+                raise ValueError(
+                    f"Expected {name!r} from {where} to have the SHA-256 recorded in "
+                    f"{recorded_in} ({expected}), got {digest.hexdigest()}: the download "
+                    "differs from the recorded file; nothing was written."
+                )
 
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        atomic_write(dest, copy)
+    return digest.hexdigest()
 
 
 def fetch_paper(
@@ -355,6 +344,5 @@ def fetch_paper(
         )
         sums[name] = digest
         write_checksums(sums_path, sums)
-        _fsync_dir(out)
         fetched.append(FetchedFile(dest, digest, downloaded=True))
     return fetched

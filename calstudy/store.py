@@ -48,13 +48,11 @@ once and for all.
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import hashlib
 import json
 import os
 import re
-import socket
 import time
 import uuid
 import warnings
@@ -70,6 +68,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from calstudy.files import (
+    HOST,
+    TEMP_GLOB,
+    TEMP_NAME,
+    WriteError,
+    atomic_write,
+    atomic_write_bytes,
+    fsync_dir,
+    write_error,
+)
 from calstudy.schema import (
     KEY_COLUMNS,
     REQUIRED_COLUMNS,
@@ -112,11 +120,6 @@ _MISNAMED = (
     "checked. Restore its name, or move it out of the store."
 )
 _READ_ATTEMPTS = 5  # listings tried when shards vanish while read (a concurrent merge)
-_TEMP_GLOB = ".*.tmp"
-# Temporary files are named after their writer (host digest, pid), so a writer on this host
-# that died mid-write (SIGKILL skips every cleanup) can be told from one still writing.
-_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
-_TEMP_NAME = re.compile(r"^\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
 _MAGIC = b"PAR1"
 _PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 _T = TypeVar("_T")
@@ -162,13 +165,11 @@ class LegacyShardWarning(UserWarning):
     """Shards without a checksum (written before calstudy recorded one) were read unverified."""
 
 
-class StoreWriteError(OSError, ValueError):
-    """A write into a store failed (disk full, no permission); nothing was published.
+StoreWriteError = WriteError
+"""A write into a store failed (disk full, no permission): :class:`calstudy.files.WriteError`.
 
-    An :class:`OSError` (``errno`` is the original one, e.g. ``errno.ENOSPC``) that is also a
-    :class:`ValueError`, so the command line reports it as a one-line error. The store is left
-    as it was: the temporary file is removed and no shard or logits file appears.
-    """
+The store is left as it was: the temporary file is removed and no shard or logits file appears.
+"""
 
 
 @dataclass(frozen=True)
@@ -333,8 +334,8 @@ class Store:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise _write_error(final, err) from err
-        _atomic_write(final, lambda f: f.write(data))
+            raise write_error(final, err) from err
+        atomic_write_bytes(final, data)
         return final
 
     # ── reading ──────────────────────────────────────────────────────────────────────────────
@@ -584,7 +585,7 @@ class Store:
         merged = self._write_shard(table.take(pa.array(keep)))
         for path, _ in shards:
             path.unlink(missing_ok=True)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         return merged
 
     def migrate(self) -> list[Path]:
@@ -625,16 +626,16 @@ class Store:
             except FileNotFoundError:  # a concurrent migrate renamed it first
                 continue
             except OSError as err:
-                raise _write_error(target, err) from err
+                raise write_error(target, err) from err
             self._load(target)  # the bytes renamed are the bytes checked
             migrated.append(target)
         if migrated:
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         return migrated
 
     def _temp_files(self) -> list[Path]:
         dirs = [d for d in (self.root, self.logits_dir) if d.is_dir()]
-        return sorted(p for d in dirs for p in d.glob(_TEMP_GLOB))
+        return sorted(p for d in dirs for p in d.glob(TEMP_GLOB))
 
     def remove_orphaned_temp_files(self) -> list[Path]:
         """Remove the temporary files of writers on this host that are no longer running.
@@ -651,8 +652,8 @@ class Store:
         """
         removed = []
         for path in self._temp_files():
-            match = _TEMP_NAME.match(path.name)
-            if match is None or match["host"] != _HOST:
+            match = TEMP_NAME.match(path.name)
+            if match is None or match["host"] != HOST:
                 continue
             pid = int(match["pid"])
             if pid != os.getpid() and not pid_alive(pid):
@@ -983,7 +984,7 @@ class Store:
             stored[array_name] = array
         path = self.logits_path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, lambda f: np.savez_compressed(f, **stored))
+        atomic_write(path, lambda f: np.savez_compressed(f, **stored))
         return path
 
     def load_logits(self, key: Key) -> dict[str, np.ndarray]:
@@ -1121,46 +1122,6 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write ``path`` via a hidden temporary file in the same directory and ``os.replace``.
-
-    An :class:`OSError` on the way (disk full, no permission) becomes a
-    :class:`StoreWriteError` naming ``path``; the temporary file is removed either way, so
-    nothing is published.
-    """
-    tmp = path.with_name(f".{path.name}.{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        if isinstance(err, OSError) and not isinstance(err, StoreWriteError):
-            raise _write_error(path, err) from err
-        raise
-    _fsync_dir(path.parent)
-
-
-def _write_error(path: Path, err: OSError) -> StoreWriteError:
-    reason = err.strerror or str(err)
-    message = (
-        f"Could not write {path.name!r} in '{path.parent}': {reason}. Nothing was published "
-        "and no temporary file is left; free space (or fix permissions) and run it again."
-    )
-    return StoreWriteError(message) if err.errno is None else StoreWriteError(err.errno, message)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _frame_problem(data: bytes) -> str | None:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from calstudy.files import atomic_write
 
 if TYPE_CHECKING:
     from calstudy.data import ImageDataset
@@ -560,22 +561,14 @@ def _synchronize(device: torch.device) -> None:
 
 
 def save_checkpoint(net: nn.Module, path: str | os.PathLike[str]) -> Path:
-    """Write ``net.state_dict()`` to ``path`` atomically (temporary file, then rename).
+    """Write ``net.state_dict()`` to ``path`` atomically (:func:`calstudy.files.atomic_write`).
 
     Tensors are saved on the CPU, so a checkpoint written on a GPU loads anywhere.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda f: torch.save(state, f))
 
 
 def load_checkpoint(net: nn.Module, path: str | os.PathLike[str]) -> nn.Module:

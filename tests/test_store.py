@@ -293,12 +293,12 @@ def test_temp_files_are_ignored_reported_and_fixed(store: Store) -> None:
 def test_killed_writer_leaves_no_visible_shard(store: Store) -> None:
     code = textwrap.dedent(
         f"""
-        import os, calstudy.store as s
+        import os, pathlib, calstudy.files as files
         def die(f):
             f.write(b"PAR1 half a shard")
             f.flush()
             os._exit(3)
-        s._atomic_write(s.Path({str(store.root / "shard-killed.parquet")!r}), die)
+        files.atomic_write(pathlib.Path({str(store.root / "shard-killed.parquet")!r}), die)
         """
     )
     store.root.mkdir()
@@ -311,16 +311,16 @@ def test_killed_writer_leaves_no_visible_shard(store: Store) -> None:
 
 
 def test_orphaned_temp_files_only_of_dead_writers_on_this_host(store: Store) -> None:
-    from calstudy.store import _HOST
+    from calstudy.files import HOST
 
     store.root.mkdir()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     names = {
-        "dead": f".shard-a.parquet.{_HOST}-{int(dead.stdout)}-0123abcd.tmp",
-        "alive": f".shard-b.parquet.{_HOST}-{os.getppid()}-0123abcd.tmp",
-        "mine": f".shard-c.parquet.{_HOST}-{os.getpid()}-0123abcd.tmp",
-        "other host": f".shard-d.parquet.{'f' * 8 if _HOST != 'f' * 8 else 'e' * 8}-1-0123abcd.tmp",
+        "dead": f".shard-a.parquet.{HOST}-{int(dead.stdout)}-0123abcd.tmp",
+        "alive": f".shard-b.parquet.{HOST}-{os.getppid()}-0123abcd.tmp",
+        "mine": f".shard-c.parquet.{HOST}-{os.getpid()}-0123abcd.tmp",
+        "other host": f".shard-d.parquet.{'f' * 8 if HOST != 'f' * 8 else 'e' * 8}-1-0123abcd.tmp",
         "old name": ".shard-e.parquet.0123abcd.tmp",
     }
     for name in names.values():
