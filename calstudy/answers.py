@@ -269,7 +269,257 @@ def transfer_numbers(
 # RQ ii–iv (helper: rq1–rq4 chapters)
 # ---------------------------------------------------------------------------------------------
 
+# The paper's RQ ii–iv numbers describe TSS on CIFAR-10 unless a quantity names its dataset.
+_PAPER_SPACE, _PAPER_DATASET = "tss", "cifar10"
+
+
+def _networks(frame: pd.DataFrame, columns: list[str], dataset: str | None = _PAPER_DATASET):
+    """TSS rows (of ``dataset``; all datasets when None) complete in ``columns``, one per
+    network: its lowest seed, as the chapters read a store (a seed study repeats networks)."""
+    if any(c not in frame for c in columns) or "space" not in frame:
+        return frame.iloc[:0]
+    rows = frame[frame["space"] == _PAPER_SPACE]
+    if dataset is not None:
+        rows = rows[rows["dataset"] == dataset]
+    rows = rows.dropna(subset=columns)
+    if "seed" in rows:
+        rows = rows.sort_values("seed", kind="stable")
+    key = [c for c in ("space", "arch", "dataset", "fidelity") if c in rows]
+    return rows.drop_duplicates(key)
+
+
+def _row(quantity: str, estimate: float, low: float, high: float) -> dict[str, Any]:
+    return {"quantity": quantity, "calstudy": estimate, "low": low, "high": high}
+
+
+@numbers_for("ii")
+def robustness_numbers(
+    frame: pd.DataFrame, *, n_boot: int = 500, level: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """The paper's RQ ii quantities on TSS · CIFAR-10, each a τ with its bootstrap interval.
+
+    τ(ECE_15, ·) with equal-mass ECE, KSCE and MMCE; the paper's range over accuracy under
+    PGD, Square and corruptions is set beside τ with the mean corruption accuracy (the mean
+    over the store's corruptions, one of the measures that range covers; RQ ii's chapter lists
+    every measure); its AUROC beside the store's first out-of-distribution AUROC; its claim
+    about high-accuracy models beside τ with the mean corruption accuracy among the N most
+    accurate networks (N = 1,000, at most a quarter of them, as in the chapter).
+    """
+    from calstudy import analysis
+
+    quantities = [n.quantity for n in chapter.PAPER if n.rq == "ii"]
+    opts = {"n_boot": n_boot, "level": level, "seed": seed}
+    rows = []
+    tss = _networks(frame, ["pre_ECE_15", "acc"])
+    if len(tss) < 3:
+        return pd.DataFrame(columns=list(NUMBERS_COLUMNS))
+    names, _ = analysis.estimator_columns(tss, ["ECE", "ECE_em", "KSCE", "MMCE"], n_bins=15,
+                                          prefixes=("pre",))  # fmt: skip
+    taus = analysis.estimator_taus(tss, "ECE_15", names, prefixes=("pre",), **opts)
+    for q, name in zip(quantities[:3], ("ECE_em_15", "KSCE", "MMCE"), strict=True):
+        for r in taus[taus["estimator"] == name].itertuples():
+            rows.append(_row(q, r.tau, r.low, r.high))
+    robust = analysis.robustness_taus(tss, "pre_ECE_15", **opts)
+    for r in robust[robust["measure"] == "mean_corruption_acc"].itertuples():
+        rows.append(_row(quantities[3], r.tau, r.low, r.high))
+    for r in robust[robust["family"] == "ood"].head(1).itertuples():
+        rows.append(_row(quantities[4], r.tau, r.low, r.high))
+    contrast = analysis.top_versus_lowest(tss, "pre_ECE_15", n=1000, **opts)
+    for r in contrast[contrast["measure"] == "mean_corruption_acc"].itertuples():
+        rows.append(_row(quantities[5], r.tau_top, r.top_low, r.top_high))
+    return pd.DataFrame(rows, columns=list(NUMBERS_COLUMNS))
+
+
+@numbers_for("iii")
+def estimator_numbers(
+    frame: pd.DataFrame, *, n_boot: int = 500, level: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """τ(ECE_15, estimator) before scaling on every TSS dataset of ``frame``, named as the
+    paper's RQ iii quantities (``τ(ECE, KSCE), CIFAR-10``), each with its bootstrap interval."""
+    from calstudy import analysis
+
+    tss = _networks(frame, ["pre_ECE_15"], dataset=None)
+    families = ["ECE", "ECE_em", "KSCE", "KDECE", "MMCE", "cwCE", "cwCE_em"]
+    names, _ = analysis.estimator_columns(tss, families, n_bins=15, prefixes=("pre",))
+    if len(tss) < 3 or "ECE_15" not in names:
+        return pd.DataFrame(columns=list(NUMBERS_COLUMNS))
+    taus = analysis.estimator_taus(tss, "ECE_15", names, prefixes=("pre",), n_boot=n_boot,
+                                   level=level, seed=seed)  # fmt: skip
+    paper = {n.quantity: n.value for n in chapter.PAPER if n.rq == "iii"}
+    rows = analysis.estimator_beside_paper(taus, paper, reference="ECE_15")
+    return rows[list(NUMBERS_COLUMNS)]
+
+
+@numbers_for("iv")
+def posthoc_numbers(
+    frame: pd.DataFrame, *, n_boot: int = 500, level: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """The paper's RQ iv quantities on TSS · CIFAR-10, each a τ with its bootstrap interval.
+
+    τ(pre_ECE_15, post_ECE_15); and, for the paper's ranges of τ between bin counts (whose
+    lowest end is its 5-vs-500-bin pair), τ between ECE at 5 and at 500 bins, before and after
+    scaling, where the store holds both columns.
+    """
+    from calstudy import analysis
+
+    quantities = [n.quantity for n in chapter.PAPER if n.rq == "iv"]
+    opts = {"n_boot": n_boot, "level": level, "seed": seed}
+    rows = []
+    tss = _networks(frame, ["pre_ECE_15", "post_ECE_15"])
+    if len(tss) >= 3:
+        effect = analysis.scaling_effect(tss, "pre_ECE_15", "post_ECE_15", **opts)
+        for r in effect.itertuples():
+            rows.append(_row(quantities[0], r.tau, r.tau_low, r.tau_high))
+    ends = ["pre_ECE_5", "pre_ECE_500", "post_ECE_5", "post_ECE_500"]
+    tss = _networks(frame, ends)
+    if len(tss) >= 3:
+        pairs = analysis.bin_pair_taus(tss, "ECE", [(5, 500)], **opts)
+        for q, when in zip(quantities[1:3], ("pre", "post"), strict=True):
+            for r in pairs[pairs["when"] == when].itertuples():
+                rows.append(_row(q, r.tau, r.low, r.high))
+    return pd.DataFrame(rows, columns=list(NUMBERS_COLUMNS))
+
 
 # ---------------------------------------------------------------------------------------------
 # RQ v–vii (helper: rq5–rq8 chapters)
 # ---------------------------------------------------------------------------------------------
+
+
+def _first_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per network, its lowest seed, as the chapters use (a seed study repeats some)."""
+    key = [c for c in ("space", "arch", "dataset", "fidelity") if c in frame.columns]
+    return frame.sort_values("seed").drop_duplicates(key) if "seed" in frame.columns else frame
+
+
+def _group(frame: pd.DataFrame, space: str, dataset: str, columns: list[str]) -> pd.DataFrame:
+    if not set(columns) <= set(frame.columns):
+        return frame.iloc[:0]
+    rows = frame[(frame["space"] == space) & (frame["dataset"] == dataset)]
+    return rows.dropna(subset=columns)
+
+
+def _numbers(rows: list[tuple[str, float, float, float]]) -> pd.DataFrame:
+    """The rows as a numbers table, less those whose estimate could not be computed."""
+    return pd.DataFrame(rows, columns=list(NUMBERS_COLUMNS)).dropna(subset=["calstudy"])
+
+
+@numbers_for("v")
+def accuracy_numbers(
+    frame: pd.DataFrame, *, n_boot: int = 500, level: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """RQ v on the TSS CIFAR-10 networks (the paper's group), ECE with 15 bins before scaling.
+
+    Rows: the ECE of the models above 90 % accuracy (their median, in percent, with the range
+    min – max in place of an interval, as the paper gives a range); τ-b(accuracy, ECE) over all
+    models; and, beyond the paper, τ-b among the models above 90 % and the difference τ(top 20 %)
+    − τ(rest) of :func:`calstudy.analysis.top_rest_contrast`, the test of a relation that
+    changes along the accuracy axis.
+    """
+    from calstudy import analysis
+
+    q_range, q_relation = (n.quantity for n in chapter.PAPER if n.rq == "v")
+    ece = "pre_ECE_15"
+    tss = _group(_first_runs(frame), "tss", "cifar10", ["acc", ece])
+    rows: list[tuple[str, float, float, float]] = []
+    if len(tss) < 3:
+        return _numbers(rows)
+    above = tss[tss["acc"] >= 0.9]
+    if len(above) >= 3:
+        rows.append((q_range, 100 * above[ece].median(), 100 * above[ece].min(),
+                     100 * above[ece].max()))  # fmt: skip
+        r = analysis.kendall_ci(above["acc"], above[ece], n_boot=n_boot, level=level, seed=seed)
+        rows.append(("τ(accuracy, ECE), TSS CIFAR-10 models above 90 % accuracy", r.tau, r.low,
+                     r.high))  # fmt: skip
+    r = analysis.kendall_ci(tss["acc"], tss[ece], n_boot=n_boot, level=level, seed=seed)
+    rows.append((q_relation, r.tau, r.low, r.high))
+    labelled = analysis.label_top(tss, fraction=0.2, min_group=3)
+    shape = analysis.top_rest_contrast(labelled, ece, n_boot=n_boot, level=level, seed=seed)
+    if len(shape):
+        s = shape.iloc[0]
+        rows.append(("τ(top 20 % by accuracy) − τ(the rest), TSS CIFAR-10", s["diff"], s["low"],
+                     s["high"]))  # fmt: skip
+    return _numbers(rows)
+
+
+BIN_NUMBERS = {"post": (5, 15, 50, 100, 200, 500), "pre": (5, 500)}
+"""The bin counts at which :func:`bin_numbers` gives the median ECE, as the paper quotes them."""
+
+
+@numbers_for("vi")
+def bin_numbers(
+    frame: pd.DataFrame, *, n_boot: int = 500, level: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """RQ vi: median ECE (percent, bootstrap interval over models) of the TSS ImageNet16-120
+    networks at the bin counts the paper quotes (:data:`BIN_NUMBERS`), and τ-b between ECE at 5
+    and at 500 bins of the TSS CIFAR-10 networks, before and after scaling (the paper: 0.25
+    after). The paper's medians are quoted as lists, so each bin count is a row of its own.
+    """
+    from calstudy import analysis
+
+    first = _first_runs(frame)
+    rows: list[tuple[str, float, float, float]] = []
+    bins = sorted(set(BIN_NUMBERS["pre"]) | set(BIN_NUMBERS["post"]))
+    columns = [f"{w}_ECE_{b}" for w in BIN_NUMBERS for b in bins]
+    imagenet = _group(first, "tss", "imagenet16-120", columns)
+    if len(imagenet) >= 3:
+        medians = analysis.bin_count_medians(imagenet, "ECE", bins, n_boot=n_boot, level=level,
+                                             seed=seed).set_index(["when", "n_bins"])  # fmt: skip
+        for when, counts in BIN_NUMBERS.items():
+            for b in counts:
+                m = medians.loc[(when, b)]
+                rows.append((f"median {when}-scaling ECE at {b} bins (TSS ImageNet16-120), %",
+                             100 * m["median"], 100 * m["low"], 100 * m["high"]))  # fmt: skip
+    cifar = _group(first, "tss", "cifar10", [f"{w}_ECE_{b}" for w in ("pre", "post") for b in (5, 500)])
+    if len(cifar) >= 3:
+        taus = analysis.bin_pair_taus(cifar, "ECE", [(5, 500)], n_boot=n_boot, level=level,
+                                      seed=seed)  # fmt: skip
+        for r in taus.itertuples():
+            rows.append((f"τ(ECE at 5 bins, at 500 bins), {r.when}-scaling, TSS CIFAR-10", r.tau,
+                         r.low, r.high))  # fmt: skip
+    return _numbers(rows)
+
+
+@numbers_for("vii")
+def design_numbers(
+    frame: pd.DataFrame, *, n_boot: int = 500, level: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
+    """RQ vii, ECE with 15 bins: the SSS ImageNet16-120 medians at total width 40–80 and 280–320
+    (percent) and their difference with its interval; τ-b(accuracy, ECE) of the SSS CIFAR-10
+    networks with accuracy 84.7–92.3 % (the paper: flat); τ-b(width, ECE) of the CIFAR-100
+    networks of uniform width, before and after scaling; and the share (percent, Wilson
+    interval) of the 20 TSS CIFAR-10 cells with the best HCS that carry skip_connect on 0→3.
+    """
+    from calstudy import analysis
+
+    q_ends, q_flat, q_uniform, q_top = (n.quantity for n in chapter.PAPER if n.rq == "vii")
+    first = analysis.design_columns(_first_runs(frame))
+    pre, post = "pre_ECE_15", "post_ECE_15"
+    options = {"n_boot": n_boot, "level": level, "seed": seed}
+    rows: list[tuple[str, float, float, float]] = []
+    sss = _group(first, "sss", "imagenet16-120", ["total_width", pre])
+    if len(sss):
+        e = analysis.width_extremes(sss, pre, **options)
+        if e["n_narrow"] and e["n_wide"]:
+            rows += [(f"{q_ends}: total width 40–80, %", 100 * e["narrow"], np.nan, np.nan),
+                     (f"{q_ends}: total width 280–320, %", 100 * e["wide"], np.nan, np.nan),
+                     (f"{q_ends}: difference, pp", 100 * e["difference"], 100 * e["low"],
+                      100 * e["high"])]  # fmt: skip
+    sss = _group(first, "sss", "cifar10", ["acc", pre])
+    inside = sss[sss["acc"].between(0.847, 0.923)]
+    if len(inside) >= 3:
+        r = analysis.kendall_ci(inside["acc"], inside[pre], **options)
+        rows.append((f"{q_flat}: τ(accuracy, ECE)", r.tau, r.low, r.high))
+    sss = _group(first, "sss", "cifar100", ["c0", pre, post])
+    if len(sss):
+        table = analysis.uniform_width(sss, [pre, post], **options)
+        for r in table[table["n"] >= 3].itertuples():
+            when = "before" if r.metric == pre else "after"
+            rows.append((f"{q_uniform}: τ(width, ECE {when} scaling)", r.tau, r.low, r.high))
+    tss = _group(first, "tss", "cifar10", ["acc", pre, "edge_3_0"])
+    if len(tss) >= 40:
+        best = analysis.top_hcs(tss, 20, ece=pre)
+        e = analysis.hcs_enrichment(best, tss, {"skip": ("edge_3_0", ["skip_connect"])},
+                                    level=level).iloc[0]  # fmt: skip
+        rows.append((f"{q_top}: share with skip_connect, %", 100 * e["share"], 100 * e["low"],
+                     100 * e["high"]))  # fmt: skip
+    return _numbers(rows)
