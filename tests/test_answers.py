@@ -151,6 +151,7 @@ def test_design_numbers_on_the_papers_format(paper_frame: pd.DataFrame) -> None:
 
 def test_numbers_of_a_store_without_the_papers_groups_are_empty() -> None:
     frame = _networks("sss", "fashion-mnist", 12, acc=np.linspace(0.5, 0.9, 12), pre_ECE_15=0.05)
+    frame["arch"] = [f"8:8:8:{8 * (i // 8 + 1)}:{8 * (i % 8 + 1)}" for i in range(12)]
     for numbers in (answers.accuracy_numbers, answers.bin_numbers, answers.design_numbers):
         out = numbers(frame, n_boot=20)
         assert out.empty and list(out.columns) == list(answers.NUMBERS_COLUMNS)
