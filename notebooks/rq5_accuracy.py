@@ -13,6 +13,13 @@
 # %% [markdown]
 # # RQ v: Is calibration related to accuracy?
 #
+# :::{admonition} This chapter in one box
+# :class: tip
+# ```{glue:md} rq5_accuracy-answer
+# :format: myst
+# ```
+# :::
+#
 # A more accurate model has fewer wrong predictions to be overconfident about, so one might
 # expect better models to be better calibrated. The reference study {cite}`tao2024benchmark`
 # found no monotone relation over the whole NATS-Bench space, but among the models above 90 %
@@ -54,7 +61,8 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
-from calstudy import analysis, chapter, plots, report
+from calstudy import analysis, answers, chapter, plots, report
+from calstudy.catalogue import display_name
 
 sns.set_theme(style="whitegrid", context="notebook")
 df = chapter.load_study(
@@ -93,22 +101,23 @@ report.format_table(thresholds, percent=["median acc", "top threshold acc", "bes
 # %% [markdown]
 # ## ECE against accuracy
 #
-# Each panel is one space × dataset; the top row is before temperature scaling, the bottom row
-# after. The black line and band are an OLS line with its 95 % confidence band; the orange line
-# is a LOWESS smoother, which can bend where a line cannot. Points of the top group are drawn
-# in red.
+# {numref}`fig-rq5_accuracy-relation` has one row per space × dataset: before temperature
+# scaling on the left, after it on the right, both in percent. The black line and band are an
+# OLS line with its 95 % confidence band; the orange line is a LOWESS smoother, which can bend
+# where a line cannot. Points of the top group are drawn in red. Where no space × dataset
+# group has `min_group` models, the figure is left out.
 
-# %%
+# %% mystnb={"figure": {"caption": "The metric (in percent) against accuracy, one row per search space × dataset; left before temperature scaling, right after. Black: OLS line with its 95 % band; orange: LOWESS trend; red: the most accurate models of the group.", "name": "fig-rq5_accuracy-relation"}, "image": {"alt": "A grid of scatter plots, one row per search space and dataset, of calibration error in percent against accuracy in percent, before scaling on the left and after on the right, each with a straight trend line and band, a curved LOWESS trend, and the most accurate models marked in red."}}
 if groups:
-    fig, axes = plt.subplots(2, len(groups), figsize=(4.2 * len(groups), 7.5), squeeze=False)
-    for j, g in enumerate(groups):
-        for i, column in enumerate((pre, post)):
-            plots.plot_accuracy_relation(labelled[labelled["group"] == g], column, axes[i, j])
-            axes[i, j].set_title(g)
+    fig, axes = plt.subplots(len(groups), 2, figsize=(10, 3.4 * len(groups)), squeeze=False)
+    as_pct = labelled.assign(**{c: 100 * labelled[c] for c in ("acc", pre, post)})
+    for row, g in zip(axes, groups, strict=True):
+        for ax, column in zip(row, (pre, post), strict=True):
+            plots.plot_accuracy_relation(as_pct[as_pct["group"] == g], column, ax)
+            ax.set(title=g, xlabel="accuracy (%)", ylabel=f"{display_name(column)} (%)")
     axes[0, 0].legend(loc="best", fontsize="small")
     fig.tight_layout()
-else:
-    display(report.md(f"No space × dataset group has {min_group} models; the figure is skipped."))
+    plt.show()
 
 # %% [markdown]
 # ## Rank agreement between accuracy and ECE
@@ -121,7 +130,8 @@ else:
 
 # %%
 taus = analysis.accuracy_taus(labelled, [pre, post], **options)
-display(report.format_table(taus.drop(columns=["space", "dataset", "relation"])))
+display(report.format_table(taus.drop(columns=["space", "dataset", "relation"]).assign(
+    metric=taus["metric"].map(display_name))))
 report.md(
     "Over all models of each group:",
     "\n".join(f"- {s}" for s in analysis.accuracy_tau_sentences(taus, models="all")),
@@ -163,7 +173,17 @@ report.md(*(f"- {s}" for s in analysis.top_rest_sentences(shape)))
 effect = analysis.scaling_effect(labelled, pre, post, **options)
 temperatures = analysis.temperature_summary(labelled.assign(drop=df[pre] - df[post]), "drop",
                                             **options)
-display(report.format_table(effect.drop(columns=["space", "dataset"])))
+display(pd.concat([  # the 19 columns of `effect`, as estimates with their intervals
+    report.format_table(effect[["group", "n", "median_pre", "median_post"]].set_axis(
+        ["group", "n", "median before", "median after"], axis=1), percent=["median before",
+        "median after"], decimals=dict.fromkeys(["median before", "median after"], 2)),
+    report.interval_columns(effect, {
+        "median change (pp)": ("change", "change_low", "change_high"),
+        "share lowered (%)": ("lowered", "lowered_low", "lowered_high"),
+        "τ(pre, post)": ("tau", "tau_low", "tau_high")}, percent=["median change (pp)",
+        "share lowered (%)"], unsigned=["share lowered (%)"]),
+    report.format_table(effect[["change_p_holm"]].rename(columns={"change_p_holm": "p_holm"})),
+], axis=1).set_index("group"))  # fmt: skip
 if labelled["temperature"].isna().all():
     display(report.md("This store records no fitted temperatures (the column `temperature` is "
                       "empty, as in the paper's released data): the temperature columns of the "
@@ -177,25 +197,34 @@ report.md(*(f"- {s}" for s in analysis.scaling_gain_sentences(
 # The paper reports ECE (15 bins, before scaling) of CIFAR-10 TSS models above 90 % accuracy.
 # The same statistic is computed for this store's TSS · cifar10 group where its models reach
 # 90 % (the paper's own data do), beside the range over the group's top models as defined
-# above.
+# above. The table sets the paper's numbers beside calstudy's on the paper's released data, on
+# the demo store and on this store (`answers.beside_paper`; ECE in percent; for the ECE range
+# the brackets hold the range min – max around the median, elsewhere a bootstrap interval).
 
 # %%
 quote = next(n for n in chapter.PAPER if n.rq == "v" and n.quantity.startswith("ECE range"))
 reference = "TSS · cifar10" if "TSS · cifar10" in groups else (groups or ["TSS · cifar10"])[0]
-display(chapter.paper_numbers("v"))
+numbers = answers.beside_paper("v", df, store=store, n_boot=n_boot, level=level, seed=seed)
+display(numbers)
 if reference != "TSS · cifar10":
     display(report.md(f"This store has no TSS · cifar10 group with {min_group} models; the "
                       f"paper's CIFAR-10 TSS numbers are set beside {reference} instead."))
-report.md(*analysis.accuracy_paper_sentences(
+paper_lines = analysis.accuracy_paper_sentences(
     labelled, taus, shape, pre, paper_range_value=analysis.paper_range(quote.value),
-    reference=reference))
+    reference=reference)
+report.md(*paper_lines)
 
 # %% [markdown]
 # ## Summary
 
 # %%
-report.md(*(f"- {line}" for line in analysis.accuracy_summary(
-    taus, shape, effect, pre=pre, post=post, metric=f"`{metric}`")))
+summary = analysis.accuracy_summary(taus, shape, effect, pre=pre, post=post, metric=f"`{metric}`")
+report.glue_md("rq5_accuracy-answer", answers.box(
+    "Is a more accurate network better calibrated?",
+    f"**{reference}.** " + " ".join(paper_lines[-1:] + paper_lines[1:-1]),
+    caveat="Small, briefly trained networks rank differently from NATS-Bench's; the top group is "
+    "relative to each space × dataset, not the paper's fixed 90 %.", numbers=numbers))
+report.md(*(f"- {line}" for line in summary))
 
 # %% [markdown]
 # **Exercise.** Rerun with `-p top_fraction 0.05` and with `-p metric ECE_em`: does the top
