@@ -40,6 +40,7 @@ import difflib
 import errno
 import functools
 import hashlib
+import inspect
 import json
 import math
 import numbers
@@ -52,6 +53,7 @@ import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -945,30 +947,26 @@ def _check_device(device: str | None, *, backend: str) -> None:
         )
 
 
-def _check_run(
-    config: SweepConfig,
-    out: str | os.PathLike[str],
-    *,
-    backend: str = "local",
-    data_dir: str | None = None,
-    device: str | None = None,
-    nats_path: str | None = None,
-    address: str | None = None,
-    gpus_per_job: float = 0.0,
-    cpus_per_job: float = 1.0,
-    max_jobs: int | None = None,
-    time_limit_s: float | None = None,
-    claim_max_age_s: float = DEFAULT_CLAIM_MAX_AGE_S,
-    keep_logits: bool = True,
-    check_nats: bool = True,
-) -> None:
-    """Check :func:`run_sweep`'s options and paths without loading data or writing anything
-    (``check_nats=False``: a dry run lists a pretrained sweep's jobs without the benchmark)."""
-    if not isinstance(config, SweepConfig):
-        raise ValueError(f"Expected `config` to be a SweepConfig, got {type(config).__name__}.")
-    if backend not in BACKENDS:
-        raise ValueError(f"Expected `backend` to be one of {BACKENDS}, got {backend!r}.")
-    if backend == "ray":
+def _check_run(*args: Any, check_nats: bool = True, **kwargs: Any) -> dict[str, Any]:
+    """Check :func:`run_sweep`'s arguments and paths without loading data or writing anything;
+    return them all, its defaults filled in.
+
+    The arguments are bound to :func:`run_sweep`'s own signature, so its parameter list is the
+    one list of a sweep's options (:func:`run_parallel` and the command line pass theirs
+    through). ``check_nats=False``: a dry run lists a pretrained sweep's jobs without the
+    benchmark.
+    """
+    try:
+        bound = inspect.signature(run_sweep).bind(*args, **kwargs)
+    except TypeError as error:
+        raise ValueError(f"Expected the arguments of `run_sweep`, but {error}.") from None
+    bound.apply_defaults()
+    run = SimpleNamespace(**bound.arguments)
+    if not isinstance(run.config, SweepConfig):
+        raise ValueError(f"Expected `config` to be a SweepConfig, got {type(run.config).__name__}.")
+    if run.backend not in BACKENDS:
+        raise ValueError(f"Expected `backend` to be one of {BACKENDS}, got {run.backend!r}.")
+    if run.backend == "ray":
         import importlib.util
 
         if importlib.util.find_spec("ray") is None:
@@ -976,46 +974,51 @@ def _check_run(
                 "Expected `backend` 'ray' to find Ray installed (pip install 'calstudy[ray]'), "
                 "got no module named 'ray'."
             )
-    elif address is not None:
+    elif run.address is not None:
         raise ValueError(
-            f"Expected `address` only with the ray backend, got {address!r} with {backend!r}."
+            f"Expected `address` only with the ray backend, got {run.address!r} with "
+            f"{run.backend!r}."
         )
-    _check_out(out)
-    if max_jobs is not None and (not _is_int(max_jobs) or max_jobs < 1):
-        raise ValueError(f"Expected `max_jobs` to be a positive integer, got {max_jobs!r}.")
-    if time_limit_s is not None and (not _is_real(time_limit_s) or time_limit_s < 0):
+    _check_out(run.out)
+    if run.max_jobs is not None and (not _is_int(run.max_jobs) or run.max_jobs < 1):
+        raise ValueError(f"Expected `max_jobs` to be a positive integer, got {run.max_jobs!r}.")
+    if run.time_limit_s is not None and (not _is_real(run.time_limit_s) or run.time_limit_s < 0):
         raise ValueError(
-            f"Expected `time_limit_s` to be a non-negative number of seconds, got {time_limit_s!r}."
+            f"Expected `time_limit_s` to be a non-negative number of seconds, got "
+            f"{run.time_limit_s!r}."
         )
-    if not _is_real(claim_max_age_s) or claim_max_age_s <= 0:
+    if not _is_real(run.claim_max_age_s) or run.claim_max_age_s <= 0:
         raise ValueError(
             f"Expected `claim_max_age_s` to be a positive number of seconds, got "
-            f"{claim_max_age_s!r}."
+            f"{run.claim_max_age_s!r}."
         )
-    if not _is_real(gpus_per_job) or gpus_per_job < 0:
+    if not _is_real(run.gpus_per_job) or run.gpus_per_job < 0:
         raise ValueError(
-            f"Expected `gpus_per_job` to be a non-negative number, got {gpus_per_job!r}."
+            f"Expected `gpus_per_job` to be a non-negative number, got {run.gpus_per_job!r}."
         )
-    if not _is_real(cpus_per_job) or cpus_per_job <= 0:
-        raise ValueError(f"Expected `cpus_per_job` to be a positive number, got {cpus_per_job!r}.")
-    if not isinstance(keep_logits, bool):
-        raise ValueError(f"Expected `keep_logits` to be True or False, got {keep_logits!r}.")
-    _check_device(device, backend=backend)
-    if config.source == "nats-pretrained" and check_nats:
-        if nats_path is None:
+    if not _is_real(run.cpus_per_job) or run.cpus_per_job <= 0:
+        raise ValueError(
+            f"Expected `cpus_per_job` to be a positive number, got {run.cpus_per_job!r}."
+        )
+    if not isinstance(run.keep_logits, bool):
+        raise ValueError(f"Expected `keep_logits` to be True or False, got {run.keep_logits!r}.")
+    _check_device(run.device, backend=run.backend)
+    if run.config.source == "nats-pretrained" and check_nats:
+        if run.nats_path is None:
             raise ValueError(
                 "Expected `nats_path` (the NATS-Bench benchmark directory) for "
                 "source='nats-pretrained', got None."
             )
-        if not Path(nats_path).exists():
+        if not Path(run.nats_path).exists():
             raise FileNotFoundError(
-                f"Expected `nats_path` to be a NATS-Bench benchmark directory, got '{nats_path}' "
-                "(no such path)."
+                "Expected `nats_path` to be a NATS-Bench benchmark directory, got "
+                f"'{run.nats_path}' (no such path)."
             )
-    elif config.source == "trained" and data_dir is not None and not Path(data_dir).exists():
+    elif run.config.source == "trained" and run.data_dir and not Path(run.data_dir).exists():
         raise FileNotFoundError(
-            f"Expected `data_dir` to be a dataset directory, got '{data_dir}' (no such path)."
+            f"Expected `data_dir` to be a dataset directory, got '{run.data_dir}' (no such path)."
         )
+    return bound.arguments
 
 
 def _check_data(config: SweepConfig, data_dir: str | None) -> None:
@@ -1087,23 +1090,9 @@ def run_sweep(
         When the disk is full (``errno.ENOSPC``/``EDQUOT``): the sweep stops; the store keeps
         every row written before, and a rerun resumes.
     """
+    _check_run(**locals())  # run_sweep's own parameters, bound to its own signature
     from calstudy.store import Store
 
-    _check_run(
-        config,
-        out,
-        backend=backend,
-        data_dir=data_dir,
-        device=device,
-        nats_path=nats_path,
-        address=address,
-        gpus_per_job=gpus_per_job,
-        cpus_per_job=cpus_per_job,
-        max_jobs=max_jobs,
-        time_limit_s=time_limit_s,
-        claim_max_age_s=claim_max_age_s,
-        keep_logits=keep_logits,
-    )
     start = time.perf_counter()
     jobs = expand_jobs(config)
     data_dir = data_dir if data_dir is not None else default_data_dir()

@@ -210,6 +210,8 @@ def test_workers_must_be_positive_and_local(tmp_path):
             sweep.run_parallel(ONE, tmp_path / "s", workers=workers)
     with pytest.raises(ValueError, match="`workers` > 1 only with the local backend"):
         sweep.run_parallel(ONE, tmp_path / "s", workers=2, backend="ray")
+    with pytest.raises(ValueError, match="`run_sweep`, but got an unexpected keyword .*'epochs'"):
+        sweep.run_parallel(ONE, tmp_path / "s", workers=2, epochs=3)  # a config field, not an option
     assert not (tmp_path / "s").exists()
 
 
