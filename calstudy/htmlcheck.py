@@ -15,10 +15,30 @@ Pages are every ``*.html`` file under the book directory except Sphinx's generat
 External links and images (another origin) are not checked: the book must build offline, and
 the browser is not allowed to reach the network.
 
+Chapter pages (those built from the executed notebooks, ``book/executed/*.html``) are also
+checked as a reader meets them, by the rules of issue 16:
+
+- ``answer``: the chapter opens with its answer box, an admonition stating a number of the run
+  before the first section; in the browser, its top is within the first screen
+  (:data:`VIEWPORT`);
+- ``code``: no code input shows by default except the parameters cell (analysis cells are
+  folded, check cells removed, by :mod:`calstudy.book`'s cell tags);
+- ``figure``: every image is inside a numbered ``<figure>`` with a caption, and its alt text
+  describes it (not empty, not a file path);
+- ``table``: no rendered table cell or text output reads ``NaN``, ``0.0000``, ``-0.0`` or a
+  raw Python dict;
+- ``legibility`` (browser): no figure is scaled down by more than :data:`MAX_DOWNSCALE`, which
+  would shrink its text below legibility.
+
+The browser checker also takes a full-page screenshot of every chapter page and measures every
+figure's rendered and natural size (:class:`FigureSize`); ``python -m calstudy.htmlcheck``
+prints the pages checked and the largest figures.
+
 Usage::
 
     python -m calstudy.htmlcheck book/_build/html            # browser, else static
     python -m calstudy.htmlcheck book/_build/html --static   # never start a browser
+    python -m calstudy.htmlcheck book/_build/html --screenshots /tmp/shots
 """
 
 from __future__ import annotations
@@ -29,6 +49,7 @@ import binascii
 import contextlib
 import functools
 import io
+import math
 import os
 import re
 import sys
@@ -37,7 +58,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -63,7 +84,19 @@ CHROMIUM_ARGS = (
 )
 TRACEBACK_MARKER = "Traceback (most recent call last)"
 
-Kind = Literal["load", "console", "resource", "image", "link", "traceback", "math"]
+Kind = Literal[
+    "load", "console", "resource", "image", "link", "traceback", "math",
+    "answer", "code", "figure", "table", "legibility",
+]  # fmt: skip
+
+#: Where the executed chapters' pages sit in the built book; the reader-facing rules (answer
+#: box, folded code, captions, tables, legibility) apply to these pages only.
+CHAPTER_DIR = "book/executed/"
+#: The browser's window: a laptop screen. "The first screen" is the top ``height`` CSS pixels.
+VIEWPORT = {"width": 1280, "height": 900}
+#: A figure whose natural width exceeds this many times its rendered width is shrunk so much
+#: that text drawn at a normal font size (10 pt at 100 dpi, about 14 px) falls under ~6 px.
+MAX_DOWNSCALE = 2.2
 
 _SKIPPED_PAGES = frozenset({"genindex.html", "search.html", "py-modindex.html"})
 _VOID_TAGS = frozenset(
@@ -92,9 +125,13 @@ class Problem:
     ----------
     page : str
         The page it was found on, relative to the book directory (``book/intro.html``).
-    kind : {"load", "console", "resource", "image", "link", "traceback"}
+    kind : str
+        One of "load", "console", "resource", "image", "link", "traceback", "math", "answer",
+        "code", "figure", "table", "legibility" (:data:`Kind`).
         What is wrong: the page itself, a console error, a same-origin resource that failed,
-        an image, an internal link, or a rendered traceback.
+        an image, an internal link, a rendered traceback, maths MathJax did not typeset; on a
+        chapter page, a missing or late answer box, visible code, an uncaptioned figure, a
+        table showing ``NaN`` and the like, or a figure shrunk below legibility.
     detail : str
         A human-readable description naming the offending URL or text.
     """
@@ -201,11 +238,15 @@ class _Page:
     redirect: str | None = None  # target of a <meta http-equiv="refresh">, also in `links`
 
 
-def _parse_page(html: str) -> _Page:
+def _parse_tree(html: str) -> _Element:
     builder = _TreeBuilder()
     builder.feed(html)
     builder.close()
-    root = builder.root
+    return builder.root
+
+
+def _parse_page(html: str) -> _Page:
+    root = _parse_tree(html)
     ids: set[str] = set()
     links: list[str] = []
     images: list[str | None] = []
@@ -263,6 +304,155 @@ def _find_tracebacks(root: _Element) -> list[str]:
         found.append(f"traceback in the page text: {_shorten(summary)}")
         start = rest.find(TRACEBACK_MARKER, start + len(TRACEBACK_MARKER))
     return found
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter pages: the rules a reader's first visit depends on
+
+
+def is_chapter_page(page: str) -> bool:
+    """Whether ``page`` (relative to the book directory) was built from an executed chapter."""
+    return page.startswith(CHAPTER_DIR) and page.endswith(".html")
+
+
+_PARAMETER_CLASSES = frozenset({"tag_parameters", "tag_injected-parameters"})
+_IMAGE_SUFFIX = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|pdf)$", re.IGNORECASE)
+# What a table or text output must not show the reader, and what to write instead.
+_BAD_VALUES = (
+    (re.compile(r"(?<![\w.])(?:nan|<NA>|NaT)(?![\w])", re.IGNORECASE),
+     "NaN (write — for a value that was not reported or cannot be computed)"),
+    (re.compile(r"(?<![\d.\-−])\+?0\.0000+(?!\d)"),
+     "0.0000 (a p-value or estimate rounded to zero: write it as < 1e-4 or with significant "
+     "digits)"),
+    (re.compile(r"(?<![\w.])[-−]0(?:\.0+)?(?![\d.])"),
+     "-0.0 (a negative zero: round before choosing the sign)"),
+    (re.compile(r"\{\s*['\"][^'\"]{0,40}['\"]?"), "a raw Python dict (format it as a table or a sentence)"),
+)  # fmt: skip
+
+
+def _article(root: _Element) -> _Element:
+    """The page's content (pydata-sphinx-theme's ``<article class="bd-article">``), or all."""
+    for element in root.iter():
+        if element.tag == "article" and "bd-article" in element.classes:
+            return element
+    return root
+
+
+def _admonition_body(element: _Element) -> str:
+    """An admonition's text without its title."""
+    return "".join(
+        child if isinstance(child, str) else _admonition_body(child)
+        for child in element.children
+        if isinstance(child, str)
+        or ("admonition-title" not in child.classes and child.tag not in _NON_TEXT_TAGS)
+    )
+
+
+def _is_answer_box(element: _Element) -> bool:
+    """An open admonition (not a dropdown, not folded code) whose body states a number: the
+    glued answer of the run, since a box's fixed text states none."""
+    return (
+        "admonition" in element.classes
+        and element.tag != "details"
+        and not element.classes & {"dropdown", "hide", "toggle"}
+        and re.search(r"\d", _admonition_body(element)) is not None
+    )
+
+
+def chapter_defects(html: str, *, code: bool = True) -> list[tuple[Kind, str]]:
+    """The reader-facing defects of one chapter page's HTML, as ``(kind, detail)`` pairs.
+
+    These are the rules that need no browser: an answer box before the first section
+    (``answer``), no code input outside a folded ``<details>`` except the parameters cell
+    (``code``; skipped with ``code=False``, where the browser tests visibility itself), every
+    image in a numbered, captioned ``<figure>`` with alt text that is not a file path
+    (``figure``), and no ``NaN``, ``0.0000``, ``-0.0`` or raw dict in a table cell or text output
+    (``table``). Only the page's article is read, not the theme's navigation.
+    """
+    article = _article(_parse_tree(html))
+    found: list[tuple[Kind, str]] = []
+
+    answered = False
+    for element in article.iter():
+        if element.tag == "h2":
+            break
+        if _is_answer_box(element):
+            answered = True
+            break
+    if not answered:
+        found.append(("answer", "no answer box before the first section: the chapter should "
+                      "open with an admonition stating its answer with the run's numbers"))  # fmt: skip
+
+    tables = 0
+
+    def walk(element: _Element, *, folded: bool, parameters: bool, figure: _Element | None) -> None:
+        nonlocal tables
+        folded = folded or element.tag == "details"
+        parameters = parameters or bool(element.classes & _PARAMETER_CLASSES)
+        if element.tag == "figure":
+            figure = element
+        if code and "cell_input" in element.classes and not folded and not parameters:
+            first = _shorten(_first_line(element.text()), 80)
+            found.append(("code", f"code shown by default: {first}"))
+        if element.tag == "img":
+            found.extend(("figure", d) for d in _figure_defects(element, figure))
+        if element.tag == "table":
+            tables += 1
+            cells = [c.text() for c in element.iter() if c.tag in ("td", "th")]
+            found.extend(("table", f"table {tables} {d}") for d in _value_defects(cells))
+        elif "output" in element.classes and element.classes & {"text_plain", "stream"}:
+            found.extend(("table", f"text output {d}") for d in _value_defects([element.text()]))
+            return
+        for child in element.children:
+            if isinstance(child, _Element) and child.tag not in _NON_TEXT_TAGS:
+                walk(child, folded=folded, parameters=parameters, figure=figure)
+
+    walk(article, folded=False, parameters=False, figure=None)
+    return found
+
+
+def _image_name(src: str) -> str:
+    """A short name for an image in a message: the file name, a content hash cut to 12."""
+    if src.startswith("data:"):
+        return _short_src(src)
+    stem, dot, suffix = src.rsplit("/", 1)[-1].partition(".")
+    return (stem if len(stem) <= 16 else stem[:12] + "…") + dot + suffix
+
+
+def _figure_defects(image: _Element, figure: _Element | None) -> list[str]:
+    src = image.attrs.get("src", "")
+    name = _image_name(src)
+    defects = []
+    alt = " ".join(image.attrs.get("alt", "").split())
+    if not alt:
+        defects.append(f"image {name} has no alt text")
+    elif alt == src or (" " not in alt and ("/" in alt or _IMAGE_SUFFIX.search(alt))):
+        defects.append(f"image {name} has a file path for alt text ({_shorten(alt, 60)}): say "
+                       "what it shows")  # fmt: skip
+    if figure is None:
+        defects.append(f"image {name} is not in a figure: give its cell a caption "
+                       "(mystnb figure caption and name)")  # fmt: skip
+        return defects
+    captions = [e for e in figure.iter() if e.tag == "figcaption"]
+    text = " ".join(captions[0].text().split()) if captions else ""
+    numbered = any("caption-number" in e.classes for c in captions for e in c.iter())
+    if not text:
+        defects.append(f"image {name} is in a figure without a caption")
+    elif not numbered:
+        defects.append(f"image {name}: its caption is not numbered ({_shorten(text, 60)}); give "
+                       "the figure a name")  # fmt: skip
+    return defects
+
+
+def _value_defects(texts: Sequence[str]) -> list[str]:
+    """One line per kind of bad value found in ``texts``, with a count and an example."""
+    defects = []
+    for pattern, what in _BAD_VALUES:
+        hits = [match.group(0) for text in texts for match in pattern.finditer(text)]
+        if hits:
+            where = "cell" if len(texts) > 1 else "place"
+            defects.append(f"shows {what}: {len(hits)} {where}(s), e.g. {hits[0]!r}")
+    return defects
 
 
 def _first_line(text: str) -> str:
@@ -341,7 +531,8 @@ def check_book_static(html_dir: Path | str) -> list[Problem]:
 
     Reports images whose file is missing or does not decode (``data:`` images included),
     internal links to a missing file or to a fragment that is no ``id`` on the target page,
-    rendered tracebacks, and MathJax loaded from another site.
+    rendered tracebacks, MathJax loaded from another site, and on chapter pages the reader's
+    rules of :func:`chapter_defects` (answer box, folded code, captions, table values).
 
     Raises
     ------
@@ -364,8 +555,11 @@ def check_book_static(html_dir: Path | str) -> list[Problem]:
     problems: set[Problem] = set()
     for page in pages:
         content = parsed(page)
+        html = (root / page).read_text(encoding="utf-8", errors="replace")
         problems.update(Problem(page, "traceback", detail) for detail in content.tracebacks)
-        if _REMOTE_MATHJAX.search((root / page).read_text(encoding="utf-8", errors="replace")):
+        if is_chapter_page(page):
+            problems.update(Problem(page, kind, detail) for kind, detail in chapter_defects(html))
+        if _REMOTE_MATHJAX.search(html):
             problems.add(Problem(page, "math", "MathJax is loaded from another site: offline, "
                                  "the maths shows as raw TeX"))  # fmt: skip
         for src in content.images:
@@ -408,6 +602,72 @@ def _static_image_defect(root: Path, page: str, src: str | None) -> str | None:
 
 # --------------------------------------------------------------------------------------------
 # Browser checker
+
+
+@dataclass(frozen=True)
+class FigureSize:
+    """One image of a chapter page as the browser lays it out.
+
+    Parameters
+    ----------
+    page : str
+        The page, relative to the book directory.
+    src : str
+        The image's ``src`` attribute.
+    width, height : float
+        Rendered size in CSS pixels (at :data:`VIEWPORT`).
+    natural_width, natural_height : int
+        The image file's own size in pixels.
+    """
+
+    page: str
+    src: str
+    width: float
+    height: float
+    natural_width: int
+    natural_height: int
+
+    @property
+    def downscale(self) -> float:
+        """How many times the image is shrunk: natural width over rendered width."""
+        return self.natural_width / self.width if self.width > 0 else math.inf
+
+    def __str__(self) -> str:
+        return (
+            f"{self.page}: {_image_name(self.src)}: {self.width:.0f}×{self.height:.0f} CSS px "
+            f"(natural {self.natural_width}×{self.natural_height} px, shrunk "
+            f"{self.downscale:.2f}×)"
+        )
+
+
+@dataclass(frozen=True)
+class BookReport:
+    """What :func:`inspect_book` found.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        Every defect, sorted.
+    pages : list of str
+        The pages checked; :func:`is_chapter_page` tells which the chapter rules applied to.
+    figures : list of FigureSize
+        Every visible image of the chapter pages, largest (natural area) first.
+    screenshots : list of Path
+        One full-page PNG per chapter page.
+    """
+
+    problems: list[Problem]
+    pages: list[str]
+    figures: list[FigureSize] = field(default_factory=list)
+    screenshots: list[Path] = field(default_factory=list)
+
+    def chapter_verdicts(self) -> dict[str, int]:
+        """Number of problems on each chapter page (0: it passes every rule)."""
+        return {
+            page: sum(problem.page == page for problem in self.problems)
+            for page in self.pages
+            if is_chapter_page(page)
+        }
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -474,7 +734,53 @@ async () => {
 """
 
 
-def check_book(html_dir: Path | str, *, browser: str = DEFAULT_BROWSER) -> list[Problem]:
+# Runs on a chapter page: where the answer box starts, which code inputs show, and every
+# visible image's rendered and natural size. An element is visible when the browser lays it out
+# (a folded <details> or a dropdown's body is not).
+_CHAPTER_JS = """
+() => {
+  const article = document.querySelector("article.bd-article") || document.body;
+  const visible = (el) =>
+    el.checkVisibility ? el.checkVisibility({ visibilityProperty: true })
+                       : el.getClientRects().length > 0;
+  const body = (box) => {
+    const copy = box.cloneNode(true);
+    copy.querySelectorAll(".admonition-title").forEach((title) => title.remove());
+    return copy.textContent;
+  };
+  const tops = Array.from(article.querySelectorAll(".admonition"))
+    .filter((box) => box.tagName !== "DETAILS" && !box.matches(".dropdown, .hide, .toggle"))
+    .filter((box) => /\\d/.test(body(box)) && visible(box))
+    .map((box) => box.getBoundingClientRect().top + window.scrollY);
+  const code = Array.from(article.querySelectorAll(".cell_input"))
+    .filter((el) => !el.closest(".tag_parameters, .tag_injected-parameters") && visible(el))
+    .map((el) => el.textContent.trim().split("\\n")[0]);
+  const figures = Array.from(article.querySelectorAll("img")).filter(visible).map((img) => {
+    const box = img.getBoundingClientRect();
+    return { src: img.getAttribute("src") || "", width: box.width, height: box.height,
+             naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight };
+  });
+  return { answerTop: tops.length ? Math.min(...tops) : null, code, figures };
+}
+"""
+
+
+def check_book(
+    html_dir: Path | str,
+    *,
+    browser: str = DEFAULT_BROWSER,
+    screenshots: Path | str | None = None,
+) -> list[Problem]:
+    """The problems :func:`inspect_book` finds (see there)."""
+    return inspect_book(html_dir, browser=browser, screenshots=screenshots).problems
+
+
+def inspect_book(
+    html_dir: Path | str,
+    *,
+    browser: str = DEFAULT_BROWSER,
+    screenshots: Path | str | None = None,
+) -> BookReport:
     """Open every page of a built book in headless Chromium and report what is broken.
 
     The book is served on a loopback HTTP server; the browser may load nothing from any other
@@ -491,12 +797,28 @@ def check_book(html_dir: Path | str, *, browser: str = DEFAULT_BROWSER) -> list[
     - ``math``: a formula MathJax did not typeset. Requests off the book's origin are aborted,
       so this also proves the maths renders offline.
 
+    On chapter pages (:func:`is_chapter_page`), also the rules of :func:`chapter_defects`
+    on the rendered page, and:
+
+    - ``answer``: the answer box starts below the first screen (``VIEWPORT["height"]`` CSS px);
+    - ``code``: a code input other than the parameters cell is visible on load;
+    - ``legibility``: an image's natural width exceeds :data:`MAX_DOWNSCALE` times its rendered
+      width.
+
     Parameters
     ----------
     html_dir : path
         The built book, e.g. ``book/_build/html``.
     browser : str
         Chromium executable driven by Playwright.
+    screenshots : path, optional
+        Folder (created) for a full-page PNG of each chapter page, ``<chapter>.png``; none taken
+        when omitted.
+
+    Returns
+    -------
+    BookReport
+        The problems, the pages checked, the chapter pages' figure sizes and the screenshots.
 
     Raises
     ------
@@ -511,16 +833,24 @@ def check_book(html_dir: Path | str, *, browser: str = DEFAULT_BROWSER) -> list[
     root = _book_dir(html_dir)
     pages = book_pages(root)
     if not pages:
-        return [Problem(".", "load", "no HTML pages found")]
+        return BookReport([Problem(".", "load", "no HTML pages found")], [])
+    shots = None if screenshots is None else Path(screenshots)
+    if shots is not None:
+        shots.mkdir(parents=True, exist_ok=True)
     problems: set[Problem] = set()
     rendered: dict[str, _Page] = {}
+    figures: list[FigureSize] = []
     with (
         serve(root) as origin,
         tempfile.TemporaryDirectory(prefix="calstudy-chromium-") as profile,
         sync_playwright() as playwright,
     ):
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=browser, headless=True, args=list(CHROMIUM_ARGS)
+            profile,
+            executable_path=browser,
+            headless=True,
+            args=list(CHROMIUM_ARGS),
+            viewport=VIEWPORT,
         )
         try:
             # Every page is a first visit: themes that remember state (pydata-sphinx-theme's
@@ -539,14 +869,17 @@ def check_book(html_dir: Path | str, *, browser: str = DEFAULT_BROWSER) -> list[
                     # its target is checked as a link, and as a page of its own.
                     rendered[page_path] = served
                     continue
-                content = _check_page(context, origin, page_path, problems)
+                content = _check_page(context, origin, page_path, problems, figures, shots)
                 if content is not None:
                     rendered[page_path] = content
         finally:
             context.unroute_all(behavior="ignoreErrors")
             context.close()
         problems.update(_check_links_over_http(origin, rendered))
-    return sorted(problems)
+    figures.sort(key=lambda f: (-f.natural_width * f.natural_height, f.page, f.src))
+    taken = [] if shots is None else [shots / f"{Path(p).stem}.png" for p in pages
+                                      if is_chapter_page(p)]  # fmt: skip
+    return BookReport(sorted(problems), pages, figures, [p for p in taken if p.is_file()])
 
 
 def _on_origin(url: str, origin: str) -> bool:
@@ -554,9 +887,15 @@ def _on_origin(url: str, origin: str) -> bool:
 
 
 def _check_page(
-    context: BrowserContext, origin: str, page_path: str, problems: set[Problem]
+    context: BrowserContext,
+    origin: str,
+    page_path: str,
+    problems: set[Problem],
+    figures: list[FigureSize],
+    screenshots: Path | None,
 ) -> _Page | None:
-    """Load one page, record its problems, and return its rendered content (None if unloaded)."""
+    """Load one page, record its problems (and a chapter page's figure sizes and screenshot),
+    and return its rendered content (None if unloaded)."""
     from playwright.sync_api import Error as PlaywrightError
 
     page = context.new_page()
@@ -591,19 +930,31 @@ def _check_page(
         if response is None or response.status >= 400:
             report("load", f"HTTP {response.status if response else 'no response'} for {url}")
             return None
+        chapter = None
         try:
             images = page.evaluate(_IMAGES_JS)
-            math = page.evaluate(_MATH_JS)
-            content = _parse_page(page.content())
+            formulas = page.evaluate(_MATH_JS)
+            html = page.content()
+            content = _parse_page(html)
+            if is_chapter_page(page_path):
+                chapter = page.evaluate(_CHAPTER_JS)
+                if screenshots is not None:
+                    page.screenshot(
+                        path=str(screenshots / f"{Path(page_path).stem}.png"), full_page=True
+                    )
         except PlaywrightError as error:
             report("load", f"changed while being checked: {_shorten(str(error))}")
             return None
-        if math["rendered"] < math["expected"]:
+        if formulas["rendered"] < formulas["expected"]:
             report(
                 "math",
-                f"MathJax rendered {math['rendered']} of {math['expected']} formulas "
+                f"MathJax rendered {formulas['rendered']} of {formulas['expected']} formulas "
                 "(the browser may load nothing off the book's origin)",
             )
+        if chapter is not None:
+            for kind, detail in chapter_defects(html, code=False):
+                report(kind, detail)
+            _report_chapter_layout(chapter, page_path, report, figures)
         for image in images:
             src = image["src"]
             if not src:
@@ -616,6 +967,36 @@ def _check_page(
         page.close()
     problems.update(Problem(page_path, "traceback", detail) for detail in content.tracebacks)
     return content
+
+
+def _report_chapter_layout(
+    chapter: dict, page_path: str, report: Callable[[Kind, str], None], figures: list[FigureSize]
+) -> None:
+    """Report what only the layout shows (the answer's position, visible code, shrunk figures)
+    and record the figures' sizes."""
+    screen = VIEWPORT["height"]
+    top = chapter["answerTop"]
+    if top is not None and top > screen:
+        report("answer", f"the answer box starts {top:.0f} px down, below the first screen "
+               f"({VIEWPORT['width']}×{screen} px): move it right under the title")  # fmt: skip
+    for line in chapter["code"]:
+        report("code", f"code shown by default: {_shorten(line, 80)}")
+    for image in chapter["figures"]:
+        size = FigureSize(
+            page_path,
+            image["src"],
+            float(image["width"]),
+            float(image["height"]),
+            int(image["naturalWidth"]),
+            int(image["naturalHeight"]),
+        )
+        if size.width <= 0 or size.natural_width <= 0:
+            continue  # not laid out, or not decoded: the image checks report the latter
+        figures.append(size)
+        if size.downscale > MAX_DOWNSCALE:
+            report("legibility", f"image {_image_name(size.src)} is shrunk {size.downscale:.1f}× "
+                   f"({size.natural_width} px wide, shown at {size.width:.0f} px; at most "
+                   f"{MAX_DOWNSCALE:g}×): split it or draw it at the page's width")  # fmt: skip
 
 
 def _check_links_over_http(origin: str, rendered: dict[str, _Page]) -> set[Problem]:
@@ -673,23 +1054,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("html_dir", help="the built book, e.g. book/_build/html")
     parser.add_argument("--browser", default=DEFAULT_BROWSER, help="Chromium executable")
     parser.add_argument("--static", action="store_true", help="parse the HTML; no browser")
+    parser.add_argument(
+        "--screenshots",
+        metavar="DIR",
+        help="folder for a full-page screenshot of each chapter page (default: 'screenshots' "
+        "beside HTML_DIR, e.g. book/_build/screenshots)",
+    )
+    parser.add_argument(
+        "--figures", type=int, default=5, metavar="N", help="list the N largest figures (5)"
+    )
     args = parser.parse_args(argv)
+    shots = Path(args.screenshots or Path(args.html_dir).resolve().parent / "screenshots")
     try:
-        n_pages = len(book_pages(args.html_dir))
+        pages = book_pages(args.html_dir)
         reason = None if args.static else browser_unavailable(args.browser)
         if args.static or reason is not None:
             if reason is not None:
                 print(f"[htmlcheck] {reason}; checking the HTML statically", file=sys.stderr)
-            problems = check_book_static(args.html_dir)
+            result = BookReport(check_book_static(args.html_dir), pages)
         else:
-            problems = check_book(args.html_dir, browser=args.browser)
+            result = inspect_book(args.html_dir, browser=args.browser, screenshots=shots)
     except FileNotFoundError as error:
         print(f"[htmlcheck] {error}", file=sys.stderr)
         return 2
+    problems = result.problems
     for problem in problems:
         print(problem)
+    for page, count in result.chapter_verdicts().items():
+        verdict = f"{count} problem(s)" if count else "passes"
+        print(f"[htmlcheck] chapter {page}: {verdict}", file=sys.stderr)
+    if result.figures:
+        print(f"[htmlcheck] largest figures (rendered at {VIEWPORT['width']}×"
+              f"{VIEWPORT['height']}):", file=sys.stderr)  # fmt: skip
+        for figure in result.figures[: args.figures]:
+            print(f"    {figure}", file=sys.stderr)
+    if result.screenshots:
+        print(f"[htmlcheck] {len(result.screenshots)} screenshot(s) in {shots}", file=sys.stderr)
     verdict = f"{len(problems)} problem(s)" if problems else "no problems"
-    print(f"[htmlcheck] {n_pages} page(s) checked: {verdict}", file=sys.stderr)
+    print(f"[htmlcheck] {len(pages)} page(s) checked: {verdict}", file=sys.stderr)
     return 1 if problems else 0
 
 
