@@ -23,6 +23,8 @@ __all__ = [
     "check_logits",
     "check_logits_labels",
     "check_n_bins",
+    "check_nonnegative",
+    "check_nonnegative_int",
     "check_positive",
     "check_positive_int",
     "check_probs_labels",
@@ -68,6 +70,12 @@ def check_positive_int(x: object, name: str) -> int:
     return int(x)
 
 
+def check_nonnegative_int(x: object, name: str) -> int:
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 0:
+        raise ValueError(f"Expected `{name}` to be a non-negative integer, got {x!r}.")
+    return int(x)
+
+
 def check_n_bins(n_bins: object, name: str = "n_bins") -> int:
     """Validate a bin count: an integer in ``[1, MAX_N_BINS]`` (the one check of every binned
     estimator, :func:`bin_stats` and, through it, the reliability plots)."""
@@ -83,6 +91,12 @@ def check_n_bins(n_bins: object, name: str = "n_bins") -> int:
 def check_positive(x: object, name: str) -> float:
     if isinstance(x, bool) or not isinstance(x, Real) or not math.isfinite(x) or x <= 0:
         raise ValueError(f"Expected `{name}` to be a positive finite number, got {x!r}.")
+    return float(x)
+
+
+def check_nonnegative(x: object, name: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, Real) or not math.isfinite(x) or x < 0:
+        raise ValueError(f"Expected `{name}` to be a non-negative finite number, got {x!r}.")
     return float(x)
 
 

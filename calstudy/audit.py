@@ -39,7 +39,7 @@ import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +47,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from calstudy import metrics
-from calstudy._checks import as_array
+from calstudy._checks import as_array, check_n_bins, check_nonnegative_int
 from calstudy.calibrate import heldout_sizes, heldout_split
 from calstudy.catalogue import full_record
 
@@ -766,12 +766,6 @@ class CalibrationAudit:
         return fig
 
 
-def _check_count(x: object, name: str, *, least: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, Integral) or x < least:
-        raise ValueError(f"Expected `{name}` to be an integer >= {least}, got {x!r}.")
-    return int(x)
-
-
 def audit(
     logits: ArrayLike,
     labels: ArrayLike,
@@ -851,11 +845,9 @@ def audit(
     >>> result.to_frame().loc["ECE_15", ["before", "after"]].round(2).tolist()
     [0.22, 0.04]
     """
-    n_bins = _check_count(n_bins, "n_bins", least=1)
-    if n_bins > metrics.MAX_N_BINS:
-        raise ValueError(f"Expected `n_bins` to be at most {metrics.MAX_N_BINS}, got {n_bins}.")
-    n_boot = _check_count(n_boot, "n_boot", least=0)
-    n_boot_smooth = min(_check_count(n_boot_smooth, "n_boot_smooth", least=0), n_boot)
+    n_bins = check_n_bins(n_bins)
+    n_boot = check_nonnegative_int(n_boot, "n_boot")
+    n_boot_smooth = min(check_nonnegative_int(n_boot_smooth, "n_boot_smooth"), n_boot)
     if isinstance(level, bool) or not isinstance(level, Real) or not 0.0 < level < 1.0:
         raise ValueError(f"Expected `level` to be in (0, 1), got {level!r}.")
     record = full_record(logits, labels, heldout_frac=heldout_frac, seed=seed)

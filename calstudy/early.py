@@ -57,6 +57,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from calstudy._checks import check_positive_int
 from calstudy.files import atomic_write_bytes
 from calstudy.store import CorruptShardError, LegacyShardWarning
 
@@ -173,8 +174,7 @@ def validation_split(
             "Expected a sweep with `n_train` set: with n_train=None every training image is "
             "trained on and none is left for validation."
         )
-    if isinstance(n_val, bool) or not isinstance(n_val, int) or n_val < 1:
-        raise ValueError(f"Expected `n_val` to be a positive integer, got {n_val!r}.")
+    n_val = check_positive_int(n_val, "n_val")
     full = load_dataset(dataset, data_dir if data_dir is not None else default_data_dir())
     train_idx, _ = full.subset_indices(n_train, None, seed=0)  # the sweep's subset seed
     pool = np.setdiff1d(np.arange(len(full.y_train)), train_idx)
@@ -809,8 +809,7 @@ def run_early_signals(
 
 
 def _check_epochs(epochs: object, schedule: object) -> None:
-    if isinstance(schedule, bool) or not isinstance(schedule, int) or schedule < 1:
-        raise ValueError(f"Expected `schedule_epochs` to be a positive integer, got {schedule!r}.")
+    schedule = check_positive_int(schedule, "schedule_epochs")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= schedule:
         raise ValueError(
             f"Expected `epochs` to be an integer in [1, {schedule}] (the schedule's length), "

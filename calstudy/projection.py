@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calstudy._checks import check_nonnegative, check_positive, check_positive_int
+
 __all__ = [
     "DATASETS",
     "EVAL_IMAGES",
@@ -128,7 +130,7 @@ def study_networks(
     117702
     """
     for space, count in networks.items():
-        _check_count(f"networks[{space!r}]", count)
+        check_positive_int(count, f"networks[{space!r}]")
     rows = [
         {"dataset": d, "space": s, "networks": int(n)}
         for d in datasets
@@ -194,17 +196,17 @@ class NetworkCost:
     host_s: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_positive("gpu_s", self.gpu_s)
-        _check_nonnegative("record_s", self.record_s)
-        _check_nonnegative("host_s", self.host_s)
+        check_positive(self.gpu_s, "gpu_s")
+        check_nonnegative(self.record_s, "record_s")
+        check_nonnegative(self.host_s, "host_s")
 
     @classmethod
     def from_throughput(
         cls, *, images: int, images_per_s: float, record_s: float, host_s: float = 0.0
     ) -> NetworkCost:
         """:math:`t_\\mathrm{gpu}` = ``images / images_per_s``; the rest as given."""
-        _check_count("images", images)
-        _check_positive("images_per_s", images_per_s)
+        check_positive_int(images, "images")
+        check_positive(images_per_s, "images_per_s")
         return cls(gpu_s=images / images_per_s, record_s=record_s, host_s=host_s)
 
     @property
@@ -287,18 +289,18 @@ def throughput(
     >>> r.networks_per_s, r.bound  # 2 cores: 2 jobs at a time, 2 s each (GPU + catalogue)
     (1.0, 'slots')
     """
-    _check_count("gpus", gpus)
-    _check_count("jobs_per_gpu", jobs_per_gpu)
-    _check_positive("speedup", speedup)
+    check_positive_int(gpus, "gpus")
+    check_positive_int(jobs_per_gpu, "jobs_per_gpu")
+    check_positive(speedup, "speedup")
     if speedup > jobs_per_gpu + 1e-12:
         raise ValueError(
             f"Expected `speedup` to be at most `jobs_per_gpu` = {jobs_per_gpu} ({jobs_per_gpu} "
             f"jobs cannot run more than {jobs_per_gpu}x as fast as one), got {speedup!r}."
         )
-    _check_positive("cpus_per_job", cpus_per_job)
+    check_positive(cpus_per_job, "cpus_per_job")
     slots = gpus * jobs_per_gpu
     if cores is not None:
-        _check_positive("cores", cores)
+        check_positive(cores, "cores")
         if cores < cpus_per_job:
             raise ValueError(
                 f"Expected `cores` to be at least `cpus_per_job` = {cpus_per_job}, got {cores!r}."
@@ -346,15 +348,15 @@ def project(
     array([[1., 2., 2.],
            [2., 1., 2.]])
     """
-    _check_count("n_networks", n_networks)
-    _check_count("gpus_per_node", gpus_per_node)
+    check_positive_int(n_networks, "n_networks")
+    check_positive_int(gpus_per_node, "gpus_per_node")
     if isinstance(gpus, int | np.integer):
         gpus = [int(gpus)]
     if len(gpus) == 0:
         raise ValueError("Expected `gpus` to list at least one cluster size, got none.")
     rows = []
     for g in gpus:
-        _check_count("gpus", g)
+        check_positive_int(g, "gpus")
         nodes = math.ceil(g / gpus_per_node)
         cores = None if cores_per_node is None else nodes * cores_per_node
         rate = throughput(
@@ -415,16 +417,16 @@ def required_for(
     >>> need["speedup"], need["jobs_per_gpu"]
     (2.0, 4.0)
     """
-    _check_positive("hours", hours)
-    _check_count("n_networks", n_networks)
-    _check_count("gpus", gpus)
+    check_positive(hours, "hours")
+    check_positive_int(n_networks, "n_networks")
+    check_positive_int(gpus, "gpus")
     rate = n_networks / (3600 * hours)
     speedup = rate * cost.gpu_s / gpus
     jobs = max(math.ceil(rate * cost.latency_s / gpus - 1e-9), math.ceil(speedup - 1e-9), 1)
     if cores is None:
         floor, ok = math.nan, math.nan
     else:
-        _check_positive("cores", cores)
+        check_positive(cores, "cores")
         floor = n_networks * cost.cpu_s / cores / 3600
         slots_ok = math.floor(cores / cpus_per_job) >= gpus * jobs
         ok = float(floor <= hours and slots_ok)
@@ -516,14 +518,14 @@ def train_projection(
                 f"{sorted(per_image_s)}."
             )
         cost = per_image_s[space]
-        _check_positive(f"per_image_s[{space!r}]", cost)
+        check_positive(cost, f"per_image_s[{space!r}]")
         factor = size_factor.get(space, 1.0)
-        _check_positive(f"size_factor[{space!r}]", factor)
+        check_positive(factor, f"size_factor[{space!r}]")
         if space not in epochs:
             raise ValueError(f"Expected `epochs` to have space {space!r}, got {sorted(epochs)}.")
-        _check_count(f"epochs[{space!r}]", epochs[space])
+        check_positive_int(epochs[space], f"epochs[{space!r}]")
         for dataset, images in train_images.items():
-            _check_count(f"train_images[{dataset!r}]", images)
+            check_positive_int(images, f"train_images[{dataset!r}]")
             per_network = epochs[space] * images * cost * factor
             rows.append(
                 {
@@ -583,7 +585,7 @@ def row_costs(rows: pd.DataFrame, *, gap_s: float = 20.0) -> pd.DataFrame:
     missing = [c for c in (*_TIME_COLUMNS, "device") if c not in rows.columns]
     if missing:
         raise ValueError(f"Expected `rows` to have columns {missing} (store provenance), got none.")
-    _check_nonnegative("gap_s", gap_s)
+    check_nonnegative(gap_s, "gap_s")
     frame = rows.dropna(subset=list(_TIME_COLUMNS)).copy()
     if frame.empty:
         raise ValueError("Expected `rows` with `created_at` and `wall_time_s`, got no such row.")
@@ -783,7 +785,7 @@ def concurrency_speedup(measurement: Mapping[str, Any], jobs: int) -> float:
             "Expected a benchmarks/eval_bench.py measurement, got benchmark "
             f"{measurement.get('benchmark')!r}."
         )
-    _check_count("jobs", jobs)
+    check_positive_int(jobs, "jobs")
     rates = {int(r["jobs"]): float(r["images_per_s"]) for r in measurement.get("runs", [])}
     missing = [k for k in (1, jobs) if k not in rates]
     if missing:
@@ -897,8 +899,8 @@ def measure_eval_cost(
         ("batch_size", batch_size),
         ("repeats", repeats),
     ):
-        _check_count(name, value)
-    _check_count("record_classes", record_classes)
+        check_positive_int(value, name)
+    check_positive_int(record_classes, "record_classes")
     if record_classes < 2:
         raise ValueError(f"Expected `record_classes` to be at least 2, got {record_classes}.")
     dev = resolve_device(device)
@@ -1000,9 +1002,9 @@ def measure_train_cost(
 
     fidelity = scale_fidelity(scale)
     (space,) = _check_spaces([space])
-    _check_count("n_images", n_images)
-    _check_count("batch_size", batch_size)
-    _check_count("epochs", epochs)
+    check_positive_int(n_images, "n_images")
+    check_positive_int(batch_size, "batch_size")
+    check_positive_int(epochs, "epochs")
     if epochs < 2:
         raise ValueError(f"Expected `epochs` to be at least 2 (one is warm-up), got {epochs}.")
     if arch is None:
@@ -1239,7 +1241,7 @@ def eval_scenarios(
     >>> [name for name, _, _ in eval_scenarios(jobs_per_gpu=8, speedups=[2.0], s_measured=1.07)]
     ['serial, 1 job', '8 jobs, s = 1', '8 jobs, s = 2 (assumed)', '8 jobs, s = 1.07 (measured)']
     """
-    _check_count("jobs_per_gpu", jobs_per_gpu)
+    check_positive_int(jobs_per_gpu, "jobs_per_gpu")
     bad = [s for s in speedups if not 1 < s <= jobs_per_gpu]
     if not speedups or bad:
         raise ValueError(
@@ -1275,7 +1277,7 @@ def scenario_table(
         :func:`project`'s columns and ``meets_goal`` (GPU-hours at most `goal_hours`), the
         scenarios in the given order.
     """
-    _check_positive("goal_hours", goal_hours)
+    check_positive(goal_hours, "goal_hours")
     table = pd.concat(
         [project(cost, gpus=gpus, jobs_per_gpu=k, speedup=s, scenario=name,
                  gpus_per_node=gpus_per_node, cores_per_node=cores_per_node)
@@ -1575,28 +1577,3 @@ def _check_spaces(spaces: Sequence[str]) -> list[str]:
     if not spaces or unknown:
         raise ValueError(f"Expected `spaces` among ('tss', 'sss'), got {spaces!r}.")
     return spaces
-
-
-def _check_positive(name: str, value: Any) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float | np.integer | np.floating)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"Expected `{name}` to be a positive finite number, got {value!r}.")
-
-
-def _check_nonnegative(name: str, value: Any) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float | np.integer | np.floating)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"Expected `{name}` to be a non-negative finite number, got {value!r}.")
-
-
-def _check_count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"Expected `{name}` to be a positive integer, got {value!r}.")

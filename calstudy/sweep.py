@@ -58,6 +58,13 @@ from typing import Any
 
 import numpy as np
 
+from calstudy._checks import (
+    check_nonnegative,
+    check_nonnegative_int,
+    check_positive,
+    check_positive_int,
+)
+
 SPACES = ("tss", "sss")
 BACKENDS = ("local", "ray")
 _ALL_CORRUPTIONS = "all"
@@ -118,14 +125,6 @@ def _check_choices(name: str, values: Sequence[Any], choices: Sequence[str]) -> 
                 f"Expected `{name}` to be among {list(choices)}, got {value!r}"
                 f"{_did_you_mean(value, choices)}."
             )
-
-
-def _positive_int(name: str, value: Any, *, allow_none: bool = False) -> None:
-    if allow_none and value is None:
-        return
-    if not _is_int(value) or value < 1:
-        kind = "a positive integer" + (" or None" if allow_none else "")
-        raise ValueError(f"Expected `{name}` to be {kind}, got {value!r}.")
 
 
 def _squash(name: str) -> str:
@@ -240,15 +239,13 @@ def _check_config(config: SweepConfig) -> None:
             raise ValueError(f"Expected `seeds` to be integers in [0, 2**32), got {seed!r}.")
     _check_unique("seeds", seeds)
     update("seeds", tuple(int(seed) for seed in seeds))
-    if not _is_int(config.arch_seed) or config.arch_seed < 0:
-        raise ValueError(
-            f"Expected `arch_seed` to be a non-negative integer, got {config.arch_seed!r}."
-        )
+    check_nonnegative_int(config.arch_seed, "arch_seed")
 
     for name in ("epochs", "C", "N", "pgd_steps"):
-        _positive_int(name, getattr(config, name))
+        check_positive_int(getattr(config, name), name)
     for name in ("n_train", "n_test", "corruption_subset"):
-        _positive_int(name, getattr(config, name), allow_none=True)
+        if getattr(config, name) is not None:  # None: all of them
+            check_positive_int(getattr(config, name), name)
     if not _is_real(config.heldout_frac) or not 0.0 < config.heldout_frac < 1.0:
         raise ValueError(f"Expected `heldout_frac` to be in (0, 1), got {config.heldout_frac!r}.")
 
@@ -980,26 +977,13 @@ def _check_run(*args: Any, check_nats: bool = True, **kwargs: Any) -> dict[str, 
             f"{run.backend!r}."
         )
     _check_out(run.out)
-    if run.max_jobs is not None and (not _is_int(run.max_jobs) or run.max_jobs < 1):
-        raise ValueError(f"Expected `max_jobs` to be a positive integer, got {run.max_jobs!r}.")
-    if run.time_limit_s is not None and (not _is_real(run.time_limit_s) or run.time_limit_s < 0):
-        raise ValueError(
-            f"Expected `time_limit_s` to be a non-negative number of seconds, got "
-            f"{run.time_limit_s!r}."
-        )
-    if not _is_real(run.claim_max_age_s) or run.claim_max_age_s <= 0:
-        raise ValueError(
-            f"Expected `claim_max_age_s` to be a positive number of seconds, got "
-            f"{run.claim_max_age_s!r}."
-        )
-    if not _is_real(run.gpus_per_job) or run.gpus_per_job < 0:
-        raise ValueError(
-            f"Expected `gpus_per_job` to be a non-negative number, got {run.gpus_per_job!r}."
-        )
-    if not _is_real(run.cpus_per_job) or run.cpus_per_job <= 0:
-        raise ValueError(
-            f"Expected `cpus_per_job` to be a positive number, got {run.cpus_per_job!r}."
-        )
+    if run.max_jobs is not None:
+        check_positive_int(run.max_jobs, "max_jobs")
+    if run.time_limit_s is not None:
+        check_nonnegative(run.time_limit_s, "time_limit_s")
+    check_positive(run.claim_max_age_s, "claim_max_age_s")
+    check_nonnegative(run.gpus_per_job, "gpus_per_job")
+    check_positive(run.cpus_per_job, "cpus_per_job")
     if not isinstance(run.keep_logits, bool):
         raise ValueError(f"Expected `keep_logits` to be True or False, got {run.keep_logits!r}.")
     _check_device(run.device, backend=run.backend)
@@ -1181,8 +1165,7 @@ def run_parallel(
     one GPU busy with networks too small to fill it, or to use every core of a node without Ray.
     ``options`` are passed to :func:`run_sweep` (``max_jobs`` then applies to each worker).
     """
-    if not _is_int(workers) or workers < 1:
-        raise ValueError(f"Expected `workers` to be a positive integer, got {workers!r}.")
+    check_positive_int(workers, "workers")
     if workers == 1:
         return run_sweep(config, out, progress=progress, **options)
     _check_run(config, out, **options)  # before any corruption is prepared or worker started
