@@ -37,6 +37,7 @@ __all__ = [
     "reliability_data",
     "PERCENT_FAMILIES",
     "axis_label",
+    "panel_grid",
     "in_percent",
     "percent_view",
     "EXPLORER_FALLBACKS",
@@ -457,6 +458,33 @@ _CORRECTIONS = {"holm": "Holm", "bh": "BH", "bonferroni": "Bonferroni"}
 #: Estimator families the book shows in percent: the binned calibration errors, whose value is a
 #: share of the predictions (an ECE of 0.041 reads "4.1 %"), on every axis, table and sentence.
 PERCENT_FAMILIES = ("ECE", "ECE_em", "cwCE", "cwCE_em", "MCE")
+
+
+def panel_grid(
+    n: int, *, ncols: int = 2, width: float = 4.6, height: float = 4.0
+) -> tuple[object, list[Axes]]:
+    """A figure of ``n`` panels in rows of at most ``ncols``, the unused axes hidden.
+
+    The book's column is about 720 px wide; two panels of ``width`` inches side by side keep the
+    axis labels at 9 px or more when the page scales the figure down, where one long row of
+    panels would not.
+
+    Returns
+    -------
+    (Figure, list of Axes)
+        The figure and its first ``n`` axes, row by row.
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"Expected `n` to be a positive integer, got {n!r}.")
+    if isinstance(ncols, bool) or not isinstance(ncols, int | np.integer) or ncols < 1:
+        raise ValueError(f"Expected `ncols` to be a positive integer, got {ncols!r}.")
+    cols, rows = min(n, ncols), -(-n // ncols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
 
 
 def in_percent(column: str) -> bool:

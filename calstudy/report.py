@@ -25,6 +25,7 @@ __all__ = [
     "P_FLOOR",
     "answer",
     "ci",
+    "ci_table",
     "fixed",
     "format_table",
     "glue_md",
@@ -215,6 +216,75 @@ def interval_columns(
         signed = label not in unsigned
         out[label] = [ci(e, lo, hi, decimals, signed=signed) for e, lo, hi in zip(*values, strict=True)]
     return out
+
+
+def ci_table(
+    table: pd.DataFrame,
+    *,
+    index: str,
+    columns: str | None = None,
+    estimate: str = "tau",
+    low: str = "low",
+    high: str = "high",
+    p: str | None = None,
+    alpha: float = 0.05,
+    decimals: int = 2,
+    names: Any = None,
+) -> pd.DataFrame:
+    """Estimates with their intervals, pivoted for reading: ``+0.36 [+0.33, +0.39]`` per cell.
+
+    One row per value of ``index`` (in order of appearance), one column per value of
+    ``columns`` (or a single column named ``estimate``); ``—`` where a cell has no estimate. A
+    cell whose ``p`` is below ``alpha`` ends in `` *``, so that a long table shows at a glance
+    which estimates survive a correction (say which in the caption: "* Holm p < 0.05").
+
+    Parameters
+    ----------
+    table : DataFrame
+        Long table with the columns named below.
+    index, columns : str
+        Columns whose values label the rows and the columns.
+    estimate, low, high : str
+        The estimate and its interval.
+    p : str, optional
+        A p-value column (e.g. ``"p_holm"``) to mark cells by.
+    alpha : float, default=0.05
+        The marking threshold.
+    decimals : int, default=2
+        Decimals of the numbers.
+    names : callable, optional
+        Maps the row labels to reader-facing names (e.g. ``catalogue.display_name``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"m": ["a", "b"], "tau": [0.31, 0.02], "low": [0.2, -0.1],
+    ...                   "high": [0.4, 0.1], "p_holm": [0.001, 0.9]})
+    >>> ci_table(t, index="m", p="p_holm").to_dict()["tau"]
+    {'a': '+0.31 [+0.20, +0.40] *', 'b': '+0.02 [-0.10, +0.10]'}
+    """
+    needed = [c for c in (index, columns, estimate, low, high, p) if c is not None]
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise ValueError(f"Expected `table` to have columns {missing}, got {list(table.columns)}.")
+    marked = [
+        ci(e, lo, hi, decimals) + (" *" if p is not None and not _missing(q) and q < alpha else "")
+        for e, lo, hi, q in zip(table[estimate], table[low], table[high],
+                                table[p] if p is not None else [None] * len(table), strict=True)
+    ]  # fmt: skip
+    long = table.assign(_cell=marked)
+    rows = list(dict.fromkeys(table[index]))
+    if columns is None:
+        out = long.drop_duplicates(index).set_index(index)[["_cell"]].rename(
+            columns={"_cell": estimate})
+    else:
+        out = long.pivot_table(index=index, columns=columns, values="_cell", aggfunc="first",
+                               sort=False)  # fmt: skip
+        out = out.reindex(columns=list(dict.fromkeys(table[columns])))
+    out = out.reindex(index=rows).fillna(MISSING)
+    out.columns.name = None
+    if names is not None:
+        out = out.rename(index=names)
+    return out.rename_axis(index=index)
 
 
 def format_table(

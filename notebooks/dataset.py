@@ -13,6 +13,13 @@
 # %% [markdown]
 # # The calibration dataset
 #
+# :::{admonition} This chapter in one box
+# :class: tip
+# ```{glue:md} dataset-answer
+# :format: myst
+# ```
+# :::
+#
 # Every chapter of this book reads one table: one row per network, keyed by
 # `(space, arch, dataset, seed, fidelity)`, with its accuracy, over a hundred calibration
 # columns before and after temperature scaling, robustness columns and provenance. This
@@ -43,12 +50,12 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
-from calstudy import analysis, chapter, report, schema
+from calstudy import analysis, answers, chapter, plots, report, schema
 from calstudy.store import Store
 from calstudy.sweep import expand_jobs, preset_config
 
 sns.set_theme(style="whitegrid", context="notebook")
-pd.set_option("display.max_colwidth", 90)
+pd.set_option("display.max_colwidth", None)  # a table shows its labels whole
 options = {"space": spaces or None, "datasets": datasets or None, "metrics": ["ECE"],
            "bin_counts": [n_bins], "min_rows": min_rows}  # fmt: skip
 every_seed = chapter.load_study(store, seeds="all", **options)
@@ -66,7 +73,7 @@ display(report.md(
     + (f"{report.plural(repeats, 'row')} are further seeds of networks already counted (the "
        "seed study, see the Seed noise chapter)" if repeats else "no network has a second seed")
     + ". Rows by source: " + report.join(f"{s} {n:,}" for s, n in sources.items()) + "."
-), per_group)  # fmt: skip
+), report.format_table(per_group))  # fmt: skip
 
 # %% [markdown]
 # ## How it was made
@@ -108,7 +115,7 @@ else:
 # %%
 origin = analysis.store_provenance(every_seed)
 absent = origin.attrs["absent"]
-display(origin, report.md(
+display(report.format_table(origin), report.md(
     ("Not recorded in this store: " + report.join(f"`{c}`" for c in absent) + "." if absent
      else "Every origin column is recorded.")
     + (" Rows imported from the paper's CSVs (`source = \"paper-csv\"`) record the import — the "
@@ -133,7 +140,8 @@ scale = analysis.store_scale(df, every_seed)
 share = len(every_seed) / 117_702
 display(report.md(f"This store holds {report.plural(len(every_seed), 'row')}: "
                   + (f"{report.num(100 * share, 2)} % of the paper's 117,702" if share < 1
-                     else f"{report.num(share, 3)} times the paper's 117,702") + "."), scale)  # fmt: skip
+                     else f"{report.num(share, 3)} times the paper's 117,702") + "."),
+        report.format_table(scale))  # fmt: skip
 
 # %% [markdown]
 # **How complete is this store?** A preset defines a fixed list of jobs; a store may hold only
@@ -174,17 +182,20 @@ display(report.md(
     f"The schema has {len(schema.SCHEMA)} columns, keyed by {', '.join(schema.KEY_COLUMNS)}; "
     f"this store {analysis.column_groups_sentence(groups)}. Robustness accuracies filled: "
     f"{len(robust)}" + (f", e.g. {', '.join(robust[:5])}" if robust else "") + "."
-), groups.drop(columns="empty"))  # fmt: skip
+), report.format_table(groups.drop(columns="empty")))  # fmt: skip
 
 # %% [markdown]
 # ## What is in it
 #
-# Accuracy, ECE (`n_bins` bins) before and after temperature scaling and, where the store has
-# it, the fitted temperature, per space and dataset: median [first quartile, third quartile],
-# then as box plots.
+# Accuracy, ECE (`n_bins` bins, in percent) before and after temperature scaling and, where the
+# store has it, the fitted temperature, per space and dataset: median [first quartile, third
+# quartile], then as box plots ({numref}`fig-dataset-boxes`).
 
 # %%
-display(analysis.median_iqr_table(df, ["acc", pre, post, "temperature"]))
+summary_columns = ["acc", pre, post, "temperature"]
+display(report.format_table(analysis.median_iqr_table(plots.percent_view(df, [pre, post]),
+                                                      summary_columns)
+                            .rename(columns={c: plots.axis_label(c) for c in summary_columns})))
 
 # %% [markdown]
 # Is the median temperature different from 1, i.e. are the networks over- or underconfident
@@ -201,12 +212,14 @@ temperature_finding = (
 )  # fmt: skip
 report.md(temperature_finding[0].upper() + temperature_finding[1:] + ".")
 
-# %%
+# %% mystnb={"figure": {"caption": "Accuracy and ECE (`n_bins` bins, in percent) before and after temperature scaling of every network, by search space (x) and dataset (colour), one panel per quantity on its own scale.", "name": "fig-dataset-boxes"}, "image": {"alt": "Box plots in three panels, accuracy, ECE before scaling and ECE after scaling, each with one box per search space and dataset."}}
 shown = [c for c in ("acc", pre, post) if df[c].notna().any()]
-long = df.melt(id_vars=["space", "dataset"], value_vars=shown, var_name="column")
+long = plots.percent_view(df, [c for c in shown if plots.in_percent(c)]).melt(
+    id_vars=["space", "dataset"], value_vars=shown, var_name="column")
+long["column"] = long["column"].map(plots.axis_label)
 grid = sns.catplot(data=long, x="space", y="value", hue="dataset", col="column", kind="box",
-                   sharey=False, height=3.6, aspect=0.9, fliersize=2)  # fmt: skip
-grid.set_titles("{col_name}")
+                   sharey=False, height=3.4, aspect=0.8, fliersize=2)  # fmt: skip
+grid.set_titles("{col_name}").set_axis_labels("search space", "")
 plt.tight_layout()
 
 # %% [markdown]
@@ -300,6 +313,19 @@ display(report.md(f"Built with Python {versions.loc['python', 'version']} and ca
 # ## Summary
 
 # %%
+epochs, skeleton = (scale.loc[k, "this store"] for k in ("training epochs", "skeleton"))
+report.glue_md("dataset-answer", answers.box(
+    question="What does this store hold, and what is it good for?",
+    ours=f"{report.plural(len(every_seed), 'row')} of {report.plural(len(df), 'network')} "
+    f"({report.join(s.upper() for s in per_group.index)} on "
+    f"{report.join(map(analysis.dataset_title, per_group.columns))}; training epochs: {epochs}; "
+    f"skeleton: {skeleton}); it {analysis.column_groups_sentence(groups, max_listed=0)}. "
+    + ("They are the paper's own measurements, so every chapter recomputes the paper's "
+       "statistics from them." if "paper-csv" in sources else
+       "Every chapter's method runs on them, and each chapter's findings describe these "
+       "networks at this training budget, not networks trained otherwise."),
+    caveat=f"Temperatures: {temperature_finding}.",
+))
 report.md("\n".join([
     f"- This store holds {report.plural(len(every_seed), 'row')} of "
     f"{report.plural(len(df), 'network')} ({report.join(per_group.index)}; "

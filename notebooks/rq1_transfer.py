@@ -13,6 +13,13 @@
 # %% [markdown]
 # # RQ i: does calibration transfer across datasets?
 #
+# :::{admonition} This chapter in one box
+# :class: tip
+# ```{glue:md} rq1_transfer-answer
+# :format: myst
+# ```
+# :::
+#
 # **Overview.** If an architecture that is well calibrated on one dataset were also well
 # calibrated on another, calibration could be judged once and reused, as accuracy rankings
 # often are. The reference study measured the Kendall τ between the ECE (15 bins) of the same
@@ -31,7 +38,7 @@
 # on 10,000 images of CIFAR-10 and Fashion-MNIST {cite}`xiao2017fashion`, the two datasets
 # available offline; the paper's store holds NATS-Bench's 200-epoch networks {cite}`dong2021nats`
 # on CIFAR-10, CIFAR-100 and ImageNet16-120. The first table says which networks (their
-# fidelity) this run reads. Dataset pairs and training budgets differ between stores, so
+# fidelity) this run reads (Table 1). Dataset pairs and training budgets differ between stores, so
 # compare conclusions across stores, not digits.
 
 # %% tags=["parameters"]
@@ -51,14 +58,16 @@ seed = 0
 min_rows = 3  # fewest rows the chapter accepts; fewest networks per analysed dataset pair
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
-from calstudy import analysis, chapter, plots, report
+from calstudy import analysis, answers, chapter, plots, report
+from calstudy.catalogue import display_name
 
 sns.set_theme(style="whitegrid", context="notebook")
+pd.set_option("display.max_colwidth", None)  # a table shows its labels whole
 df = chapter.load_study(
     store,
     space=spaces or None,
@@ -71,13 +80,15 @@ headline = metric if metric in df.columns else chapter.column(metric, n_bins=n_b
 analysed = [m for m in dict.fromkeys([*metrics, headline, "acc"]) if df[m].notna().sum() >= 3]
 left_out = [m for m in metrics if m not in analysed]
 order = list(datasets) or sorted(df["dataset"].unique())
-display(df.groupby(["space", "dataset", "fidelity"]).size().rename("networks").to_frame())
+display(report.format_table(
+    df.groupby(["space", "dataset", "fidelity"]).size().rename("networks").to_frame()))
 report.md(
     f"This store holds {report.plural(len(df), 'network')} in "
     f"{report.join(sorted(df['space'].str.upper().unique()))} on "
     f"{report.join(map(analysis.dataset_title, order))}. Metrics analysed: "
-    f"{report.join(analysed)}."
-    + (f" Left out, the store holding no values of them: {report.join(left_out)}." if left_out
+    f"{'; '.join(map(display_name, analysed))}."
+    + (f" Left out, the store holding no values of them: "
+       f"{'; '.join(map(display_name, left_out))}." if left_out
        else "")
 )
 
@@ -132,7 +143,8 @@ for key, table in transfer.groupby(by_pair, sort=False):
     display(report.md(f"**{analysis.pair_name(key)}**: τ [{level:.0%} CI] between the datasets"))
     display(table.pivot(index="metric", columns="models", values="τ [CI]")
             .reindex(index=[m for m in analysed if m in set(table["metric"])],
-                     columns=list(dict.fromkeys(table["models"]))).fillna(report.MISSING))
+                     columns=list(dict.fromkeys(table["models"]))).fillna(report.MISSING)
+            .rename(index=display_name).rename_axis(index="metric"))
 report.md(*[analysis.transfer_sentence(rows) for _, rows in verdicts.groupby(by_pair, sort=False)]
           or ["Skipped: no dataset pair."])
 
@@ -149,20 +161,21 @@ report.md(*[analysis.transfer_sentence(rows) for _, rows in verdicts.groupby(by_
 # %% [markdown]
 # ## The headline metric on both datasets
 #
-# Each point is one architecture: its headline metric on dataset A against the same metric on
-# dataset B, coloured by its accuracy on A. A transferable metric would put the points along a
-# rising band.
+# Each point of {numref}`fig-rq1_transfer-scatter` is one architecture: its headline metric on
+# dataset A against the same metric on dataset B, coloured by its accuracy on A. A transferable
+# metric would put the points along a rising band.
 
-# %%
+# %% mystnb={"figure": {"caption": "The headline metric (the parameter `metric`, ECE with 15 bins by default, in percent) of every architecture on dataset A (x) and on dataset B (y), one panel per search space and pair of datasets; colour: accuracy on A. A metric that transfers puts the points along a rising band.", "name": "fig-rq1_transfer-scatter"}, "image": {"alt": "Scatter plots, one per search space and dataset pair, of each architecture's calibration error on one dataset against the other, coloured by accuracy on the first dataset."}}
 if usable:
-    fig, axes = plt.subplots(1, len(usable), figsize=(5.2 * len(usable), 4.4), squeeze=False)
-    for ax, (key, p) in zip(axes[0], usable.items(), strict=True):
-        sns.scatterplot(data=p, x=f"{headline}_a", y=f"{headline}_b", hue="acc_a", ax=ax,
-                        palette="viridis")
-        ax.set(xlabel=f"{headline} on {analysis.dataset_title(key[1])}",
-               ylabel=f"{headline} on {analysis.dataset_title(key[2])}",
+    fig, axes = plots.panel_grid(len(usable))
+    for ax, (key, p) in zip(axes, usable.items(), strict=True):
+        pair = [f"{headline}_a", f"{headline}_b"]
+        shown = plots.percent_view(p, pair if plots.in_percent(headline) else [])
+        sns.scatterplot(data=shown, x=pair[0], y=pair[1], hue="acc_a", ax=ax, palette="viridis")
+        ax.set(xlabel=f"{plots.axis_label(headline)}\non {analysis.dataset_title(key[1])}",
+               ylabel=f"{plots.axis_label(headline)}\non {analysis.dataset_title(key[2])}",
                title=analysis.pair_name(key))
-        ax.legend(title=f"acc on {analysis.dataset_title(key[1])}", fontsize="small")
+        ax.legend(title=f"accuracy on {analysis.dataset_title(key[1])}", fontsize="small")
     fig.tight_layout()
 else:
     report.md("Skipped: no dataset pair has enough networks on both datasets.")
@@ -170,13 +183,14 @@ else:
 # %% [markdown]
 # ## τ as a function of N
 #
-# How does the answer depend on which networks are compared? For growing N the curve shows τ of
+# How does the answer depend on which networks are compared? For growing N,
+# {numref}`fig-rq1_transfer-population` shows τ of
 # the headline metric among the N most accurate networks on A (with a bootstrap band), among N
 # networks drawn at random (mean and band over 50 draws) and among the N **least** accurate
 # networks, the selection the paper's code made when it meant the top N. At the largest N all
 # three are the all-network τ by construction.
 
-# %%
+# %% mystnb={"figure": {"caption": "τ of the headline metric between dataset A and dataset B against the number N of networks compared (log axis): among the N most accurate on A (bootstrap band), among N drawn at random (mean and band over 50 draws) and among the N least accurate (the paper code's selection), one panel per search space and pair of datasets.", "name": "fig-rq1_transfer-population"}, "image": {"alt": "Line charts of Kendall tau against the number of networks, three lines with shaded bands per panel; the bands are wide at small N and the lines meet at the largest N."}}
 curves = {}
 for key, p in usable.items():
     x, y = f"{headline}_a", f"{headline}_b"
@@ -186,11 +200,12 @@ for key, p in usable.items():
                                                **opts)
 labels = {"top": "N most accurate", "random": "random N", "lowest": "N least accurate (paper code)"}
 if curves:
-    fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 4), squeeze=False)
-    for ax, (key, c) in zip(axes[0], curves.items(), strict=True):
+    fig, axes = plots.panel_grid(len(curves))
+    for ax, (key, c) in zip(axes, curves.items(), strict=True):
         for selection, part in c.groupby("selection", sort=False):
             plots.plot_tau_vs_population(part, ax, label=labels[selection])
-        ax.set(title=f"{analysis.pair_name(key)}: τ({headline})", ylim=(-1, 1))
+        ax.set(title=analysis.pair_name(key), ylim=(-1, 1), xlabel="number of networks N",
+               ylabel=f"τ, {display_name(headline)}")
         ax.legend(fontsize="small")
     fig.tight_layout()
 report.md(*[f"**{analysis.pair_name(key)}.** {analysis.population_sentence(c)}"
@@ -198,7 +213,7 @@ report.md(*[f"**{analysis.pair_name(key)}.** {analysis.population_sentence(c)}"
 
 # %% [markdown]
 # A τ quoted for a dozen networks, whichever dozen, carries an interval as wide as the one
-# stated above for the smallest N: compare it with the all-network interval before reading a
+# given for the smallest N: compare it with the all-network interval before reading a
 # difference between selections into it.
 
 # %% [markdown]
@@ -206,20 +221,25 @@ report.md(*[f"**{analysis.pair_name(key)}.** {analysis.population_sentence(c)}"
 #
 # The paper's numbers are τ(ECE_15 before scaling) between CIFAR-10, CIFAR-100 and
 # ImageNet16-120 over all TSS architectures and over the 100 most accurate
-# {cite}`tao2024benchmark`. They are placed beside this store's value for the same pair where
-# the store holds it; a store without the paper's datasets is compared on the conclusion only.
+# {cite}`tao2024benchmark`. The table sets each of them beside the same τ computed by calstudy
+# from the paper's released data, from the demo store and, for a store of one's own, from this
+# store ("—" where a store lacks the pair; "not built" where the build had no paper store).
 # The paper gave no intervals, so its values are treated as exact.
 
 # %%
 paper = {n.quantity: n.value for n in chapter.PAPER if n.rq == "i"}
 comparison = analysis.transfer_beside_paper(transfer, paper)
-display(report.format_table(comparison.set_index("quantity"), digits=2))
+numbers = answers.beside_paper("i", df, store=store, n_boot=n_boot, **opts)
+display(report.format_table(numbers))
 beside = analysis.transfer_paper_sentences(comparison, paper)
 report.md(" ".join(beside) or "This store has no TSS pre_ECE_15 on two datasets to place beside "
           "the paper's values.")
 
+# %% [markdown]
+# Where the paper's numbers come from:
+
 # %%
-chapter.paper_numbers("i")
+report.format_table(chapter.paper_numbers("i").set_index("quantity").query("note != ''"))
 
 # %% [markdown]
 # ## Summary
@@ -237,6 +257,21 @@ if curves:
                    " wide: quote a τ over a dozen networks with its population and interval.")
 if not usable:
     summary.append("This store has no dataset pair to compare; the chapter stated no finding.")
+headline_taus = transfer[(transfer["metric"] == headline) & (transfer["models"] == "all")]
+report.glue_md("rq1_transfer-answer", answers.box(
+    question="Is a network that is well calibrated on one dataset also well calibrated on "
+    "another?",
+    ours=" ".join([*(f"{analysis.pair_name(tuple(r[by_pair]))}: τ({display_name(headline)}) = "
+                     f"{report.ci(r['tau'], r['low'], r['high'])} over {int(r['n']):,} networks."
+                     for _, r in headline_taus.iterrows()),
+                   *(analysis.transfer_sentence(rows, brief=True)
+                     for _, rows in verdicts.groupby(by_pair))])
+    or "This store holds no pair of datasets to compare.",
+    caveat="τ over a few dozen networks carries a wide interval, and the paper's pairs "
+    "(CIFAR-10, CIFAR-100, ImageNet16-120) differ from a small store's: compare conclusions, "
+    "not digits.",
+    numbers=numbers,
+))
 report.md("\n".join(f"- {s}" for s in summary))
 
 # %% [markdown]

@@ -13,6 +13,13 @@
 # %% [markdown]
 # # RQ ii: can robustness stand in for calibration?
 #
+# :::{admonition} This chapter in one box
+# :class: tip
+# ```{glue:md} rq2_robustness-answer
+# :format: myst
+# ```
+# :::
+#
 # **Overview.** Robustness benchmarks exist for whole architecture spaces
 # {cite}`jung2023neural`; calibration benchmarks mostly do not. If the networks that keep their
 # accuracy under corruption {cite}`hendrycks2019benchmarking` or adversarial attack
@@ -32,7 +39,7 @@
 # each corruption on a 1,000-image subset, attacks use 500 images, and the out-of-distribution
 # set is the *other* dataset of the sweep, not SVHN as in the paper; its networks are small and
 # trained for 10 epochs. The paper's robustness columns come from Jung et al.'s 200-epoch TSS
-# networks {cite}`jung2023neural`. The first table says which measures this store holds.
+# networks {cite}`jung2023neural`. Table 1 says which measures this store holds.
 
 # %% tags=["parameters"]
 store = "data/demo"  # calibration store directory
@@ -51,14 +58,16 @@ seed = 0
 min_rows = 3  # fewest rows the chapter accepts; fewest values a measure needs in a group
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
-from calstudy import analysis, chapter, plots, report
+from calstudy import analysis, answers, chapter, plots, report
+from calstudy.catalogue import display_name
 
 sns.set_theme(style="whitegrid", context="notebook")
+pd.set_option("display.max_colwidth", None)  # a table shows its labels whole
 df = chapter.load_study(
     store,
     space=spaces or None,
@@ -71,9 +80,9 @@ ece = chapter.column(metric, n_bins=n_bins, prefix="pre")
 opts = {"n_boot": n_boot, "level": level, "seed": seed}
 inventory = analysis.robustness_inventory(df, min_rows=min_rows)
 bare = inventory.index[inventory[["corruption", "attack", "ood"]].sum(axis=1) == 0].tolist()
-display(inventory)
+display(report.format_table(inventory))
 report.md(
-    f"Calibration column: {ece}. "
+    f"Calibration column: {display_name(ece)} (`{ece}`). "
     + (f"Skipped below, because the store holds no robustness column for them: "
        f"{report.join(map(analysis.group_name, bare))}." if bare
        else "Every space and dataset of this run holds robustness columns.")
@@ -96,34 +105,46 @@ report.md(
 # The p-values are corrected over the measures of each space and dataset: by Holm, which
 # controls the chance of *any* false positive, and by Benjamini–Hochberg (BH), which controls
 # the expected share of false positives among the measures called significant and so is less
-# strict. With this many tests some raw p-values fall below 0.05 by chance alone.
+# strict. With this many tests some raw p-values fall below 0.05 by chance alone. The table
+# gives, per search space, each measure's τ with its interval in every dataset, marked `*`
+# where its Holm-corrected p-value is below `alpha`; the full tables (raw, Holm and BH p-values,
+# n) follow in a folded cell.
 
 # %%
 table = analysis.robustness_taus(df, ece, min_rows=min_rows, **opts)
 parts = dict(list(table.groupby(["space", "dataset"], sort=False)))
-for key, part in parts.items():
-    display(report.md(f"**{analysis.group_name(key)}**: τ({ece}, measure), {level:.0%} intervals"))
-    display(report.format_table(part.drop(columns=["space", "dataset"]).set_index("measure")))
+for space, part in table.groupby("space", sort=False):
+    display(report.md(f"**{space.upper()}**: τ with {display_name(ece)} [{level:.0%} "
+                      f"interval]; * Holm p < {alpha:g}"),
+            report.ci_table(part.assign(dataset=part["dataset"].map(analysis.dataset_title)),
+                            index="measure", columns="dataset", p="p_holm", alpha=alpha,
+                            names=display_name))  # fmt: skip
 report.md(*[analysis.robustness_sentence(part, alpha=alpha) for part in parts.values()]
           or ["No space and dataset of this store holds a robustness column: the sections below "
               "are skipped."])
 
-# %% [markdown]
-# In the figure each point is a τ with its interval; red points are significant after the Holm
-# correction, grey ones are not. The green band is the paper's range for PGD, Square and
-# corruption accuracies on CIFAR-10.
+# %% tags=["hide-input", "hide-output"]
+for key, part in parts.items():
+    display(report.md(f"**{analysis.group_name(key)}**"),
+            report.format_table(part.drop(columns=["space", "dataset"]).set_index("measure")
+                                .rename(index=display_name)))  # fmt: skip
 
-# %%
+# %% [markdown]
+# In {numref}`fig-rq2_robustness-taus` each point is a τ with its interval; red points are
+# significant after the Holm correction, grey ones are not. The green band is the paper's range
+# for PGD, Square and corruption accuracies on CIFAR-10.
+
+# %% mystnb={"figure": {"caption": "Kendall τ between calibration (the chapter's estimator, ECE with 15 bins before scaling by default) and each robustness measure, with its bootstrap interval, one panel per search space and dataset. Red: Holm p < α; grey: not significant after Holm. Green band: the paper's range 0.09 – 0.36.", "name": "fig-rq2_robustness-taus"}, "image": {"alt": "Forest plots, one per search space and dataset, of Kendall tau with intervals for each corruption, attack and out-of-distribution measure, coloured by Holm significance, beside a shaded band for the paper's range."}}
 if parts:
     tall = max(len(p) for p in parts.values())
-    fig, axes = plt.subplots(1, len(parts), figsize=(6 * len(parts), 0.3 * tall + 1.5),
-                             squeeze=False)
-    for ax, (key, part) in zip(axes[0], parts.items(), strict=True):
-        shown = part.rename(columns={"measure": "term", "tau": "coef"})
+    fig, axes = plots.panel_grid(len(parts), width=5.2, height=0.3 * tall + 1.5)
+    for ax, (key, part) in zip(axes, parts.items(), strict=True):
+        shown = part.rename(columns={"tau": "coef"}).assign(term=part["measure"].map(display_name))
         plots.plot_op_effects(shown[["term", "coef", "low", "high", "p", "p_holm"]], ax,
                               alpha=alpha)
         ax.axvspan(0.09, 0.36, color="C2", alpha=0.15, label="paper: 0.09 – 0.36")
-        ax.set(xlabel=f"Kendall τ({ece}, measure)", xlim=(-1, 1), title=analysis.group_name(key))
+        ax.set(xlabel=f"Kendall τ with {display_name(ece)}", xlim=(-1, 1),
+               title=analysis.group_name(key))
         ax.legend(loc="lower right", fontsize="small")
     fig.tight_layout()
 
@@ -143,11 +164,15 @@ if parts:
 
 # %%
 contrast = analysis.top_versus_lowest(df, ece, n=n_top, min_rows=min_rows, **opts)
-shown = ["n_top", "tau_all", "tau_top", "p_top_holm", "tau_lowest", "p_lowest_holm",
-         "difference", "diff_low", "diff_high", "p_holm"]
 for key, part in contrast.groupby(["space", "dataset"], sort=False):
-    display(report.md(f"**{analysis.group_name(key)}**"),
-            report.format_table(part.set_index("measure")[shown], digits=2))
+    cells = {"N most accurate": ("tau_top", "top_low", "top_high", "p_top_holm"),
+             "N least accurate": ("tau_lowest", "lowest_low", "lowest_high", "p_lowest_holm"),
+             "most − least": ("difference", "diff_low", "diff_high", "p_holm")}
+    display(report.md(f"**{analysis.group_name(key)}**, N = {int(part['n_top'].iloc[0]):,}: τ "
+                      f"with {display_name(ece)} [{level:.0%} interval]; * Holm p < {alpha:g}"),
+            pd.concat([report.ci_table(part, index="measure", estimate=e, low=lo, high=hi, p=q,
+                                       alpha=alpha, names=display_name).set_axis([name], axis=1)
+                       for name, (e, lo, hi, q) in cells.items()], axis=1))  # fmt: skip
 report.md(*[analysis.selection_sentence(part, n=n_top, alpha=alpha)
             for _, part in contrast.groupby(["space", "dataset"], sort=False)]
           or ["Skipped: no space and dataset has robustness measures on enough networks."])
@@ -155,23 +180,25 @@ report.md(*[analysis.selection_sentence(part, n=n_top, alpha=alpha)
 # %% [markdown]
 # ## Does the answer depend on the population?
 #
-# A τ over a few hundred networks is one draw from a larger space. The curve shows τ between the
+# A τ over a few hundred networks is one draw from a larger space.
+# {numref}`fig-rq2_robustness-population` shows τ between the
 # calibration column and `population_measure` for growing N: among N networks drawn at random
 # (mean and band over the draws: the spread a smaller study would see), among the N most
 # accurate (with a bootstrap band), the population a practitioner choosing among good models
 # cares about, and among the N least accurate, the paper code's selection. At the largest N the
 # three coincide with τ over all networks.
 
-# %%
+# %% mystnb={"figure": {"caption": "τ between calibration and the robustness measure `population_measure` (the mean corruption accuracy by default) against the number N of networks compared (log axis): among N drawn at random (mean and band over the draws), among the N most accurate (bootstrap band) and among the N least accurate (the paper code's selection), one panel per search space and dataset.", "name": "fig-rq2_robustness-population"}, "image": {"alt": "Line charts of Kendall tau against the number of networks, three lines with shaded bands per panel, wide at small N and meeting at the largest N."}}
 curves = analysis.robustness_curves(df, ece, population_measure, sizes=sizes,
                                     n_random=n_repeats, **opts)
 labels = {"top": "N most accurate", "random": "random N", "lowest": "N least accurate (paper code)"}
 if curves:
-    fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 4), squeeze=False)
-    for ax, (key, curve) in zip(axes[0], curves.items(), strict=True):
+    fig, axes = plots.panel_grid(len(curves))
+    for ax, (key, curve) in zip(axes, curves.items(), strict=True):
         for selection, c in curve.groupby("selection", sort=False):
             plots.plot_tau_vs_population(c, ax, label=labels[selection])
-        ax.set(title=f"{analysis.group_name(key)}: τ({ece}, {population_measure})", ylim=(-1, 1))
+        ax.set(title=analysis.group_name(key), ylim=(-1, 1), xlabel="number of networks N",
+               ylabel=f"τ with {display_name(population_measure)}")
         ax.legend(fontsize="small")
     fig.tight_layout()
 missing = [analysis.group_name(k) for k in parts if k not in curves]
@@ -190,16 +217,32 @@ report.md(
 # enters, in each space and dataset. The paper gave no intervals, so its values are treated as
 # exact. Its AUROC used CIFAR-10-C Gaussian noise and SVHN as the shifted data; the demo store
 # uses the other dataset of its sweep.
+#
+# The first table sets each of the paper's numbers beside the same statistic computed by
+# calstudy (TSS · CIFAR-10) from the paper's released data, from the demo store and, for a
+# store of one's own, from this store: the range beside τ with the mean corruption accuracy (one
+# of the measures it covers), the AUROC beside the store's first out-of-distribution AUROC, the
+# claim about high-accuracy models beside τ with the mean corruption accuracy among the N most
+# accurate. The second counts, per space and dataset, where this store's τ with every attack
+# and corruption accuracy lie against the paper's range.
 
 # %%
+numbers = answers.beside_paper("ii", df, store=store, **opts)
 beside = analysis.robustness_beside_paper(table, paper=(0.09, 0.36))
-display(report.format_table(beside.set_index(["space", "dataset"]), digits=2))
+counts = {"measures": "measures", "tau_min": "lowest τ", "tau_max": "highest τ",
+          "below_low": "τ below 0.09", "interval_below_low": "interval below 0.09",
+          "interval_below_high": "interval below 0.36", "interval_above_high": "interval above 0.36"}
+display(report.format_table(numbers),
+        report.format_table(beside.set_index(["space", "dataset"]).rename(columns=counts), digits=2))
 report.md(*[analysis.robustness_paper_sentence(r, paper=(0.09, 0.36))
             for r in beside.to_dict("records")]
           or ["This store has no attack or corruption accuracy to place beside the paper's range."])
 
+# %% [markdown]
+# Where the paper's numbers come from:
+
 # %%
-chapter.paper_numbers("ii")
+report.format_table(chapter.paper_numbers("ii").set_index("quantity").query("note != ''"))
 
 # %% [markdown]
 # ## Summary
@@ -215,6 +258,14 @@ summary = [
 ]
 if not parts:
     summary.insert(0, "This store holds no robustness column; the chapter stated no finding.")
+report.glue_md("rq2_robustness-answer", answers.box(
+    question="Are the networks that keep their accuracy under corruption and attack also the "
+    "well-calibrated ones?",
+    ours=" ".join(summary[:len(parts)]) or "This store holds no robustness column to compare.",
+    caveat="Each τ is one space and dataset's; the attacks, corruptions and out-of-distribution "
+    "sets of a store may differ from the paper's.",
+    numbers=numbers,
+))
 report.md("\n".join(f"- {s}" for s in summary))
 
 # %% [markdown]

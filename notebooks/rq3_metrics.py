@@ -13,6 +13,13 @@
 # %% [markdown]
 # # RQ iii: how reliable are the calibration metrics?
 #
+# :::{admonition} This chapter in one box
+# :class: tip
+# ```{glue:md} rq3_metrics-answer
+# :format: myst
+# ```
+# :::
+#
 # **Overview.** Calibration has no single estimator. Binned ECE {cite}`naeini2015obtaining`
 # depends on how the bins are drawn (equal width or equal mass) and on whether only the top
 # label or every class is scored {cite}`kull2019beyond`; bin-free estimators replace the bins by
@@ -52,12 +59,13 @@ seed = 0
 min_rows = 3  # fewest rows the chapter accepts; fewest networks per space and dataset
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from IPython.display import display
 
-from calstudy import analysis, chapter, plots, report
+from calstudy import analysis, answers, chapter, plots, report
 
+pd.set_option("display.max_colwidth", None)  # a table shows its labels whole
 df = chapter.load_study(store, space=spaces or None, datasets=datasets or None, metrics=[metric],
                         bin_counts=[n_bins], min_rows=min_rows)
 refs, _ = analysis.estimator_columns(df, [metric], n_bins=n_bins)
@@ -68,7 +76,7 @@ ref = refs[0]
 names, missing = analysis.estimator_columns(df, list(dict.fromkeys([metric, *metrics])),
                                             n_bins=n_bins)
 opts = {"level": level, "seed": seed}
-display(df.groupby(["space", "dataset"]).size().rename("networks").to_frame())
+display(report.format_table(df.groupby(["space", "dataset"]).size().rename("networks").to_frame()))
 report.md(
     f"Estimators compared ({len(names)}): {report.join(names)}; reference: {ref}."
     + (f" Not in this store, so left out: {report.join(missing)}." if missing else "")
@@ -78,17 +86,31 @@ report.md(
 # ## The τ matrices
 #
 # Each cell is τ-b between two estimators over the networks of one space and dataset: 1 when
-# they rank the networks identically. Left: before temperature scaling; right: after it, on the
-# part of the test set not used to fit the temperature.
+# they rank the networks identically. {numref}`fig-rq3_metrics-pre` shows the matrices before
+# temperature scaling, {numref}`fig-rq3_metrics-post` after it, on the part of the test set not
+# used to fit the temperature; one panel per space and dataset, each the column's full width so
+# that every entry stays legible.
 
 # %%
 matrices = analysis.estimator_matrices(df, names, min_rows=min_rows)
-for key in dict.fromkeys(k[:2] for k in matrices):
-    fig, axes = plt.subplots(1, 2, figsize=(17, 7.5))
-    for ax, prefix in zip(axes, ("pre", "post"), strict=True):
-        plots.plot_tau_matrix(matrices[(*key, prefix)], ax, fmt=".2f")
-        ax.set_title(f"{analysis.group_name(key)}: {prefix}-scaling")
+keys = list(dict.fromkeys(k[:2] for k in matrices))
+short = {n: plots.estimator_label(n).removesuffix(f", {n_bins} bins") for n in names}
+
+
+def draw_matrices(prefix):
+    """One τ matrix per space and dataset, stacked: each keeps the column's width."""
+    fig, axes = plots.panel_grid(max(1, len(keys)), ncols=1, width=7.6, height=7.0)
+    for ax, key in zip(axes, keys, strict=False):
+        plots.plot_tau_matrix(matrices[(*key, prefix)].rename(index=short, columns=short), ax)
+        ax.set(title=analysis.group_name(key), xlabel="", ylabel="")
     fig.tight_layout()
+
+
+# %% mystnb={"figure": {"caption": "Kendall τ-b between every two calibration estimators before temperature scaling, over the networks of one search space and dataset per panel (binned estimators at `n_bins` bins). 1: the two rank the networks identically; 0: unrelated orders; negative: reversed.", "name": "fig-rq3_metrics-pre"}, "image": {"alt": "Annotated heat maps, one per search space and dataset, of the rank correlation between every two estimators before scaling: a block of high values among the top-label estimators, lower values for the classwise ones, MCE, NLL and Brier."}}
+draw_matrices("pre")
+
+# %% mystnb={"figure": {"caption": "As the figure before, after temperature scaling (the estimators computed on the 80 % of the test set not used to fit the temperature).", "name": "fig-rq3_metrics-post"}, "image": {"alt": "Annotated heat maps, one per search space and dataset, of the rank correlation between every two estimators after temperature scaling."}}
+draw_matrices("post")
 
 # %% [markdown]
 # How much do the estimators agree overall? The mean of the off-diagonal τ summarises each
@@ -132,11 +154,13 @@ report.md(*[
 
 # %%
 taus = analysis.estimator_taus(df, ref, names, min_rows=min_rows, n_boot=n_boot, **opts)
-taus["τ [CI]"] = [report.ci(*r) for r in taus[["tau", "low", "high"]].to_numpy()]
+stages = {"pre": "before scaling", "post": "after scaling"}
 for key in groups:
-    display(report.md(f"**{analysis.group_name(key)}**: τ({ref}, estimator), {level:.0%} CI"))
-    display(of(taus, key).pivot(index="estimator", columns="prefix", values="τ [CI]")
-            .reindex(index=[n for n in names if n != ref], columns=["pre", "post"]))
+    display(report.md(f"**{analysis.group_name(key)}**: τ({short[ref]}, estimator) "
+                      f"[{level:.0%} interval]; * Holm p < {alpha:g}"),
+            report.ci_table(of(taus, key).assign(stage=lambda t: t["prefix"].map(stages)),
+                            index="estimator", columns="stage", p="p_holm", alpha=alpha,
+                            names=short))  # fmt: skip
 report.md(*[analysis.estimator_sentence(of(taus, k), reference=ref, alpha=alpha) for k in groups])
 
 # %% [markdown]
@@ -171,23 +195,21 @@ report.md(*[analysis.dataset_gap_sentence(r) for r in gaps.to_dict("records")]
 #
 # Each TSS dataset's pre-scaling row beside the paper's row for the same dataset
 # {cite}`tao2024benchmark` (CIFAR-10 and ImageNet16-120; 15 bins, ECE as the reference). The
-# paper gave no intervals, so its values are treated as exact; the second table lists all of
-# the paper's RQ iii numbers.
+# paper gave no intervals, so its values are treated as exact. The table sets each of them
+# beside the same τ computed by calstudy from the paper's released data, from the demo store
+# and, for a store of one's own, from this store (TSS, before scaling; "—" where a store lacks
+# the dataset), and adds the datasets the paper did not report.
 
 # %%
 paper = {n.quantity: n.value for n in chapter.PAPER if n.rq == "iii"}
 comparison = analysis.estimator_beside_paper(taus, paper, reference=ref)
-shown = comparison[comparison["paper"].notna()]
-if len(shown):
-    display(report.format_table(shown.set_index("quantity").drop(columns="dataset"), digits=2))
+numbers = answers.beside_paper("iii", df, store=store, n_boot=n_boot, **opts)
+display(report.format_table(numbers))
 report.md(
     " ".join(analysis.estimator_paper_sentences(comparison))
     or "This run has no TSS dataset with the paper's numbers (CIFAR-10, ImageNet16-120) and ECE "
     "at 15 bins as the reference; the paper's values below are compared on the conclusion only."
 )
-
-# %%
-chapter.paper_numbers("iii")
 
 # %% [markdown]
 # ## Summary
@@ -202,6 +224,16 @@ summary = [
     *analysis.estimator_paper_sentences(comparison),
 ]
 summary = [s for s in summary if s]
+report.glue_md("rq3_metrics-answer", answers.box(
+    question="Do the calibration estimators rank networks the same way, so that the choice of "
+    "estimator does not matter?",
+    ours=" ".join(analysis.estimator_sentence(of(taus, k), reference=ref, brief=True)
+                  + " " + analysis.agreement_sentence(of(agreement, k), of(change, k), brief=True)
+                  for k in groups) or "No space and dataset of this store has enough networks.",
+    caveat="τ between estimators depends on the networks compared: briefly trained small "
+    "networks need not agree as NATS-Bench's do.",
+    numbers=numbers,
+))
 report.md("\n".join(f"- {s}" for s in summary) or "No space and dataset had enough networks.")
 
 # %% [markdown]

@@ -164,3 +164,24 @@ def test_selection_curve_three_selections() -> None:
 )
 def test_position_of(value, expected: str) -> None:
     assert analysis.position_of(value, 0.0, 0.2) == expected
+
+
+# The chapter's figures: panels in rows of two, so that a figure keeps its labels legible.
+
+
+def test_panel_grid_rows_of_two_hide_the_spare_axes() -> None:
+    from calstudy import plots
+
+    fig, axes = plots.panel_grid(3, width=4.0, height=3.0)
+    assert len(axes) == 3 and len(fig.axes) == 4
+    assert [ax.get_visible() for ax in fig.axes] == [True, True, True, False]
+    assert tuple(fig.get_size_inches()) == (8.0, 6.0)
+    one, [ax] = plots.panel_grid(1)
+    assert len(one.axes) == 1 and ax.get_visible()
+    column, stacked = plots.panel_grid(2, ncols=1, width=7.0, height=6.0)
+    assert tuple(column.get_size_inches()) == (7.0, 12.0) and len(stacked) == 2
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="Expected `n` to be a positive integer"):
+            plots.panel_grid(bad)
+    with pytest.raises(ValueError, match="Expected `ncols` to be a positive integer"):
+        plots.panel_grid(2, ncols=0)

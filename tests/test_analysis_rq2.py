@@ -168,3 +168,38 @@ def test_sentences_state_the_numbers() -> None:
     assert said.endswith("the relation is stronger among the most accurate networks.")
     assert analysis.selection_sentence(contrast.iloc[:0], n=10) == ""
     assert analysis.robustness_sentence(table.iloc[:0]) == ""
+
+
+# The chapter's tables and figure: τ with intervals marked by Holm, legends naming Holm.
+
+
+def test_ci_table_pivots_intervals_and_marks_corrected_p() -> None:
+    from calstudy import report
+
+    long = pd.DataFrame({
+        "measure": ["fog", "fog", "snow"], "dataset": ["cifar10", "svhn", "cifar10"],
+        "tau": [0.31, -0.0001, 0.12], "low": [0.2, -0.1, np.nan], "high": [0.4, 0.1, np.nan],
+        "p_holm": [0.001, 0.9, 0.04],
+    })  # fmt: skip
+    table = report.ci_table(long, index="measure", columns="dataset", p="p_holm",
+                            names=str.upper)  # fmt: skip
+    assert list(table.columns) == ["cifar10", "svhn"] and list(table.index) == ["FOG", "SNOW"]
+    assert table.loc["FOG", "cifar10"] == "+0.31 [+0.20, +0.40] *"
+    assert table.loc["FOG", "svhn"] == "+0.00 [-0.10, +0.10]"  # never -0.00, not marked
+    assert table.loc["SNOW", "cifar10"] == "+0.12 *"  # no interval: the estimate alone
+    assert table.loc["SNOW", "svhn"] == report.MISSING
+    plain = report.ci_table(long.iloc[:1], index="measure")
+    assert plain.to_dict() == {"tau": {"fog": "+0.31 [+0.20, +0.40]"}}
+    with pytest.raises(ValueError, match=r"Expected `table` to have columns \['p'\]"):
+        report.ci_table(long, index="measure", p="p")
+
+
+def test_op_effects_legend_names_the_correction() -> None:
+    from calstudy import plots
+
+    effects = pd.DataFrame({"term": ["fog", "snow"], "coef": [0.3, 0.0], "low": [0.2, -0.1],
+                            "high": [0.4, 0.1], "p": [1e-4, 0.5], "p_holm": [2e-4, 1.0]})
+    labels = plots.plot_op_effects(effects).get_legend_handles_labels()[1]
+    assert labels == ["Holm p < 0.05", "Holm p ≥ 0.05"]
+    raw = plots.plot_op_effects(effects.drop(columns="p_holm")).get_legend_handles_labels()[1]
+    assert raw == ["p < 0.05", "p ≥ 0.05"]

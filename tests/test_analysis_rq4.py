@@ -200,3 +200,40 @@ def test_sentences_state_the_numbers_and_verdicts(study: pd.DataFrame) -> None:
     assert any(line.startswith("`hist` on NLL: worse than temperature scaling") for line in summary)
     for text in (*effect_text, *posthoc_text, *summary):
         assert "nan" not in text.lower() and "-0.00 " not in text
+
+
+# ECE in percent on the chapter's axes and tables.
+
+
+def test_percent_columns_are_the_binned_calibration_errors() -> None:
+    from calstudy import plots
+
+    assert plots.in_percent("pre_ECE_15") and plots.in_percent("iso_MCE_500")
+    assert plots.in_percent("cwCE_em_15")  # an estimator named without its stage
+    for column in ("pre_NLL", "post_KSCE", "acc", "temperature", "pre_ECE", "ECE_em_x"):
+        assert not plots.in_percent(column), column
+    assert plots.axis_label("post_ECE_15") == "ECE, 15 bins, after scaling (%)"
+    assert plots.axis_label("pre_NLL") == "NLL, before scaling"
+
+
+def test_percent_view_scales_only_percent_columns() -> None:
+    from calstudy import plots
+
+    df = pd.DataFrame({"pre_ECE_15": [0.0412], "pre_NLL": [1.2], "acc": [0.9]})
+    shown = plots.percent_view(df)
+    assert shown["pre_ECE_15"].iloc[0] == pytest.approx(4.12)
+    assert shown["pre_NLL"].iloc[0] == 1.2 and df["pre_ECE_15"].iloc[0] == 0.0412  # a copy
+    assert plots.percent_view(df, ["acc"])["acc"].iloc[0] == pytest.approx(90)
+    with pytest.raises(ValueError, match=r"Expected `df` to have columns \['x'\]"):
+        plots.percent_view(df, ["x"])
+
+
+def test_scatter_axes_use_display_names() -> None:
+    from calstudy import plots
+
+    df = pd.DataFrame({"pre_ECE_15": [1.0, 2.0, 3.0], "post_ECE_15": [1.0, 1.5, 1.2],
+                       "acc": [0.5, 0.6, 0.7]})
+    ax = plots.plot_metric_scatter(df, "pre_ECE_15", "post_ECE_15", hue="acc")
+    assert ax.get_xlabel() == "ECE, 15 bins, before scaling (%)"
+    assert ax.get_ylabel() == "ECE, 15 bins, after scaling (%)"
+    assert ax.get_legend().get_title().get_text() == "accuracy"
