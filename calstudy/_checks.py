@@ -1,4 +1,4 @@
-"""Argument checks shared by the metrics, the calibrators and the plots: the one place where an
+"""Argument checks shared by the metrics, the calibrators, the plots and the statistics: the one place where an
 input is converted (arrays and tensors in) and validated, with messages that read
 "Expected `name` to be …, got …".
 
@@ -9,17 +9,23 @@ module), so importing this module never imports torch.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Sequence
 from numbers import Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "MAX_N_BINS",
     "as_array",
     "as_float_2d",
+    "check_columns",
     "check_finite",
+    "check_level",
     "check_logits",
     "check_logits_labels",
     "check_n_bins",
@@ -74,6 +80,20 @@ def check_nonnegative_int(x: object, name: str) -> int:
     if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 0:
         raise ValueError(f"Expected `{name}` to be a non-negative integer, got {x!r}.")
     return int(x)
+
+
+def check_level(x: float, name: str = "level") -> float:
+    """Validate a confidence level or a significance level: a number in (0, 1)."""
+    if not 0.0 < x < 1.0:
+        raise ValueError(f"Expected `{name}` to be in (0, 1), got {x}.")
+    return float(x)
+
+
+def check_columns(df: pd.DataFrame, columns: Sequence[Hashable], name: str = "df") -> None:
+    """Validate that the table ``df`` has every column of ``columns``; name the missing ones."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"Expected `{name}` to have columns {missing}, got {list(df.columns)}.")
 
 
 def check_n_bins(n_bins: object, name: str = "n_bins") -> int:

@@ -1,1162 +1,213 @@
-"""Statistics behind the seven research questions: rank agreement, selection, regression.
+"""Statistics behind the seven research questions, and one section per chapter.
 
-Every question of the reference study (Tao et al., 2024) is answered with Kendall's τ-b between
-two columns of the calibration dataset (one row per ``(space, arch, dataset, seed, fidelity)``),
-sometimes on a subset of rows (the top-N models by accuracy), sometimes across datasets (rows of
-the same architecture joined by key), sometimes as a regression on architecture features. This
-module holds that logic once, so the book's notebooks only call it.
-
-Sections
---------
-1. Kendall τ-b and its confidence interval: percentile bootstrap, asymptotic at scale (all RQs).
-2. Multiple-comparison correction.
-3. Selecting rows: top-N by a column, joining datasets by key.
-4. Cross-dataset agreement (RQ i) and τ against population size (RQ ii).
-5. Harmonic calibration score (RQ vii).
-6. Stability across bin counts (RQ iv, vi).
-7. Trends and regressions (RQ v, vii).
-8. Seed noise, and the paper-vs-calstudy table.
-9. Differences with intervals: paired and two-sample statistics, τ against τ, proportions.
-
-Two defects of the released analysis code are avoided by construction (see
-``paper-findings.md``): :func:`top_n` keeps the *highest* N rows (the paper's
-``sort_values('acc').head(N)`` kept the lowest), and :func:`paired` joins rows by key columns and
-refuses duplicate keys (the paper merged pre- and post-scaling tables by row position).
-
-References
-----------
-.. [1] L. Tao, Y. Zhu, H. Guo, M. Dong, C. Xu, "A Benchmark Study on Calibration", ICLR 2024.
-.. [2] M. G. Kendall, "The treatment of ties in ranking problems", Biometrika 33(3), 1945.
-.. [3] B. Efron, R. Tibshirani, "An Introduction to the Bootstrap", Chapman & Hall, 1993.
+The statistics are moving out to their own modules (issue 15); this module re-exports them and
+holds the chapters' tables and sentences until they move too.
 """
 
 from __future__ import annotations
 
-import itertools
+import importlib
 import math
-from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from calstudy._checks import check_columns, check_level, check_positive_int
+from calstudy.differences import *  # noqa: F403
+from calstudy.differences import (
+    DiffResult,
+    bootstrap_diff,
+    bootstrap_difference,
+    mean_tau_difference,
+    paired_difference,
+    percentile_interval,
+    resampled_statistic,
+    tau_difference,
+    wilson_ci,
+)
+from calstudy.hcs import *  # noqa: F403
 from calstudy.metrics import BIN_COUNTS
-from calstudy.space import TSS_EDGES, TSS_OPS, parse_tss
+from calstudy.selection import *  # noqa: F403
+from calstudy.selection import (
+    DEFAULT_KEY,
+    columns_with_values,
+    count_complete,
+    lowest_n,
+    pair_datasets,
+    population_sizes,
+    selection_curve,
+    top_n,
+)
+from calstudy.space import TSS_OPS, parse_tss
+from calstudy.stats import *  # noqa: F403
+from calstudy.stats import (
+    TauResult,
+    correct_pvalues,
+    kendall_ci,
+    kendall_tau,
+    tau_matrix,
+    tau_table,
+    tau_tests,
+)
+from calstudy.trends import *  # noqa: F403
+from calstudy.trends import EDGES, edge_tests, fit_trend, op_effects
 
-__all__ = [
-    "EDGES",
-    "DiffResult",
-    "SeedVariance",
-    "TAU_ASYMPTOTIC_MIN_N",
-    "TauResult",
-    "Trend",
-    "bin_count_long",
-    "bin_count_stability",
-    "bin_count_summary",
-    "bootstrap_diff",
-    "bootstrap_difference",
-    "bootstrap_statistic",
-    "calibrated_floor",
-    "compare_to_paper",
-    "correct_pvalues",
-    "cross_dataset_tau",
-    "edge_tests",
-    "fit_trend",
-    "hcs",
-    "kendall_ci",
-    "kendall_tau",
-    "mean_off_diagonal_tau",
-    "mean_tau_difference",
-    "ols_table",
-    "op_effects",
-    "paired",
-    "paired_difference",
-    "retest_tau",
-    "seed_noise_gap",
-    "seed_noise_table",
-    "seed_noise_threshold",
-    "seed_variance",
-    "consistency_icc",
+_LOCAL = [
+    "BINNED_FAMILIES",
+    "CHANGED_WORDS",
+    "CLASSWISE_FAMILIES",
     "ConsistencyICC",
-    "simulated_difference",
-    "tau_difference",
-    "tau_matrix",
-    "tau_table",
-    "tau_tests",
-    "tau_vs_population",
-    "top_fraction",
-    "top_hcs",
-    "top_n",
-    "wilson_ci",
+    "GROUP_KEYS",
+    "IsomorphicICC",
+    "KEPT_WORDS",
+    "OOD_COLUMNS",
+    "ORIGIN_COLUMNS",
+    "PAPER_SCALE",
+    "SeedVariance",
+    "TOP_LABEL_FAMILIES",
     "WIDTHS",
     "accuracy_bands",
+    "accuracy_paper_sentences",
+    "accuracy_summary",
+    "accuracy_tau_sentences",
+    "accuracy_taus",
+    "add_corruption_summaries",
+    "agreement_between_datasets",
+    "agreement_change",
+    "agreement_sentence",
+    "agreement_table",
+    "bin_count_long",
+    "bin_count_medians",
+    "bin_count_stability",
+    "bin_count_summary",
+    "bin_growth",
+    "bin_growth_sentences",
+    "bin_pair_taus",
+    "bin_paper_sentences",
+    "bin_stability",
+    "bin_stability_sentences",
+    "bin_summary",
+    "calibrated_floor",
+    "calibrated_floors",
+    "ci_words",
+    "column_groups_sentence",
+    "compare_to_paper",
+    "consistency_icc",
+    "contrast_sentence",
     "count_effect_table",
     "count_effects_sentence",
+    "dataset_gap_sentence",
+    "dataset_title",
+    "describe_fidelity",
     "design_columns",
+    "device_shift_sentence",
+    "device_shift_table",
     "edge_label",
     "edge_op_counts",
     "edge_op_medians",
     "edge_test_table",
     "edge_tests_sentence",
     "enrichment_sentence",
+    "estimator_beside_paper",
+    "estimator_columns",
+    "estimator_contrasts",
+    "estimator_matrices",
+    "estimator_paper_sentences",
+    "estimator_sentence",
+    "estimator_taus",
+    "floor_ratios",
+    "floor_sentences",
+    "gain_driver_sentences",
+    "gain_drivers",
+    "group_label",
+    "group_name",
+    "group_parts",
+    "group_table",
+    "groups_of",
     "hcs_enrichment",
-    "uniform_width",
-    "uniform_width_sentence",
-    "width_extremes",
-    "width_extremes_sentence",
-    "width_sentence",
-    "width_taus",
-    "ORIGIN_COLUMNS",
-    "PAPER_SCALE",
-    "column_groups_sentence",
-    "describe_fidelity",
+    "in_families",
+    "interval_sign",
+    "isomorphic_icc",
+    "isomorphic_icc_table",
+    "isomorphic_sentences",
+    "label_top",
+    "matrix_tests",
     "median_iqr_table",
+    "pair_name",
+    "paper_float",
+    "paper_range",
+    "paper_values",
     "plan_progress",
+    "population_sentence",
+    "position_of",
+    "position_phrase",
+    "posthoc_pairs",
+    "posthoc_scores",
+    "posthoc_sentences",
+    "posthoc_tests",
+    "posthoc_wins",
+    "range_position",
+    "reproducibility_sentence",
+    "retest_tau",
+    "robustness_beside_paper",
+    "robustness_curves",
+    "robustness_inventory",
+    "robustness_measures",
+    "robustness_paper_sentence",
+    "robustness_sentence",
+    "robustness_taus",
+    "scaling_effect",
+    "scaling_effect_sentences",
+    "scaling_gain_sentences",
+    "scaling_summary",
+    "seed_ceiling_sentence",
+    "seed_difference_sentence",
+    "seed_gaps_sentence",
+    "seed_groups_sentence",
+    "seed_noise_differences",
+    "seed_noise_gap",
+    "seed_noise_gaps",
+    "seed_noise_sentence",
+    "seed_noise_table",
+    "seed_noise_threshold",
+    "seed_retest_taus",
+    "seed_study_groups",
+    "seed_variance",
+    "selection_sentence",
+    "selection_verdict",
+    "share_words",
+    "split_groups",
     "store_column_groups",
     "store_provenance",
     "store_scale",
     "temperature_sentence",
+    "temperature_sentences",
     "temperature_shift",
+    "temperature_summary",
+    "top_rest_contrast",
+    "top_rest_sentences",
+    "top_versus_lowest",
+    "transfer_beside_paper",
+    "transfer_paper_sentences",
+    "transfer_quantity",
+    "transfer_sentence",
+    "transfer_table",
+    "transfer_verdicts",
+    "transfer_versus_reference",
+    "uniform_width",
+    "uniform_width_sentence",
+    "verdict_groups",
+    "width_extremes",
+    "width_extremes_sentence",
+    "width_sentence",
+    "width_taus",
 ]
 
-#: Column names of the six TSS cell edges ``edge_{to}_{from}``, in the order of the arch string
-#: (as written by :func:`calstudy.space.tss_features`).
-EDGES: tuple[str, ...] = tuple(f"edge_{dst}_{src}" for dst, src in TSS_EDGES)
-
-
-# ================================================================================================
-# 1. Kendall τ-b
-# ================================================================================================
-
-
-@dataclass(frozen=True)
-class TauResult:
-    """Kendall τ-b with a confidence interval (percentile bootstrap or asymptotic normal).
-
-    Attributes
-    ----------
-    tau : float
-        Kendall τ-b on all ``n`` pairs.
-    low, high : float
-        Lower and upper end of the confidence interval.
-    p_value : float
-        Two-sided p-value of H0: τ = 0, from :func:`scipy.stats.kendalltau`.
-    n : int
-        Number of complete (non-NaN) pairs used.
-    method : str, default="bootstrap"
-        How the interval was made: ``"bootstrap"`` (percentile bootstrap) or ``"asymptotic"``
-        (normal interval with the delta-method standard error), see :func:`kendall_ci`.
-    """
-
-    tau: float
-    low: float
-    high: float
-    p_value: float
-    n: int
-    method: str = "bootstrap"
-
-
-def _complete_pairs(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``x`` and ``y`` as float arrays with every pair holding a NaN dropped."""
-    x_arr = np.asarray(x, dtype=float)
-    y_arr = np.asarray(y, dtype=float)
-    if x_arr.ndim != 1 or y_arr.ndim != 1 or x_arr.shape != y_arr.shape:
-        raise ValueError(
-            f"Expected `x` and `y` to be 1-D of equal length, got shapes {x_arr.shape} "
-            f"and {y_arr.shape}."
-        )
-    keep = ~(np.isnan(x_arr) | np.isnan(y_arr))
-    if keep.sum() < 3:
-        raise ValueError(
-            f"Expected at least 3 complete (non-NaN) pairs in `x` and `y`, got {int(keep.sum())}."
-        )
-    return x_arr[keep], y_arr[keep]
-
-
-def _check_level(level: float) -> None:
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"Expected `level` to be in (0, 1), got {level}.")
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"Expected `{name}` to be a positive integer, got {value!r}.")
-    return int(value)
-
-
-#: Complete pairs from which ``method="auto"`` replaces the bootstrap interval of τ-b by the
-#: asymptotic one (:func:`kendall_ci` and the functions built on it, :func:`tau_difference`,
-#: :func:`mean_tau_difference`). Below it the bootstrap is cheap (≤ 3 ms per resample); above
-#: it the normal approximation of τ-b is as good as the percentile bootstrap (see
-#: :func:`kendall_ci`).
-TAU_ASYMPTOTIC_MIN_N: int = 2_000
-
-
-def _use_asymptotic(method: str, n: int) -> bool:
-    """Whether an interval over ``n`` rows takes the asymptotic path under ``method``."""
-    if method not in ("auto", "bootstrap", "asymptotic"):
-        raise ValueError(
-            f"Expected `method` to be 'auto', 'bootstrap' or 'asymptotic', got {method!r}."
-        )
-    return method == "asymptotic" or (method == "auto" and n >= TAU_ASYMPTOTIC_MIN_N)
-
-
-def _dense_ranks(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """0-based dense ranks of ``values`` (equal values share one) and the number of ranks."""
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    new = np.ones(values.size, dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    ranks = np.empty(values.size, dtype=np.int64)
-    ranks[order] = np.cumsum(new) - 1
-    return ranks, int(new.sum())
-
-
-def _preceding_smaller(v: np.ndarray) -> np.ndarray:
-    r"""For every position :math:`p` of ``v`` (non-negative integers), :math:`\#\{q < p: v_q < v_p\}`.
-
-    A bottom-up merge sort: when two sorted sibling blocks merge, an element of the right block
-    lands after exactly the elements of the left block smaller than it (equal values of the
-    left block are placed after it), so its position in the merged block minus its position in
-    its own block is its count from that block. Summed over the :math:`\lceil \log_2 n \rceil`
-    levels this counts every earlier position once; each level is one stable sort of
-    already-sorted runs, :math:`O(n \log n)` in all.
-    """
-    n = v.size
-    position = np.arange(n, dtype=np.int64)
-    perm = position.copy()  # positions, sorted by value within each block of 2**level
-    rank = np.zeros(n, dtype=np.int64)  # where perm[i] stands within its block
-    found = np.zeros(n, dtype=np.int64)  # count so far of perm[i]
-    shift = (int(v.max()) + 1).bit_length() + 1 if n else 1  # key: pair | value | side
-    doubled = v.astype(np.int64) << 1
-    level = 0
-    while (1 << level) < n:
-        block = perm >> level
-        is_left = (block & 1) ^ 1  # equal values: the right block's element merges first
-        merged = np.argsort(((block >> 1) << shift) | doubled[perm] | is_left, kind="stable")
-        perm = perm[merged]
-        within = position & ((2 << level) - 1)  # place within the merged block
-        found = found[merged] + ((perm >> level) & 1) * (within - rank[merged])
-        rank = within
-        level += 1
-    counts = np.empty(n, dtype=np.int64)
-    counts[perm] = found
-    return counts
-
-
-def _run_bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (exclusive) of the run of equal values each position of sorted ``keys`` is in."""
-    new = np.ones(keys.size, dtype=bool)
-    np.not_equal(keys[1:], keys[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], keys.size)
-    run = np.cumsum(new) - 1
-    return starts[run], ends[run]
-
-
-def _concordance(
-    rx: np.ndarray, nx: int, ry: np.ndarray, ny: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""Each observation's concordance :math:`d_k = \sum_j \operatorname{sgn}(x_k - x_j)
-    \operatorname{sgn}(y_k - y_j)` and the sizes of its tie groups in x and in y.
-
-    ``rx``/``ry`` are integer ranks below ``nx``/``ny`` (ties share a rank). Classify every
-    :math:`j` by whether :math:`x_j` is below (L), equal to (E) or above (G) :math:`x_k`, and
-    likewise :math:`y_j`; with the margins :math:`L_x, E_x, L_y, E_y, G_y` and the cells
-    :math:`LL, LE, EL, EE` (counting :math:`j = k` in :math:`EE`), the 3 × 3 table gives
-
-    .. math:: d_k = LL + GG - LG - GL = 4 LL + G_y - 2 L_x - L_y - E_x + 2 LE + 2 EL + EE.
-
-    :math:`LL` is a strict dominance count (:func:`_preceding_smaller` in the order of x, ties
-    in x by y descending); the others are run lengths in that order and in the order of y,
-    ties in y by x. :math:`O(n \log n)`.
-    """
-    n = rx.size
-    key_x = rx * ny + (ny - 1 - ry)  # x ascending, ties in x by y descending
-    order = np.argsort(key_x, kind="stable")
-    lower_left, below_x, tied_x, tied_x_below_y, tied_both = (
-        np.empty(n, dtype=np.int64) for _ in range(5)
-    )
-    lower_left[order] = _preceding_smaller(ry[order])
-    x_start, x_end = _run_bounds(rx[order])
-    xy_start, xy_end = _run_bounds(key_x[order])
-    below_x[order] = x_start
-    tied_x[order] = x_end - x_start
-    tied_x_below_y[order] = x_end - xy_end  # same x, after its (x, y) run: smaller y
-    tied_both[order] = xy_end - xy_start
-    key_y = ry * nx + rx  # y ascending, ties in y by x ascending
-    order = np.argsort(key_y, kind="stable")
-    y_start, y_end = _run_bounds(ry[order])
-    yx_start, _ = _run_bounds(key_y[order])
-    below_y, tied_y, below_x_tied_y = (np.empty(n, dtype=np.int64) for _ in range(3))
-    below_y[order] = y_start
-    tied_y[order] = y_end - y_start
-    below_x_tied_y[order] = yx_start - y_start  # same y, before its (x, y) run: smaller x
-    above_y = n - below_y - tied_y
-    d = (
-        4 * lower_left
-        + above_y
-        - 2 * below_x
-        - below_y
-        - tied_x
-        + 2 * below_x_tied_y
-        + 2 * tied_x_below_y
-        + tied_both
-    )
-    return d, tied_x, tied_y
-
-
-def _tau_influence(rx: np.ndarray, nx: int, ry: np.ndarray, ny: int) -> tuple[float, np.ndarray]:
-    r"""τ-b and its linearisation :math:`\hat\tau_b \approx \tau_b + \sum_k \phi_k`.
-
-    With :math:`d_k` from :func:`_concordance`, :math:`t_k` and :math:`u_k` the sizes of
-    observation :math:`k`'s tie groups in x and y, :math:`w_x = n^2 - \sum_k t_k`,
-    :math:`w_y = n^2 - \sum_k u_k` and :math:`w = \sqrt{w_x w_y}`:
-
-    .. math::
-
-        \hat\tau_b = \frac{\sum_k d_k}{w}, \qquad
-        a_k = 2 w d_k + \hat\tau_b (t_k w_y + u_k w_x), \qquad
-        \phi_k = \frac{a_k - \bar a}{w^2},
-
-    the delta method applied to the ratio of the three V-statistics behind τ-b (Brown &
-    Benedetti, 1977), so that :math:`\sum_k \phi_k^2` is its asymptotic variance. Returns NaNs
-    when x or y is constant.
-    """
-    n = rx.size
-    d, tied_x, tied_y = _concordance(rx, nx, ry, ny)
-    w_x = float(n) * n - float(tied_x.sum())
-    w_y = float(n) * n - float(tied_y.sum())
-    if w_x == 0 or w_y == 0:
-        return float("nan"), np.full(n, np.nan)
-    w = math.sqrt(w_x * w_y)
-    tau = float(d.sum()) / w
-    a = 2.0 * w * d + tau * (tied_x * w_y + tied_y * w_x)
-    return tau, (a - a.mean()) / w**2
-
-
-def _tau_se(x: np.ndarray, y: np.ndarray) -> float:
-    """Asymptotic standard error of τ-b between complete samples ``x`` and ``y``."""
-    _, phi = _tau_influence(*_dense_ranks(x), *_dense_ranks(y))
-    return math.sqrt(float(np.sum(phi**2)))
-
-
-def _normal_interval(estimate: float, se: float, level: float, bound: float) -> tuple[float, float]:
-    """``estimate ± z se`` clipped to ``[-bound, bound]``; NaN for a NaN estimate or se."""
-    if not (np.isfinite(estimate) and np.isfinite(se)):
-        return float("nan"), float("nan")
-    half = float(stats.norm.ppf(0.5 + level / 2)) * se
-    return max(-bound, estimate - half), min(bound, estimate + half)
-
-
-def kendall_tau(x: object, y: object) -> float:
-    r"""Kendall's τ-b between two samples, ignoring pairs that hold a NaN.
-
-    .. math::
-
-        \tau_b = \frac{n_c - n_d}{\sqrt{(n_0 - n_x)(n_0 - n_y)}}, \qquad n_0 = n(n-1)/2,
-
-    where :math:`n_c` and :math:`n_d` count concordant and discordant pairs of observations and
-    :math:`n_x = \sum_i t_i(t_i - 1)/2` and :math:`n_y = \sum_j u_j(u_j - 1)/2` count the pairs
-    tied in ``x`` (groups of :math:`t_i` equal values) and in ``y`` (groups of :math:`u_j`).
-
-    Parameters
-    ----------
-    x, y : array-like of shape (n,)
-        Paired observations. A pair with a NaN on either side is dropped.
-
-    Returns
-    -------
-    float
-        τ-b in [-1, 1]; NaN when ``x`` or ``y`` is constant.
-
-    Raises
-    ------
-    ValueError
-        If the inputs are not 1-D of equal length or fewer than 3 complete pairs remain.
-
-    References
-    ----------
-    M. G. Kendall, "The treatment of ties in ranking problems", Biometrika 33(3), 1945.
-
-    Examples
-    --------
-    >>> round(kendall_tau([1, 2, 3, 4], [1, 3, 2, 4]), 4)  # (5 concordant - 1 discordant) / 6
-    0.6667
-    """
-    x_arr, y_arr = _complete_pairs(x, y)
-    return float(stats.kendalltau(x_arr, y_arr, variant="b").statistic)
-
-
-def kendall_ci(
-    x: object,
-    y: object,
-    *,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-    method: Literal["auto", "bootstrap", "asymptotic"] = "auto",
-) -> TauResult:
-    r"""Kendall's τ-b with a confidence interval: percentile bootstrap, or asymptotic for large n.
-
-    - ``method="bootstrap"``: the ``n`` complete pairs are resampled with replacement
-      ``n_boot`` times; the interval is the :math:`(\alpha/2, 1-\alpha/2)` percentiles of the
-      resampled τ-b, :math:`\alpha = 1 -` ``level`` (Efron & Tibshirani, 1993, §13.3). Each
-      resample costs one :math:`O(n \log n)` τ-b, about 10 ms at ``n = 15,625``, so 500
-      resamples take seconds per interval.
-    - ``method="asymptotic"``: :math:`\hat\tau_b \pm z_{1-\alpha/2}\,\widehat{\mathrm{se}}`,
-      clipped to [-1, 1], with the large-sample (delta-method) standard error of τ-b with ties
-      of Brown & Benedetti (1977), the "ASE" that SAS PROC FREQ reports:
-
-      .. math::
-
-          \widehat{\mathrm{se}}^2 = \frac{1}{w^4} \sum_{k=1}^n (a_k - \bar a)^2, \qquad
-          a_k = 2 w d_k + \hat\tau_b (t_k w_y + u_k w_x),
-
-      where :math:`d_k = \sum_j \operatorname{sgn}(x_k - x_j) \operatorname{sgn}(y_k - y_j)`
-      is observation :math:`k`'s count of concordant minus discordant partners, :math:`t_k` and
-      :math:`u_k` the sizes of its tie groups in x and y (itself included),
-      :math:`w_x = n^2 - \sum_k t_k`, :math:`w_y = n^2 - \sum_k u_k`, :math:`w = \sqrt{w_x
-      w_y}`. τ-b is a ratio of U-statistics, asymptotically normal (Hoeffding, 1948); the
-      :math:`d_k / (n - 1)` estimate Hoeffding's projections and are computed for all
-      :math:`k` in :math:`O(n \log n)` by a merge sort (about 0.1 s at ``n = 32,768``). The
-      variance behind scipy's p-value is not used: it holds under independence only and does
-      not shrink as :math:`|\tau| \to 1`.
-    - ``method="auto"`` (default): the asymptotic interval from
-      :data:`TAU_ASYMPTOTIC_MIN_N` = 2,000 complete pairs, the bootstrap below. The threshold
-      is set by cost, not validity: in simulations (bivariate normal, τ from 0 to 0.93, with
-      and without ties, n = 500 to 5,000) the ends of the two intervals were at most 0.11
-      bootstrap half-widths apart, the bootstrap's own Monte-Carlo error at 1,000 resamples,
-      and the asymptotic interval covered the true τ in 93.5–95.7 % of 1,000 samples from
-      ``n = 50`` on (``benchmarks/README.md``). From 2,000 pairs the bootstrap costs seconds
-      per interval (1,000 resamples of 2–3 ms), the asymptotic one milliseconds; below it the
-      bootstrap stays cheap, and results at small ``n`` (the demo dataset, the tests) are
-      unchanged.
-
-    Parameters
-    ----------
-    x, y : array-like of shape (n,)
-        Paired observations; pairs holding a NaN are dropped.
-    n_boot : int, default=1000
-        Number of bootstrap resamples (unused on the asymptotic path).
-    level : float, default=0.95
-        Confidence level of the interval.
-    seed : int, default=0
-        Seed of the resampling generator; the result is a pure function of the inputs.
-    method : {"auto", "bootstrap", "asymptotic"}, default="auto"
-        Interval method, see above.
-
-    Returns
-    -------
-    TauResult
-        ``tau`` on all pairs, ``low``/``high`` of the interval, ``p_value`` of H0: τ = 0
-        from :func:`scipy.stats.kendalltau`, ``n`` pairs and the ``method`` used.
-
-    References
-    ----------
-    M. B. Brown, J. K. Benedetti, "Sampling behavior of tests for correlation in two-way
-    contingency tables", JASA 72(358), 1977.
-    W. Hoeffding, "A class of statistics with asymptotically normal distribution",
-    Ann. Math. Stat. 19(3), 1948.
-    B. Efron, R. Tibshirani, "An Introduction to the Bootstrap", Chapman & Hall, 1993.
-
-    Examples
-    --------
-    >>> r = kendall_ci([1, 2, 3, 4, 5, 6], [1, 3, 2, 4, 6, 5], n_boot=200)
-    >>> round(r.tau, 3), r.n, r.low <= r.tau <= r.high, r.method
-    (0.733, 6, True, 'bootstrap')
-    >>> x = np.arange(3000.0)
-    >>> r = kendall_ci(x, x + 600 * np.sin(x))  # 3,000 pairs: the asymptotic interval
-    >>> r.method, round(r.low, 3) < round(r.tau, 3) < round(r.high, 3)
-    ('asymptotic', True)
-    """
-    n_boot = _check_positive_int("n_boot", n_boot)
-    _check_level(level)
-    x_arr, y_arr = _complete_pairs(x, y)
-    n = x_arr.size
-    asymptotic = _use_asymptotic(method, n)
-    result = stats.kendalltau(x_arr, y_arr, variant="b")
-    tau = float(result.statistic)
-    if asymptotic:
-        se = _tau_se(x_arr, y_arr) if np.isfinite(tau) else float("nan")
-        low, high = _normal_interval(tau, se, level, 1.0)
-        return TauResult(tau, low, high, float(result.pvalue), int(n), "asymptotic")
-    rng = np.random.default_rng(seed)
-    boot = np.empty(n_boot)
-    for b in range(n_boot):
-        idx = rng.integers(0, n, size=n)
-        boot[b] = stats.kendalltau(x_arr[idx], y_arr[idx], variant="b").statistic
-    alpha = 1.0 - level
-    if np.isfinite(boot).any():
-        low, high = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2])
-    else:  # a constant column: every resample's τ-b is undefined
-        low = high = np.nan
-    return TauResult(
-        tau=tau,
-        low=float(low),
-        high=float(high),
-        p_value=float(result.pvalue),
-        n=int(n),
-    )
-
-
-def _check_columns(df: pd.DataFrame, columns: Sequence[Hashable], name: str = "df") -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"Expected `{name}` to have columns {missing}, got {list(df.columns)}.")
-
-
-def _discordant_counter() -> Any:
-    """scipy's compiled discordant-pair counter (a Fenwick tree), or None if unavailable.
-
-    ``scipy.stats._stats._kendall_dis(x, y)`` is what :func:`scipy.stats.kendalltau` calls
-    after sorting: ``x`` sorted (ties adjacent), ``y`` integer ranks from 1, both ``intp``. It
-    is private, so it is used only if it is importable and counts a known case right; otherwise
-    :func:`tau_matrix` falls back to pandas.
-    """
-    try:
-        from scipy.stats._stats import _kendall_dis
-    except ImportError:  # pragma: no cover - depends on the scipy build
-        return None
-    try:
-        probe = _kendall_dis(np.array([1, 2, 2, 3], np.intp), np.array([3, 1, 2, 1], np.intp))
-    except Exception:  # pragma: no cover - depends on the scipy build
-        return None
-    return _kendall_dis if probe == 4 else None  # (1,3) against the other 3; (2,2) vs (3,1)
-
-
-_DISCORDANT = _discordant_counter()
-
-
-def _pairs_tied(ranks: np.ndarray) -> int:
-    """Pairs of equal values among non-negative integer ``ranks``: Σ c(c-1)/2 over groups."""
-    counts = np.bincount(ranks).astype(np.int64)
-    return int((counts * (counts - 1) // 2).sum())
-
-
-def _kendall_matrix(values: np.ndarray) -> np.ndarray:
-    r"""τ-b between every pair of columns of ``values`` (n, k), pairwise deletion of NaNs.
-
-    .. math:: \tau_b = \frac{n_0 - n_x - n_y + n_{xy} - 2 n_d}{\sqrt{(n_0 - n_x)(n_0 - n_y)}}
-
-    (:math:`n_{xy}` pairs tied in both, :math:`n_d` discordant pairs), scipy's formula. Each
-    column is ranked and sorted once; a pair then costs one :math:`O(n \log n)` count of
-    discordant pairs. NaN where fewer than 3 rows are complete or a column is constant there.
-    """
-    n, k = values.shape
-    present = ~np.isnan(values)
-    ranks, orders, ties = [], [], []
-    for j in range(k):
-        r = np.zeros(n, dtype=np.intp)
-        r[present[:, j]] = _dense_ranks(values[present[:, j], j])[0] + 1  # from 1, as scipy's
-        ranks.append(r)
-        orders.append(np.argsort(values[:, j], kind="stable"))  # NaNs last
-        ties.append(_pairs_tied(r[present[:, j]]))
-    out = np.full((k, k), np.nan)
-    complete = present.all(axis=0)
-    for i, j in itertools.combinations(range(k), 2):
-        keep = present[:, i] & present[:, j]
-        m = int(keep.sum())
-        if m < 3:
-            continue
-        order = orders[i] if m == n else orders[i][keep[orders[i]]]
-        xs, ys = ranks[i][order], ranks[j][order]
-        tied_x = ties[i] if complete[i] and m == n else _pairs_tied(xs)
-        tied_y = ties[j] if complete[j] and m == n else _pairs_tied(ys)
-        total = m * (m - 1) // 2
-        if tied_x == total or tied_y == total:
-            continue
-        tied_both = 0
-        if tied_x and tied_y:
-            joint = np.sort(xs * (int(ys.max()) + 1) + ys)
-            starts = np.flatnonzero(np.r_[True, joint[1:] != joint[:-1], True])
-            sizes = np.diff(starts).astype(np.int64)
-            tied_both = int((sizes * (sizes - 1) // 2).sum())
-        discordant = int(_DISCORDANT(xs, ys))
-        tau = (total - tied_x - tied_y + tied_both - 2 * discordant) / math.sqrt(
-            float(total - tied_x) * float(total - tied_y)
-        )
-        out[i, j] = out[j, i] = min(1.0, max(-1.0, tau))
-    return out
-
-
-def tau_matrix(
-    df: pd.DataFrame,
-    columns: Sequence[str],
-    *,
-    method: Literal["kendall", "spearman", "pearson"] = "kendall",
-) -> pd.DataFrame:
-    """Square matrix of pairwise rank correlations between ``columns``.
-
-    Each entry uses the rows complete in both of its columns (pairwise deletion), so one sparse
-    column does not shrink every other entry. ``method="kendall"`` is τ-b, as
-    ``DataFrame.corr(method="kendall")`` computes it, but with each column sorted once instead
-    of twice per pair: 100 columns of 15,625 rows took 8–14 s against pandas' 54–59 s on two
-    busy CPU cores (``benchmarks/tau_bench.py``).
-
-    Parameters
-    ----------
-    df : DataFrame
-        The calibration dataset (or any subset of its rows).
-    columns : sequence of str
-        Columns to correlate, at least two.
-    method : {"kendall", "spearman", "pearson"}, default="kendall"
-        Correlation coefficient.
-
-    Returns
-    -------
-    DataFrame of shape (k, k)
-        Symmetric, indexed by ``columns`` on both axes, ones on the diagonal.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"a": [1, 2, 3, 4], "b": [1, 3, 2, 4]})
-    >>> tau_matrix(d, ["a", "b"]).loc["a", "b"].round(3)
-    np.float64(0.667)
-    """
-    if method not in ("kendall", "spearman", "pearson"):
-        raise ValueError(
-            f"Expected `method` to be 'kendall', 'spearman' or 'pearson', got {method!r}."
-        )
-    columns = list(columns)
-    if len(columns) < 2:
-        raise ValueError(f"Expected `columns` to name at least 2 columns, got {columns}.")
-    _check_columns(df, columns)
-    if method == "kendall" and _DISCORDANT is not None:
-        values = _kendall_matrix(df[columns].to_numpy(dtype=float))
-    else:
-        values = df[columns].astype(float).corr(method=method, min_periods=3).to_numpy(copy=True)
-    np.fill_diagonal(values, 1.0)
-    values = (values + values.T) / 2  # exact symmetry regardless of summation order
-    return pd.DataFrame(values, index=columns, columns=columns)
-
-
-def tau_table(
-    df: pd.DataFrame,
-    pairs: Sequence[tuple[str, str]],
-    *,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-    method: Literal["auto", "bootstrap", "asymptotic"] = "auto",
-) -> pd.DataFrame:
-    """Long table of τ-b with confidence intervals for chosen column pairs.
-
-    Parameters
-    ----------
-    df : DataFrame
-        The calibration dataset.
-    pairs : sequence of (str, str)
-        Column pairs ``(x, y)``.
-    n_boot, level, seed, method
-        As in :func:`kendall_ci`; every pair uses the same ``seed``. Under ``"auto"`` a pair
-        with ``n`` ≥ :data:`TAU_ASYMPTOTIC_MIN_N` has the asymptotic interval, a smaller one
-        the bootstrap interval.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``x, y, tau, low, high, p, n``, one row per pair in the given order. Correct the
-        ``p`` column for multiplicity with :func:`correct_pvalues`.
-    """
-    rows = []
-    for pair in pairs:
-        if len(pair) != 2:
-            raise ValueError(f"Expected each of `pairs` to be a pair of column names, got {pair}.")
-        x, y = pair
-        _check_columns(df, [x, y])
-        r = kendall_ci(df[x], df[y], n_boot=n_boot, level=level, seed=seed, method=method)
-        rows.append(
-            {"x": x, "y": y, "tau": r.tau, "low": r.low, "high": r.high, "p": r.p_value, "n": r.n}
-        )
-    return pd.DataFrame(rows, columns=["x", "y", "tau", "low", "high", "p", "n"])
-
-
-def tau_tests(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """τ-b and its p-value for every unordered pair of ``columns``, without intervals.
-
-    The test of H0: τ = 0 for each entry of :func:`tau_matrix` (pairwise deletion of NaNs),
-    in long form for :func:`correct_pvalues`: a k-column matrix holds k(k-1)/2 tests, so its
-    p-values need a multiplicity correction before any entry is called significant. Cheap
-    enough for large matrices (no bootstrap); use :func:`tau_table` for intervals.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows to correlate over.
-    columns : sequence of str
-        At least two columns.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``x, y, tau, p, n``, one row per pair in the order of ``columns``; pairs with
-        fewer than 3 complete rows or a constant column have NaN ``tau`` and ``p``.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"a": [1, 2, 3, 4], "b": [1, 3, 2, 4], "c": [4, 3, 2, 1]})
-    >>> tau_tests(d, ["a", "b", "c"])[["x", "y"]].values.tolist()
-    [['a', 'b'], ['a', 'c'], ['b', 'c']]
-    """
-    columns = list(columns)
-    if len(columns) < 2:
-        raise ValueError(f"Expected `columns` to name at least 2 columns, got {columns}.")
-    _check_columns(df, columns)
-    values = df[columns].to_numpy(dtype=float)
-    rows = []
-    for i, x in enumerate(columns):
-        for j in range(i + 1, len(columns)):
-            keep = ~(np.isnan(values[:, i]) | np.isnan(values[:, j]))
-            tau = p = float("nan")
-            if keep.sum() >= 3:
-                r = stats.kendalltau(values[keep, i], values[keep, j], variant="b")
-                tau, p = float(r.statistic), float(r.pvalue)
-            rows.append({"x": x, "y": columns[j], "tau": tau, "p": p, "n": int(keep.sum())})
-    return pd.DataFrame(rows, columns=["x", "y", "tau", "p", "n"])
-
-
-# ================================================================================================
-# 2. Multiple-comparison correction
-# ================================================================================================
-
-
-def correct_pvalues(
-    p: object,
-    *,
-    method: Literal["holm", "bh", "bonferroni"] = "holm",
-) -> np.ndarray:
-    r"""Adjust p-values for multiple comparisons.
-
-    With the :math:`m` non-NaN p-values sorted, :math:`p_{(1)} \le \dots \le p_{(m)}`:
-
-    - Bonferroni: :math:`\tilde p_{(i)} = \min(1, m\,p_{(i)})`;
-    - Holm (1979), controls the family-wise error rate:
-      :math:`\tilde p_{(i)} = \max_{j \le i} \min\bigl(1, (m - j + 1)\,p_{(j)}\bigr)`;
-    - Benjamini–Hochberg (1995), controls the false discovery rate:
-      :math:`\tilde p_{(i)} = \min_{j \ge i} \min\bigl(1, \tfrac{m}{j}\,p_{(j)}\bigr)`.
-
-    Parameters
-    ----------
-    p : array-like of shape (m,)
-        Raw p-values in [0, 1]; NaN entries stay NaN and do not count towards :math:`m`.
-    method : {"holm", "bh", "bonferroni"}, default="holm"
-        Correction.
-
-    Returns
-    -------
-    ndarray of shape (m,)
-        Adjusted p-values, in the input order.
-
-    References
-    ----------
-    S. Holm, "A simple sequentially rejective multiple test procedure", Scand. J. Stat. 6, 1979.
-    Y. Benjamini, Y. Hochberg, "Controlling the false discovery rate", JRSS B 57(1), 1995.
-
-    Examples
-    --------
-    >>> correct_pvalues([0.01, 0.04, 0.03], method="holm")
-    array([0.03, 0.06, 0.06])
-    """
-    p_arr = np.asarray(p, dtype=float)
-    if p_arr.ndim != 1:
-        raise ValueError(f"Expected `p` to be 1-D, got shape {p_arr.shape}.")
-    finite = ~np.isnan(p_arr)
-    if np.any((p_arr[finite] < 0) | (p_arr[finite] > 1)):
-        raise ValueError(
-            f"Expected `p` to lie in [0, 1], got values in [{p_arr[finite].min()}, "
-            f"{p_arr[finite].max()}]."
-        )
-    out = np.full_like(p_arr, np.nan)
-    values = p_arr[finite]
-    m = values.size
-    if m == 0:
-        return out
-    order = np.argsort(values, kind="stable")
-    ranked = values[order]
-    i = np.arange(1, m + 1)
-    if method == "bonferroni":
-        adjusted = np.minimum(1.0, m * ranked)
-    elif method == "holm":
-        adjusted = np.maximum.accumulate(np.minimum(1.0, (m - i + 1) * ranked))
-    elif method == "bh":
-        adjusted = np.minimum.accumulate(np.minimum(1.0, m / i * ranked)[::-1])[::-1]
-    else:
-        raise ValueError(f"Expected `method` to be 'holm', 'bh' or 'bonferroni', got {method!r}.")
-    unsorted = np.empty(m)
-    unsorted[order] = adjusted
-    out[finite] = unsorted
-    return out
-
-
-# ================================================================================================
-# 3. Selecting rows
-# ================================================================================================
-
-
-def top_n(df: pd.DataFrame, n: int, *, by: str = "acc") -> pd.DataFrame:
-    """The ``n`` rows with the HIGHEST value of ``by``.
-
-    Rows are sorted by ``by`` descending, ties broken by ``arch`` ascending (by original order
-    when there is no ``arch`` column), and rows where ``by`` is NaN are never selected.
-
-    The reference study's released code computed "top-N models by accuracy" as
-    ``df.sort_values('acc').head(N)``, which sorts *ascending* and therefore returns the N least
-    accurate models. This function is the corrected selection, tested against that defect.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows to select from, usually one dataset of the calibration dataset.
-    n : int
-        Number of rows to keep, at most the number of rows with a value of ``by``.
-    by : str, default="acc"
-        Column to rank by; higher is better.
-
-    Returns
-    -------
-    DataFrame
-        ``n`` rows of ``df`` (original index kept), best first.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"arch": list("abcd"), "acc": [0.5, 0.9, 0.7, 0.9]})
-    >>> top_n(d, 2)["arch"].tolist()
-    ['b', 'd']
-    """
-    n = _check_positive_int("n", n)
-    _check_columns(df, [by])
-    ranked = df[df[by].notna()]
-    if n > len(ranked):
-        raise ValueError(
-            f"Expected `n` to be at most the number of rows with a value of {by!r} "
-            f"({len(ranked)}), got {n}."
-        )
-    keys = [by, "arch"] if "arch" in df.columns and by != "arch" else [by]
-    ascending = [False] + [True] * (len(keys) - 1)
-    return ranked.sort_values(keys, ascending=ascending, kind="mergesort").head(n)
-
-
-def top_fraction(df: pd.DataFrame, fraction: float, *, by: str = "acc") -> pd.DataFrame:
-    r"""The best ``fraction`` of rows by ``by``: :func:`top_n` with :math:`n = \lceil f m \rceil`.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows to select from.
-    fraction : float
-        Share of rows to keep, in (0, 1]; :math:`m` counts rows with a value of ``by``.
-    by : str, default="acc"
-        Column to rank by; higher is better.
-
-    Returns
-    -------
-    DataFrame
-        The selected rows, best first.
-    """
-    if not 0.0 < fraction <= 1.0:
-        raise ValueError(f"Expected `fraction` to be in (0, 1], got {fraction}.")
-    _check_columns(df, [by])
-    m = int(df[by].notna().sum())
-    if m == 0:
-        raise ValueError(f"Expected `df` to have rows with a value of {by!r}, got none.")
-    return top_n(df, max(1, math.ceil(fraction * m - 1e-9)), by=by)
-
-
-_DEFAULT_KEY: tuple[str, ...] = ("space", "arch", "seed", "fidelity")
-
-
-def _check_unique_keys(df: pd.DataFrame, on: list[str], name: str) -> None:
-    duplicated = df.duplicated(subset=on, keep=False)
-    if duplicated.any():
-        example = df.loc[duplicated, on].iloc[0].to_dict()
-        raise ValueError(
-            f"Expected `{name}` to have one row per key {on}, got {int(duplicated.sum())} rows "
-            f"sharing a key, e.g. {example}."
-        )
-
-
-def paired(
-    df_a: pd.DataFrame,
-    df_b: pd.DataFrame,
-    *,
-    on: Sequence[str] = _DEFAULT_KEY,
-    suffixes: tuple[str, str] = ("_a", "_b"),
-) -> pd.DataFrame:
-    """Join the rows of two tables that share a key, never by row position.
-
-    This is the join the reference study should have used to pair pre- and post-scaling tables
-    (it merged them by position, after a sort whose result was discarded). Keys present in only
-    one table are dropped (inner join).
-
-    Parameters
-    ----------
-    df_a, df_b : DataFrame
-        Tables holding the key columns ``on``; each key must occur at most once per table.
-    on : sequence of str, default=("space", "arch", "seed", "fidelity")
-        Key columns.
-    suffixes : (str, str), default=("_a", "_b")
-        Appended to non-key columns present in both tables.
-
-    Returns
-    -------
-    DataFrame
-        One row per key found in both tables, sorted by key, with a fresh index.
-
-    Raises
-    ------
-    ValueError
-        If a key column is missing or a key occurs twice in one table.
-
-    Examples
-    --------
-    >>> a = pd.DataFrame({"arch": ["x", "y"], "ece": [0.1, 0.2]})
-    >>> b = pd.DataFrame({"arch": ["y", "x"], "ece": [0.4, 0.3]})
-    >>> paired(a, b, on=["arch"])["ece_b"].tolist()
-    [0.3, 0.4]
-    """
-    on = list(on)
-    if not on:
-        raise ValueError("Expected `on` to name at least one key column, got [].")
-    _check_columns(df_a, on, "df_a")
-    _check_columns(df_b, on, "df_b")
-    _check_unique_keys(df_a, on, "df_a")
-    _check_unique_keys(df_b, on, "df_b")
-    merged = df_a.merge(df_b, on=on, how="inner", suffixes=suffixes, validate="one_to_one")
-    return merged.sort_values(on, kind="mergesort").reset_index(drop=True)
-
-
-# ================================================================================================
-# 4. Agreement across datasets (RQ i) and across population sizes (RQ ii)
-# ================================================================================================
-
-
-def cross_dataset_tau(
-    df: pd.DataFrame,
-    metric: str,
-    datasets: tuple[str, str] = ("cifar10", "fashion-mnist"),
-    *,
-    top: int | None = None,
-    by: str = "acc",
-    on: Sequence[str] = _DEFAULT_KEY,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-    method: Literal["auto", "bootstrap", "asymptotic"] = "auto",
-) -> TauResult:
-    """τ-b between a metric measured on two datasets, pairing rows of the same architecture (RQ i).
-
-    Rows of ``datasets[0]`` and ``datasets[1]`` (column ``dataset``) are joined by the key ``on``
-    with :func:`paired`, and τ-b is taken between the two ``metric`` columns. With ``top``, only
-    the ``top`` pairs whose ``by`` value on the **first** dataset is highest are kept (the
-    selection is made before looking at the second dataset, so it is not conditioned on the
-    outcome being correlated).
-
-    Parameters
-    ----------
-    df : DataFrame
-        Calibration dataset holding a ``dataset`` column, the key columns, ``metric`` and ``by``.
-    metric : str
-        Column to compare, e.g. ``"pre_ECE_15"``.
-    datasets : (str, str), default=("cifar10", "fashion-mnist")
-        The two values of ``dataset`` to pair.
-    top : int, optional
-        Keep only the ``top`` best architectures by ``by`` on ``datasets[0]``.
-    by : str, default="acc"
-        Ranking column for ``top``.
-    on : sequence of str, default=("space", "arch", "seed", "fidelity")
-        Join key; drop ``"seed"`` after averaging seeds if seeds are not comparable across datasets.
-    n_boot, level, seed, method
-        As in :func:`kendall_ci`.
-
-    Returns
-    -------
-    TauResult
-    """
-    if len(datasets) != 2 or datasets[0] == datasets[1]:
-        raise ValueError(f"Expected `datasets` to be two different dataset names, got {datasets}.")
-    _check_columns(df, ["dataset", metric, by, *on])
-    columns = list(dict.fromkeys([*on, metric, by]))  # metric may be the ranking column itself
-    parts = []
-    for name in datasets:
-        part = df.loc[df["dataset"] == name, columns]
-        if part.empty:
-            raise ValueError(
-                f"Expected `df` to have rows of dataset {name!r}, got datasets "
-                f"{sorted(df['dataset'].unique().tolist())}."
-            )
-        parts.append(part)
-    pairs = paired(parts[0], parts[1], on=on, suffixes=("_a", "_b"))
-    if top is not None:
-        pairs = top_n(pairs, top, by=f"{by}_a")
-    return kendall_ci(
-        pairs[f"{metric}_a"],
-        pairs[f"{metric}_b"],
-        n_boot=n_boot,
-        level=level,
-        seed=seed,
-        method=method,
-    )
-
-
-def tau_vs_population(
-    df: pd.DataFrame,
-    x: str,
-    y: str,
-    *,
-    sizes: Sequence[int],
-    n_repeats: int = 20,
-    level: float = 0.95,
-    seed: int = 0,
-    subset: Literal["random", "top"] = "random",
-    by: str = "acc",
-    method: Literal["auto", "bootstrap", "asymptotic"] = "auto",
-) -> pd.DataFrame:
-    """How τ-b between ``x`` and ``y`` depends on which and how many models are compared (RQ ii).
-
-    - ``subset="random"``: for each size, ``n_repeats`` random subsets of that many rows (drawn
-      without replacement); ``tau_mean`` is the mean τ-b over subsets, ``low``/``high`` the
-      ``level`` percentile band over subsets (sampling variability of a study of that size).
-    - ``subset="top"``: for each size N, the top-N rows by ``by`` (:func:`top_n`); ``tau_mean``
-      is τ-b on that single subset and ``low``/``high`` its :func:`kendall_ci` interval: a
-      percentile bootstrap from ``n_repeats`` resamples, or, under ``method="auto"`` from
-      N = :data:`TAU_ASYMPTOTIC_MIN_N` on, the asymptotic interval.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows complete in ``x`` and ``y`` are used.
-    x, y : str
-        Columns to correlate.
-    sizes : sequence of int
-        Subset sizes, each between 3 and the number of complete rows.
-    n_repeats : int, default=20
-        Random subsets (``"random"``) or bootstrap resamples (``"top"``) per size.
-    level : float, default=0.95
-        Width of the band.
-    seed : int, default=0
-        Seed of the subset generator.
-    subset : {"random", "top"}, default="random"
-        How subsets are chosen.
-    by : str, default="acc"
-        Ranking column for ``subset="top"``.
-    method : {"auto", "bootstrap", "asymptotic"}, default="auto"
-        Interval method of ``subset="top"``, as in :func:`kendall_ci`.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``size, tau_mean, low, high``, one row per size in the given order.
-    """
-    if subset not in ("random", "top"):
-        raise ValueError(f"Expected `subset` to be 'random' or 'top', got {subset!r}.")
-    n_repeats = _check_positive_int("n_repeats", n_repeats)
-    _check_level(level)
-    _use_asymptotic(method, 0)  # validates `method`
-    needed = [x, y] + ([by] if subset == "top" else [])
-    _check_columns(df, needed)
-    complete = df.dropna(subset=needed)
-    m = len(complete)
-    sizes = list(sizes)
-    for s in sizes:
-        if isinstance(s, bool) or not isinstance(s, int | np.integer) or not 3 <= s <= m:
-            raise ValueError(
-                f"Expected each of `sizes` to be an integer in [3, {m}] (complete rows), got {s!r}."
-            )
-    rng = np.random.default_rng(seed)
-    xs, ys = complete[x].to_numpy(float), complete[y].to_numpy(float)
-    alpha = 1.0 - level
-    rows = []
-    for s in sizes:
-        if subset == "random":
-            draws = (rng.choice(m, size=int(s), replace=False) for _ in range(n_repeats))
-            taus = np.array([kendall_tau(xs[idx], ys[idx]) for idx in draws])
-            centre = float(np.nanmean(taus))
-            low, high = np.nanquantile(taus, [alpha / 2, 1 - alpha / 2])
-        else:
-            best = top_n(complete, int(s), by=by)
-            r = kendall_ci(
-                best[x], best[y], n_boot=n_repeats, level=level, seed=seed, method=method
-            )
-            centre, low, high = r.tau, r.low, r.high
-        rows.append({"size": int(s), "tau_mean": centre, "low": float(low), "high": float(high)})
-    return pd.DataFrame(rows, columns=["size", "tau_mean", "low", "high"])
-
-
-# ================================================================================================
-# 5. Harmonic calibration score
-# ================================================================================================
-
-
-def hcs(acc: object, ece: object) -> np.ndarray:
-    r"""Harmonic calibration score: the harmonic mean of accuracy and :math:`1 - \mathrm{ECE}`.
-
-    .. math::
-
-        \mathrm{HCS} = \frac{2\,\mathrm{acc}\,(1 - \mathrm{ECE})}{\mathrm{acc} + 1 - \mathrm{ECE}},
-
-    defined as 0 where the denominator is 0 (``acc = 0`` and ``ECE = 1``). It is high only when
-    a model is both accurate and well calibrated (Tao et al., 2024, §4.7).
-
-    Parameters
-    ----------
-    acc, ece : array-like
-        Accuracy and ECE as fractions in [0, 1] (not percent), broadcastable together.
-
-    Returns
-    -------
-    ndarray
-        HCS in [0, 1], of the broadcast shape.
-
-    Examples
-    --------
-    >>> hcs(0.9, 0.1)
-    array(0.9)
-    >>> hcs([0.8], [0.5]).round(4)  # 2 * 0.8 * 0.5 / 1.3
-    array([0.6154])
-    """
-    acc_arr = np.asarray(acc, dtype=float)
-    ece_arr = np.asarray(ece, dtype=float)
-    for name, arr in (("acc", acc_arr), ("ece", ece_arr)):
-        finite = arr[~np.isnan(arr)]
-        if np.any((finite < 0) | (finite > 1)):
-            raise ValueError(
-                f"Expected `{name}` to be a fraction in [0, 1], got values in "
-                f"[{finite.min()}, {finite.max()}]."
-            )
-    good = 1.0 - ece_arr
-    denominator = acc_arr + good
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(denominator > 0, 2 * acc_arr * good / denominator, 0.0)
-    return np.where(np.isnan(denominator), np.nan, score)
-
-
-def top_hcs(
-    df: pd.DataFrame, n: int = 20, *, ece: str = "pre_ECE_15", acc: str = "acc"
-) -> pd.DataFrame:
-    """The ``n`` rows with the highest harmonic calibration score (RQ vii).
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows with columns ``acc`` and ``ece`` (fractions).
-    n : int, default=20
-        Number of rows to keep.
-    ece : str, default="pre_ECE_15"
-        ECE column.
-    acc : str, default="acc"
-        Accuracy column.
-
-    Returns
-    -------
-    DataFrame
-        ``df``'s best ``n`` rows with an added ``hcs`` column, best first (:func:`top_n`).
-    """
-    _check_columns(df, [acc, ece])
-    scored = df.assign(hcs=hcs(df[acc], df[ece]))
-    return top_n(scored, n, by="hcs")
+__all__ = sorted({*_LOCAL, *(n for m in ("calstudy.trends", "calstudy.stats", "calstudy.selection", "calstudy.hcs", "calstudy.differences", ) for n in importlib.import_module(m).__all__)})
 
 
 # ================================================================================================
@@ -1171,7 +222,7 @@ def _bin_columns(
         found = {b: f"{metric_prefix}_{b}" for b in BIN_COUNTS if f"{metric_prefix}_{b}" in df}
     else:
         found = {int(b): f"{metric_prefix}_{b}" for b in bin_counts}
-        _check_columns(df, list(found.values()))
+        check_columns(df, list(found.values()))
     if len(found) < 2:
         raise ValueError(
             f"Expected `df` to hold at least 2 bin-count columns '{metric_prefix}_<n_bins>', "
@@ -1273,442 +324,6 @@ def bin_count_summary(
 
 
 # ================================================================================================
-# 7. Trends and regressions
-# ================================================================================================
-
-
-@dataclass(frozen=True)
-class Trend:
-    """A fitted curve of ``y`` against ``x`` evaluated on a grid.
-
-    Attributes
-    ----------
-    kind : {"lowess", "linear", "quadratic"}
-        Model.
-    x : ndarray of shape (g,)
-        Grid over the observed range of ``x``.
-    fit : ndarray of shape (g,)
-        Fitted mean of ``y`` on the grid.
-    low, high : ndarray of shape (g,)
-        Pointwise confidence band of the fitted mean; NaN for ``"lowess"``.
-    n : int
-        Number of complete observations.
-    params : dict
-        OLS coefficients (``"intercept"``, ``"x"``, ``"x^2"``); empty for ``"lowess"``.
-    pvalues : dict
-        Their two-sided p-values; empty for ``"lowess"``.
-    """
-
-    kind: str
-    x: np.ndarray
-    fit: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    n: int
-    params: dict[str, float] = field(default_factory=dict)
-    pvalues: dict[str, float] = field(default_factory=dict)
-
-
-def fit_trend(
-    df: pd.DataFrame,
-    x: str,
-    y: str,
-    *,
-    kind: Literal["lowess", "linear", "quadratic"] = "lowess",
-    grid_size: int = 100,
-    level: float = 0.95,
-    frac: float = 2 / 3,
-    delta: float | None = None,
-) -> Trend:
-    r"""Fit the trend of ``y`` against ``x`` (RQ v: ECE against accuracy).
-
-    - ``"linear"``: OLS :math:`y = \beta_0 + \beta_1 x + \varepsilon`;
-    - ``"quadratic"``: OLS :math:`y = \beta_0 + \beta_1 x + \beta_2 x^2 + \varepsilon`;
-      both with a pointwise ``level`` confidence band for the mean;
-    - ``"lowess"``: locally weighted linear regression (Cleveland, 1979) with smoothing span
-      ``frac``, interpolated onto the grid; no band.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows complete in ``x`` and ``y`` are used.
-    x, y : str
-        Predictor and response columns.
-    kind : {"lowess", "linear", "quadratic"}, default="lowess"
-        Model.
-    grid_size : int, default=100
-        Grid points between ``min(x)`` and ``max(x)``.
-    level : float, default=0.95
-        Confidence level of the band.
-    frac : float, default=2/3
-        LOWESS span, the fraction of points in each local fit.
-    delta : float, optional
-        LOWESS skips the local fit at points within ``delta`` of the last fitted one and
-        interpolates there (statsmodels' ``delta``). Default: 0 up to 5,000 rows, else 1 % of
-        the range of ``x``, which statsmodels recommends for large samples: at the paper's
-        32,768 rows it makes a fit some 300 times faster and moves the curve by a
-        thousandth of its range.
-
-    Returns
-    -------
-    Trend
-
-    References
-    ----------
-    W. S. Cleveland, "Robust locally weighted regression and smoothing scatterplots", JASA 74, 1979.
-    """
-    import statsmodels.api as sm
-
-    if kind not in ("lowess", "linear", "quadratic"):
-        raise ValueError(f"Expected `kind` to be 'lowess', 'linear' or 'quadratic', got {kind!r}.")
-    grid_size = _check_positive_int("grid_size", grid_size)
-    _check_level(level)
-    _check_columns(df, [x, y])
-    data = df[[x, y]].astype(float).dropna()
-    degree = {"lowess": 1, "linear": 1, "quadratic": 2}[kind]
-    if len(data) < degree + 2:
-        raise ValueError(
-            f"Expected at least {degree + 2} complete rows for a {kind} trend, got {len(data)}."
-        )
-    xs, ys = data[x].to_numpy(), data[y].to_numpy()
-    grid = np.linspace(xs.min(), xs.max(), grid_size)
-    if kind == "lowess":
-        if delta is None:
-            delta = 0.01 * float(np.ptp(xs)) if len(xs) > 5_000 else 0.0
-        smoothed = sm.nonparametric.lowess(ys, xs, frac=frac, delta=delta, return_sorted=True)
-        fitted = np.interp(grid, smoothed[:, 0], smoothed[:, 1])
-        nan = np.full(grid_size, np.nan)
-        return Trend(kind=kind, x=grid, fit=fitted, low=nan, high=nan.copy(), n=len(data))
-    names = ["intercept", "x", "x^2"][: degree + 1]
-    design = np.vander(xs, degree + 1, increasing=True)
-    result = sm.OLS(ys, design).fit()
-    prediction = result.get_prediction(np.vander(grid, degree + 1, increasing=True))
-    band = prediction.conf_int(alpha=1 - level)
-    return Trend(
-        kind=kind,
-        x=grid,
-        fit=prediction.predicted_mean,
-        low=band[:, 0],
-        high=band[:, 1],
-        n=len(data),
-        params=dict(zip(names, map(float, result.params), strict=True)),
-        pvalues=dict(zip(names, map(float, result.pvalues), strict=True)),
-    )
-
-
-def _coefficient_table(result: Any, level: float, correction: str) -> pd.DataFrame:
-    """Tidy coefficient table of a fitted statsmodels regression, intercept excluded from the
-    multiplicity correction."""
-    params = pd.Series(result.params)
-    ci = np.asarray(result.conf_int(alpha=1 - level))
-    table = pd.DataFrame(
-        {
-            "term": params.index.astype(str),
-            "coef": params.to_numpy(float),
-            "low": ci[:, 0],
-            "high": ci[:, 1],
-            "p": np.asarray(result.pvalues, dtype=float),
-        }
-    )
-    is_intercept = table["term"].isin(["Intercept", "const", "intercept"])
-    adjusted = np.full(len(table), np.nan)
-    adjusted[~is_intercept.to_numpy()] = correct_pvalues(
-        table.loc[~is_intercept, "p"].to_numpy(),
-        method=correction,
-    )
-    table[f"p_{correction}"] = adjusted
-    return table
-
-
-def ols_table(
-    df: pd.DataFrame,
-    formula: str,
-    *,
-    level: float = 0.95,
-    correction: Literal["holm", "bh", "bonferroni"] = "holm",
-    cov_type: str = "HC3",
-) -> pd.DataFrame:
-    """Fit an OLS model given as a formula and return its coefficients as a tidy table.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Data; rows with a NaN in a used column are dropped.
-    formula : str
-        Model in Wilkinson notation, e.g. ``"post_ECE_15 ~ acc + I(acc ** 2)"``.
-    level : float, default=0.95
-        Confidence level of the coefficient intervals.
-    correction : {"holm", "bh", "bonferroni"}, default="holm"
-        Multiplicity correction applied to every non-intercept p-value.
-    cov_type : str, default="HC3"
-        statsmodels covariance estimator; ``"HC3"`` is robust to heteroscedasticity.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``term, coef, low, high, p, p_<correction>``.
-    """
-    import statsmodels.formula.api as smf
-
-    _check_level(level)
-    result = smf.ols(formula, data=df).fit(cov_type=cov_type)
-    return _coefficient_table(result, level, correction)
-
-
-def _edge_ops(df: pd.DataFrame) -> pd.DataFrame:
-    """Per-edge operation columns ``edge_1_0`` … ``edge_3_2``, taken from ``df`` or parsed from
-    its ``arch`` column."""
-    if all(e in df.columns for e in EDGES):
-        return df[list(EDGES)]
-    _check_columns(df, ["arch"])
-    parsed = [parse_tss(a) for a in df["arch"]]
-    return pd.DataFrame(parsed, columns=list(EDGES), index=df.index)
-
-
-def _rare_rows(ops: pd.DataFrame, min_count: int) -> pd.Series:
-    """Rows carrying, on some edge, an operation that fewer than ``min_count`` rows carry there,
-    repeated until none is left: leaving rows out can make another edge's operation rare."""
-    rare = pd.Series(False, index=ops.index)
-    while True:
-        kept = ops[~rare]
-        more = pd.Series(False, index=ops.index)
-        for edge in EDGES:
-            counts = kept[edge].map(kept[edge].value_counts())
-            more.loc[kept.index] |= counts < min_count
-        if not more.any():
-            return rare
-        rare |= more
-
-
-def _edge_design(
-    ops: pd.DataFrame, reference: str
-) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, str]]:
-    """One indicator per (edge, operation) with one operation per edge left out.
-
-    The left-out operation is ``reference`` where the edge carries it, else the edge's most
-    common operation. Returns the design (no intercept), each edge's columns, and each edge's
-    reference.
-    """
-    columns: dict[str, pd.Series] = {}
-    by_edge: dict[str, list[str]] = {}
-    references: dict[str, str] = {}
-    for edge in EDGES:
-        present = [o for o in TSS_OPS if (ops[edge] == o).any()]
-        ref = reference if reference in present else ops[edge].value_counts().index[0]
-        references[edge] = ref
-        by_edge[edge] = [f"{edge}[{o}]" for o in present if o != ref]
-        for o in present:
-            if o != ref:
-                columns[f"{edge}[{o}]"] = (ops[edge] == o).astype(float)
-    return pd.DataFrame(columns, index=ops.index), by_edge, references
-
-
-def op_effects(
-    df: pd.DataFrame,
-    target: str = "post_ECE_15",
-    *,
-    encoding: Literal["edge", "count"] = "edge",
-    reference: str = "none",
-    level: float = 0.95,
-    correction: Literal["holm", "bh", "bonferroni"] = "holm",
-    cov_type: str = "HC3",
-    min_count: int = 1,
-) -> pd.DataFrame:
-    r"""Effect of cell operations on a metric, by OLS on the TSS architecture encoding (RQ vii).
-
-    - ``encoding="edge"``: one indicator per (edge, operation) with the ``reference`` operation
-      left out on every edge,
-
-      .. math:: y = \beta_0 + \sum_{e=1}^{6} \sum_{o \ne o_{\mathrm{ref}}}
-                \beta_{e,o}\,[\mathrm{op}_e = o] + \varepsilon,
-
-      so :math:`\beta_{e,o}` is the change in ``target`` from placing ``o`` instead of the
-      reference operation on edge ``e``, other edges fixed. Term names read ``edge_3_0[skip_connect]``.
-      These are contrasts against one level: another reference gives other coefficients and
-      other p-values. Whether an edge matters at all is :func:`edge_tests`, which does not
-      depend on the coding.
-    - ``encoding="count"``: the number of edges carrying each operation,
-      :math:`y = \beta_0 + \sum_{o \ne o_{\mathrm{ref}}} \beta_o n_o + \varepsilon`; the reference
-      count is left out because the six counts sum to 6. Term names read ``n_skip_connect``.
-
-    Indicators never observed (an operation absent from an edge in ``df``) are dropped. With the
-    edge encoding, rows carrying an operation that fewer than ``min_count`` rows carry on the
-    same edge are left out first: such a row has leverage near 1, where the HC3 covariance
-    divides zero by zero and its value depends on rounding. If that removes the reference
-    operation from an edge, the edge's most common operation becomes its reference (column
-    ``reference``). Architectures evaluated with several seeds enter once per row; use
-    ``cov_type`` (default HC3, heteroscedasticity-robust) for the standard errors.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows of the TSS space, with ``target`` and either ``edge_1_0`` … ``edge_3_2`` or ``arch``.
-    target : str, default="post_ECE_15"
-        Response column.
-    encoding : {"edge", "count"}, default="edge"
-        Design.
-    reference : str, default="none"
-        Operation absorbed into the intercept, one of :data:`calstudy.space.TSS_OPS`.
-    level : float, default=0.95
-        Confidence level of the coefficient intervals.
-    correction : {"holm", "bh", "bonferroni"}, default="holm"
-        Multiplicity correction over the non-intercept coefficients.
-    cov_type : str, default="HC3"
-        statsmodels covariance estimator.
-    min_count : int, default=1
-        Edge encoding only: fewest rows an (edge, operation) level needs to stay in the fit.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``term, coef, low, high, p, p_<correction>``; the first row is the intercept.
-        The edge encoding adds ``reference`` (the left-out operation of the term's edge) and
-        ``n`` (rows carrying the term's operation on its edge); ``attrs["n_rows"]`` and
-        ``attrs["n_dropped"]`` count the rows fitted and left out.
-    """
-    import statsmodels.api as sm
-
-    if encoding not in ("edge", "count"):
-        raise ValueError(f"Expected `encoding` to be 'edge' or 'count', got {encoding!r}.")
-    if reference not in TSS_OPS:
-        raise ValueError(f"Expected `reference` to be one of {TSS_OPS}, got {reference!r}.")
-    _check_level(level)
-    min_count = _check_positive_int("min_count", min_count)
-    _check_columns(df, [target])
-    rows = df[df[target].notna()]
-    ops = _edge_ops(rows)
-    n_dropped = 0
-    if encoding == "edge":
-        rare = _rare_rows(ops, min_count)
-        n_dropped = int(rare.sum())
-        rows, ops = rows[~rare], ops[~rare]
-        design, by_edge, references = _edge_design(ops, reference)
-    else:
-        others = [o for o in TSS_OPS if o != reference]
-        values = ops.to_numpy()
-        design = pd.DataFrame(
-            {f"n_{o}": (values == o).sum(axis=1).astype(float) for o in others}, index=rows.index
-        )
-        design = design.loc[:, design.to_numpy().any(axis=0)]
-    if len(rows) <= design.shape[1] + 1:
-        raise ValueError(
-            f"Expected more rows than the {design.shape[1] + 1} coefficients, got {len(rows)}."
-        )
-    design.insert(0, "intercept", 1.0)
-    result = sm.OLS(rows[target].to_numpy(float), design).fit(cov_type=cov_type)
-    table = _coefficient_table(result, level, correction)
-    if encoding == "edge":
-        edge_of = {term: edge for edge, terms in by_edge.items() for term in terms}
-        table["reference"] = table["term"].map(lambda t: references.get(edge_of.get(t, ""), ""))
-        table["n"] = [
-            int(design[t].sum()) if t in edge_of else len(rows) for t in table["term"]
-        ]
-    table.attrs.update(n_rows=len(rows), n_dropped=n_dropped)
-    return table
-
-
-def edge_tests(
-    df: pd.DataFrame,
-    target: str = "post_ECE_15",
-    *,
-    correction: Literal["holm", "bh", "bonferroni"] = "holm",
-    cov_type: str = "HC3",
-    min_count: int = 5,
-) -> pd.DataFrame:
-    r"""Does the operation on each TSS edge matter? One joint Wald test per edge (RQ vii).
-
-    Fits the edge model of :func:`op_effects` and tests, for each edge :math:`e`, the joint null
-    hypothesis that none of its operations moves ``target``, the other edges fixed:
-
-    .. math:: H_0^{(e)}:\ \beta_{e,o} = 0 \ \text{for every operation } o
-              \quad\Longleftrightarrow\quad R_e\beta = 0,
-
-    with the robust Wald statistic :math:`F = (R_e\hat\beta)^\top (R_e \hat V R_e^\top)^{-1}
-    (R_e\hat\beta) / q_e` against :math:`F(q_e, n - p)`, :math:`q_e` the edge's operations
-    minus one. Unlike the single contrasts of :func:`op_effects`, the statistic does not depend on
-    which operation is the reference (the model's column space and :math:`\hat V`'s hat matrix
-    are the same under any coding). The effect size ``spread`` is the range of the edge's
-    operation effects, largest minus smallest, also coding-free. Rows carrying an operation
-    that fewer than ``min_count`` rows carry on its edge are left out (see :func:`op_effects`).
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows of the TSS space, with ``target`` and either ``edge_1_0`` … ``edge_3_2`` or ``arch``.
-    target : str, default="post_ECE_15"
-        Response column.
-    correction : {"holm", "bh", "bonferroni"}, default="holm"
-        Multiplicity correction over the six edges.
-    cov_type : str, default="HC3"
-        statsmodels covariance estimator.
-    min_count : int, default=5
-        Fewest rows an (edge, operation) level needs to stay in the fit.
-
-    Returns
-    -------
-    DataFrame
-        One row per edge with at least two operations: ``edge, n_ops, F, df_num, df_denom, p,
-        p_<correction>, spread, best, worst`` (``best``/``worst``: the operations with the
-        lowest/highest effect on ``target``); ``attrs["n_rows"]`` and ``attrs["n_dropped"]``
-        count the rows fitted and left out.
-
-    References
-    ----------
-    H. White, "A heteroskedasticity-consistent covariance matrix estimator and a direct test for
-    heteroskedasticity", Econometrica 48(4), 1980. J. G. MacKinnon, H. White, "Some
-    heteroskedasticity-consistent covariance matrix estimators with improved finite sample
-    properties", J. Econometrics 29(3), 1985 (HC3).
-    """
-    import statsmodels.api as sm
-
-    min_count = _check_positive_int("min_count", min_count)
-    _check_columns(df, [target])
-    rows = df[df[target].notna()]
-    ops = _edge_ops(rows)
-    rare = _rare_rows(ops, min_count)
-    rows, ops = rows[~rare], ops[~rare]
-    design, by_edge, references = _edge_design(ops, "none")
-    if len(rows) <= design.shape[1] + 1:
-        raise ValueError(
-            f"Expected more rows than the {design.shape[1] + 1} coefficients, got {len(rows)}."
-        )
-    design.insert(0, "intercept", 1.0)
-    result = sm.OLS(rows[target].to_numpy(float), design).fit(cov_type=cov_type)
-    params = pd.Series(result.params, index=design.columns)
-    records = []
-    for edge, terms in by_edge.items():
-        if not terms:
-            continue
-        restriction = np.zeros((len(terms), design.shape[1]))
-        for i, term in enumerate(terms):
-            restriction[i, design.columns.get_loc(term)] = 1.0
-        wald = result.wald_test(restriction, use_f=True, scalar=True)
-        effects = pd.Series(
-            [0.0, *params[terms].to_numpy()],
-            index=[references[edge], *(t[len(edge) + 1 : -1] for t in terms)],
-        )
-        records.append(
-            {
-                "edge": edge,
-                "n_ops": len(terms) + 1,
-                "F": float(np.squeeze(wald.statistic)),
-                "df_num": len(terms),
-                "df_denom": float(wald.df_denom),
-                "p": float(wald.pvalue),
-                "spread": float(effects.max() - effects.min()),
-                "best": str(effects.idxmin()),
-                "worst": str(effects.idxmax()),
-            }
-        )
-    columns = ["edge", "n_ops", "F", "df_num", "df_denom", "p", "spread", "best", "worst"]
-    table = pd.DataFrame.from_records(records, columns=columns)
-    table.insert(6, f"p_{correction}", correct_pvalues(table["p"].to_numpy(), method=correction))
-    table.attrs.update(n_rows=len(rows), n_dropped=int(rare.sum()))
-    return table
-
-
-
-# ================================================================================================
 # 8. Seed noise and the paper-vs-calstudy table
 # ================================================================================================
 
@@ -1807,8 +422,8 @@ def seed_variance(
     S. R. Searle, G. Casella, C. E. McCulloch, "Variance Components", Wiley, 1992.
     """
     by = list(by)
-    _check_level(level)
-    _check_columns(df, [*by, metric])
+    check_level(level)
+    check_columns(df, [*by, metric])
     grouped = df.dropna(subset=[metric]).groupby(by, sort=True, dropna=False)[metric]
     per_arch = grouped.agg(mean="mean", std="std", n_seeds="size").reset_index()
     dof = per_arch["n_seeds"].to_numpy() - 1
@@ -1909,7 +524,7 @@ def seed_noise_threshold(
     >>> round(seed_noise_threshold(0.01), 4)  # 1.96 * 0.01 * sqrt(2)
     0.0277
     """
-    _check_level(level)
+    check_level(level)
     if not np.isfinite(pooled_std) or pooled_std < 0:
         raise ValueError(f"Expected `pooled_std` to be a finite number ≥ 0, got {pooled_std}.")
     for name, value in (("n_a", n_a), ("n_b", n_b)):
@@ -1955,11 +570,11 @@ def seed_noise_gap(
     >>> seed_noise_gap(50, 0.0)
     0.0
     """
-    n = _check_positive_int("n", n)
+    n = check_positive_int(n, "n")
     if n < 2:
         raise ValueError(f"Expected `n` to be at least 2, got {n}.")
-    n_sim = _check_positive_int("n_sim", n_sim)
-    _check_level(level)
+    n_sim = check_positive_int(n_sim, "n_sim")
+    check_level(level)
     if not np.isfinite(pooled_std) or pooled_std < 0:
         raise ValueError(f"Expected `pooled_std` to be a finite number ≥ 0, got {pooled_std}.")
     draws = np.random.default_rng(seed).normal(size=(n_sim, n))
@@ -2035,8 +650,8 @@ def consistency_icc(
     1.0
     """
     subject = list(subject)
-    _check_level(level)
-    _check_columns(df, [*subject, rater, metric])
+    check_level(level)
+    check_columns(df, [*subject, rater, metric])
     rows = df.dropna(subset=[metric])
     if rows.duplicated([*subject, rater]).any():
         raise ValueError(f"Expected one row per ({', '.join(subject)}, {rater}), got duplicates.")
@@ -2153,8 +768,8 @@ def seed_noise_table(
     metrics = list(metrics)
     if not metrics:
         raise ValueError("Expected `metrics` to name at least one column, got [].")
-    min_repeated = _check_positive_int("min_repeated", min_repeated)
-    _check_columns(df, [*by, *metrics])
+    min_repeated = check_positive_int(min_repeated, "min_repeated")
+    check_columns(df, [*by, *metrics])
     rows = []
     for metric in metrics:
         counts = df.dropna(subset=[metric]).groupby(list(by), dropna=False).size()
@@ -2285,816 +900,9 @@ def calibrated_floor(
 
 
 # ================================================================================================
-# 9. Differences with intervals: paired and two-sample statistics, τ against τ, proportions
-# ================================================================================================
-
-
-@dataclass(frozen=True)
-class DiffResult:
-    """A difference with a confidence interval and a p-value; ``test`` says how they were made.
-
-    Attributes
-    ----------
-    estimate : float
-        The difference on the full sample(s).
-    low, high : float
-        Lower and upper end of the bootstrap confidence interval.
-    p_value : float
-        Two-sided p-value of H0: no difference, from the test named by ``test``.
-    n : int
-        Complete pairs (paired designs) or values of the first sample.
-    n_b : int
-        Values of the second sample (equal to ``n`` for paired designs).
-    test : str
-        The test behind ``p_value``: ``"wilcoxon"``, ``"sign-flip"``, ``"mannwhitney"``,
-        ``"permutation"``, ``"bootstrap"``, ``"simulation"`` or ``"asymptotic"`` (a normal
-        interval and z-test from a delta-method standard error, :func:`tau_difference`).
-    """
-
-    estimate: float
-    low: float
-    high: float
-    p_value: float
-    n: int
-    n_b: int
-    test: str
-
-
-_STATISTICS = {"mean": np.mean, "median": np.median}
-
-
-def _statistic(name: str) -> Any:
-    if name not in _STATISTICS:
-        raise ValueError(f"Expected `statistic` to be 'mean' or 'median', got {name!r}.")
-    return _STATISTICS[name]
-
-
-def _take(data: Any, idx: np.ndarray) -> Any:
-    return data.iloc[idx] if isinstance(data, pd.DataFrame | pd.Series) else data[idx]
-
-
-def _bootstrap_p(boot: np.ndarray) -> float:
-    r"""Two-sided bootstrap p-value of H0: difference 0, by inverting percentile intervals."""
-    boot = boot[np.isfinite(boot)]
-    if boot.size == 0:
-        return float("nan")
-    below = (np.count_nonzero(boot <= 0) + 1) / (boot.size + 1)
-    above = (np.count_nonzero(boot >= 0) + 1) / (boot.size + 1)
-    return float(min(1.0, 2 * min(below, above)))
-
-
-def _interval(boot: np.ndarray, level: float) -> tuple[float, float]:
-    alpha = 1.0 - level
-    if not np.isfinite(boot).any():
-        return float("nan"), float("nan")
-    low, high = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2])
-    return float(low), float(high)
-
-
-def bootstrap_difference(
-    statistic: Any,
-    a: Any,
-    b: Any,
-    *,
-    paired: bool = False,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-) -> DiffResult:
-    r"""Difference :math:`\theta(a) - \theta(b)` of any statistic, with a bootstrap interval.
-
-    - ``paired=True``: ``a`` and ``b`` hold the same units in the same order (the same
-      networks under two conditions); each resample draws one set of row indices with
-      replacement and applies it to both, so the dependence between the two statistics is kept.
-    - ``paired=False``: ``a`` and ``b`` are independent samples, each resampled on its own
-      (the stratified bootstrap).
-
-    The interval is the :math:`(\alpha/2, 1-\alpha/2)` percentiles of the ``n_boot`` resampled
-    differences :math:`\hat\Delta^*`, :math:`\alpha = 1 -` ``level``. The p-value is the
-    smallest :math:`\alpha` whose percentile interval excludes 0,
-
-    .. math:: p = \min\Bigl(1,\ 2 \min\bigl(\tfrac{1 + \#\{\hat\Delta^* \le 0\}}{B + 1},
-              \tfrac{1 + \#\{\hat\Delta^* \ge 0\}}{B + 1}\bigr)\Bigr)
-
-    (Efron & Tibshirani, 1993, §15.4 and §16.4), so it never falls below :math:`2/(B+1)`.
-    Resamples whose statistic is NaN are left out.
-
-    Parameters
-    ----------
-    statistic : callable
-        ``statistic(sample) -> float``; a sample is ``a`` or ``b`` with rows resampled
-        (``DataFrame.iloc`` for pandas objects, fancy indexing for arrays).
-    a, b : array-like or DataFrame
-        The two samples (rows are units).
-    paired : bool, default=False
-        Resample rows jointly (``a`` and ``b`` must have as many rows) or separately.
-    n_boot, level, seed
-        As in :func:`kendall_ci`.
-
-    Returns
-    -------
-    DiffResult
-        ``test`` is ``"bootstrap"``.
-
-    Examples
-    --------
-    >>> r = bootstrap_difference(np.mean, np.arange(10.0), np.arange(10.0) - 5, paired=True)
-    >>> r.estimate, r.low, r.high
-    (5.0, 5.0, 5.0)
-    """
-    n_boot = _check_positive_int("n_boot", n_boot)
-    _check_level(level)
-    if not callable(statistic):
-        raise ValueError(f"Expected `statistic` to be callable, got {statistic!r}.")
-    a = a if isinstance(a, pd.DataFrame | pd.Series) else np.asarray(a)
-    b = b if isinstance(b, pd.DataFrame | pd.Series) else np.asarray(b)
-    n_a, n_b = len(a), len(b)
-    if paired and n_a != n_b:
-        raise ValueError(
-            f"Expected `a` and `b` to have as many rows when `paired`, got {n_a} and {n_b}."
-        )
-    if min(n_a, n_b) < 2:
-        raise ValueError(f"Expected `a` and `b` to hold at least 2 rows each, got {n_a}, {n_b}.")
-    estimate = float(statistic(a)) - float(statistic(b))
-    rng = np.random.default_rng(seed)
-    boot = np.empty(n_boot)
-    for i in range(n_boot):
-        idx_a = rng.integers(0, n_a, size=n_a)
-        idx_b = idx_a if paired else rng.integers(0, n_b, size=n_b)
-        boot[i] = float(statistic(_take(a, idx_a))) - float(statistic(_take(b, idx_b)))
-    low, high = _interval(boot, level)
-    return DiffResult(estimate, low, high, _bootstrap_p(boot), n_a, n_b, "bootstrap")
-
-
-def _resampled_statistic(
-    values: np.ndarray, stat: Any, n_boot: int, rng: np.random.Generator
-) -> np.ndarray:
-    """``stat`` over ``n_boot`` resamples of ``values``, vectorised in blocks of ~1 M draws."""
-    n = values.size
-    out = np.empty(n_boot)
-    block = max(1, 1_000_000 // n)
-    for start in range(0, n_boot, block):
-        size = min(block, n_boot - start)
-        out[start : start + size] = stat(values[rng.integers(0, n, size=(size, n))], axis=1)
-    return out
-
-
-def paired_difference(
-    a: object,
-    b: object = 0.0,
-    *,
-    statistic: Literal["median", "mean"] = "median",
-    test: Literal["wilcoxon", "sign-flip"] = "wilcoxon",
-    n_boot: int = 1000,
-    n_perm: int = 2000,
-    level: float = 0.95,
-    seed: int = 0,
-) -> DiffResult:
-    r"""Median (or mean) of paired differences :math:`d_i = a_i - b_i`, with interval and test.
-
-    The estimate is :math:`\operatorname{median}_i d_i` (or the mean); its interval is the
-    percentile bootstrap over the :math:`n` complete pairs (Efron & Tibshirani, 1993). The
-    p-value tests H0: the :math:`d_i` are symmetric about 0, with
-
-    - ``test="wilcoxon"``: the Wilcoxon signed-rank test (zero differences dropped; scipy's
-      exact distribution for small :math:`n`, the normal approximation otherwise); or
-    - ``test="sign-flip"``: a Monte-Carlo permutation test that flips the sign of each
-      :math:`d_i` at random ``n_perm`` times and compares :math:`|\theta(\pm d)|` with
-      :math:`|\theta(d)|`, :math:`p = (1 + \#\{|\theta^*| \ge |\theta|\}) / (1 + n_{perm})`.
-
-    With a scalar ``b`` this is the one-sample version (e.g. ``paired_difference(T, 1.0)``:
-    is the median temperature different from 1?).
-
-    Parameters
-    ----------
-    a : array-like of shape (n,)
-        First measurement of each unit (e.g. ECE after a post-hoc method).
-    b : array-like of shape (n,) or float, default=0.0
-        Second measurement of the same units, in the same order, or a fixed value.
-    statistic : {"median", "mean"}, default="median"
-        Summary of the differences.
-    test : {"wilcoxon", "sign-flip"}, default="wilcoxon"
-        Test behind the p-value.
-    n_boot : int, default=1000
-        Bootstrap resamples of the interval.
-    n_perm : int, default=2000
-        Sign flips of ``test="sign-flip"``.
-    level : float, default=0.95
-        Confidence level.
-    seed : int, default=0
-        Seed of the resampling.
-
-    Returns
-    -------
-    DiffResult
-
-    Raises
-    ------
-    ValueError
-        If the inputs do not pair up or fewer than 3 complete pairs remain.
-
-    References
-    ----------
-    F. Wilcoxon, "Individual comparisons by ranking methods", Biometrics Bulletin 1(6), 1945.
-    B. Efron, R. Tibshirani, "An Introduction to the Bootstrap", Chapman & Hall, 1993.
-
-    Examples
-    --------
-    >>> r = paired_difference([3, 4, 5, 6, 7.0], [1, 2, 3, 4, 5.0], n_boot=100)
-    >>> r.estimate, r.low, r.high
-    (2.0, 2.0, 2.0)
-    """
-    stat = _statistic(statistic)
-    if test not in ("wilcoxon", "sign-flip"):
-        raise ValueError(f"Expected `test` to be 'wilcoxon' or 'sign-flip', got {test!r}.")
-    n_boot = _check_positive_int("n_boot", n_boot)
-    n_perm = _check_positive_int("n_perm", n_perm)
-    _check_level(level)
-    a_arr = np.asarray(a, dtype=float)
-    b_arr = np.broadcast_to(np.asarray(b, dtype=float), a_arr.shape) if np.ndim(b) == 0 else b
-    x, y = _complete_pairs(a_arr, b_arr)
-    d = x - y
-    rng = np.random.default_rng(seed)
-    estimate = float(stat(d))
-    low, high = _interval(_resampled_statistic(d, stat, n_boot, rng), level)
-    if not np.any(d != 0):
-        p = 1.0
-    elif test == "wilcoxon":
-        p = float(stats.wilcoxon(d[d != 0]).pvalue)
-    else:
-        signs = rng.choice([-1.0, 1.0], size=(n_perm, d.size))
-        flipped = np.abs(stat(signs * d, axis=1))
-        p = float((1 + np.count_nonzero(flipped >= abs(estimate) - 1e-12)) / (1 + n_perm))
-    return DiffResult(estimate, low, high, p, int(d.size), int(d.size), test)
-
-
-def _finite(name: str, values: object, minimum: int) -> np.ndarray:
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 1:
-        raise ValueError(f"Expected `{name}` to be 1-D, got shape {arr.shape}.")
-    arr = arr[~np.isnan(arr)]
-    if arr.size < minimum:
-        raise ValueError(
-            f"Expected `{name}` to hold at least {minimum} non-NaN values, got {arr.size}."
-        )
-    return arr
-
-
-def bootstrap_diff(
-    a: object,
-    b: object,
-    *,
-    statistic: Literal["median", "mean"] = "median",
-    test: Literal["mannwhitney", "permutation"] = "mannwhitney",
-    n_boot: int = 1000,
-    n_perm: int = 2000,
-    level: float = 0.95,
-    seed: int = 0,
-) -> DiffResult:
-    r"""Difference of medians (or means) of two independent samples, with interval and test.
-
-    The estimate is :math:`\theta(a) - \theta(b)`; its interval resamples each sample on its
-    own (stratified percentile bootstrap, Efron & Tibshirani, 1993, §8.3). The p-value is
-
-    - ``test="mannwhitney"``: the two-sided Mann–Whitney U test (H0: neither sample tends to
-      exceed the other); or
-    - ``test="permutation"``: a Monte-Carlo permutation test of the statistic difference,
-      re-splitting the pooled values ``n_perm`` times,
-      :math:`p = (1 + \#\{|\Delta^*| \ge |\Delta|\}) / (1 + n_{perm})`.
-
-    For the same units measured twice use :func:`paired_difference`, which is more powerful.
-
-    Parameters
-    ----------
-    a, b : array-like
-        The two samples; NaNs are dropped. Each needs at least 2 values.
-    statistic : {"median", "mean"}, default="median"
-        Summary compared.
-    test : {"mannwhitney", "permutation"}, default="mannwhitney"
-        Test behind the p-value.
-    n_boot, n_perm, level, seed
-        As in :func:`paired_difference`.
-
-    Returns
-    -------
-    DiffResult
-
-    References
-    ----------
-    H. B. Mann, D. R. Whitney, "On a test of whether one of two random variables is
-    stochastically larger than the other", Ann. Math. Stat. 18(1), 1947.
-
-    Examples
-    --------
-    >>> r = bootstrap_diff([5.0, 5, 5, 5], [1.0, 1, 1], n_boot=50)
-    >>> r.estimate, r.low, r.high, r.n, r.n_b
-    (4.0, 4.0, 4.0, 4, 3)
-    """
-    stat = _statistic(statistic)
-    if test not in ("mannwhitney", "permutation"):
-        raise ValueError(f"Expected `test` to be 'mannwhitney' or 'permutation', got {test!r}.")
-    n_boot = _check_positive_int("n_boot", n_boot)
-    n_perm = _check_positive_int("n_perm", n_perm)
-    _check_level(level)
-    x, y = _finite("a", a, 2), _finite("b", b, 2)
-    rng = np.random.default_rng(seed)
-    estimate = float(stat(x) - stat(y))
-    boot = _resampled_statistic(x, stat, n_boot, rng) - _resampled_statistic(y, stat, n_boot, rng)
-    low, high = _interval(boot, level)
-    pooled = np.concatenate([x, y])
-    if np.ptp(pooled) == 0:
-        p = 1.0
-    elif test == "mannwhitney":
-        p = float(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue)
-    else:
-        perms = np.argsort(rng.random((n_perm, pooled.size)), axis=1)
-        shuffled = pooled[perms]
-        diffs = stat(shuffled[:, : x.size], axis=1) - stat(shuffled[:, x.size :], axis=1)
-        p = float((1 + np.count_nonzero(np.abs(diffs) >= abs(estimate) - 1e-12)) / (1 + n_perm))
-    return DiffResult(estimate, low, high, p, int(x.size), int(y.size), test)
-
-
-def _normal_difference(
-    estimate: float, variance: float, level: float, bound: float, n: int, n_b: int
-) -> DiffResult:
-    r"""A difference with its normal interval and two-sided p-value :math:`2\Phi(-|z|)`."""
-    se = math.sqrt(variance) if variance >= 0 else float("nan")
-    low, high = _normal_interval(estimate, se, level, bound)
-    if not (np.isfinite(estimate) and np.isfinite(se)):
-        p = float("nan")
-    elif se == 0:
-        p = 1.0 if estimate == 0 else 0.0
-    else:
-        p = float(2 * stats.norm.sf(abs(estimate) / se))
-    return DiffResult(float(estimate), low, high, p, int(n), int(n_b), "asymptotic")
-
-
-def _tau_phi(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The linearisation φ of τ-b (:func:`_tau_influence`) over complete samples."""
-    return _tau_influence(*_dense_ranks(x), *_dense_ranks(y))[1]
-
-
-def tau_difference(
-    x1: object,
-    y1: object,
-    x2: object,
-    y2: object,
-    *,
-    paired: bool = True,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-    method: Literal["auto", "bootstrap", "asymptotic"] = "auto",
-) -> DiffResult:
-    r"""Difference of two Kendall τ-b, :math:`\tau(x_1, y_1) - \tau(x_2, y_2)`, with an interval.
-
-    - ``paired=True``: the four columns are measured on the same units (e.g. τ(ECE, KSCE) −
-      τ(ECE, cwCE) over the same networks, or τ of a metric between two datasets minus τ of
-      accuracy between them). The two τ are then dependent, and the bootstrap resamples whole
-      rows so the interval accounts for it; rows with a NaN in any column are dropped.
-    - ``paired=False``: the pairs :math:`(x_1, y_1)` and :math:`(x_2, y_2)` come from
-      independent samples (e.g. the most accurate networks and the rest); each is resampled on
-      its own.
-
-    With ``method="bootstrap"`` the interval and the p-value are those of
-    :func:`bootstrap_difference`. With ``method="asymptotic"`` they are the normal interval
-    :math:`\hat\Delta \pm z_{1-\alpha/2}\,\widehat{\mathrm{se}}` (clipped to [-2, 2]) and
-    :math:`p = 2\Phi(-|\hat\Delta| / \widehat{\mathrm{se}})`, where each τ is linearised,
-    :math:`\hat\tau \approx \tau + \sum_k \phi_k` with :math:`\phi_k = (a_k - \bar a)/w^2`
-    of :func:`kendall_ci`, and
-
-    .. math::
-
-        \widehat{\mathrm{se}}^2 = \sum_k \bigl(\phi^{(1)}_k - \phi^{(2)}_k\bigr)^2
-        \ \text{(paired)}, \qquad
-        \widehat{\mathrm{se}}^2 = \sum_k \bigl(\phi^{(1)}_k\bigr)^2
-        + \sum_k \bigl(\phi^{(2)}_k\bigr)^2 \ \text{(independent)}:
-
-    the paired variance is :math:`\mathrm{var}_1 + \mathrm{var}_2 - 2\,\mathrm{cov}_{12}`
-    with the covariance of two τ on the same units estimated from the units' concordances
-    (Cliff & Charlin, 1991), ties included. ``method="auto"`` takes the asymptotic path when
-    every τ has at least :data:`TAU_ASYMPTOTIC_MIN_N` complete rows (for independent samples,
-    both), the bootstrap otherwise.
-
-    Parameters
-    ----------
-    x1, y1 : array-like of shape (n,)
-        Columns of the first τ.
-    x2, y2 : array-like of shape (n,) or (m,)
-        Columns of the second τ; of length ``n`` when ``paired``.
-    paired : bool, default=True
-        Whether the two τ are computed on the same rows.
-    n_boot, level, seed
-        As in :func:`kendall_ci`.
-    method : {"auto", "bootstrap", "asymptotic"}, default="auto"
-        Interval method, see above.
-
-    Returns
-    -------
-    DiffResult
-        ``test`` is ``"bootstrap"`` or ``"asymptotic"``; ``n`` and ``n_b`` are the complete
-        rows behind each τ.
-
-    References
-    ----------
-    N. Cliff, V. Charlin, "Variances and covariances of Kendall's tau and their estimation",
-    Multivariate Behavioral Research 26(4), 1991.
-
-    Examples
-    --------
-    >>> x = np.arange(20.0)
-    >>> r = tau_difference(x, x, x, -x, n_boot=50)  # τ = +1 minus τ = -1, in every resample
-    >>> [round(v, 6) for v in (r.estimate, r.low, r.high)]
-    [2.0, 2.0, 2.0]
-    """
-
-    def tau_of(sample: np.ndarray) -> float:
-        return float(stats.kendalltau(sample[:, 0], sample[:, 1], variant="b").statistic)
-
-    n_boot = _check_positive_int("n_boot", n_boot)
-    _check_level(level)
-    _use_asymptotic(method, 0)  # validates `method`
-    if paired:
-        columns = [np.asarray(v, dtype=float) for v in (x1, y1, x2, y2)]
-        if any(c.ndim != 1 for c in columns) or len({c.size for c in columns}) != 1:
-            raise ValueError(
-                "Expected `x1`, `y1`, `x2`, `y2` to be 1-D of equal length when `paired`, got "
-                f"shapes {[c.shape for c in columns]}."
-            )
-        rows = np.column_stack(columns)
-        rows = rows[~np.isnan(rows).any(axis=1)]
-        if len(rows) < 3:
-            raise ValueError(f"Expected at least 3 complete rows, got {len(rows)}.")
-        if _use_asymptotic(method, len(rows)):
-            estimate = tau_of(rows[:, :2]) - tau_of(rows[:, 2:])
-            phi = _tau_phi(rows[:, 0], rows[:, 1]) - _tau_phi(rows[:, 2], rows[:, 3])
-            return _normal_difference(
-                estimate, float(np.sum(phi**2)), level, 2.0, len(rows), len(rows)
-            )
-        return bootstrap_difference(
-            tau_of, rows[:, :2], rows[:, 2:], paired=True, n_boot=n_boot, level=level, seed=seed
-        )
-    first = np.column_stack(_complete_pairs(x1, y1))
-    second = np.column_stack(_complete_pairs(x2, y2))
-    if _use_asymptotic(method, min(len(first), len(second))):
-        estimate = tau_of(first) - tau_of(second)
-        variance = float(np.sum(_tau_phi(first[:, 0], first[:, 1]) ** 2)) + float(
-            np.sum(_tau_phi(second[:, 0], second[:, 1]) ** 2)
-        )
-        return _normal_difference(estimate, variance, level, 2.0, len(first), len(second))
-    return bootstrap_difference(
-        tau_of, first, second, paired=False, n_boot=n_boot, level=level, seed=seed
-    )
-
-
-def mean_off_diagonal_tau(df: pd.DataFrame, columns: Sequence[str]) -> float:
-    r"""Mean pairwise τ-b among ``columns``: :math:`\frac{2}{k(k-1)} \sum_{i<j} \tau_{ij}`.
-
-    The overall agreement of :math:`k` estimators over the rows of ``df`` (RQ iii);
-    :func:`mean_tau_difference` compares the agreement of two conditions, with an interval.
-    NaN entries (constant columns) are skipped.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows to correlate over.
-    columns : sequence of str
-        At least two columns.
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"a": [1, 2, 3, 4], "b": [1, 2, 3, 4], "c": [4, 3, 2, 1]})
-    >>> round(mean_off_diagonal_tau(d, ["a", "b", "c"]), 4)  # (1 - 1 - 1) / 3
-    -0.3333
-    """
-    values = tau_matrix(df, columns).to_numpy()
-    off = values[~np.eye(len(values), dtype=bool)]
-    return float(np.nanmean(off)) if np.isfinite(off).any() else float("nan")
-
-
-def _mean_tau_phi(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Linearisation over the rows of ``df`` of :func:`mean_off_diagonal_tau`.
-
-    Each pair's φ (:func:`_tau_influence`, on the rows complete in both columns, 0 elsewhere)
-    averaged over the pairs whose τ-b is defined, as the mean is.
-    """
-    values = df[columns].to_numpy(dtype=float)
-    present = ~np.isnan(values)
-    ranks = []
-    for j in range(values.shape[1]):
-        r = np.zeros(len(values), dtype=np.int64)
-        r[present[:, j]], count = _dense_ranks(values[present[:, j], j])
-        ranks.append((r, count))
-    total = np.zeros(len(values))
-    pairs = 0
-    for i, j in itertools.combinations(range(len(columns)), 2):
-        keep = present[:, i] & present[:, j]
-        if keep.sum() < 3:
-            continue
-        (ri, ni), (rj, nj) = ranks[i], ranks[j]
-        tau, phi = _tau_influence(ri[keep], ni, rj[keep], nj)
-        if np.isfinite(tau):
-            total[keep] += phi
-            pairs += 1
-    return total / pairs if pairs else np.full(len(values), np.nan)
-
-
-def mean_tau_difference(
-    a: pd.DataFrame,
-    b: pd.DataFrame,
-    columns: Sequence[str],
-    *,
-    paired: bool = True,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-    method: Literal["auto", "bootstrap", "asymptotic"] = "auto",
-) -> DiffResult:
-    r"""Difference of mean pairwise τ-b, :math:`\bar\tau(a) - \bar\tau(b)`, with an interval.
-
-    :math:`\bar\tau` is :func:`mean_off_diagonal_tau` over ``columns``: the overall agreement of
-    several estimators (RQ iii: after against before temperature scaling, one dataset against
-    another). A bootstrap of it recomputes :math:`k(k-1)/2` τ per resample, minutes at
-    :math:`n = 15{,}625` rows and :math:`k = 12`; this function gives the same result as
-    ``bootstrap_difference(lambda f: mean_off_diagonal_tau(f, columns), a, b, ...)`` on the
-    bootstrap path and replaces it by the delta method on the asymptotic path:
-    :math:`\bar\tau \approx \mathrm{const} + \sum_k \bar\phi_k`, where :math:`\bar\phi_k`
-    is the mean over the column pairs of row :math:`k`'s term :math:`\phi_k` of each τ
-    (:func:`kendall_ci`, :func:`tau_difference`; 0 for a row missing in that pair), and
-
-    .. math::
-
-        \widehat{\mathrm{se}}^2 = \sum_k \bigl(\bar\phi^{(a)}_k - \bar\phi^{(b)}_k\bigr)^2
-        \ \text{(paired)}, \qquad
-        \widehat{\mathrm{se}}^2 = \sum_k \bigl(\bar\phi^{(a)}_k\bigr)^2
-        + \sum_k \bigl(\bar\phi^{(b)}_k\bigr)^2 \ \text{(independent)},
-
-    with the normal interval (clipped to [-2, 2]) and :math:`p = 2\Phi(-|z|)`. ``"auto"``
-    takes the asymptotic path when every column pair of both tables has at least
-    :data:`TAU_ASYMPTOTIC_MIN_N` complete rows.
-
-    Parameters
-    ----------
-    a, b : DataFrame
-        The two conditions, holding ``columns``. With ``paired``, row ``i`` of ``a`` and of
-        ``b`` are the same unit (e.g. one network after and before scaling).
-    columns : sequence of str
-        At least two columns.
-    paired : bool, default=True
-        Whether ``a`` and ``b`` hold the same units in the same order.
-    n_boot, level, seed
-        As in :func:`bootstrap_difference`.
-    method : {"auto", "bootstrap", "asymptotic"}, default="auto"
-        Interval method, see above.
-
-    Returns
-    -------
-    DiffResult
-        ``test`` is ``"bootstrap"`` or ``"asymptotic"``; ``n`` and ``n_b`` are the rows of
-        ``a`` and ``b``.
-
-    References
-    ----------
-    N. Cliff, V. Charlin, "Variances and covariances of Kendall's tau and their estimation",
-    Multivariate Behavioral Research 26(4), 1991.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> z = rng.normal(size=(60, 1))
-    >>> tight = pd.DataFrame(z + 0.1 * rng.normal(size=(60, 3)), columns=list("abc"))
-    >>> loose = pd.DataFrame(z + 2.0 * rng.normal(size=(60, 3)), columns=list("abc"))
-    >>> r = mean_tau_difference(tight, loose, list("abc"), n_boot=200)
-    >>> r.test, r.low > 0
-    ('bootstrap', True)
-    """
-    columns = list(columns)
-    if len(columns) < 2:
-        raise ValueError(f"Expected `columns` to name at least 2 columns, got {columns}.")
-    _check_columns(a, columns, "a")
-    _check_columns(b, columns, "b")
-    n_boot = _check_positive_int("n_boot", n_boot)
-    _check_level(level)
-    if paired and len(a) != len(b):
-        raise ValueError(
-            f"Expected `a` and `b` to have as many rows when `paired`, got {len(a)} and {len(b)}."
-        )
-    present = [~np.isnan(f[columns].to_numpy(dtype=float)) for f in (a, b)]
-    smallest = min(
-        int(np.min((p.T.astype(np.int64) @ p)[np.triu_indices(len(columns), 1)])) for p in present
-    )
-    if not _use_asymptotic(method, smallest):
-
-        def agreement(frame: pd.DataFrame) -> float:
-            return mean_off_diagonal_tau(frame, columns)
-
-        return bootstrap_difference(
-            agreement, a[columns], b[columns], paired=paired, n_boot=n_boot, level=level, seed=seed
-        )
-    estimate = mean_off_diagonal_tau(a, columns) - mean_off_diagonal_tau(b, columns)
-    phi_a, phi_b = _mean_tau_phi(a, columns), _mean_tau_phi(b, columns)
-    if paired:
-        variance = float(np.sum((phi_a - phi_b) ** 2))
-    else:
-        variance = float(np.sum(phi_a**2) + np.sum(phi_b**2))
-    return _normal_difference(estimate, variance, level, 2.0, len(a), len(b))
-
-
-def wilson_ci(k: int, n: int, *, level: float = 0.95) -> tuple[float, float, float]:
-    r"""A proportion :math:`k/n` with its Wilson score interval.
-
-    .. math::
-
-        \frac{\hat p + \frac{z^2}{2n}}{1 + \frac{z^2}{n}} \pm
-        \frac{z}{1 + \frac{z^2}{n}} \sqrt{\frac{\hat p (1 - \hat p)}{n} + \frac{z^2}{4 n^2}},
-        \qquad \hat p = k / n,\ z = z_{(1 + \ell)/2},
-
-    the interval recommended over the Wald interval for small :math:`n` and shares near 0 or 1
-    (Brown, Cai & DasGupta, 2001); it never leaves [0, 1] and is not degenerate at
-    :math:`k = 0` or :math:`k = n`. Use it for shares such as "4 of the 20 top cells".
-
-    Parameters
-    ----------
-    k : int
-        Successes, :math:`0 \le k \le n`.
-    n : int
-        Trials, at least 1.
-    level : float, default=0.95
-        Confidence level :math:`\ell`.
-
-    Returns
-    -------
-    (share, low, high) : tuple of float
-
-    References
-    ----------
-    E. B. Wilson, "Probable inference, the law of succession, and statistical inference",
-    JASA 22(158), 1927.
-    L. D. Brown, T. T. Cai, A. DasGupta, "Interval estimation for a binomial proportion",
-    Statistical Science 16(2), 2001.
-
-    Examples
-    --------
-    >>> tuple(round(v, 4) for v in wilson_ci(4, 20))
-    (0.2, 0.0807, 0.416)
-    """
-    for name, value in (("k", k), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-            raise ValueError(f"Expected `{name}` to be a non-negative integer, got {value!r}.")
-    if n < 1 or k > n:
-        raise ValueError(f"Expected 0 ≤ `k` ≤ `n` and `n` ≥ 1, got k = {k}, n = {n}.")
-    _check_level(level)
-    z = float(stats.norm.ppf((1 + level) / 2))
-    share = k / n
-    denominator = 1 + z**2 / n
-    centre = (share + z**2 / (2 * n)) / denominator
-    half = z / denominator * math.sqrt(share * (1 - share) / n + z**2 / (4 * n**2))
-    return float(share), float(max(0.0, centre - half)), float(min(1.0, centre + half))
-
-
-def bootstrap_statistic(
-    statistic: Any, data: Any, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0
-) -> tuple[float, float, float]:
-    r"""Any statistic of the rows of ``data`` with a percentile-bootstrap interval.
-
-    .. math:: \left[\hat\theta^*_{(\alpha/2)},\ \hat\theta^*_{(1-\alpha/2)}\right],
-              \qquad \alpha = 1 - \text{level},
-
-    the quantiles of :math:`\hat\theta` over ``n_boot`` resamples of the rows drawn with
-    replacement (Efron & Tibshirani, 1993, §13.3); resamples giving NaN are left out. Use it for
-    statistics that are not a metric of ``(probs, labels)`` (for those,
-    :func:`calstudy.metrics.bootstrap_ci`), e.g. a fitted temperature.
-
-    Parameters
-    ----------
-    statistic : callable
-        ``statistic(rows) -> float``.
-    data : array-like or DataFrame
-        Rows to resample (``DataFrame.iloc`` for pandas objects, fancy indexing for arrays).
-    n_boot, level, seed
-        As in :func:`kendall_ci`.
-
-    Returns
-    -------
-    (estimate, low, high) : tuple of float
-        ``estimate`` is the statistic on all rows.
-
-    Examples
-    --------
-    >>> bootstrap_statistic(np.mean, np.ones(5), n_boot=20)
-    (1.0, 1.0, 1.0)
-    """
-    n_boot = _check_positive_int("n_boot", n_boot)
-    _check_level(level)
-    if not callable(statistic):
-        raise ValueError(f"Expected `statistic` to be callable, got {statistic!r}.")
-    data = data if isinstance(data, pd.DataFrame | pd.Series) else np.asarray(data)
-    n = len(data)
-    if n < 2:
-        raise ValueError(f"Expected `data` to hold at least 2 rows, got {n}.")
-    rng = np.random.default_rng(seed)
-    boot = np.array(
-        [float(statistic(_take(data, rng.integers(0, n, size=n)))) for _ in range(n_boot)]
-    )
-    low, high = _interval(boot, level)
-    return float(statistic(data)), low, high
-
-
-def simulated_difference(
-    metric: Any,
-    probs_a: object,
-    true_probs: object,
-    *,
-    probs_b: object | None = None,
-    metric_b: Any | None = None,
-    n_sim: int = 300,
-    level: float = 0.95,
-    seed: int = 0,
-) -> DiffResult:
-    r"""Difference of a metric between two sets of predictions, over simulated test sets.
-
-    Where the class probabilities that generate the labels are known (a worked example, a
-    simulation), the test set's sampling noise can be simulated exactly: draw ``n_sim`` label
-    vectors :math:`y^{(s)}_i \sim \mathrm{Categorical}(q_i)` from ``true_probs`` :math:`q` and
-    evaluate
-
-    .. math:: \Delta^{(s)} = m_a(P_a, y^{(s)}) - m_b(P_b, y^{(s)}).
-
-    The estimate is the mean of :math:`\Delta^{(s)}` (the expected difference on a test set of
-    this size), the interval the central ``level`` range of :math:`\Delta^{(s)}` (where one
-    test set's difference falls), and the p-value the two-sided share of simulations on the
-    other side of 0, :math:`2 \min(\Pr[\Delta \le 0], \Pr[\Delta \ge 0])` with the
-    :math:`+1` correction of :func:`bootstrap_difference`. Unlike resampling the examples with
-    replacement, which duplicates examples and so inflates binned estimators such as ECE (more
-    so with more bins), fresh labels keep every example once.
-
-    Compare two models with one metric (``probs_b``), or one model with two metrics
-    (``metric_b``, e.g. ECE at 500 against 5 bins).
-
-    Parameters
-    ----------
-    metric : callable
-        ``metric(probs, labels) -> float`` of side a (and of side b unless ``metric_b``).
-    probs_a : array-like of shape (N, K)
-        Predictions of side a.
-    true_probs : array-like of shape (N, K)
-        Probabilities the labels are drawn from; rows sum to 1.
-    probs_b : array-like of shape (N, K), optional
-        Predictions of side b; default ``probs_a``.
-    metric_b : callable, optional
-        Metric of side b; default ``metric``.
-    n_sim : int, default=300
-        Simulated test sets.
-    level : float, default=0.95
-        Coverage of the interval.
-    seed : int, default=0
-        Seed of the label draws.
-
-    Returns
-    -------
-    DiffResult
-        ``test`` is ``"simulation"``; ``n`` is N.
-
-    Raises
-    ------
-    ValueError
-        If neither ``probs_b`` nor ``metric_b`` is given, or the shapes do not match.
-    """
-    if probs_b is None and metric_b is None:
-        raise ValueError("Expected `probs_b` or `metric_b` to be given, got neither.")
-    metric_b = metric if metric_b is None else metric_b
-    if not callable(metric) or not callable(metric_b):
-        raise ValueError(f"Expected `metric` and `metric_b` to be callable, got {metric!r}.")
-    p_a = np.asarray(probs_a, dtype=float)
-    p_b = p_a if probs_b is None else np.asarray(probs_b, dtype=float)
-    q = np.asarray(true_probs, dtype=float)
-    if p_a.ndim != 2 or not p_a.shape == p_b.shape == q.shape:
-        raise ValueError(
-            "Expected `probs_a`, `probs_b` and `true_probs` of one shape (N, K), got "
-            f"{p_a.shape}, {p_b.shape} and {q.shape}."
-        )
-    if np.any(q < 0) or not np.allclose(q.sum(axis=1), 1.0, atol=1e-6):
-        raise ValueError("Expected `true_probs` to hold probabilities whose rows sum to 1.")
-    n_sim = _check_positive_int("n_sim", n_sim)
-    _check_level(level)
-    rng = np.random.default_rng(seed)
-    cumulative = q.cumsum(axis=1)
-    diffs = np.empty(n_sim)
-    for s in range(n_sim):
-        y = (cumulative < rng.random((q.shape[0], 1))).sum(axis=1).clip(max=q.shape[1] - 1)
-        diffs[s] = float(metric(p_a, y)) - float(metric_b(p_b, y))
-    low, high = _interval(diffs, level)
-    n = int(q.shape[0])
-    return DiffResult(float(np.mean(diffs)), low, high, _bootstrap_p(diffs), n, n, "simulation")
-
-
-# ================================================================================================
 # RQ vii: architecture design (TSS edges and operation counts, SSS widths, the best cells by HCS)
 # ================================================================================================
+
 
 #: Column names of the five SSS stage widths (as written by :func:`calstudy.space.sss_features`).
 WIDTHS: tuple[str, ...] = ("c0", "c1", "c2", "c3", "c4")
@@ -3134,7 +942,7 @@ def design_columns(df: pd.DataFrame) -> pd.DataFrame:
     """
     from calstudy.space import parse_sss
 
-    _check_columns(df, ["space", "arch"])
+    check_columns(df, ["space", "arch"])
     out = df.copy()
     designs = (
         ("tss", list(EDGES), lambda arch: parse_tss(arch)),
@@ -3280,7 +1088,7 @@ def width_taus(
     for x in xs:
         usable = x in df.columns and df[x].dropna().nunique() > 1
         for target in targets:
-            _check_columns(df, [target])
+            check_columns(df, [target])
             complete = df[[x, target]].dropna() if usable else df.iloc[:0]
             if len(complete) < 3 or complete[x].nunique() < 2:
                 usable = False
@@ -3334,7 +1142,7 @@ def width_extremes(
         ``n_narrow, narrow, n_wide, wide, difference, low, high, p`` (medians as fractions) and
         ``width_min, width_max``, the range of total widths in ``df`` (NaN when empty).
     """
-    _check_columns(df, ["total_width", target])
+    check_columns(df, ["total_width", target])
     rows = df[["total_width", target]].dropna()
     groups = [
         rows.loc[rows["total_width"].between(*bounds), target].astype(float)
@@ -3384,7 +1192,7 @@ def uniform_width(
         maximum, tau, low, high, p``; ``at_min``/``at_max`` are the target's median at the
         narrowest / widest width. ``attrs["networks"]``: the uniform rows, narrowest first.
     """
-    _check_columns(df, [*WIDTHS, *targets])
+    check_columns(df, [*WIDTHS, *targets])
     widths = df[list(WIDTHS)].astype(float)
     networks = df[widths.notna().all(axis=1) & (widths.max(axis=1) == widths.min(axis=1))]
     networks = networks.assign(width=networks["c0"].astype(int)).sort_values("width")
@@ -3453,13 +1261,13 @@ def accuracy_bands(
     >>> accuracy_bands(rows, "e", n_bands=2)["n"].tolist()
     [2, 1]
     """
-    n_bands = _check_positive_int("n_bands", n_bands)
+    n_bands = check_positive_int(n_bands, "n_bands")
     low, high = acc_range
     if not low < high:
         raise ValueError(
             f"Expected `acc_range` to be (low, high) with low < high, got {acc_range}."
         )
-    _check_columns(df, [acc, target])
+    check_columns(df, [acc, target])
     rows = df[[acc, target]].dropna()
     rows = rows[rows[acc].between(low, high)]
     edges = np.linspace(low, high, n_bands + 1)
@@ -3492,7 +1300,7 @@ def edge_op_counts(groups: Mapping[str, pd.DataFrame], edges: Sequence[str]) -> 
     columns = {}
     for edge in edges:
         for name, rows in groups.items():
-            _check_columns(rows, [edge], name)
+            check_columns(rows, [edge], name)
             counts = rows[edge].value_counts().reindex(list(TSS_OPS), fill_value=0)
             columns[f"{edge_label(edge)} {name}"] = counts.astype(int)
     return pd.DataFrame(columns)
@@ -3534,8 +1342,8 @@ def hcs_enrichment(
     """
     records = []
     for name, (edge, ops) in tests.items():
-        _check_columns(top, [edge], "top")
-        _check_columns(sample, [edge], "sample")
+        check_columns(top, [edge], "top")
+        check_columns(sample, [edge], "sample")
         k, n = int(top[edge].isin(ops).sum()), len(top)
         base = float(sample[edge].isin(ops).mean()) if len(sample) else np.nan
         share, low, high = wilson_ci(k, n, level=level) if n else (np.nan,) * 3
@@ -3552,7 +1360,6 @@ def hcs_enrichment(
         adjusted[valid] = correct_pvalues(table.loc[valid, "p"].to_numpy(), method=correction)
     table[f"p_{correction}"] = adjusted
     return table
-
 
 
 def edge_op_medians(df: pd.DataFrame, target: str) -> pd.DataFrame:
@@ -3580,15 +1387,17 @@ def edge_op_medians(df: pd.DataFrame, target: str) -> pd.DataFrame:
     >>> edge_op_medians(cells, "y")["0→3"].tolist()
     [1.0, 3.0]
     """
-    _check_columns(df, [*EDGES, target])
+    check_columns(df, [*EDGES, target])
     long = df.melt(id_vars=[target], value_vars=list(EDGES), var_name="edge", value_name="op")
     table = long.pivot_table(index="op", columns="edge", values=target, aggfunc="median")
     table = table.reindex(index=[o for o in TSS_OPS if o in table.index])
     table = table.reindex(columns=[e for e in EDGES if e in table.columns])
     return table.rename(columns=edge_label).rename_axis(index="op", columns="edge")
 
+
 # RQ vii, in words: the findings of the tables above as sentences (calstudy.report's formats),
 # so that a chapter run on any store states that store's findings.
+
 
 _CORRECTION_NAMES = {"holm": "Holm", "bh": "BH", "bonferroni": "Bonferroni"}
 
@@ -3628,7 +1437,7 @@ def edge_tests_sentence(
     from calstudy import report
 
     name, p_col = _CORRECTION_NAMES[correction], f"p_{correction}"
-    _check_columns(table, ["metric", "edge", p_col, "worst", "best", "spread"], "table")
+    check_columns(table, ["metric", "edge", p_col, "worst", "best", "spread"], "table")
     clauses = []
     for target, rows in table.groupby("metric", sort=False):
         hits = rows[rows[p_col] < alpha]
@@ -3670,7 +1479,7 @@ def count_effects_sentence(
     from calstudy import report
 
     name, p_col = _CORRECTION_NAMES[correction], f"p_{correction}"
-    _check_columns(table, ["metric", "term", "coef", "low", "high", p_col], "table")
+    check_columns(table, ["metric", "term", "coef", "low", "high", p_col], "table")
     clauses = []
     for target, rows in table.groupby("metric", sort=False):
         hits = rows[(rows[p_col] < alpha) & rows["term"].str.startswith("n_")]
@@ -3699,7 +1508,7 @@ def width_sentence(
     from calstudy import report
 
     name, p_col = _CORRECTION_NAMES[correction], f"p_{correction}"
-    _check_columns(taus, ["x", "metric", "tau", "low", "high", "n", p_col], "taus")
+    check_columns(taus, ["x", "metric", "tau", "low", "high", "n", p_col], "taus")
     clauses = []
     for _, r in taus[taus["x"] == x].iterrows():
         shown = f"{report.tau(r)} ({name} p {report.pvalue(r[p_col])})"
@@ -3747,7 +1556,7 @@ def uniform_width_sentence(table: pd.DataFrame) -> str:
     uniform network, with its τ with the width where there is one."""
     from calstudy import report
 
-    _check_columns(table, ["metric", "n", "width_min", "width_max", "at_min", "at_max", "tau"])
+    check_columns(table, ["metric", "n", "width_min", "width_max", "at_min", "at_max", "tau"])
     clauses = []
     for _, r in table[table["n"] > 0].iterrows():
         tau = f", {report.tau(r)}" if np.isfinite(r["tau"]) else ""
@@ -3774,7 +1583,7 @@ def enrichment_sentence(
     from calstudy import report
 
     name, p_col = _CORRECTION_NAMES[correction], f"p_{correction}"
-    _check_columns(table, ["test", "k", "n", "share", "low", "high", "base_rate", p_col], "table")
+    check_columns(table, ["test", "k", "n", "share", "low", "high", "base_rate", p_col], "table")
     clauses = []
     for _, r in table.iterrows():
         text = (f"{r['k']} of {r['n']} top cells carry {r['test']} ({report.pct(r['share'], 0)} "
@@ -3791,9 +1600,11 @@ def enrichment_sentence(
         clauses.append(text)
     return "; ".join(clauses)
 
+
 # ================================================================================================
 # The dataset chapter: what a store holds (columns, provenance, scale, completeness, temperatures)
 # ================================================================================================
+
 
 #: Origin columns summarised by :func:`store_provenance`, in the order shown.
 ORIGIN_COLUMNS: tuple[str, ...] = (
@@ -3829,7 +1640,7 @@ def store_column_groups(df: pd.DataFrame, *, n_examples: int = 4) -> pd.DataFram
     """
     from calstudy.schema import GROUPS
 
-    n_examples = _check_positive_int("n_examples", n_examples)
+    n_examples = check_positive_int(n_examples, "n_examples")
     filled = _filled_columns(df)
     rows = []
     for name, columns in GROUPS.items():
@@ -3840,7 +1651,6 @@ def store_column_groups(df: pd.DataFrame, *, n_examples: int = 4) -> pd.DataFram
                      + (", …" if len(present) > n_examples else ""),
                      "empty": ", ".join(empty)})  # fmt: skip
     return pd.DataFrame(rows).set_index("group")
-
 
 
 def column_groups_sentence(groups: pd.DataFrame, *, max_listed: int = 6) -> str:
@@ -3854,7 +1664,7 @@ def column_groups_sentence(groups: pd.DataFrame, *, max_listed: int = 6) -> str:
     >>> column_groups_sentence(groups)
     'fills 5 of the 7 columns: every column of `a`; of `b`, 2 of 4 (empty here: c, d)'
     """
-    _check_columns(groups, ["columns", "filled", "empty"], "groups")
+    check_columns(groups, ["columns", "filled", "empty"], "groups")
     full = [str(g) for g, r in groups.iterrows() if r["filled"] == r["columns"]]
     parts = [f"every column of {', '.join(f'`{g}`' for g in full)}"] if full else []
     for g, r in groups[groups["filled"] < groups["columns"]].iterrows():
@@ -3863,6 +1673,7 @@ def column_groups_sentence(groups: pd.DataFrame, *, max_listed: int = 6) -> str:
         parts.append(f"of `{g}`, {r['filled']} of {r['columns']}{listed}")
     total, filled = int(groups["columns"].sum()), int(groups["filled"].sum())
     return f"fills {filled} of the {total} columns: " + "; ".join(parts)
+
 
 def store_provenance(df: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
     """What the rows of a store record about their origin, column by column.
@@ -3890,7 +1701,7 @@ def store_provenance(df: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
     """
     from calstudy import report
 
-    top = _check_positive_int("top", top)
+    top = check_positive_int(top, "top")
     filled = _filled_columns(df)
     records = {}
     for column in ORIGIN_COLUMNS:
@@ -3971,8 +1782,8 @@ def store_scale(df: pd.DataFrame, every_seed: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         Indexed by the quantities of :data:`PAPER_SCALE`, columns ``this store`` and ``paper``.
     """
-    _check_columns(df, ["space", "arch", "dataset", "fidelity"])
-    _check_columns(every_seed, ["seed"], "every_seed")
+    check_columns(df, ["space", "arch", "dataset", "fidelity"])
+    check_columns(every_seed, ["seed"], "every_seed")
     fidelities = [describe_fidelity(f) for f in sorted(df["fidelity"].dropna().unique())]
 
     def each(key: str) -> str:
@@ -4016,8 +1827,8 @@ def plan_progress(plan: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
         are no job of the plan.
     """
     keys = ["space", "arch", "dataset", "seed", *(["fidelity"] if "fidelity" in plan else [])]
-    _check_columns(plan, keys, "plan")
-    _check_columns(df, keys)
+    check_columns(plan, keys, "plan")
+    check_columns(df, keys)
     done = plan.merge(df[keys].drop_duplicates(), on=keys, how="inner")
     table = pd.DataFrame({"planned": plan.groupby(["space", "dataset"]).size(),
                           "finished": done.groupby(["space", "dataset"]).size()})  # fmt: skip
@@ -4042,7 +1853,7 @@ def median_iqr_table(
     >>> int(table.loc["a", "networks"]), table.loc["a", "acc"], list(table.columns)
     (5, '0.300 [0.200, 0.400]', ['networks', 'acc'])
     """
-    _check_columns(df, list(by))
+    check_columns(df, list(by))
     kept = [c for c in columns if c in df.columns and df[c].notna().any()]
     groups = df.groupby(list(by))
     table = pd.DataFrame({"networks": groups.size()})
@@ -4085,7 +1896,7 @@ def temperature_shift(
         Indexed by group: ``estimate, low, high, p, n`` (empty when ``df`` holds no
         temperatures).
     """
-    _check_columns(df, [by, "temperature"])
+    check_columns(df, [by, "temperature"])
     records = {}
     for name, part in df.groupby(by):
         temperatures = part["temperature"].dropna().astype(float)
@@ -4110,7 +1921,7 @@ def temperature_sentence(
     """
     from calstudy import report
 
-    _check_columns(table, ["estimate", "low", "high", "p", "n"], "table")
+    check_columns(table, ["estimate", "low", "high", "p", "n"], "table")
     clauses = []
     for name, r in table.iterrows():
         shift = f"median T − 1 = {report.ci(r['estimate'], r['low'], r['high'], 3)}"
@@ -4133,65 +1944,38 @@ def temperature_sentence(
 # other post-hoc methods)
 # ================================================================================================
 
-__all__ += [
-    "GROUP_KEYS",
-    "KEPT_WORDS",
-    "gain_driver_sentences",
-    "gain_drivers",
-    "group_label",
-    "interval_sign",
-    "paper_range",
-    "paper_values",
-    "position_phrase",
-    "posthoc_scores",
-    "posthoc_sentences",
-    "posthoc_tests",
-    "posthoc_wins",
-    "range_position",
-    "scaling_effect",
-    "scaling_effect_sentences",
-    "scaling_summary",
-    "temperature_sentences",
-    "temperature_summary",
-    "verdict_groups",
-]
 
 #: Columns that split a calibration dataset into the groups a chapter analyses one by one.
 GROUP_KEYS: tuple[str, ...] = ("space", "dataset")
 
 
-def _groups(df: pd.DataFrame, by: Sequence[str]) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+def split_groups(df: pd.DataFrame, by: Sequence[str]) -> list[tuple[dict[str, Any], pd.DataFrame]]:
     """Each group of ``by`` (sorted) as ``({column: value}, rows)``."""
     by = list(by)
-    _check_columns(df, by)
+    check_columns(df, by)
     return [(dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)), part)
             for key, part in df.groupby(by, sort=True, dropna=False)]  # fmt: skip
 
 
-def _group_parts(
+def group_parts(
     df: pd.DataFrame, by: Sequence[str], columns: Sequence[str], min_rows: int
 ) -> tuple[list[tuple[dict[str, Any], pd.DataFrame]], list[dict[str, Any]]]:
     """Rows of each group of ``by`` complete in ``columns``; groups under ``min_rows`` apart."""
-    _check_columns(df, list(columns))
+    check_columns(df, list(columns))
     kept, skipped = [], []
-    for key, part in _groups(df, by):
+    for key, part in split_groups(df, by):
         part = part.dropna(subset=list(columns))
         (kept if len(part) >= max(3, min_rows) else skipped).append((key, part))
     return kept, [{**key, "n": len(part)} for key, part in skipped]
 
 
-def _group_table(
+def group_table(
     rows: list[dict[str, Any]], by: Sequence[str], columns: Sequence[str], skipped: list
 ) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=[*by, *columns])
     table.insert(len(by), "group", group_label(table, by) if len(table) else pd.Series(dtype=str))
     table.attrs["skipped"] = skipped
     return table
-
-
-def _holm(p: pd.Series) -> np.ndarray:
-    values = p.to_numpy(dtype=float)
-    return correct_pvalues(values, method="holm") if len(values) else values
 
 
 def scaling_effect(
@@ -4255,7 +2039,7 @@ def scaling_effect(
     >>> float(r["change"]), float(r["lowered"]), int(r["kept"])
     (-3.0, 1.0, 1)
     """
-    parts, skipped = _group_parts(df, by, [pre, post], min_rows)
+    parts, skipped = group_parts(df, by, [pre, post], min_rows)
     rows = []
     for key, part in parts:
         kept = kendall_ci(part[pre], part[post], n_boot=n_boot, level=level, seed=seed)
@@ -4271,8 +2055,8 @@ def scaling_effect(
     columns = ["n", "median_pre", "median_post", "tau", "tau_low", "tau_high", "tau_p", "change",
                "change_low", "change_high", "change_p", "change_p_holm", "lowered",
                "lowered_low", "lowered_high"]
-    table = _group_table(rows, by, columns, skipped)
-    table["change_p_holm"] = _holm(table["change_p"])
+    table = group_table(rows, by, columns, skipped)
+    table["change_p_holm"] = correct_pvalues(table["change_p"], method="holm")
     table["kept"] = interval_sign(table["tau_low"], table["tau_high"], alpha=alpha) + (
         table["tau_low"] > 0.5
     ).astype(int)
@@ -4324,7 +2108,7 @@ def gain_drivers(
         One row per group: ``*by, group, n, tau_pre, tau_pre_low, tau_pre_high, tau_pre_p,
         tau_acc, tau_acc_low, tau_acc_high, tau_acc_p, gap, gap_low, gap_high, gap_p, follows``.
     """
-    parts, skipped = _group_parts(df, by, [pre, post, acc], min_rows)
+    parts, skipped = group_parts(df, by, [pre, post, acc], min_rows)
     rows = []
     for key, part in parts:
         delta = part[post] - part[pre]
@@ -4339,7 +2123,7 @@ def gain_drivers(
                            "gap_p": gap.p_value})
     columns = ["n", "tau_pre", "tau_pre_low", "tau_pre_high", "tau_pre_p", "tau_acc",
                "tau_acc_low", "tau_acc_high", "tau_acc_p", "gap", "gap_low", "gap_high", "gap_p"]
-    table = _group_table(rows, by, columns, skipped)
+    table = group_table(rows, by, columns, skipped)
     table["follows"] = interval_sign(table["gap_low"], table["gap_high"], alpha=alpha)
     return table
 
@@ -4393,7 +2177,7 @@ def temperature_summary(
     ValueError
         If a temperature is not positive.
     """
-    parts, skipped = _group_parts(df, by, [temperature, against], min_rows)
+    parts, skipped = group_parts(df, by, [temperature, against], min_rows)
     rows = []
     for key, part in parts:
         t = part[temperature].astype(float)
@@ -4413,7 +2197,7 @@ def temperature_summary(
     columns = ["n", "median_t", "t_q25", "t_q75", "shift", "shift_low", "shift_high", "shift_p",
                "median_abs_shift", "over", "over_low", "over_high", "tau", "tau_low", "tau_high",
                "tau_p"]
-    table = _group_table(rows, by, columns, skipped)
+    table = group_table(rows, by, columns, skipped)
     table["kind"] = interval_sign(table["over_low"] - 0.5, table["over_high"] - 0.5, alpha=alpha)
     table["shifted"] = interval_sign(
         table["shift_low"], table["shift_high"], table["shift_p"], alpha=alpha
@@ -4498,7 +2282,7 @@ def posthoc_wins(
         median_gain``. Within a group ``wins`` sums to 1 (ties go to the first method).
     """
     rows = []
-    for key, part in _groups(df, by):
+    for key, part in split_groups(df, by):
         scores = posthoc_scores(part, methods, score, min_rows=min_rows)
         contenders = scores[[c for c in scores.columns if c != "none"]].dropna()
         if len(contenders.columns) < 2 or "ts" not in contenders or len(contenders) < min_rows:
@@ -4510,7 +2294,7 @@ def posthoc_wins(
             rows.append({**key, "method": method, "n": len(contenders), "wins": wins[0],
                          "wins_low": wins[1], "wins_high": wins[2], "median_gain": float(gain)})
     columns = ["method", "n", "wins", "wins_low", "wins_high", "median_gain"]
-    return _group_table(rows, by, columns, [])
+    return group_table(rows, by, columns, [])
 
 
 def posthoc_tests(
@@ -4553,7 +2337,7 @@ def posthoc_tests(
         high, beats, beats_low, beats_high, p, p_holm, versus``.
     """
     rows = []
-    for key, part in _groups(df, by):
+    for key, part in split_groups(df, by):
         for score in scores:
             table = posthoc_scores(part, methods, score, min_rows=min_rows)
             for method in [m for m in methods if m in table.columns and "ts" in table.columns]:
@@ -4569,8 +2353,8 @@ def posthoc_tests(
                              "p": r.p_value})
     columns = ["method", "score", "n", "median_diff", "low", "high", "beats", "beats_low",
                "beats_high", "p", "p_holm"]
-    table = _group_table(rows, by, columns, [])
-    table["p_holm"] = _holm(table["p"])
+    table = group_table(rows, by, columns, [])
+    table["p_holm"] = correct_pvalues(table["p"], method="holm")
     table["versus"] = interval_sign(table["low"], table["high"], table["p_holm"], alpha=alpha)
     return table
 
@@ -4709,8 +2493,7 @@ def interval_sign(
     >>> int(interval_sign(0.1, 0.2, p=0.2))
     0
     """
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"Expected `alpha` to be in (0, 1), got {alpha}.")
+    check_level(alpha, "alpha")
     low_arr = np.asarray(low, dtype=float)
     high_arr = np.asarray(high, dtype=float)
     sign = (low_arr > 0).astype(int) - (high_arr < 0).astype(int)
@@ -4739,7 +2522,7 @@ def group_label(table: pd.DataFrame, by: Sequence[str] = GROUP_KEYS) -> pd.Serie
     >>> group_label(pd.DataFrame({"space": ["tss"], "dataset": ["cifar10"]})).tolist()
     ['TSS · cifar10']
     """
-    _check_columns(table, list(by))
+    check_columns(table, list(by))
     parts = [table[c].astype(str).str.upper() if c == "space" else table[c].astype(str) for c in by]
     label = parts[0]
     for part in parts[1:]:
@@ -4789,6 +2572,7 @@ def verdict_groups(
 # RQ iv, in words: the tables above as sentences (calstudy.report's formats), so that the
 # chapter run on any store states that store's findings.
 
+
 #: Words of :func:`scaling_effect`'s ``kept`` verdict.
 KEPT_WORDS: dict[int, str] = {
     2: "the ranking largely survives scaling",
@@ -4796,21 +2580,35 @@ KEPT_WORDS: dict[int, str] = {
     0: "no rank agreement is detected (the interval contains 0): scaling reshuffles the ranking",
     -1: "scaling partly reverses the ranking",
 }
+
+
 _KEPT_SHORT = {
     2: "largely survives scaling",
     1: "partly survives scaling",
     0: "is reshuffled by scaling (no rank agreement detected)",
     -1: "is partly reversed by scaling",
 }
-_CHANGED_WORDS = {-1: "lowered", 1: "raised", 0: "did not detectably change"}
+
+
+CHANGED_WORDS = {-1: "lowered", 1: "raised", 0: "did not detectably change"}
+
+
 _FOLLOWS_WORDS = {
     1: "follows its miscalibration more than its accuracy",
     -1: "follows its accuracy more than its miscalibration",
     0: "cannot be said to follow its miscalibration or its accuracy more",
 }
+
+
 _KIND_WORDS = {1: "mostly overconfident", -1: "mostly underconfident", 0: "neither kind dominates"}
+
+
 _SHIFTED_WORDS = {1: "above 1", -1: "below 1", 0: "not distinguishable from 1"}
+
+
 _TRACKS_WORDS = {1: "grows with", -1: "shrinks with", 0: "shows no detectable relation to"}
+
+
 _VERSUS_WORDS = {
     -1: "better than temperature scaling",
     1: "worse than temperature scaling",
@@ -4818,7 +2616,7 @@ _VERSUS_WORDS = {
 }
 
 
-def _ci_of(row: Mapping[str, Any], key: str, decimals: int = 2, *, low: str = "", high: str = "",
+def ci_words(row: Mapping[str, Any], key: str, decimals: int = 2, *, low: str = "", high: str = "",
            scale: float = 1.0, signed: bool = True) -> str:
     """``row[key]`` with its interval (``{key}_low``/``{key}_high`` unless named) in words."""
     from calstudy import report
@@ -4827,9 +2625,9 @@ def _ci_of(row: Mapping[str, Any], key: str, decimals: int = 2, *, low: str = ""
     return report.ci(scale * row[key], *(scale * e for e in ends), decimals, signed=signed)
 
 
-def _share(row: Mapping[str, Any], key: str) -> str:
+def share_words(row: Mapping[str, Any], key: str) -> str:
     """A Wilson share of networks in words: ``97 [92, 99] %``."""
-    return _ci_of(row, key, 0, scale=100, signed=False) + " %"
+    return ci_words(row, key, 0, scale=100, signed=False) + " %"
 
 
 def scaling_effect_sentences(effect: pd.DataFrame, *, metric: str = "ECE") -> list[str]:
@@ -4851,12 +2649,12 @@ def scaling_effect_sentences(effect: pd.DataFrame, *, metric: str = "ECE") -> li
     """
     from calstudy import report
 
-    _check_columns(effect, ["group", "n", "tau", "kept", "change", "changed", "lowered"], "effect")
+    check_columns(effect, ["group", "n", "tau", "kept", "change", "changed", "lowered"], "effect")
     return [
-        f"**{r['group']}** (n = {r['n']:,}): τ(pre, post) = {_ci_of(r, 'tau')}: "
-        f"{KEPT_WORDS[r['kept']]}. Network by network, scaling {_CHANGED_WORDS[r['changed']]} "
-        f"{metric}: median change {_ci_of(r, 'change', 4)} (Holm p "
-        f"{report.pvalue(r['change_p_holm'])}); it fell for {_share(r, 'lowered')} of the networks."
+        f"**{r['group']}** (n = {r['n']:,}): τ(pre, post) = {ci_words(r, 'tau')}: "
+        f"{KEPT_WORDS[r['kept']]}. Network by network, scaling {CHANGED_WORDS[r['changed']]} "
+        f"{metric}: median change {ci_words(r, 'change', 4)} (Holm p "
+        f"{report.pvalue(r['change_p_holm'])}); it fell for {share_words(r, 'lowered')} of the networks."
         for _, r in effect.iterrows()
     ]
 
@@ -4873,10 +2671,10 @@ def gain_driver_sentences(drivers: pd.DataFrame) -> list[str]:
     """
     from calstudy import report
 
-    _check_columns(drivers, ["group", "tau_pre", "tau_acc", "gap", "gap_p", "follows"], "drivers")
+    check_columns(drivers, ["group", "tau_pre", "tau_acc", "gap", "gap_p", "follows"], "drivers")
     return [
-        f"**{r['group']}**: τ(pre, Δ) = {_ci_of(r, 'tau_pre')}, τ(acc, Δ) = "
-        f"{_ci_of(r, 'tau_acc')}, difference {_ci_of(r, 'gap')} (p {report.pvalue(r['gap_p'])}): "
+        f"**{r['group']}**: τ(pre, Δ) = {ci_words(r, 'tau_pre')}, τ(acc, Δ) = "
+        f"{ci_words(r, 'tau_acc')}, difference {ci_words(r, 'gap')} (p {report.pvalue(r['gap_p'])}): "
         f"how much a network gains {_FOLLOWS_WORDS[r['follows']]}."
         for _, r in drivers.iterrows()
     ]
@@ -4902,14 +2700,14 @@ def temperature_sentences(temperatures: pd.DataFrame, *, against: str) -> list[s
     """
     from calstudy import report
 
-    _check_columns(temperatures, ["group", "over", "kind", "median_t", "shift", "shifted",
+    check_columns(temperatures, ["group", "over", "kind", "median_t", "shift", "shifted",
                                   "shift_p", "tau", "tracks"], "temperatures")
     return [
-        f"**{r['group']}**: T > 1 for {_share(r, 'over')} of the networks, "
+        f"**{r['group']}**: T > 1 for {share_words(r, 'over')} of the networks, "
         f"{_KIND_WORDS[r['kind']]}; median T {report.fixed(r['median_t'], 3, signed=False)}, "
-        f"median T − 1 = {_ci_of(r, 'shift', 3)}, {_SHIFTED_WORDS[r['shifted']]} (Wilcoxon p "
+        f"median T − 1 = {ci_words(r, 'shift', 3)}, {_SHIFTED_WORDS[r['shifted']]} (Wilcoxon p "
         f"{report.pvalue(r['shift_p'])}); the size of the correction "
-        f"{_TRACKS_WORDS[r['tracks']]} {against}: τ(|log T|, {against}) = {_ci_of(r, 'tau')}."
+        f"{_TRACKS_WORDS[r['tracks']]} {against}: τ(|log T|, {against}) = {ci_words(r, 'tau')}."
         for _, r in temperatures.iterrows()
     ]
 
@@ -4925,14 +2723,14 @@ def posthoc_sentences(tests: pd.DataFrame) -> list[str]:
     """
     from calstudy import report
 
-    _check_columns(tests, ["group", "method", "score", "median_diff", "low", "high", "p_holm",
+    check_columns(tests, ["group", "method", "score", "median_diff", "low", "high", "p_holm",
                            "beats", "versus"], "tests")
     sentences = []
     for (method, score), rows in tests.groupby(["method", "score"], sort=False):
         labels = [
             f"{r['group']} (median difference "
-            f"{_ci_of(r, 'median_diff', 4, low='low', high='high')}, Holm p "
-            f"{report.pvalue(r['p_holm'])}, beats it on {_share(r, 'beats')} of the networks)"
+            f"{ci_words(r, 'median_diff', 4, low='low', high='high')}, Holm p "
+            f"{report.pvalue(r['p_holm'])}, beats it on {share_words(r, 'beats')} of the networks)"
             for _, r in rows.iterrows()
         ]
         phrases = verdict_groups(labels, rows["versus"], _VERSUS_WORDS)
@@ -4969,7 +2767,7 @@ def scaling_summary(
     lines = [
         f"The {metric} ranking {groups(effect, 'kept', _KEPT_SHORT)}.",
         "Network by network, scaling "
-        + groups(effect, "changed", {k: f"{v} {metric}" for k, v in _CHANGED_WORDS.items()}) + "."
+        + groups(effect, "changed", {k: f"{v} {metric}" for k, v in CHANGED_WORDS.items()}) + "."
         if len(effect) else f"No group has enough networks to compare {metric} before and after.",
         f"How much a network gains {groups(drivers, 'follows', _FOLLOWS_WORDS)}.",
         f"Fitted temperatures: {groups(temperatures, 'kind', _KIND_WORDS)}."
@@ -4986,78 +2784,11 @@ def scaling_summary(
 # RQ i: transfer of calibration across datasets
 # ================================================================================================
 
-__all__ += [
-    "lowest_n",
-    "pair_datasets",
-    "population_sizes",
-    "position_of",
-    "selection_curve",
-    "transfer_table",
-    "transfer_verdicts",
-    "transfer_versus_reference",
-]
-
-
-def pair_datasets(
-    df: pd.DataFrame,
-    columns: Sequence[str],
-    *,
-    datasets: Sequence[str] | None = None,
-    on: Sequence[str] = _DEFAULT_KEY,
-) -> dict[tuple[str, str, str], pd.DataFrame]:
-    """Every network's rows on two datasets side by side, for each space and dataset pair.
-
-    For each search space and each unordered pair ``(a, b)`` of datasets (in the order of
-    ``datasets``) with rows of both in that space, the rows are joined **by key** with
-    :func:`paired`, never by position; the columns of dataset ``a`` get the suffix ``_a``, those
-    of ``b`` the suffix ``_b``.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Calibration dataset with ``space``, ``dataset``, the key columns ``on`` and ``columns``.
-    columns : sequence of str
-        Columns to carry (e.g. the metrics and ``acc``); duplicates are dropped.
-    datasets : sequence of str, optional
-        Datasets to pair, in this order (``a`` comes first); default: those present, sorted.
-    on : sequence of str, default=("space", "arch", "seed", "fidelity")
-        Join key; each key must occur once per dataset and space.
-
-    Returns
-    -------
-    dict
-        ``(space, a, b)`` → paired rows (possibly none), in space then pair order.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"space": "tss", "arch": ["x", "y", "y", "x"], "seed": 0,
-    ...                   "fidelity": "f", "dataset": ["c", "c", "f", "f"], "m": [1, 2, 3, 4]})
-    >>> pair_datasets(d, ["m"])["tss", "c", "f"][["arch", "m_a", "m_b"]].values.tolist()
-    [['x', 1, 4], ['y', 2, 3]]
-    """
-    on = list(on)
-    columns = list(dict.fromkeys(c for c in columns if c not in on))
-    _check_columns(df, ["space", "dataset", *on, *columns])
-    order = sorted(df["dataset"].dropna().unique()) if datasets is None else list(datasets)
-    out: dict[tuple[str, str, str], pd.DataFrame] = {}
-    for space in sorted(df["space"].dropna().unique()):
-        part = df[df["space"] == space]
-        present = [d for d in order if (part["dataset"] == d).any()]
-        for i, a in enumerate(present):
-            for b in present[i + 1 :]:
-                rows = [part.loc[part["dataset"] == d, [*on, *columns]] for d in (a, b)]
-                out[space, a, b] = paired(rows[0], rows[1], on=on, suffixes=("_a", "_b"))
-    return out
-
 
 def _tau_row(key: tuple[str, str, str], x: object, y: object, **options: Any) -> dict[str, Any]:
     r = kendall_ci(x, y, **options)
     return {"space": key[0], "dataset_a": key[1], "dataset_b": key[2], "tau": r.tau,
             "low": r.low, "high": r.high, "p": r.p_value, "n": r.n}
-
-
-def _complete(frame: pd.DataFrame, columns: Sequence[str]) -> int:
-    return int(frame[list(columns)].notna().all(axis=1).sum())
 
 
 def transfer_table(
@@ -5099,18 +2830,18 @@ def transfer_table(
         Columns ``space, dataset_a, dataset_b, metric, models, top, tau, low, high, p, n,
         p_holm``; ``models`` is ``"all"`` or ``"top N"``, ``top`` is N (0 for all).
     """
-    top_ns = [_check_positive_int("top_ns", n) for n in top_ns]
+    top_ns = [check_positive_int(n, "top_ns") for n in top_ns]
     rows = []
     for key, p in pairs.items():
         for metric in metrics:
             x, y = f"{metric}_a", f"{metric}_b"
-            _check_columns(p, [x, y], "pairs")
-            if _complete(p, [x, y]) < 3:
+            check_columns(p, [x, y], "pairs")
+            if count_complete(p, [x, y]) < 3:
                 continue
             sizes = [0] + [n for n in top_ns if n < len(p)]
             for n in sizes:
                 rows_n = p if n == 0 else top_n(p, n, by=f"{by}_a")
-                if _complete(rows_n, [x, y]) < 3:
+                if count_complete(rows_n, [x, y]) < 3:
                     continue
                 row = _tau_row(key, rows_n[x], rows_n[y], n_boot=n_boot, level=level, seed=seed)
                 rows.append({**row, "metric": metric, "models": "all" if n == 0 else f"top {n}",
@@ -5159,8 +2890,8 @@ def transfer_versus_reference(
     for key, p in pairs.items():
         for metric in [m for m in metrics if m != reference]:
             columns = [f"{metric}_a", f"{metric}_b", f"{reference}_a", f"{reference}_b"]
-            _check_columns(p, columns, "pairs")
-            if _complete(p, columns) < 3:
+            check_columns(p, columns, "pairs")
+            if count_complete(p, columns) < 3:
                 continue
             r = tau_difference(*(p[c] for c in columns), n_boot=n_boot, level=level, seed=seed)
             rows.append({"space": key[0], "dataset_a": key[1], "dataset_b": key[2],
@@ -5204,8 +2935,7 @@ def transfer_verdicts(
         Columns ``space, dataset_a, dataset_b, metric, tau, low, high, p_holm, n, transfer,
         difference, diff_low, diff_high, diff_p_holm, versus``, one row per metric and pair.
     """
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"Expected `alpha` to be in (0, 1), got {alpha}.")
+    check_level(alpha, "alpha")
     key = ["space", "dataset_a", "dataset_b", "metric"]
     every = transfer.loc[transfer["models"] == "all", [*key, "tau", "low", "high", "p_holm", "n"]]
     gaps = versus[[*key, "difference", "low", "high", "p_holm"]].rename(
@@ -5226,141 +2956,6 @@ def transfer_verdicts(
     )
     out.loc[out["metric"] == reference, "versus"] = "—"
     return out.reset_index(drop=True)
-
-
-def lowest_n(df: pd.DataFrame, n: int, *, by: str = "acc") -> pd.DataFrame:
-    """The ``n`` rows with the LOWEST value of ``by``: the reference study's "top-N".
-
-    The released analysis code selected "the top-N models by accuracy" with
-    ``df.sort_values('acc').head(N)``, which sorts ascending and keeps the N *least* accurate
-    models. This function reproduces that selection (ties broken by ``arch``, NaN never
-    selected) so that its effect can be shown beside the corrected :func:`top_n`.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows to select from.
-    n : int
-        Number of rows to keep, at most the number of rows with a value of ``by``.
-    by : str, default="acc"
-        Column to rank by.
-
-    Returns
-    -------
-    DataFrame
-        ``n`` rows of ``df`` (original index kept), lowest first.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"arch": list("abcd"), "acc": [0.5, 0.9, 0.7, 0.9]})
-    >>> lowest_n(d, 2)["arch"].tolist()
-    ['a', 'c']
-    """
-    n = _check_positive_int("n", n)
-    _check_columns(df, [by])
-    ranked = df[df[by].notna()]
-    if n > len(ranked):
-        raise ValueError(
-            f"Expected `n` to be at most the number of rows with a value of {by!r} "
-            f"({len(ranked)}), got {n}."
-        )
-    keys = [by, "arch"] if "arch" in df.columns and by != "arch" else [by]
-    return ranked.sort_values(keys, kind="mergesort").head(n)
-
-
-def population_sizes(
-    m: int, sizes: Sequence[int] | None = None, *, n_sizes: int = 8, smallest: int = 10
-) -> list[int]:
-    """Population sizes for a τ-against-N curve over ``m`` rows, ending with ``m`` itself.
-
-    Parameters
-    ----------
-    m : int
-        Number of complete rows.
-    sizes : sequence of int, optional
-        Wanted sizes; those in [3, m) are kept. Default: ``n_sizes`` sizes spaced evenly on a
-        log scale from ``min(smallest, m)`` to ``m``.
-    n_sizes : int, default=8
-        Number of log-spaced sizes when ``sizes`` is None.
-    smallest : int, default=10
-        Smallest log-spaced size.
-
-    Returns
-    -------
-    list of int
-        Sorted distinct sizes in [3, m]; empty when ``m < 3``.
-
-    Examples
-    --------
-    >>> population_sizes(100, [10, 50, 200])
-    [10, 50, 100]
-    >>> population_sizes(1000, n_sizes=3)
-    [10, 100, 1000]
-    """
-    if m < 3:
-        return []
-    if sizes is None:
-        sizes = np.geomspace(min(smallest, m), m, n_sizes).round().astype(int).tolist()
-    return sorted({int(s) for s in sizes if 3 <= s < m} | {int(m)})
-
-
-def selection_curve(
-    df: pd.DataFrame,
-    x: str,
-    y: str,
-    *,
-    sizes: Sequence[int],
-    by: str = "acc",
-    n_boot: int = 500,
-    n_random: int = 50,
-    level: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """τ-b between ``x`` and ``y`` among N networks chosen three ways, for growing N (RQ i, ii).
-
-    - ``"top"``: the N MOST accurate (:func:`top_n` on ``by``), with a bootstrap interval;
-    - ``"random"``: N drawn at random, mean and ``level`` band over ``n_random`` draws
-      (:func:`tau_vs_population`): the spread a study of N networks would see;
-    - ``"lowest"``: the N LEAST accurate (:func:`lowest_n`), the selection the reference study's
-      code made when it meant the top N, with a bootstrap interval.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows complete in ``x``, ``y`` and ``by`` are used.
-    x, y : str
-        Columns to correlate.
-    sizes : sequence of int
-        Population sizes, each in [3, complete rows] (see :func:`population_sizes`).
-    by : str, default="acc"
-        Ranking column.
-    n_boot : int, default=500
-        Bootstrap resamples of the top and lowest intervals.
-    n_random : int, default=50
-        Random draws per size.
-    level, seed
-        As in :func:`kendall_ci`.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``selection, size, tau_mean, low, high``: ``tau_mean`` is τ-b on the selected
-        rows (the mean over draws for ``"random"``), as :func:`tau_vs_population` writes it.
-    """
-    _check_columns(df, [x, y, by])
-    complete = df.dropna(subset=list(dict.fromkeys([x, y, by])))
-    common = {"sizes": sizes, "level": level, "seed": seed}
-    parts = {
-        "top": tau_vs_population(complete, x, y, subset="top", by=by, n_repeats=n_boot, **common),
-        "random": tau_vs_population(complete, x, y, subset="random", n_repeats=n_random, **common),
-    }
-    lowest = []
-    for s in sizes:
-        chosen = lowest_n(complete, int(s), by=by)
-        r = kendall_ci(chosen[x], chosen[y], n_boot=n_boot, level=level, seed=seed)
-        lowest.append({"size": int(s), "tau_mean": r.tau, "low": r.low, "high": r.high})
-    parts["lowest"] = pd.DataFrame(lowest, columns=["size", "tau_mean", "low", "high"])
-    return pd.concat(parts, names=["selection"]).reset_index(level=0).reset_index(drop=True)
 
 
 def position_of(value: object, low: object, high: object) -> str:
@@ -5385,16 +2980,6 @@ def position_of(value: object, low: object, high: object) -> str:
 
 # RQ i, in words: the transfer tables as sentences (calstudy.report's formats), so that the
 # chapter run on any store states that store's findings.
-
-__all__ += [
-    "dataset_title",
-    "pair_name",
-    "population_sentence",
-    "transfer_beside_paper",
-    "transfer_paper_sentences",
-    "transfer_quantity",
-    "transfer_sentence",
-]
 
 
 def dataset_title(name: str) -> str:
@@ -5505,7 +3090,6 @@ def population_sentence(curve: pd.DataFrame, *, paper: tuple[float, float] | Non
     return "; ".join(said) + f"; over all {m:,} networks τ = {report.fixed(whole)}."
 
 
-
 def transfer_quantity(title_a: str, title_b: str, models: str = "all models") -> str:
     """The name of an RQ i quantity, as :data:`calstudy.chapter.PAPER` spells it.
 
@@ -5515,7 +3099,7 @@ def transfer_quantity(title_a: str, title_b: str, models: str = "all models") ->
     return f"τ(ECE_15 on {title_a}, on {title_b}), TSS, {models}"
 
 
-def _paper_float(value: object) -> float:
+def paper_float(value: object) -> float:
     try:
         return float(str(value).replace("−", "-"))
     except ValueError:
@@ -5557,7 +3141,7 @@ def transfer_beside_paper(
         lies relative to this store's interval: :func:`position_of`), one row per pair and
         selection; ``paper`` is NaN for a pair the paper did not report.
     """
-    _check_columns(transfer, ["space", "dataset_a", "dataset_b", "metric", "models"], "transfer")
+    check_columns(transfer, ["space", "dataset_a", "dataset_b", "metric", "models"], "transfer")
     wanted = {"all": "all models", f"top {top}": f"top {top}"}
     rows = []
     chosen = transfer[(transfer["metric"] == metric) & (transfer["space"] == space)
@@ -5565,7 +3149,7 @@ def transfer_beside_paper(
     for r in chosen.to_dict("records"):
         q = transfer_quantity(dataset_title(r["dataset_a"]), dataset_title(r["dataset_b"]),
                               wanted[r["models"]])  # fmt: skip
-        value = _paper_float(paper.get(q, float("nan")))
+        value = paper_float(paper.get(q, float("nan")))
         rows.append({"quantity": q, "paper": value, "calstudy": r["tau"], "low": r["low"],
                      "high": r["high"], "position": position_of(value, r["low"], r["high"])})
     return pd.DataFrame(rows, columns=["quantity", "paper", "calstudy", "low", "high", "position"])
@@ -5594,7 +3178,7 @@ def transfer_paper_sentences(
     """
     from calstudy import report
 
-    values = [_paper_float(v) for q, v in (paper or {}).items() if q.endswith("all models")]
+    values = [paper_float(v) for q, v in (paper or {}).items() if q.endswith("all models")]
     values = [v for v in values if np.isfinite(v)]
     said = []
     for r in comparison.to_dict("records"):
@@ -5615,17 +3199,6 @@ def transfer_paper_sentences(
 # RQ v: calibration and accuracy (the most accurate models and the rest, the shape of the
 # relation, what temperature scaling changes)
 # ================================================================================================
-
-__all__ += [
-    "accuracy_paper_sentences",
-    "accuracy_summary",
-    "accuracy_taus",
-    "accuracy_tau_sentences",
-    "label_top",
-    "scaling_gain_sentences",
-    "top_rest_contrast",
-    "top_rest_sentences",
-]
 
 
 def label_top(
@@ -5676,7 +3249,7 @@ def label_top(
         raise ValueError(f"Expected `fraction` to be in (0, 1], got {fraction}.")
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
         raise ValueError(f"Expected `n` to be a non-negative integer, got {n!r}.")
-    parts, skipped = _group_parts(df, by, [acc], max(min_group, 3))
+    parts, skipped = group_parts(df, by, [acc], max(min_group, 3))
     frames = []
     for _, part in parts:
         k = int(n) if n > 0 else math.ceil(fraction * len(part) - 1e-9)
@@ -5729,9 +3302,9 @@ def accuracy_taus(
         falls, 0: no relation detected after Holm).
     """
     by = list(by)
-    _check_columns(labelled, [*by, "top", acc, *columns], "labelled")
+    check_columns(labelled, [*by, "top", acc, *columns], "labelled")
     rows = []
-    for key, part in _groups(labelled, by):
+    for key, part in split_groups(labelled, by):
         for models, rows_of in (("all", part), ("top", part[part["top"]]),
                                 ("rest", part[~part["top"]])):  # fmt: skip
             for column in columns:
@@ -5741,8 +3314,8 @@ def accuracy_taus(
                 r = kendall_ci(pair[acc], pair[column], n_boot=n_boot, level=level, seed=seed)
                 rows.append({**key, "models": models, "metric": column, "tau": r.tau,
                              "low": r.low, "high": r.high, "p": r.p_value, "n": r.n})
-    table = _group_table(rows, by, ["models", "metric", "tau", "low", "high", "p", "n"], [])
-    table["p_holm"] = _holm(table["p"])
+    table = group_table(rows, by, ["models", "metric", "tau", "low", "high", "p", "n"], [])
+    table["p_holm"] = correct_pvalues(table["p"], method="holm")
     table["significant"] = table["p_holm"] < alpha
     table["relation"] = (np.sign(table["tau"]).fillna(0) * table["significant"]).astype(int)
     return table
@@ -5785,9 +3358,9 @@ def top_rest_contrast(
         difference with its Holm p).
     """
     by = list(by)
-    _check_columns(labelled, [*by, "top", acc, column], "labelled")
+    check_columns(labelled, [*by, "top", acc, column], "labelled")
     rows = []
-    for key, part in _groups(labelled, by):
+    for key, part in split_groups(labelled, by):
         part = part.dropna(subset=[acc, column])
         top, rest = part[part["top"]], part[~part["top"]]
         row: dict[str, Any] = {**key, "peak_acc": np.nan, "peak_inside": False}
@@ -5808,13 +3381,14 @@ def top_rest_contrast(
         rows.append(row)
     columns = ["peak_acc", "peak_inside", "sign_differs", "tau_top", "tau_rest", "diff", "low",
                "high", "p"]
-    table = _group_table(rows, by, columns, [])
-    table["p_holm"] = _holm(table["p"])
+    table = group_table(rows, by, columns, [])
+    table["p_holm"] = correct_pvalues(table["p"], method="holm")
     table["differs"] = interval_sign(table["low"], table["high"], table["p_holm"], alpha=alpha)
     return table
 
 
 # RQ v, in words.
+
 
 _RELATION_WORDS = {
     1: "it rises with accuracy",
@@ -5841,7 +3415,7 @@ def accuracy_tau_sentences(taus: pd.DataFrame, *, models: str = "all") -> list[s
     """
     from calstudy import report
 
-    _check_columns(taus, ["group", "models", "metric", "tau", "low", "high", "n", "p_holm",
+    check_columns(taus, ["group", "models", "metric", "tau", "low", "high", "n", "p_holm",
                           "relation"], "taus")
     rows = taus[taus["models"] == models]
     if rows.empty:
@@ -5865,7 +3439,7 @@ def top_rest_sentences(shape: pd.DataFrame) -> list[str]:
     """
     from calstudy import report
 
-    _check_columns(shape, ["group", "tau_top", "tau_rest", "diff", "p_holm", "differs",
+    check_columns(shape, ["group", "tau_top", "tau_rest", "diff", "p_holm", "differs",
                            "peak_acc", "peak_inside"], "shape")
     if shape.empty:
         return ["No group has enough models to compare its top models with the rest."]
@@ -5878,7 +3452,7 @@ def top_rest_sentences(shape: pd.DataFrame) -> list[str]:
         sentences.append(
             f"**{r['group']}**: τ among the top models {report.fixed(r['tau_top'])}, among the "
             f"rest {report.fixed(r['tau_rest'])}; difference "
-            f"{_ci_of(r, 'diff', low='low', high='high')} (Holm p {report.pvalue(r['p_holm'])}): "
+            f"{ci_words(r, 'diff', low='low', high='high')} (Holm p {report.pvalue(r['p_holm'])}): "
             f"{change}; the LOWESS curve peaks {peak}, at {report.pct(r['peak_acc'])} accuracy."
         )
     return sentences
@@ -5912,7 +3486,7 @@ def scaling_gain_sentences(
     """
     from calstudy import report
 
-    _check_columns(effect, ["group", "change", "change_p_holm", "changed", "lowered"], "effect")
+    check_columns(effect, ["group", "change", "change_p_holm", "changed", "lowered"], "effect")
     if effect.empty:
         return ["No group has enough models to compare before and after scaling."]
     by_group = temperatures.set_index("group") if len(temperatures) else None
@@ -5927,17 +3501,17 @@ def scaling_gain_sentences(
                      f"{report.fixed(t['median_abs_shift'], 3, signed=False)}, "
                      f"{'above' if t['median_abs_shift'] > t_tol else 'within'} {t_tol}: "
                      f"{state}); ")
-        text += (f"scaling {_CHANGED_WORDS[r['changed']]} {metric} network by network: median "
+        text += (f"scaling {CHANGED_WORDS[r['changed']]} {metric} network by network: median "
                  "change "
-                 f"{_ci_of(r, 'change', scale=100)} pp (Holm p "
-                 f"{report.pvalue(r['change_p_holm'])}), lower for {_share(r, 'lowered')} of the "
+                 f"{ci_words(r, 'change', scale=100)} pp (Holm p "
+                 f"{report.pvalue(r['change_p_holm'])}), lower for {share_words(r, 'lowered')} of the "
                  "models")
         if by_group is not None and r["group"] in by_group.index:
             t = by_group.loc[r["group"]]
             text += ("; the further T is from 1, " + {
                 1: "the larger the drop", -1: "the smaller the drop",
                 0: "no larger drop is detected"}[t["tracks"]]
-                + f": τ(|log T|, drop) = {_ci_of(t, 'tau')}")  # fmt: skip
+                + f": τ(|log T|, drop) = {ci_words(t, 'tau')}")  # fmt: skip
         sentences.append(text + ".")
     return sentences
 
@@ -6080,7 +3654,7 @@ def accuracy_summary(
     if len(effect):
         lines.append("Temperature scaling " + "; ".join(verdict_groups(
             effect["group"], effect["changed"],
-            {k: f"{v} {metric}" for k, v in _CHANGED_WORDS.items()})) + ", network by network.")
+            {k: f"{v} {metric}" for k, v in CHANGED_WORDS.items()})) + ", network by network.")
     return lines
 
 
@@ -6088,23 +3662,10 @@ def accuracy_summary(
 # RQ vi: the number of bins (growth of binned estimates, the calibrated floor, rank stability)
 # ================================================================================================
 
-__all__ += [
-    "BINNED_FAMILIES",
-    "bin_count_medians",
-    "bin_growth",
-    "bin_growth_sentences",
-    "bin_pair_taus",
-    "bin_paper_sentences",
-    "bin_stability",
-    "bin_stability_sentences",
-    "bin_summary",
-    "calibrated_floors",
-    "floor_ratios",
-    "floor_sentences",
-]
 
 #: Binned estimator families of the store (columns ``{pre,post}_{family}_{n_bins}``).
 BINNED_FAMILIES: tuple[str, ...] = ("ECE", "ECE_em", "cwCE", "cwCE_em", "MCE")
+
 
 #: Full test-set sizes, for stores that do not record ``n_eval`` (the paper's CSVs): the
 #: post-scaling columns are then taken to be evaluated on 80 % of it.
@@ -6119,7 +3680,7 @@ def _binned(df: pd.DataFrame, metric: str, bin_counts: Sequence[int]) -> dict[st
     if len(bin_counts) < 2:
         raise ValueError(f"Expected at least 2 bin counts, got {list(bin_counts)}.")
     columns = {when: [f"{when}_{metric}_{b}" for b in bin_counts] for when in ("pre", "post")}
-    _check_columns(df, columns["pre"] + columns["post"])
+    check_columns(df, columns["pre"] + columns["post"])
     return columns
 
 
@@ -6166,7 +3727,7 @@ def calibrated_floors(
 
     if metric not in BINNED_FAMILIES:
         raise ValueError(f"Expected `metric` to be one of {BINNED_FAMILIES}, got {metric!r}.")
-    parts, skipped = _group_parts(df, by, ["acc"], min_rows)
+    parts, skipped = group_parts(df, by, ["acc"], min_rows)
     rows = []
     for key, part in parts:
         name = key["dataset"]
@@ -6187,7 +3748,7 @@ def calibrated_floors(
                          "n_classes": n_classes, "acc": acc, "n_bins": int(b),
                          "floor": float(value)})  # fmt: skip
     columns = ["n_eval", "n_eval_assumed", "n_classes", "acc", "n_bins", "floor"]
-    return _group_table(rows, by, columns, skipped)
+    return group_table(rows, by, columns, skipped)
 
 
 def bin_count_medians(
@@ -6224,22 +3785,22 @@ def bin_count_medians(
         Long table: ``*by, group, when, n_bins, median, low, high, q25, q75, n``.
     """
     columns = _binned(df, metric, bin_counts)
-    n_boot = _check_positive_int("n_boot", n_boot)
-    _check_level(level)
-    parts, skipped = _group_parts(df, by, columns["pre"] + columns["post"], min_rows)
+    n_boot = check_positive_int(n_boot, "n_boot")
+    check_level(level)
+    parts, skipped = group_parts(df, by, columns["pre"] + columns["post"], min_rows)
     rows = []
     for key, part in parts:
         for when, names in columns.items():
             for b, column in zip(bin_counts, names, strict=True):
                 values = part[column].to_numpy(float)
-                boot = _resampled_statistic(values, np.median, n_boot, np.random.default_rng(seed))
-                low, high = _interval(boot, level)
+                boot = resampled_statistic(values, np.median, n_boot, np.random.default_rng(seed))
+                low, high = percentile_interval(boot, level)
                 rows.append({**key, "when": when, "n_bins": int(b),
                              "median": float(np.median(values)), "low": low, "high": high,
                              "q25": float(np.quantile(values, 0.25)),
                              "q75": float(np.quantile(values, 0.75)), "n": len(values)})
     columns_out = ["when", "n_bins", "median", "low", "high", "q25", "q75", "n"]
-    return _group_table(rows, by, columns_out, skipped)
+    return group_table(rows, by, columns_out, skipped)
 
 
 def floor_ratios(medians: pd.DataFrame, floors: pd.DataFrame) -> pd.DataFrame:
@@ -6262,8 +3823,8 @@ def floor_ratios(medians: pd.DataFrame, floors: pd.DataFrame) -> pd.DataFrame:
         ``medians`` joined with ``floor`` on group and bin count (groups without a floor
         dropped), plus ``ratio, ratio_low, ratio_high``.
     """
-    _check_columns(medians, ["group", "n_bins", "median", "low", "high"], "medians")
-    _check_columns(floors, ["group", "n_bins", "floor"], "floors")
+    check_columns(medians, ["group", "n_bins", "median", "low", "high"], "medians")
+    check_columns(floors, ["group", "n_bins", "floor"], "floors")
     out = medians.merge(floors[["group", "n_bins", "floor"]], on=["group", "n_bins"],
                         how="inner", validate="many_to_one")  # fmt: skip
     for name, column in (("ratio", "median"), ("ratio_low", "low"), ("ratio_high", "high")):
@@ -6311,7 +3872,7 @@ def bin_growth(
     _binned(df, metric, bin_counts)
     lo, hi = min(bin_counts), max(bin_counts)
     ends = {when: [f"{when}_{metric}_{lo}", f"{when}_{metric}_{hi}"] for when in ("pre", "post")}
-    parts, skipped = _group_parts(df, by, ends["pre"] + ends["post"], min_rows)
+    parts, skipped = group_parts(df, by, ends["pre"] + ends["post"], min_rows)
 
     def growth(frame: Any) -> float:
         return float(np.median(frame[:, 1]) / np.median(frame[:, 0]))
@@ -6324,7 +3885,7 @@ def bin_growth(
         rows.append({**key, "n": len(part), "growth_pre": growth(pre), "growth_post": growth(post),
                      "gap": r.estimate, "gap_low": r.low, "gap_high": r.high, "gap_p": r.p_value})
     columns = ["n", "growth_pre", "growth_post", "gap", "gap_low", "gap_high", "gap_p"]
-    table = _group_table(rows, by, columns, skipped)
+    table = group_table(rows, by, columns, skipped)
     table["faster"] = interval_sign(table["gap_low"], table["gap_high"], alpha=alpha)
     return table
 
@@ -6377,13 +3938,13 @@ def bin_stability(
         median_post, max_post, gap, gap_low, gap_high, gap_p, less_stable``.
     """
     columns = _binned(df, metric, bin_counts)
-    parts, skipped = _group_parts(df, by, columns["pre"] + columns["post"], min_rows)
+    parts, skipped = group_parts(df, by, columns["pre"] + columns["post"], min_rows)
     generic = [f"m_{b}" for b in bin_counts]
 
     def median_tau(frame: Any) -> float:
         return float(bin_count_stability(frame, "m", bin_counts)["tau"].median())
 
-    max_boot_rows = _check_positive_int("max_boot_rows", max_boot_rows)
+    max_boot_rows = check_positive_int(max_boot_rows, "max_boot_rows")
     rows = []
     for key, part in parts:
         frames = {when: part[names].set_axis(generic, axis=1) for when, names in columns.items()}
@@ -6404,7 +3965,7 @@ def bin_stability(
                            "gap_p": r.p_value})
     names = ["n", "boot_rows", "min_pre", "median_pre", "max_pre", "min_post", "median_post",
              "max_post", "gap", "gap_low", "gap_high", "gap_p"]
-    table = _group_table(rows, by, names, skipped)
+    table = group_table(rows, by, names, skipped)
     table["less_stable"] = -interval_sign(table["gap_low"], table["gap_high"], alpha=alpha)
     return table
 
@@ -6444,7 +4005,7 @@ def bin_pair_taus(
     """
     counts = sorted({int(b) for pair in pairs for b in pair})
     columns = _binned(df, metric, counts)
-    parts, skipped = _group_parts(df, by, columns["pre"] + columns["post"], min_rows)
+    parts, skipped = group_parts(df, by, columns["pre"] + columns["post"], min_rows)
     rows = []
     for key, part in parts:
         for when in ("pre", "post"):
@@ -6455,8 +4016,8 @@ def bin_pair_taus(
                              "tau": r.tau, "low": r.low, "high": r.high, "p": r.p_value,
                              "n": r.n})  # fmt: skip
     names = ["when", "bins_a", "bins_b", "tau", "low", "high", "p", "n"]
-    table = _group_table(rows, by, names, skipped)
-    table["p_holm"] = _holm(table["p"])
+    table = group_table(rows, by, names, skipped)
+    table["p_holm"] = correct_pvalues(table["p"], method="holm")
     return table
 
 
@@ -6524,7 +4085,7 @@ def bin_growth_sentences(growth: pd.DataFrame, ratios: pd.DataFrame, *, metric: 
             f"**{r['group']}**: median {metric} grows × "
             f"{report.fixed(r['growth_pre'], 2, signed=False)} from the fewest to the most bins "
             f"before scaling and × {report.fixed(r['growth_post'], 2, signed=False)} after; "
-            f"difference {_ci_of(r, 'gap')} (p {report.pvalue(r['gap_p'])}): "
+            f"difference {ci_words(r, 'gap')} (p {report.pvalue(r['gap_p'])}): "
             f"{faster[r['faster']]}."
         )
         rows = ratios[ratios["group"] == r["group"]]
@@ -6535,8 +4096,8 @@ def bin_growth_sentences(growth: pd.DataFrame, ratios: pd.DataFrame, *, metric: 
                 f" Median over the calibrated floor at {lo['n_bins'].iloc[0]} bins: "
                 f"{report.fixed(lo.loc['pre', 'ratio'], 2, signed=False)} before scaling, "
                 f"{report.fixed(lo.loc['post', 'ratio'], 2, signed=False)} after; at "
-                f"{hi['n_bins'].iloc[0]} bins: {_ci_of(hi.loc['pre'], 'ratio', signed=False)} "
-                f"before, {_ci_of(hi.loc['post'], 'ratio', signed=False)} after."
+                f"{hi['n_bins'].iloc[0]} bins: {ci_words(hi.loc['pre'], 'ratio', signed=False)} "
+                f"before, {ci_words(hi.loc['post'], 'ratio', signed=False)} after."
             )
         sentences.append(text)
     return sentences
@@ -6569,7 +4130,7 @@ def bin_stability_sentences(stability: pd.DataFrame, pairs: pd.DataFrame) -> lis
         text = (
             f"**{r['group']}**: τ between bin counts {spread(r, 'pre')} before scaling, "
             f"{spread(r, 'post')} after; median after − before "
-            f"{_ci_of(r, 'gap')} (p {report.pvalue(r['gap_p'])}"
+            f"{ci_words(r, 'gap')} (p {report.pvalue(r['gap_p'])}"
             + ("" if r["boot_rows"] == r["n"] else
                f"; interval from a bootstrap over a random {r['boot_rows']:,} of its {r['n']:,} "
                "models, so wider than the full sample's")
@@ -6581,8 +4142,8 @@ def bin_stability_sentences(stability: pd.DataFrame, pairs: pd.DataFrame) -> lis
             ends = rows[(rows["bins_a"] == a) & (rows["bins_b"] == b)].set_index("when")
             if len(ends) == 2:
                 text += (f" {a} against {b} bins: τ = "
-                         f"{_ci_of(ends.loc['pre'], 'tau', low='low', high='high')} before, "
-                         f"{_ci_of(ends.loc['post'], 'tau', low='low', high='high')} after.")
+                         f"{ci_words(ends.loc['pre'], 'tau', low='low', high='high')} before, "
+                         f"{ci_words(ends.loc['post'], 'tau', low='low', high='high')} after.")
         sentences.append(text)
     return sentences
 
@@ -6638,7 +4199,7 @@ def bin_paper_sentences(
     from calstudy import report
 
     def median_pct(row: Mapping[str, Any]) -> str:
-        return _ci_of(row, "median", low="low", high="high", scale=100, signed=False) + " %"
+        return ci_words(row, "median", low="low", high="high", scale=100, signed=False) + " %"
 
     def ratio(a: float, b: float) -> str:
         return report.fixed(a / b, 2, signed=False)
@@ -6702,7 +4263,7 @@ def bin_paper_sentences(
             text += (f"; its τ({int(e['bins_a'])} vs {int(e['bins_b'])} bins) after scaling, "
                      f"{report.fixed(paper_extreme_post, signed=False)}, "
                      f"{position_phrase(where)} this store's interval "
-                     f"{_ci_of(e, 'tau', low='low', high='high')}")
+                     f"{ci_words(e, 'tau', low='low', high='high')}")
         sentences.append(text + ".")
     return sentences
 
@@ -6778,22 +4339,9 @@ def bin_summary(
 # RQ ii: robustness and calibration
 # ================================================================================================
 
-__all__ += [
-    "OOD_COLUMNS",
-    "add_corruption_summaries",
-    "robustness_measures",
-    "robustness_taus",
-    "selection_verdict",
-    "top_versus_lowest",
-]
 
 #: Out-of-distribution AUROC columns: ours (the other dataset of a sweep) and the paper's two.
 OOD_COLUMNS: tuple[str, ...] = ("pre_auc_ood", "pre_auc_cifar10c", "pre_auc_svhn")
-
-
-def _filled(df: pd.DataFrame, columns: Sequence[str], min_rows: int) -> list[str]:
-    """Columns of ``df`` among ``columns`` holding at least ``min_rows`` values."""
-    return [c for c in columns if c in df.columns and int(df[c].notna().sum()) >= min_rows]
 
 
 def add_corruption_summaries(df: pd.DataFrame, *, min_rows: int = 3) -> pd.DataFrame:
@@ -6820,7 +4368,7 @@ def add_corruption_summaries(df: pd.DataFrame, *, min_rows: int = 3) -> pd.DataF
     from calstudy.schema import CORRUPTIONS
 
     out = df.copy()
-    corruptions = _filled(out, CORRUPTIONS, min_rows)
+    corruptions = columns_with_values(out, CORRUPTIONS, min_rows)
     if corruptions:
         out["mean_corruption_acc"] = out[corruptions].mean(axis=1, skipna=False)
         out["relative_corruption_acc"] = out["mean_corruption_acc"] / out["acc"]
@@ -6850,12 +4398,12 @@ def robustness_measures(df: pd.DataFrame, *, min_rows: int = 3) -> dict[str, lis
     """
     from calstudy.schema import ATTACK_COLUMNS, CORRUPTIONS
 
-    corruption = _filled(df, [*CORRUPTIONS, "mean_corruption_acc"], min_rows)
+    corruption = columns_with_values(df, [*CORRUPTIONS, "mean_corruption_acc"], min_rows)
     return {
-        "reference": _filled(df, ["acc", "relative_corruption_acc"], min_rows),
+        "reference": columns_with_values(df, ["acc", "relative_corruption_acc"], min_rows),
         "corruption": corruption,
-        "attack": _filled(df, ATTACK_COLUMNS, min_rows),
-        "ood": _filled(df, OOD_COLUMNS, min_rows),
+        "attack": columns_with_values(df, ATTACK_COLUMNS, min_rows),
+        "ood": columns_with_values(df, OOD_COLUMNS, min_rows),
     }
 
 
@@ -6880,7 +4428,7 @@ def robustness_inventory(
         :func:`robustness_measures` (derived corruption summaries included).
     """
     rows = []
-    for key, part in _groups_of(df, groups):
+    for key, part in groups_of(df, groups):
         found = robustness_measures(add_corruption_summaries(part, min_rows=min_rows),
                                     min_rows=min_rows)
         rows.append([*key, len(part), *(len(ms) for ms in found.values())])
@@ -6889,9 +4437,9 @@ def robustness_inventory(
     return table.set_index(list(groups)) if list(groups) else table
 
 
-def _groups_of(df: pd.DataFrame, groups: Sequence[str]) -> list[tuple[tuple[Any, ...], pd.DataFrame]]:
+def groups_of(df: pd.DataFrame, groups: Sequence[str]) -> list[tuple[tuple[Any, ...], pd.DataFrame]]:
     groups = list(groups)
-    _check_columns(df, groups)
+    check_columns(df, groups)
     if not groups:
         return [((), df)]
     return [
@@ -6937,16 +4485,16 @@ def robustness_taus(
     DataFrame
         Columns ``*groups, family, measure, tau, low, high, p, n, p_holm, p_bh``.
     """
-    _check_columns(df, [calibration])
+    check_columns(df, [calibration])
     groups = list(groups)
     parts = []
-    for key, part in _groups_of(df, groups):
+    for key, part in groups_of(df, groups):
         part = add_corruption_summaries(part, min_rows=min_rows)
         if int(part[calibration].notna().sum()) < max(min_rows, 3):
             continue
         families = robustness_measures(part, min_rows=max(min_rows, 3))
         pairs = [(calibration, m) for ms in families.values() for m in ms]
-        pairs = [p for p in pairs if _complete(part, p) >= 3]
+        pairs = [p for p in pairs if count_complete(part, p) >= 3]
         if not pairs:
             continue
         table = tau_table(part, pairs, n_boot=n_boot, level=level, seed=seed)
@@ -7015,12 +4563,12 @@ def top_versus_lowest(
         p_top_holm, tau_lowest, lowest_low, lowest_high, p_lowest_holm, difference, diff_low,
         diff_high, p_holm``; groups with fewer than 3 networks per selection have no rows.
     """
-    n = _check_positive_int("n", n)
-    _check_columns(df, [calibration, by])
+    n = check_positive_int(n, "n")
+    check_columns(df, [calibration, by])
     groups = list(groups)
     opts = {"n_boot": n_boot, "level": level, "seed": seed}
     parts = []
-    for key, part in _groups_of(df, groups):
+    for key, part in groups_of(df, groups):
         part = add_corruption_summaries(part, min_rows=min_rows).dropna(subset=[calibration, by])
         size = min(n, len(part) // 4)
         found = robustness_measures(part, min_rows=max(min_rows, 3))
@@ -7030,7 +4578,7 @@ def top_versus_lowest(
         top, low = top_n(part, size, by=by), lowest_n(part, size, by=by)
         rows = []
         for family, m in measures:
-            if min(_complete(top, [calibration, m]), _complete(low, [calibration, m])) < 3:
+            if min(count_complete(top, [calibration, m]), count_complete(low, [calibration, m])) < 3:
                 continue
             a = kendall_ci(top[calibration], top[m], method=method, **opts)
             b = kendall_ci(low[calibration], low[m], method=method, **opts)
@@ -7090,8 +4638,7 @@ def selection_verdict(contrast: pd.DataFrame, *, alpha: float = 0.05) -> dict[st
     >>> selection_verdict(c)["verdict"]
     'most accurate'
     """
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"Expected `alpha` to be in (0, 1), got {alpha}.")
+    check_level(alpha, "alpha")
     c = contrast
     counts = {
         "measures": len(c),
@@ -7112,15 +4659,6 @@ def selection_verdict(contrast: pd.DataFrame, *, alpha: float = 0.05) -> dict[st
 
 # RQ ii, in words: the tables above as sentences (calstudy.report's formats), so that the
 # chapter run on any store states that store's findings.
-
-__all__ += [
-    "group_name",
-    "robustness_beside_paper",
-    "robustness_curves",
-    "robustness_paper_sentence",
-    "robustness_sentence",
-    "selection_sentence",
-]
 
 
 def group_name(key: Sequence[str]) -> str:
@@ -7220,6 +4758,8 @@ _CLAIM_WORDS = {
     "store gives no support to the claim that calibration tracks robustness only among "
     "high-accuracy networks.",
 }
+
+
 _CLAIM_BRIEF = {
     "most accurate": "the relation is stronger among the most accurate, as the paper claimed",
     "least accurate": "the relation is stronger among the least accurate, the networks the "
@@ -7307,11 +4847,11 @@ def robustness_curves(
         ``calibration``, ``measure`` and ``acc``.
     """
     out = {}
-    for key, part in _groups_of(df, groups):
+    for key, part in groups_of(df, groups):
         part = add_corruption_summaries(part)
         if measure not in part.columns:
             continue
-        m = _complete(part, [calibration, measure, "acc"])
+        m = count_complete(part, [calibration, measure, "acc"])
         if m >= 3:
             out[key] = selection_curve(
                 part, calibration, measure, sizes=population_sizes(m, sizes), n_boot=n_boot,
@@ -7366,7 +4906,7 @@ def robustness_beside_paper(
     """
     low, high = paper
     groups = list(groups)
-    _check_columns(table, [*groups, "family", "tau", "low", "high"], "table")
+    check_columns(table, [*groups, "family", "tau", "low", "high"], "table")
     rows = []
     robust = table[table["family"].isin(list(families))]
     for key, part in (robust.groupby(groups, sort=False) if len(robust) else []):
@@ -7388,23 +4928,13 @@ def robustness_beside_paper(
 # RQ iii: agreement between calibration estimators
 # ================================================================================================
 
-__all__ += [
-    "CLASSWISE_FAMILIES",
-    "TOP_LABEL_FAMILIES",
-    "agreement_between_datasets",
-    "agreement_change",
-    "agreement_table",
-    "estimator_columns",
-    "estimator_contrasts",
-    "estimator_matrices",
-    "estimator_taus",
-    "in_families",
-    "matrix_tests",
-]
 
 #: Top-label estimator families other than ECE itself (RQ iii), and the classwise ones.
 TOP_LABEL_FAMILIES: tuple[str, ...] = ("ECE_em", "KSCE", "KDECE", "MMCE", "smECE", "dL2ECE")
+
+
 CLASSWISE_FAMILIES: tuple[str, ...] = ("cwCE", "cwCE_em")
+
 
 _GROUP = ["space", "dataset"]
 
@@ -7459,7 +4989,7 @@ def estimator_columns(
     names, missing = [], []
     for family in families:
         for name in (f"{family}_{n_bins}", family):
-            if len(_filled(df, [f"{p}_{name}" for p in prefixes], min_rows)) == len(prefixes):
+            if len(columns_with_values(df, [f"{p}_{name}" for p in prefixes], min_rows)) == len(prefixes):
                 names.append(name)
                 break
         else:
@@ -7468,7 +4998,7 @@ def estimator_columns(
 
 
 def _estimator_groups(df: pd.DataFrame, min_rows: int) -> list[tuple[tuple[Any, ...], pd.DataFrame]]:
-    return [(key, part) for key, part in _groups_of(df, _GROUP) if len(part) >= max(min_rows, 3)]
+    return [(key, part) for key, part in groups_of(df, _GROUP) if len(part) >= max(min_rows, 3)]
 
 
 def _prefixed(part: pd.DataFrame, prefix: str, names: Sequence[str]) -> pd.DataFrame:
@@ -7616,7 +5146,7 @@ def estimator_taus(
     for key, part in _estimator_groups(df, min_rows):
         for prefix in prefixes:
             pairs = [(f"{prefix}_{reference}", f"{prefix}_{n}") for n in others]
-            pairs = [p for p in pairs if _complete(part, p) >= 3]
+            pairs = [p for p in pairs if count_complete(part, p) >= 3]
             if pairs:
                 t = tau_table(part, pairs, n_boot=n_boot, level=level, seed=seed)
                 t["estimator"] = [y.removeprefix(f"{prefix}_") for y in t["y"]]
@@ -7656,7 +5186,7 @@ def estimator_contrasts(
         for a in [n for n in first if n != reference]:
             for b in [n for n in second if n != reference]:
                 cols = [ref, f"{prefix}_{a}", ref, f"{prefix}_{b}"]
-                if _complete(part, list(dict.fromkeys(cols))) < 3:
+                if count_complete(part, list(dict.fromkeys(cols))) < 3:
                     continue
                 r = tau_difference(*(part[c] for c in cols), n_boot=n_boot, level=level,
                                    seed=seed)
@@ -7704,7 +5234,7 @@ def agreement_between_datasets(
     names: Sequence[str],
     *,
     prefix: str = "pre",
-    on: Sequence[str] = _DEFAULT_KEY,
+    on: Sequence[str] = DEFAULT_KEY,
     min_rows: int = 3,
     n_boot: int = 1000,
     level: float = 0.95,
@@ -7739,14 +5269,6 @@ def agreement_between_datasets(
 # RQ iii, in words: the tables above as sentences (calstudy.report's formats), so that the
 # chapter run on any store states that store's findings.
 
-__all__ += [
-    "agreement_sentence",
-    "contrast_sentence",
-    "dataset_gap_sentence",
-    "estimator_beside_paper",
-    "estimator_paper_sentences",
-    "estimator_sentence",
-]
 
 _PREFIX_WORDS = {"pre": "before temperature scaling", "post": "after temperature scaling"}
 
@@ -7952,7 +5474,7 @@ def estimator_beside_paper(
         stem, _, tail = r["estimator"].rpartition("_")
         binned = stem and tail.isdigit() and not r["estimator"].startswith("dL2ECE")
         q = f"τ(ECE, {stem if binned else r['estimator']}), {dataset_title(r['dataset'])}"
-        value = _paper_float(paper.get(q, float("nan"))) if reference == "ECE_15" else np.nan
+        value = paper_float(paper.get(q, float("nan"))) if reference == "ECE_15" else np.nan
         rows.append({"dataset": r["dataset"], "quantity": q, "paper": value,
                      "calstudy": r["tau"], "low": r["low"], "high": r["high"],
                      "position": position_of(value, r["low"], r["high"])})
@@ -8085,8 +5607,8 @@ def isomorphic_icc(df: pd.DataFrame, metric: str, *, level: float = 0.95) -> Iso
     >>> r.n_classes, r.n_repeated, round(r.icc, 3)
     (2, 2, 0.99)
     """
-    _check_level(level)
-    _check_columns(df, ["arch", metric])
+    check_level(level)
+    check_columns(df, ["arch", metric])
     for column in ("space", "dataset", "fidelity"):
         if column in df.columns and df[column].nunique(dropna=False) > 1:
             raise ValueError(
@@ -8159,7 +5681,7 @@ def isomorphic_icc_table(
     by = list(by)
     if not metrics:
         raise ValueError("Expected `metrics` to name at least one column, got [].")
-    _check_columns(df, ["space", "arch", *by, *metrics])
+    check_columns(df, ["space", "arch", *by, *metrics])
     columns = [*by, "metric", "n_strings", "n_classes", "n_repeated", "icc", "low", "high",
                "within_sd", "total_sd", "retest_tau"]  # fmt: skip
     out = []
@@ -8177,9 +5699,6 @@ def isomorphic_icc_table(
                         "total_sd": r.total_sd, "retest_tau": float(retest_tau(r.icc))}  # fmt: skip
             out.append(row)
     return pd.DataFrame(out, columns=columns)
-
-
-__all__ += ["IsomorphicICC", "isomorphic_icc", "isomorphic_icc_table"]
 
 
 # ================================================================================================
@@ -8215,7 +5734,7 @@ def seed_study_groups(
     [[2, 1, 2]]
     """
     by = list(by)
-    _check_columns(df, [*by, "arch", "seed"])
+    check_columns(df, [*by, "arch", "seed"])
     rows = []
     for key, group in df.groupby(by, sort=True, dropna=False):
         counts = group.groupby("arch")["seed"].nunique()
@@ -8258,7 +5777,7 @@ def seed_noise_gaps(
         Indexed by ``column``: ``networks``, ``observed`` (best − median), ``noise_gap`` (the
         :math:`\\ell` quantile of the gap seed noise gives) and ``exceeds`` (bool).
     """
-    _check_level(level)
+    check_level(level)
     rows = []
     for column in columns:
         if column not in table.index or column not in first.columns:
@@ -8450,7 +5969,7 @@ def device_shift_table(
     out_columns = ["column", "shift", "low", "high", "p", "architectures", "sp_all",
                    "sp_one_device", "icc_all", "icc_one_device"]  # fmt: skip
     empty = pd.DataFrame(columns=out_columns).set_index("column")
-    _check_columns(df, [*by, "seed", "device"])
+    check_columns(df, [*by, "seed", "device"])
     counts = df.groupby(list(by))["seed"].transform("nunique")
     runs = df[counts >= 2]
     if runs.empty:
@@ -8478,16 +5997,6 @@ def device_shift_table(
     out = pd.DataFrame(rows, columns=out_columns).set_index("column")
     out.attrs["first_device"] = str(first_device)
     return out
-
-
-__all__ += [
-    "device_shift_table",
-    "posthoc_pairs",
-    "seed_noise_differences",
-    "seed_noise_gaps",
-    "seed_retest_taus",
-    "seed_study_groups",
-]
 
 
 # Seed noise, in words: the seed-noise chapter's findings as sentences (calstudy.report's formats)
@@ -8640,15 +6149,3 @@ def isomorphic_sentences(table: pd.DataFrame) -> list[str]:
                 f"`{r.metric}` {report.ci(r.icc, r.low, r.high, signed=False)} (retest τ "
                 f"{report.fixed(r.retest_tau, signed=False)})" for r in rows.itertuples()) + ".")
     return said
-
-
-__all__ += [
-    "device_shift_sentence",
-    "isomorphic_sentences",
-    "reproducibility_sentence",
-    "seed_ceiling_sentence",
-    "seed_difference_sentence",
-    "seed_gaps_sentence",
-    "seed_groups_sentence",
-    "seed_noise_sentence",
-]

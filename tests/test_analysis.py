@@ -12,6 +12,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from calstudy import analysis as an
+from calstudy import stats as tau_stats
 from calstudy.space import TSS_OPS, format_tss, parse_tss
 
 # ---------------------------------------------------------------------------------------------
@@ -1119,13 +1120,13 @@ def test_concordance_counts_match_brute_force(seed: int) -> None:
     n, k = int(rng.integers(2, 250)), int(rng.integers(1, 12))
     x = rng.integers(0, k, size=n).astype(float) if seed % 2 else rng.normal(size=n)
     y = rng.choice([-1.0, 1.0]) * np.round(x) + rng.integers(0, k, size=n)
-    d, tied_x, tied_y = an._concordance(*an._dense_ranks(x), *an._dense_ranks(y))
+    d, tied_x, tied_y = tau_stats._concordance(*tau_stats.dense_ranks(x), *tau_stats.dense_ranks(y))
     np.testing.assert_array_equal(d, _concordance_brute_force(x, y))
     np.testing.assert_array_equal(tied_x, (x[:, None] == x[None, :]).sum(axis=1))
     np.testing.assert_array_equal(tied_y, (y[:, None] == y[None, :]).sum(axis=1))
     v = rng.integers(0, k + 1, size=n)
     expected = [int((v[:p] < v[p]).sum()) for p in range(n)]
-    np.testing.assert_array_equal(an._preceding_smaller(v), expected)
+    np.testing.assert_array_equal(tau_stats._preceding_smaller(v), expected)
 
 
 @pytest.mark.parametrize("ties", [False, True])
@@ -1304,8 +1305,8 @@ def test_tau_matrix_matches_pandas_with_ties_nans_and_duplicates(
     # The fast path counts discordant pairs with scipy's compiled counter on columns sorted
     # once; without it (another scipy) tau_matrix falls back to DataFrame.corr.
     if not fast:
-        monkeypatch.setattr(an, "_DISCORDANT", None)
-    assert (an._DISCORDANT is not None) == fast
+        monkeypatch.setattr(tau_stats, "_DISCORDANT", None)
+    assert (tau_stats._DISCORDANT is not None) == fast
     rng = np.random.default_rng(41)
     values = rng.normal(size=(300, 5)) + rng.normal(size=(300, 1))
     values[:, 1] = np.round(values[:, 1])  # ties
