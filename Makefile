@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARCH := $(shell uname -m)
 
-.PHONY: venv test lint book book-paper clean-book bench lock
+.PHONY: venv test lint book book-paper clean-book bench lock ipynb
 
 venv: $(STAMP)
 
@@ -64,6 +64,11 @@ book-paper: $(STAMP)
 	$(BIN)/python -m calstudy book build --store $(PAPER_STORE) --out $(PAPER_EDITION) \
 		--title "calstudy, paper edition: the book on Tao et al.'s released measurements"
 	$(BIN)/python -m calstudy.htmlcheck $(PAPER_EDITION)/_build/html
+
+# The chapters' output-free .ipynb copies in notebooks/ipynb/, which Colab opens from GitHub;
+# rerun after editing a chapter (tests/test_ipynb_copies.py fails until the copies match).
+ipynb: $(STAMP)
+	$(BIN)/python scripts/export_ipynb.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/metrics_bench.py

@@ -1,4 +1,4 @@
-"""Tests of the explorer chapter's column choice (calstudy.plots.explorer_columns)."""
+"""Tests of `calstudy.plots.explorer_columns`, the column choice of the plotly explorer (the chapter now uses `calstudy.explore`, tested in test_explore.py)."""
 
 from __future__ import annotations
 

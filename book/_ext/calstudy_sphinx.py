@@ -15,7 +15,8 @@ Four problems of rendering, not of content:
 * The theme's launch buttons open ``book/executed/<chapter>.ipynb``, which git ignores, so
   Binder would open a missing file. Each chapter page gets a "run this chapter" line instead,
   linking its jupytext source ``notebooks/<chapter>.py`` on Binder (JupyterLab opens it as a
-  notebook through jupytext) and naming the local command.
+  notebook through jupytext), its committed ``.ipynb`` copy on Colab (which opens only
+  ``.ipynb`` files), and naming the local command.
 """
 
 from __future__ import annotations
@@ -110,27 +111,58 @@ def _copy_mathjax(app: Any, exception: Exception | None) -> None:
             shutil.copy2(source / part, target / part)
 
 
+def run_this_chapter(
+    chapter: str, *, repo: str, branch: str = "main", binder: str = "", colab: str = ""
+) -> str:
+    """The "Run this chapter" line of a chapter page, as HTML.
+
+    Binder opens the jupytext source ``notebooks/<chapter>.py`` in JupyterLab; Colab opens only
+    ``.ipynb`` files on GitHub, so its link opens the committed copy
+    ``notebooks/ipynb/<chapter>.ipynb`` (written by ``scripts/export_ipynb.py``). An empty
+    ``binder`` or ``colab`` leaves that link out.
+
+    >>> colab = "https://colab.research.google.com"
+    >>> line = run_this_chapter("primer", repo="https://github.com/o/r", colab=colab)
+    >>> f"{colab}/github/o/r/blob/main/notebooks/ipynb/primer.ipynb" in line
+    True
+    """
+    slug = repo.rstrip("/").removeprefix("https://github.com/")
+    links = []
+    if binder:
+        url = f"{binder.rstrip('/')}/v2/gh/{slug}/{branch}?urlpath=lab/tree/notebooks/{chapter}.py"
+        links.append(f'<a href="{url}">on Binder</a>')
+    if colab:
+        url = f"{colab.rstrip('/')}/github/{slug}/blob/{branch}/notebooks/ipynb/{chapter}.ipynb"
+        links.append(f'<a href="{url}">on Colab</a>')
+    online = " or ".join(links) + ", or " if links else ""
+    return (
+        f'<p class="calstudy-run">Run this chapter: {online}locally with <code>calstudy book '
+        f"run {chapter} -p NAME VALUE</code> (its parameters are listed in the first code "
+        "cell).</p>\n"
+    )
+
+
 def _run_this_chapter(
     app: Any, pagename: str, templatename: str, context: dict, doctree: Any
 ) -> None:
     prefix = "book/executed/"
-    binder = app.config.calstudy_binder
-    repo = (app.config.html_theme_options or {}).get("repository_url", "")
-    if not pagename.startswith(prefix) or "body" not in context or not (binder and repo):
+    options = app.config.html_theme_options or {}
+    repo = options.get("repository_url", "")
+    if not pagename.startswith(prefix) or "body" not in context or not repo:
         return
-    chapter = pagename[len(prefix) :]
-    branch = (app.config.html_theme_options or {}).get("repository_branch", "main")
-    slug = repo.rstrip("/").removeprefix("https://github.com/")
-    url = f"{binder.rstrip('/')}/v2/gh/{slug}/{branch}?urlpath=lab/tree/notebooks/{chapter}.py"
-    context["body"] = (
-        '<p class="calstudy-run">Run this chapter: <a href="' + url + '">on Binder</a>, or '
-        f"locally with <code>calstudy book run {chapter} -p NAME VALUE</code> (its parameters "
-        "are listed in the first code cell).</p>\n" + context["body"]
+    line = run_this_chapter(
+        pagename[len(prefix) :],
+        repo=repo,
+        branch=options.get("repository_branch", "main"),
+        binder=app.config.calstudy_binder,
+        colab=app.config.calstudy_colab,
     )
+    context["body"] = line + context["body"]
 
 
 def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("calstudy_binder", "", "html")
+    app.add_config_value("calstudy_colab", "", "html")
     app.connect("html-page-context", _run_this_chapter)
     app.connect("config-inited", _serve_mathjax)
     app.connect("build-finished", _copy_mathjax)
