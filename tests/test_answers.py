@@ -145,7 +145,7 @@ def test_design_numbers_on_the_papers_format(paper_frame: pd.DataFrame) -> None:
     rows = answers.design_numbers(paper_frame, n_boot=50)
     quantities = [n.quantity for n in chapter.PAPER if n.rq == "vii"]
     assert len(rows) and all(any(q.startswith(p) for p in quantities) for q in rows["quantity"])
-    top = rows[rows["quantity"].str.startswith(quantities[-1])].iloc[0]
+    top = rows.set_index("quantity").loc[quantities[-1]]
     assert 0 <= top["low"] <= top["calstudy"] <= top["high"] <= 100  # a share in percent
 
 
