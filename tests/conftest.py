@@ -29,3 +29,11 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     """Decoded-dataset cache in a per-session temp dir, never the user's ~/.cache."""
     cache = tmp_path_factory.getbasetemp() / "calstudy-cache"
     monkeypatch.setenv("CALSTUDY_CACHE", str(cache))
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An empty store (:class:`calstudy.store.Store`) in the test's temporary directory."""
+    from calstudy.store import Store
+
+    return Store(tmp_path / "store")

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from store_rows import make_record
 
 from calstudy import catalogue
 from calstudy.schema import (
@@ -32,31 +33,8 @@ from calstudy.store import Problem, Store
 REPO = Path(__file__).resolve().parent.parent
 
 
-def make_record(arch: str = "a", **overrides: object) -> dict[str, object]:
-    record: dict[str, object] = {
-        "space": "tss",
-        "arch": arch,
-        "dataset": "cifar10",
-        "seed": 0,
-        "fidelity": "ep12-C16N1-frac1.0",
-        "source": "trained",
-        "status": "ok",
-        "created_at": "2024-01-01T00:00:00+00:00",
-        "acc": 0.9,
-        "pre_ECE_15": 0.05,
-        "post_ECE_15": 0.02,
-    }
-    record.update(overrides)
-    return record
-
-
 def key(arch: str = "a", seed: int = 0) -> tuple[str, str, str, int, str]:
     return ("tss", arch, "cifar10", seed, "ep12-C16N1-frac1.0")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "store")
 
 
 def publish(root: Path, table: pa.Table, stamp: str = "20200101T000000000000Z") -> Path:

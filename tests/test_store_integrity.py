@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from store_rows import make_record
 
 from calstudy import early
 from calstudy.cli import main
@@ -29,28 +30,12 @@ REPO = Path(__file__).resolve().parent.parent
 LEGACY = "shard-20240101T000000000000Z-1-0000000{}.parquet"
 
 
-def record(arch: str, **overrides: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "space": "tss",
-        "arch": arch,
-        "dataset": "cifar10",
-        "seed": 0,
-        "fidelity": "ep12-C16N1-frac1.0",
-        "source": "trained",
-        "status": "ok",
-        "created_at": "2024-01-01T00:00:00+00:00",
-        "acc": 0.9,
-        "pre_ECE_15": 0.05,
-        "post_ECE_15": 0.02,
-    }
-    row.update(overrides)
-    return row
-
-
 def rows(n: int, prefix: str = "a") -> list[dict[str, object]]:
     rng = np.random.default_rng(0)
     return [
-        record(f"{prefix}{i}", seed=i % 3, acc=float(rng.uniform()), pre_NLL=float(rng.uniform()))
+        make_record(
+            f"{prefix}{i}", seed=i % 3, acc=float(rng.uniform()), pre_NLL=float(rng.uniform())
+        )
         for i in range(n)
     ]
 
@@ -73,11 +58,6 @@ def write_legacy(root: Path, records: list[dict[str, object]], i: int = 0) -> Pa
     path = root / LEGACY.format(i)
     pq.write_table(pa.Table.from_pylist(records), path, compression="zstd")
     return path
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "store")
 
 
 # ── the bit-flip experiment ──────────────────────────────────────────────────────────────────
@@ -179,7 +159,7 @@ def test_merge_refuses_a_shard_without_arch_and_deletes_nothing(
     store: Store, capsys: pytest.CaptureFixture[str]
 ) -> None:
     good = store.append(rows(3))
-    no_arch = pa.Table.from_pylist([{k: v for k, v in record("x").items() if k != "arch"}])
+    no_arch = pa.Table.from_pylist([{k: v for k, v in make_record("x").items() if k != "arch"}])
     bad = publish(store.root, no_arch)
     before = sorted(store.root.iterdir())
     with pytest.raises(CorruptShardError, match=rf"Shard '{bad.name}' .* does not fit the "
@@ -196,12 +176,13 @@ def test_merge_refuses_a_shard_without_arch_and_deletes_nothing(
 
 def test_merge_refuses_invalid_values_and_unknown_columns(store: Store) -> None:
     store.append(rows(2))
-    publish(store.root, pa.Table.from_pylist([record("y", status=None)]), "20200102T000000000000Z")
+    no_status = pa.Table.from_pylist([make_record("y", status=None)])
+    publish(store.root, no_status, "20200102T000000000000Z")
     with pytest.raises(CorruptShardError, match="status"):
         store.merge()
     assert len(store.shards()) == 2
     store.root.joinpath(store.shards()[0].name).unlink()  # drop the bad one (oldest stamp)
-    publish(store.root, pa.Table.from_pylist([record("z", extra=1)]), "20200103T000000000000Z")
+    publish(store.root, pa.Table.from_pylist([make_record("z", extra=1)]), "20200103T000000000000Z")
     with pytest.raises(CorruptShardError, match="'extra'"):
         store.merge()  # merging would drop the column's data
     assert len(store.shards()) == 2
@@ -225,7 +206,7 @@ def test_truncated_shard_is_a_clear_error_in_every_command(
 
 
 def test_mistyped_column_is_refused_by_readers(store: Store) -> None:
-    bad = publish(store.root, pa.Table.from_pylist([record("a", seed="zero")]))
+    bad = publish(store.root, pa.Table.from_pylist([make_record("a", seed="zero")]))
     with pytest.raises(CorruptShardError, match=r"Expected `seed` in shard .* to be int64"):
         store.read()
     with pytest.raises(CorruptShardError, match=bad.name):
@@ -238,7 +219,7 @@ def test_foreign_parquet_is_reported_and_ignored(
 ) -> None:
     store.append(rows(2))
     foreign = store.root / "results.parquet"
-    pq.write_table(pa.Table.from_pylist([record("q")]), foreign)
+    pq.write_table(pa.Table.from_pylist([make_record("q")]), foreign)
     assert len(store.read()) == 2 and len(store.shards()) == 1
     problems = store.validate()
     assert [(p.kind, p.severity, p.path) for p in problems] == [
@@ -267,7 +248,7 @@ def test_file_named_like_a_shard_but_not_one_is_refused(store: Store) -> None:
 def test_glob_characters_in_the_store_path_read_only_that_store(tmp_path: Path, name: str) -> None:
     neighbours = ["runsX", "runsY", "runs[X]", "runs*", "r?ns{a,b}", "runs"]
     for other in neighbours:
-        Store(tmp_path / other).append([record(other)])
+        Store(tmp_path / other).append([make_record(other)])
     store = Store(tmp_path / name)
     assert store.read()["arch"].tolist() == [name]
     assert [p.kind for p in store.validate()] == []
@@ -319,7 +300,7 @@ def test_query_recreates_its_view_when_a_merge_runs_before_the_query(
     store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store.append(rows(2))
-    store.append([record("late", acc=0.5)])
+    store.append([make_record("late", acc=0.5)])
     original = Store.duckdb_view
     calls: list[int] = []
 
@@ -347,13 +328,13 @@ def test_disk_full_is_a_clear_error_and_leaves_the_store_intact(
     store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store.append(rows(2))
-    store.append([record("b", acc=0.1)])
+    store.append([make_record("b", acc=0.1)])
     before_files = sorted(store.root.iterdir())
     before = store.read()
     with monkeypatch.context() as patch:
         disk_full(patch)
         with pytest.raises(StoreWriteError, match="No space left on device") as caught:
-            store.append([record("c")])
+            store.append([make_record("c")])
         assert caught.value.errno == errno.ENOSPC and isinstance(caught.value, OSError)
         assert f"in '{store.root}'" in str(caught.value) and "'shard-" in str(caught.value)
         with pytest.raises(StoreWriteError, match="Nothing was published"):
@@ -376,7 +357,7 @@ def test_legacy_shards_warn_once_per_read_and_migrate_keeps_values(
     store: Store, capsys: pytest.CaptureFixture[str]
 ) -> None:
     legacy = [write_legacy(store.root, rows(3, prefix=f"l{i}-"), i) for i in range(2)]
-    store.append([record("new", created_at=utc_now())])
+    store.append([make_record("new", created_at=utc_now())])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         before = store.read()
@@ -407,7 +388,7 @@ def test_legacy_shards_warn_once_per_read_and_migrate_keeps_values(
 
 def test_migrate_renames_nothing_when_a_legacy_shard_fails(store: Store) -> None:
     good = write_legacy(store.root, rows(2), 0)
-    bad = write_legacy(store.root, [record("x", space="xss")], 1)
+    bad = write_legacy(store.root, [make_record("x", space="xss")], 1)
     with pytest.raises(CorruptShardError, match=rf"Shard '{bad.name}' .*`space`"):
         store.migrate()
     assert good.exists() and bad.exists() and len(store.shards()) == 2
