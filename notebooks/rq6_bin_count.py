@@ -13,6 +13,13 @@
 # %% [markdown]
 # # RQ vi: How many bins should a binned estimator use?
 #
+# :::{admonition} This chapter in one box
+# :class: tip
+# ```{glue:md} rq6_bin_count-answer
+# :format: myst
+# ```
+# :::
+#
 # Every binned estimator (ECE, its equal-mass variant ECE_em, the classwise cwCE and the
 # maximum MCE) needs a number of bins $B$, and nothing in the definition says which. The
 # reference study {cite}`tao2024benchmark` computed each at nine bin counts, 5 to 500, and found
@@ -56,7 +63,8 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import display
 
-from calstudy import analysis, chapter, plots, report
+from calstudy import analysis, answers, chapter, plots, report
+from calstudy.catalogue import display_name
 
 sns.set_theme(style="whitegrid", context="notebook")
 df = chapter.load_study(
@@ -104,11 +112,12 @@ report.md(*(f"- {s}" for s in analysis.floor_sentences(floors)))
 # %% [markdown]
 # ## Distributions across bin counts
 #
-# One box per bin count, over all models of the group; left before temperature scaling, right
-# after. The dashed black line is the calibrated floor from above: a model on that line is
-# indistinguishable from a perfectly calibrated one *by this estimator*.
+# {numref}`fig-rq6_bin_count-distributions`: one box per bin count, over all models of the
+# group; left before temperature scaling, right after. The dashed black line is the calibrated
+# floor from above: a model on that line is indistinguishable from a perfectly calibrated one
+# *by this estimator*.
 
-# %%
+# %% mystnb={"figure": {"caption": "The metric (in percent) at each bin count over the models of each search space × dataset (one row per group), before temperature scaling (left) and after (right); dashed: the finite-sample floor of a perfectly calibrated model.", "name": "fig-rq6_bin_count-distributions"}, "image": {"alt": "Rows of box plots, one row per search space and dataset, of the calibration error in percent at each number of bins, before and after temperature scaling, with a dashed line for the value a perfectly calibrated model would get, which rises with the number of bins."}}
 fig, axes = plt.subplots(max(1, len(groups)), 2, figsize=(11, 3.6 * max(1, len(groups))),
                          squeeze=False)  # fmt: skip
 for row_axes, g in zip(axes, groups, strict=False):
@@ -117,9 +126,11 @@ for row_axes, g in zip(axes, groups, strict=False):
         plots.plot_bin_count_distributions(df[df["group"] == g], f"{when}_{metric}", ax=ax,
                                            bin_counts=bin_counts)
         ax.plot(range(len(bin_counts)), 100 * floor.to_numpy(), "k--", label="calibrated floor")
-        ax.set_title(f"{g}, {when} temperature scaling")
+        ax.set(title=f"{g}, {when} temperature scaling",
+               ylabel=f"{display_name(f'{when}_{metric}')} (%)")
 axes[0, 0].legend(loc="upper left")
 fig.tight_layout()
+plt.show()
 
 # %% [markdown]
 # ## Medians beside the calibrated floor
@@ -154,24 +165,29 @@ report.md(*(f"- {s}" for s in analysis.bin_growth_sentences(growth, ratios, metr
 # summary: before scaling it is set by the extreme pair alone.) Below the maps, bootstrap
 # intervals for the pairs that matter: every bin count against `ref_bins`, and the two
 # extremes against each other (the paper's 5 vs 500), with p-values of τ = 0 Holm-corrected
-# over the table.
+# over the table. {numref}`fig-rq6_bin_count-stability` spans the page's full width so that
+# every τ in it stays legible.
 
-# %%
+# %% tags=["full-width"] mystnb={"figure": {"caption": "Kendall τ-b between the metric at every pair of bin counts, over the models of each search space × dataset (one row per group); left before temperature scaling, right after. 1 on the diagonal; lighter cells: bin counts that rank the models differently.", "name": "fig-rq6_bin_count-stability"}, "image": {"alt": "Pairs of heat maps, one row per search space and dataset, of the rank correlation between the metric at every two numbers of bins, before and after temperature scaling, each cell annotated with its τ."}}
 fig, axes = plt.subplots(max(1, len(groups)), 2, figsize=(12, 5.2 * max(1, len(groups))),
                          squeeze=False)  # fmt: skip
 for row_axes, g in zip(axes, groups, strict=False):
     for ax, when in zip(row_axes, ("pre", "post"), strict=True):
         long = analysis.bin_count_stability(df[df["group"] == g], f"{when}_{metric}", bin_counts)
         plots.plot_bin_stability(long, ax=ax)
-        ax.set_title(f"{g}, {metric} {when} temperature scaling")
+        ax.set_title(f"{g}, {display_name(f'{when}_{metric}')}")
 fig.tight_layout()
+plt.show()
+
+# %%
 stability = analysis.bin_stability(df, metric, bin_counts, alpha=alpha,
                                    max_boot_rows=max_boot_rows, **options)
 pairs = sorted({(min(b, ref_bins), max(b, ref_bins)) for b in bin_counts if b != ref_bins}
                | {(lo, hi)})  # fmt: skip
 key_pairs = analysis.bin_pair_taus(df, metric, pairs, **options)
 display(report.format_table(key_pairs.drop(columns=["space", "dataset"])))
-report.md(*(f"- {s}" for s in analysis.bin_stability_sentences(stability, key_pairs)))
+stability_lines = analysis.bin_stability_sentences(stability, key_pairs)
+report.md(*(f"- {s}" for s in stability_lines))
 
 # %% [markdown]
 # ## Next to the paper
@@ -188,7 +204,8 @@ post_quote = next(q for k, q in quotes.items() if k.startswith("median post-scal
 pre_quote, plot_quote = (q for k, q in quotes.items() if k.startswith("median pre-scaling"))
 tau_pre, tau_post = (analysis.paper_range(quotes[f"τ between bin counts, {w}-scaling"].value)
                      for w in ("pre", "post"))  # fmt: skip
-display(chapter.paper_numbers("vi"))
+numbers = answers.beside_paper("vi", df, store=store, n_boot=n_boot, level=level, seed=seed)
+display(numbers)
 extreme = analysis.paper_values(quotes["τ between bin counts, post-scaling"].note)  # 5, 500, τ
 lines = [f"The paper's numbers are for ECE; this run's metric is `{metric}`."]
 if metric == "ECE":
@@ -206,8 +223,15 @@ report.md(*(f"- {s}" for s in lines))
 # ## Summary
 
 # %%
-report.md(*(f"- {line}" for line in analysis.bin_summary(
-    growth, ratios, stability, key_pairs, metric=f"`{metric}`", paper_tau_pre_low=tau_pre[0])))
+summary = analysis.bin_summary(growth, ratios, stability, key_pairs, metric=f"`{metric}`",
+                               paper_tau_pre_low=tau_pre[0])  # fmt: skip
+report.glue_md("rq6_bin_count-answer", answers.box(
+    "How many bins should a binned estimator use, and does the choice change the answer?",
+    " ".join([*(s for s in stability_lines if s.startswith("**TSS · cifar10**"))][:1]
+             or stability_lines[:1]) + f" {summary[0]}", numbers=numbers,
+    caveat="A binned estimate grows with the bin count even for a perfectly calibrated model; "
+    "the demo's networks are small and its test sets are not ImageNet16-120's."))
+report.md(*(f"- {line}" for line in summary))
 
 # %% [markdown]
 # Whatever a store shows, state $B$ with every binned number, and on small test sets prefer few

@@ -13,6 +13,13 @@
 # %% [markdown]
 # # RQ vii: Which architecture designs help calibration?
 #
+# :::{admonition} This chapter in one box
+# :class: tip
+# ```{glue:md} rq7_design-answer
+# :format: myst
+# ```
+# :::
+#
 # NATS-Bench lets us vary one design choice at a time: in the topology space (TSS) the
 # operation on each of the cell's six edges, in the size space (SSS) the width of each of five
 # stages {cite}`dong2021nats`. The reference study {cite}`tao2024benchmark` reported that in SSS
@@ -57,7 +64,8 @@ import numpy as np
 import seaborn as sns
 from IPython.display import display
 
-from calstudy import analysis, chapter, plots, report
+from calstudy import analysis, answers, chapter, plots, report
+from calstudy.catalogue import display_name
 
 sns.set_theme(style="whitegrid", context="notebook")
 df = chapter.load_study(store, space=spaces or None, datasets=datasets or None, metrics=[metric],
@@ -100,10 +108,10 @@ report.md(f"This store holds, with `{pre}` and `{post}`, " + report.join(
 # Its effect size, `spread`, is the largest minus the smallest operation effect on the edge.
 # Cells carrying an operation that fewer than `min_level_count` cells carry on the same edge are
 # left out: one such cell is fitted exactly (leverage 1), and HC3 then divides zero by zero.
-# The figure shows the single contrasts behind the joint tests, each against `reference_op` (or
-# the edge's most common operation where it is too rare), with HC3 intervals; red ones stay
-# significant after Holm's correction over all of them. Which of them look significant depends
-# on the reference, so the findings rest on the joint tests.
+# {numref}`fig-rq7_design-contrasts` shows the single contrasts behind the joint tests, each
+# against `reference_op` (or the edge's most common operation where it is too rare), with HC3
+# intervals; red ones stay significant after Holm's correction over all of them. Which of them
+# look significant depends on the reference, so the findings rest on the joint tests.
 
 
 # %%
@@ -113,12 +121,6 @@ for d, tss in tss_by.items():
         skip(d, len(tss), "TSS cell", max(min_group, 26), "the edge regression")
         continue
     table = edge_tables[d] = analysis.edge_test_table(tss, [pre, post], min_count=min_level_count)
-    fig, axes = plt.subplots(1, 2, figsize=(13, 7), sharey=True)
-    for ax, col in zip(axes, (pre, post), strict=True):
-        eff = analysis.op_effects(tss, col, reference=reference_op, min_count=min_level_count)
-        plots.plot_edge_contrasts(eff, ax, alpha=alpha).set(title=f"{d}: {col}")
-    fig.tight_layout()
-    plt.show()
     sentence = analysis.edge_tests_sentence(table, alpha=alpha)
     summary.append(f"TSS edges, {d}: {sentence}.")
     fitted, dropped = table.attrs["n_rows"][pre], table.attrs["n_dropped"][pre]
@@ -126,20 +128,35 @@ for d, tss in tss_by.items():
                       f"operation): {sentence}."),
             report.format_table(table.assign(edge=table["edge"].map(analysis.edge_label))))  # fmt: skip
 
-# %% [markdown]
-# The same data as a picture of medians: the median ECE of the cells carrying each operation on
-# each edge. Each cell of the heat map pools over the other five edges, so it mixes the edge's
-# own effect with whatever happens elsewhere; the regression above separates them.
+# %% mystnb={"figure": {"caption": "Each TSS edge's operations against the reference operation: the change in ECE (percentage points) with its HC3 interval, one row per dataset; left before temperature scaling, right after. Red: Holm p < α over all contrasts of the panel.", "name": "fig-rq7_design-contrasts"}, "image": {"alt": "Rows of coefficient plots, one per dataset, before and after temperature scaling: for each edge and operation a point with a horizontal interval, the change in calibration error against the reference operation, the significant ones in red."}}
+if edge_tables:
+    fig, axes = plt.subplots(len(edge_tables), 2, figsize=(13, 7 * len(edge_tables)), squeeze=False)
+    for row, d in zip(axes, edge_tables, strict=True):
+        for ax, col in zip(row, (pre, post), strict=True):
+            eff = analysis.op_effects(tss_by[d].assign(**{col: 100 * tss_by[d][col]}), col,
+                                      reference=reference_op, min_count=min_level_count)  # fmt: skip
+            plots.plot_edge_contrasts(eff, ax, alpha=alpha).set(
+                title=f"{d}: {display_name(col)}", xlabel="change in ECE (pp)")
+    fig.tight_layout()
+    plt.show()
 
-# %%
-for d, tss in tss_by.items():
-    if len(tss) >= min_group:
-        fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
-        for ax, col in zip(axes, (pre, post), strict=True):
-            medians = analysis.edge_op_medians(tss, col)
-            plots.plot_edge_medians(medians, ax, label=col).set(title=f"{d}: {col}")
-        fig.tight_layout()
-        plt.show()
+# %% [markdown]
+# The same data as a picture of medians ({numref}`fig-rq7_design-medians`): the median ECE of
+# the cells carrying each operation on each edge. Each cell of the heat map pools over the
+# other five edges, so it mixes the edge's own effect with whatever happens elsewhere; the
+# regression above separates them.
+
+# %% mystnb={"figure": {"caption": "Median ECE (percent) of the TSS cells carrying each operation (rows) on each edge (columns), one row of panels per dataset; left before temperature scaling, right after.", "name": "fig-rq7_design-medians"}, "image": {"alt": "Pairs of annotated heat maps, one pair per dataset, of the median calibration error in percent for each operation on each of the six edges of the TSS cell, before and after temperature scaling."}}
+shown = [d for d, tss in tss_by.items() if len(tss) >= min_group]
+if shown:
+    fig, axes = plt.subplots(len(shown), 2, figsize=(13, 4.2 * len(shown)), squeeze=False)
+    for row, d in zip(axes, shown, strict=True):
+        for ax, col in zip(row, (pre, post), strict=True):
+            medians = analysis.edge_op_medians(tss_by[d], col)
+            plots.plot_edge_medians(medians, ax, label=display_name(col)).set(
+                title=f"{d}: {display_name(col)}")
+    fig.tight_layout()
+    plt.show()
 
 # %% [markdown]
 # ## TSS: how many of each operation
@@ -166,8 +183,8 @@ for d, tss in tss_by.items():
 # τ-b of ECE with the total width $c_0 + \dots + c_4$ and, where the store records it, the
 # number of parameters, with bootstrap intervals and Holm's correction over the table; then the
 # paper's comparison, the median ECE of the narrowest (total width 40–80) against the widest
-# (280–320) networks, where the store holds networks at both ends. The figure draws ECE
-# against total width with the median at each width.
+# (280–320) networks, where the store holds networks at both ends.
+# {numref}`fig-rq7_design-width` draws ECE against total width with the median at each width.
 
 # %%
 width_tables = {}
@@ -186,9 +203,18 @@ for d, sss in sss_by.items():
     display(report.md(f"**{d}:** {sentence}.", table.attrs["skipped"] and
                       f"No τ with {skipped}: this store does not record it."),
             report.format_table(table))  # fmt: skip
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharex=True)
-    for ax, col in zip(axes, (pre, post), strict=True):
-        plots.plot_width_medians(sss, col, ax).set(title=f"SSS {d}: {col}", xlabel="total width c0 + … + c4")
+
+# %% mystnb={"figure": {"caption": "SSS networks: ECE (percent) against total width c0 + … + c4, coloured by accuracy, with the median at each width (black), one row per dataset; left before temperature scaling, right after.", "name": "fig-rq7_design-width"}, "image": {"alt": "Rows of scatter plots, one per dataset, of calibration error in percent against the total width of SSS networks, points coloured by accuracy, with a black line through the median at each width, before and after temperature scaling."}}
+if width_tables:
+    fig, axes = plt.subplots(len(width_tables), 2, figsize=(11, 4 * len(width_tables)),
+                             squeeze=False)  # fmt: skip
+    for row, d in zip(axes, width_tables, strict=True):
+        as_pct = sss_by[d].assign(**{c: 100 * sss_by[d][c] for c in ("acc", pre, post)})
+        for ax, col in zip(row, (pre, post), strict=True):
+            plots.plot_width_medians(as_pct, col, ax).set(
+                title=f"SSS {d}", xlabel="total width c0 + … + c4",
+                ylabel=f"{display_name(col)} (%)")
+            ax.legend(title="accuracy (%)", fontsize="small")
     fig.tight_layout()
     plt.show()
 
@@ -221,7 +247,8 @@ for d, sss in sss_by.items():
     summary.append(f"Uniform-width SSS networks, {d}: {sentence}.")
     held = report.plural(int(table["n"].max()), "uniform-width network")
     display(report.md(f"**{d}**, the {held}: {sentence}."),
-            table.attrs["networks"][["arch", "acc", pre, post]].reset_index(drop=True))  # fmt: skip
+            report.format_table(table.attrs["networks"][["arch", "acc", pre, post]].reset_index(
+                drop=True), percent=["acc", pre, post], decimals={pre: 2, post: 2}))  # fmt: skip
 
 # %%
 for d, sss in sss_by.items():
@@ -269,19 +296,24 @@ for d, tss in tss_by.items():
     shown = best[["hcs", "acc", hcs_col, *analysis.EDGES]]
     shown = shown.rename(columns={e: analysis.edge_label(e) for e in analysis.EDGES})
     display(report.md(f"**{d}:** {sentence}."),
-            analysis.edge_op_counts({"top": best, "sample": tss}, ["edge_3_0", "edge_1_0"]),
-            report.format_table(shown.reset_index(drop=True), decimals={"hcs": 4, "acc": 4}))  # fmt: skip
+            report.format_table(analysis.edge_op_counts({"top": best, "sample": tss},
+                                                        ["edge_3_0", "edge_1_0"])),
+            report.format_table(shown.reset_index(drop=True), decimals={"hcs": 4, hcs_col: 2},
+                                percent=["acc", hcs_col]))  # fmt: skip
 
 # %% [markdown]
 # ## Next to the paper
 #
-# The paper's numbers (uncertain readings of its figures are marked in the note) beside this
-# store's, for each dataset the store holds.
+# The paper's numbers beside calstudy's on the paper's released data, on the demo store and on
+# this store (`answers.beside_paper`: ECE in percent, differences in percentage points, shares
+# in percent, each with its interval), then this store's readings, dataset by dataset. The
+# paper read its numbers off figures: the SSS CIFAR-10 range is an uncertain reading (the
+# released q7.3 CIFAR-10 panel reads about 3.5–4.5 %).
 
 # %%
-paper = chapter.paper_numbers("vii")
-paper["this store"] = ["; ".join(ours[q]) or report.MISSING for q in paper["quantity"]]
-paper
+numbers = answers.beside_paper("vii", df, store=store, n_boot=n_boot, level=level, seed=seed)
+display(numbers)
+report.md(*(f"- **{q}**: {'; '.join(ours[q]) or 'not measurable on this store'}." for q in ours))
 
 # %% [markdown]
 # ## Summary
@@ -289,6 +321,12 @@ paper
 # What this store shows, dataset by dataset (each line is computed above):
 
 # %%
+report.glue_md("rq7_design-answer", answers.box(
+    "Which choices of operations (TSS) and widths (SSS) go with better calibration?",
+    " ".join(s for s in summary if s.startswith(("SSS width", f"Top {top_k}")))
+    or " ".join(summary) or "Too few networks for any finding.", numbers=numbers,
+    caveat="Regressions describe the store's networks at their fidelity; design effects may "
+    "change with depth and training length."))
 report.md("\n".join(f"- {s}" for s in summary) or "- Too few networks for any finding.")
 
 # %% [markdown]
