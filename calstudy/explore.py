@@ -505,8 +505,9 @@ _EXPLORER_JS = r"""
   var VIRIDIS = [[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
                  [31, 158, 137], [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37]];
   function ramp(t) {
-    var s = Math.max(0, Math.min(1, t)) * (VIRIDIS.length - 1), i = Math.min(Math.floor(s), VIRIDIS.length - 2);
-    var f = s - i, c = VIRIDIS[i].map(function (x, k) { return Math.round(x + f * (VIRIDIS[i + 1][k] - x)); });
+    var s = Math.max(0, Math.min(1, t)) * (VIRIDIS.length - 1);
+    var i = Math.min(Math.floor(s), VIRIDIS.length - 2), f = s - i;
+    var c = VIRIDIS[i].map(function (x, k) { return Math.round(x + f * (VIRIDIS[i + 1][k] - x)); });
     return "rgb(" + c.join(",") + ")";
   }
   function fmt(v, col) {
@@ -515,12 +516,16 @@ _EXPLORER_JS = r"""
     var x = col.percent ? 100 * v : v;
     return x.toLocaleString("en-US", {maximumSignificantDigits: 3}) + (col.percent ? " %" : "");
   }
-  function label(col) { return col.name + (col.percent ? " (%)" : "") + (col.log ? " (log scale)" : ""); }
+  function label(col) {
+    return col.name + (col.percent ? " (%)" : "") + (col.log ? " (log scale)" : "");
+  }
   function niceTicks(lo, hi, n) {
     var raw = (hi - lo) / n, step = Math.pow(10, Math.floor(Math.log10(raw))), err = raw / step;
     step *= err >= 7.5 ? 10 : err >= 3.5 ? 5 : err >= 1.5 ? 2 : 1;
     var out = [];
-    for (var k = Math.ceil(lo / step); k * step <= hi + step * 1e-9; k++) { out.push(k * step + 0); }  // + 0: never "-0"
+    for (var k = Math.ceil(lo / step); k * step <= hi + step * 1e-9; k++) {
+      out.push(k * step + 0);  // + 0: never "-0"
+    }
     return out;
   }
   function el(parent, tag, attrs, text) {
@@ -543,6 +548,7 @@ _EXPLORER_JS = r"""
       var v = col.log ? Math.log10(col.v[i]) : col.v[i];
       if (v < lo) { lo = v; } if (v > hi) { hi = v; }
     });
+    if (lo > hi) { lo = 0; hi = 1; }  // nothing to draw: an empty frame, no "NaN" ticks
     if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
     var pad = bare ? 0 : 0.03 * (hi - lo);
     return {lo: lo - pad, hi: hi + pad, log: col.log};
@@ -557,7 +563,8 @@ _EXPLORER_JS = r"""
         el(svg, "text", {x: L + f * w, y: T + h + 18, "text-anchor": "middle", "font-size": 11}, text);
       } else {
         el(svg, "line", {x1: L - 5, x2: L, y1: T + (1 - f) * h, y2: T + (1 - f) * h, stroke: "#555"});
-        el(svg, "text", {x: L - 8, y: T + (1 - f) * h + 4, "text-anchor": "end", "font-size": 11}, text);
+        el(svg, "text", {x: L - 8, y: T + (1 - f) * h + 4, "text-anchor": "end",
+                         "font-size": 11}, text);
       }
     });
     if (horizontal) {
@@ -591,8 +598,11 @@ _EXPLORER_JS = r"""
       return;
     }
     var finite = idx.filter(function (i) { return isFinite(col.v[i]); });
-    var s = scaleOf(col, finite, true), lo = s.log ? Math.pow(10, s.lo) : s.lo, hi = s.log ? Math.pow(10, s.hi) : s.hi;
-    var stops = VIRIDIS.map(function (c, k) { return "rgb(" + c.join(",") + ") " + (100 * k / (VIRIDIS.length - 1)) + "%"; });
+    var s = scaleOf(col, finite, true);
+    var lo = s.log ? Math.pow(10, s.lo) : s.lo, hi = s.log ? Math.pow(10, s.hi) : s.hi;
+    var stops = VIRIDIS.map(function (c, k) {
+      return "rgb(" + c.join(",") + ") " + (100 * k / (VIRIDIS.length - 1)) + "%";
+    });
     var item = html("span", "", "white-space:nowrap");
     item.className = "item";
     item.appendChild(document.createTextNode(fmt(lo, col) + " "));
@@ -614,7 +624,9 @@ _EXPLORER_JS = r"""
       var tr = html("tr");
       tr.appendChild(html("td", arch[i], "font-family:monospace;padding:2px 8px;word-break:break-all;" +
                           "min-width:14em"));
-      columns.forEach(function (c) { tr.appendChild(html("td", fmt(cols[c].v[i], cols[c]), "padding:2px 8px")); });
+      columns.forEach(function (c) {
+        tr.appendChild(html("td", fmt(cols[c].v[i], cols[c]), "padding:2px 8px"));
+      });
       table.appendChild(tr);
     });
     return table;
@@ -643,7 +655,9 @@ _EXPLORER_JS = r"""
     idx.forEach(function (i) {
       state.px.push(L + pos(sx, xc.v[i]) * w);
       state.py.push(T + (1 - pos(sy, yc.v[i])) * h);
-      if (terms.length && terms.every(function (t) { return archLower[i].indexOf(t) >= 0; })) { match.push(i); }
+      if (terms.length && terms.every(function (t) { return archLower[i].indexOf(t) >= 0; })) {
+        match.push(i);
+      }
     });
     state.matches = match;
     g.globalAlpha = terms.length ? 0.25 : 0.75;
@@ -679,8 +693,10 @@ _EXPLORER_JS = r"""
       (sc ? ", " + sc.name + " " + subset[1] : "") + "; horizontal: " + label(xc) +
       "; vertical: " + label(yc) + "; colour: " + label(cc) + ".";
     if (terms.length) {
-      shown += " " + match.length.toLocaleString("en-US") + (match.length === 1 ? " network matches" : " networks match") +
-        " \u201c" + ctl.search.value.trim() + "\u201d" + (match.length ? ", ringed in black and listed below." : ".");
+      shown += " " + match.length.toLocaleString("en-US") +
+        (match.length === 1 ? " network matches" : " networks match") +
+        " \u201c" + ctl.search.value.trim() + "\u201d" +
+        (match.length ? ", ringed in black and listed below." : ".");
     }
     root.querySelector("p.summary").textContent = shown;
     canvas.setAttribute("aria-label", "Scatter plot: " + shown);
@@ -691,8 +707,9 @@ _EXPLORER_JS = r"""
       [ctl.x.value, ctl.y.value, ctl.color.value].forEach(function (c) {
         if (columns.indexOf(c) < 0) { columns.push(c); }
       });
-      box.appendChild(rowTable(match.slice(0, MATCH_ROWS), columns, "Matching networks" +
-        (match.length > MATCH_ROWS ? " (the first " + MATCH_ROWS + " of " + match.length.toLocaleString("en-US") + ")" : "")));
+      var more = match.length > MATCH_ROWS ? " (the first " + MATCH_ROWS + " of " +
+        match.length.toLocaleString("en-US") + ")" : "";
+      box.appendChild(rowTable(match.slice(0, MATCH_ROWS), columns, "Matching networks" + more));
     }
   }
   function nearest(e) {
@@ -703,7 +720,9 @@ _EXPLORER_JS = r"""
       var dx = state.px[k] - mx, dy = state.py[k] - my, d = dx * dx + dy * dy;
       if (d < bestD) { bestD = d; best = k; }
     }
-    return best < 0 ? null : {i: state.drawn[best], x: state.px[best] * rect.width / W, y: state.py[best] * rect.height / H};
+    if (best < 0) { return null; }
+    return {i: state.drawn[best], x: state.px[best] * rect.width / W,
+            y: state.py[best] * rect.height / H};
   }
   canvas.addEventListener("mousemove", function (e) {
     var p = nearest(e);
@@ -711,7 +730,8 @@ _EXPLORER_JS = r"""
     tip.textContent = "";
     tip.appendChild(html("div", arch[p.i], "font-family:monospace;font-weight:600;word-break:break-all"));
     var seen = {};
-    order.filter(function (c) { return cols[c].kind === "cat"; }).concat([ctl.x.value, ctl.y.value, ctl.color.value])
+    order.filter(function (c) { return cols[c].kind === "cat"; })
+      .concat([ctl.x.value, ctl.y.value, ctl.color.value])
       .forEach(function (c) {
         if (seen[c]) { return; } seen[c] = true;
         tip.appendChild(html("div", cols[c].name + ": " + fmt(cols[c].v[p.i], cols[c])));
@@ -728,7 +748,8 @@ _EXPLORER_JS = r"""
     box.textContent = "";
     if (p) {
       var table = html("table", undefined, "border-collapse:collapse;margin:4px 0");
-      table.appendChild(html("caption", "Selected network: " + arch[p.i] + " (click another point, or empty space to clear)",
+      table.appendChild(html("caption", "Selected network: " + arch[p.i] +
+                             " (click another point, or empty space to clear)",
                              "text-align:left;caption-side:top;font-family:monospace"));
       order.forEach(function (c) {
         var tr = html("tr");

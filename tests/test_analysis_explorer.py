@@ -1,4 +1,7 @@
-"""Tests of `calstudy.plots.explorer_columns`, the column choice of the plotly explorer (the chapter now uses `calstudy.explore`, tested in test_explore.py)."""
+"""Tests of `calstudy.plots.explorer_columns`, the plotly explorer's column choice.
+
+The explorer chapter now uses `calstudy.explore`, tested in test_explore.py.
+"""
 
 from __future__ import annotations
 

@@ -154,6 +154,24 @@ def test_a_paper_size_sample_stays_under_five_megabytes() -> None:
     assert size < len(rounded) / 2  # what the packing is for
 
 
+def test_the_explorer_needs_no_torch_and_no_plotting_library() -> None:
+    script = (
+        "import sys\n"
+        "class Blocked:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('torch', 'plotly', 'matplotlib'):\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Blocked())\n"
+        "import pandas as pd\n"
+        "from calstudy import explore\n"
+        "rows = pd.DataFrame({'arch': ['a', 'b'], 'space': 'tss', 'dataset': 'c', 'acc': [.5, .6]})\n"
+        "assert 'canvas' in explore.render_html(explore.build_payload(rows))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 # ---------------------------------------------------------------------------------------------
 # The page
 # ---------------------------------------------------------------------------------------------
