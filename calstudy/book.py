@@ -33,7 +33,7 @@ import tokenize
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -393,6 +393,7 @@ def build(
     builder_args: Sequence[str] = (),
     out: str | os.PathLike[str] | None = None,
     title: str | None = None,
+    jobs: int | None = None,
 ) -> Path:
     """Execute every chapter against ``store`` and render the HTML book.
 
@@ -414,6 +415,9 @@ def build(
         paper's) sit side by side. ``only`` is not allowed with ``out``: an edition is whole.
     title : str, optional
         The edition's title (``_config.yml``'s ``title`` otherwise).
+    jobs : int, optional
+        Chapters executed at once, each in its own kernel (default :func:`default_jobs`);
+        see :func:`execute_chapters`.
 
     Returns
     -------
@@ -437,23 +441,195 @@ def build(
         resolved = resolve_store(store).resolve()
         if not resolved.is_dir():
             raise FileNotFoundError(f"Expected `store` to be a store directory, got {store!r}.")
+    jobs = default_jobs() if jobs is None else jobs
+    _check_jobs(jobs)
     root = REPO_ROOT if out is None else _stage_edition(Path(out), title=title)
     executed_dir = root / "book" / "executed"
+    runs = []
     for chapter in selected:
         parameters = dict(chapter.parameters)
         if store is not None and "store" in notebook_parameters(chapter.source):
             parameters["store"] = str(resolved)
-        start = time.perf_counter()
-        print(f"[book] executing {chapter.name} ({chapter.title}) …", flush=True)
-        execute_chapter(
-            chapter.source, parameters=parameters, output=executed_dir / f"{chapter.name}.ipynb"
-        )
-        print(f"[book]   done in {time.perf_counter() - start:.1f} s", flush=True)
+        runs.append((chapter, parameters, executed_dir / f"{chapter.name}.ipynb"))
+    execute_chapters(runs, jobs=jobs, durations=executed_dir / DURATIONS_FILE)
     if not html:
         return executed_dir
     if out is None:
         return render_html(builder_args=builder_args)
     return render_html(builder_args=builder_args, root=root, output=Path(out))
+
+
+# Chapters run side by side, each in its own kernel: the book's chapters are independent (each
+# reads the store and writes its own notebook), and most of their time is single-threaded
+# Python, so two kernels on two cores take about half the time of one after the other.
+JOBS_ENV = "CALSTUDY_BOOK_JOBS"
+MAX_DEFAULT_JOBS = 4  # each kernel holds a store in memory (~1 GB for the paper's 145,179 rows)
+DURATIONS_FILE = ".durations.json"
+"""Each chapter's last execution time, read to start the longest chapters first."""
+
+RUN_ALONE = frozenset({"scale"})
+"""Chapters that time this machine (the scale chapter measures what one network costs): they
+run after the others, alone, so that no neighbouring kernel slows the clock they read."""
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_jobs() -> int:
+    """Chapters executed at once: ``$CALSTUDY_BOOK_JOBS``, else one per core, at most 4."""
+    named = os.environ.get(JOBS_ENV)
+    if named:
+        try:
+            return int(named)
+        except ValueError:
+            raise ValueError(
+                f"Expected ${JOBS_ENV} to be a positive integer, got {named!r}."
+            ) from None
+    return max(1, min(_cores(), MAX_DEFAULT_JOBS))
+
+
+def _check_jobs(jobs: object) -> None:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"Expected `jobs` to be a positive integer, got {jobs!r}.")
+
+
+def _start_worker(threads: int) -> None:
+    # The kernel papermill starts inherits this environment: numpy's BLAS and torch use
+    # `threads` each instead of every core, so kernels side by side do not oversubscribe.
+    for name in _THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+
+
+class ChapterRun(NamedTuple):
+    """How one chapter's execution went: its seconds, and its error as text (None: it ran)."""
+
+    seconds: float
+    error: str | None
+
+
+def _describe(err: Exception) -> str:
+    """The exception a chapter raised, with the notebook line that raised it (papermill's)."""
+    ename = getattr(err, "ename", None)  # papermill's PapermillExecutionError
+    if ename is None:
+        return f"{type(err).__name__}: {err}"
+    trace = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(getattr(err, "traceback", None) or []))
+    arrows = [line.strip() for line in trace.splitlines() if line.strip().startswith("---->")]
+    where = f" (at `{arrows[-1].removeprefix('---->').strip()}`)" if arrows else ""
+    return f"{ename}: {getattr(err, 'evalue', '')}{where}"
+
+
+def _execute_timed(
+    source: Path, parameters: Mapping[str, Any], output: Path, timeout: int
+) -> ChapterRun:
+    """:func:`execute_chapter`, timed, its error returned as text (it runs in a worker process,
+    and an exception from papermill does not always survive pickling back to the parent)."""
+    start = time.perf_counter()
+    try:
+        execute_chapter(source, parameters=parameters, output=output, timeout=timeout)
+    except Exception as err:  # noqa: BLE001 (the caller reports it, or raises)
+        return ChapterRun(time.perf_counter() - start, _describe(err))
+    return ChapterRun(time.perf_counter() - start, None)
+
+
+def _read_durations(*paths: Path) -> dict[str, float]:
+    import json
+
+    for path in paths:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            return {str(k): float(v) for k, v in data.items() if isinstance(v, int | float)}
+    return {}
+
+
+def execute_chapters(
+    runs: Sequence[tuple[Chapter, Mapping[str, Any], Path]],
+    *,
+    jobs: int = 1,
+    durations: Path | None = None,
+    keep_going: bool = False,
+    timeout: int = 600,
+) -> dict[str, ChapterRun]:
+    """Execute chapters, ``jobs`` at a time, and return how each one went.
+
+    Each chapter runs in its own kernel, as :func:`execute_chapter` runs it; with ``jobs`` > 1
+    they run side by side in worker processes, each kernel limited to ``cores // jobs`` BLAS
+    and torch threads. The longest chapters (by ``durations``, the times of the last build,
+    else those of the repository's own build) start first; the chapters of :data:`RUN_ALONE`
+    run last, one by one. The first failure stops the build: chapters not started are not
+    run, and the error names the chapter; with ``keep_going`` every chapter runs and the
+    failures are returned. A failed chapter leaves no executed notebook
+    (:func:`execute_chapter` writes it only on success).
+
+    Parameters
+    ----------
+    runs : sequence of (Chapter, parameters, output path)
+    jobs : int, default=1
+        Chapters executed at once.
+    durations : path, optional
+        JSON file of each chapter's last time in seconds: read to order the chapters, written
+        with this build's times.
+    keep_going : bool, default=False
+        Run every chapter and return the failures (a benchmark) instead of raising.
+    timeout : int, default=600
+        Seconds allowed per cell.
+
+    Raises
+    ------
+    RuntimeError
+        When a chapter fails (unless ``keep_going``), naming it and the line that raised.
+    """
+    import json
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    _check_jobs(jobs)
+    last = _read_durations(*(p for p in (durations, EXECUTED_DIR / DURATIONS_FILE) if p))
+    alone = [run for run in runs if run[0].name in RUN_ALONE]
+    shared = sorted((run for run in runs if run[0].name not in RUN_ALONE),
+                    key=lambda run: -last.get(run[0].name, 0.0))  # fmt: skip
+    took: dict[str, ChapterRun] = {}
+
+    def finished(chapter: Chapter, run: ChapterRun) -> None:
+        if run.error is not None and not keep_going:
+            raise RuntimeError(f"Chapter {chapter.name} ({chapter.source}) failed: {run.error}")
+        took[chapter.name] = run
+        status = "done" if run.error is None else f"FAILED ({run.error.splitlines()[0][:200]})"
+        print(f"[book]   {chapter.name} {status} in {run.seconds:.1f} s", flush=True)
+
+    workers = min(jobs, len(shared))
+    if workers > 1:
+        print(f"[book] executing {len(shared)} chapters, {workers} at a time …", flush=True)
+        threads = max(1, _cores() // workers)
+        with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(threads,)) as pool:
+            pending = {pool.submit(_execute_timed, c.source, p, o, timeout): c
+                       for c, p, o in shared}  # fmt: skip
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        finished(pending.pop(future), future.result())
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+    else:
+        alone = shared + alone
+    for chapter, parameters, output in alone:
+        print(f"[book] executing {chapter.name} ({chapter.title}) …", flush=True)
+        finished(chapter, _execute_timed(chapter.source, parameters, output, timeout))
+    if durations is not None:
+        durations.parent.mkdir(parents=True, exist_ok=True)
+        seconds = {name: run.seconds for name, run in took.items() if run.error is None}
+        durations.write_text(json.dumps({**last, **seconds}, indent=1, sort_keys=True))
+    return took
 
 
 # What an edition copies of the book's sources: configuration, pages, bibliography, extension.
@@ -525,6 +701,12 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
         "paper edition: --store data/paper --out book/paper",
     )
     build_parser.add_argument("--title", help="title of the edition built with --out")
+    build_parser.add_argument(
+        "--jobs",
+        type=int,
+        help=f"chapters executed at once, each in its own kernel (default: ${JOBS_ENV}, else one "
+        f"per core, at most {MAX_DEFAULT_JOBS})",
+    )
     build_parser.set_defaults(func=_cli_build)
 
     list_parser = commands.add_parser(
@@ -573,7 +755,8 @@ def _cli_list(args: argparse.Namespace) -> int:
 def _cli_build(args: argparse.Namespace) -> int:
     _require_chapters()
     out = build(
-        store=args.store, only=args.only, html=not args.no_html, out=args.out, title=args.title
+        store=args.store, only=args.only, html=not args.no_html, out=args.out, title=args.title,
+        jobs=args.jobs,
     )
     print(f"[book] {out}")
     return 0

@@ -442,3 +442,75 @@ def test_successful_run_writes_the_executed_notebook(tmp_path: Path) -> None:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", [])
     ]
     assert len(injected) == 1 and "n_bins = 10" in "".join(injected[0]["source"])
+
+
+# --------------------------------------------------------------------------------------------
+# Chapters side by side (book.execute_chapters)
+
+TINY_CHAPTER = '''# %% [markdown]
+# # {title}
+
+# %% tags=["parameters"]
+fail = False  # raise in the chapter
+
+# %%
+import os
+import time
+
+assert not fail, "this chapter was asked to fail"
+time.sleep(0.5)
+print("threads", os.environ.get("OMP_NUM_THREADS"))
+'''
+
+
+def _tiny_chapters(directory: Path, names: list[str]) -> list[book.Chapter]:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (directory / f"{name}.py").write_text(TINY_CHAPTER.format(title=name), encoding="utf-8")
+    return [book.Chapter(name, name) for name in names]
+
+
+@pytest.mark.slow
+def test_chapters_run_side_by_side_with_their_threads_shared(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(book, "NOTEBOOK_DIR", tmp_path / "notebooks")
+    chapters = _tiny_chapters(tmp_path / "notebooks", ["a", "b", "c"])
+    out = tmp_path / "executed"
+    runs = [(c, {}, out / f"{c.name}.ipynb") for c in chapters]
+    took = book.execute_chapters(runs, jobs=2, durations=out / book.DURATIONS_FILE)
+    assert sorted(took) == ["a", "b", "c"]
+    assert all(run.error is None and run.seconds > 0.4 for run in took.values())
+    assert json.loads((out / book.DURATIONS_FILE).read_text()).keys() == {"a", "b", "c"}
+    threads = max(1, len(os.sched_getaffinity(0)) // 2)
+    for c in chapters:
+        text = (out / f"{c.name}.ipynb").read_text(encoding="utf-8")
+        assert f"threads {threads}" in text
+
+
+@pytest.mark.slow
+def test_a_failing_chapter_stops_the_build_and_is_named(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(book, "NOTEBOOK_DIR", tmp_path / "notebooks")
+    chapters = _tiny_chapters(tmp_path / "notebooks", ["good", "bad"])
+    out = tmp_path / "executed"
+    runs = [(c, {"fail": c.name == "bad"}, out / f"{c.name}.ipynb") for c in chapters]
+    with pytest.raises(RuntimeError, match=r"(?s)Chapter bad .*asked to fail"):
+        book.execute_chapters(runs, jobs=2)
+    assert not (out / "bad.ipynb").exists()
+    took = book.execute_chapters(runs, jobs=2, keep_going=True)
+    assert took["good"].error is None and "asked to fail" in took["bad"].error
+    assert (out / "good.ipynb").exists() and not (out / "bad.ipynb").exists()
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True, "2"])
+def test_jobs_must_be_a_positive_integer(jobs) -> None:
+    with pytest.raises(ValueError, match="`jobs`"):
+        book.execute_chapters([], jobs=jobs)
+
+
+def test_default_jobs_reads_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv(book.JOBS_ENV, "3")
+    assert book.default_jobs() == 3
+    monkeypatch.setenv(book.JOBS_ENV, "many")
+    with pytest.raises(ValueError, match=book.JOBS_ENV):
+        book.default_jobs()
+    monkeypatch.delenv(book.JOBS_ENV)
+    assert 1 <= book.default_jobs() <= book.MAX_DEFAULT_JOBS
