@@ -43,56 +43,18 @@ seed = 0
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import seaborn as sns
 from IPython.display import HTML, display
 
-from calstudy import analysis, catalogue, metrics, plots, report
-from calstudy.calibrate import TemperatureScaling, fit_temperature, heldout_split
+from calstudy import catalogue, metrics, plots, report, teaching
 
 sns.set_theme(style="whitegrid", context="notebook")
-if n_samples < 100 or n_classes < 2 or overconfidence <= 0 or n_bins < 1:
-    raise ValueError(
-        "Expected n_samples ≥ 100, n_classes ≥ 2, overconfidence > 0 and n_bins ≥ 1, got "
-        f"{n_samples}, {n_classes}, {overconfidence}, {n_bins}."
-    )
-
-
-def answer(*paragraphs):
-    """An exercise's answer, folded behind a dropdown (a cell whose Markdown is MyST)."""
-    return report.md(":::{admonition} Answer\n:class: dropdown\n\n" + "\n\n".join(paragraphs)
-                     + "\n:::")  # fmt: skip
-
-
-# The worked example: true logits z, labels drawn from softmax(z), the model's softmax(γ z).
-rng = np.random.default_rng(seed)
-true_logits = rng.normal(0.0, 2.0, size=(n_samples, n_classes))
-true_probs = metrics.to_probs(true_logits)
-labels = np.array([rng.choice(n_classes, p=p) for p in true_probs])
-logits = overconfidence * true_logits
-probs = metrics.to_probs(logits)
-kind = ["underconfident", "calibrated", "overconfident"][int(np.sign(overconfidence - 1)) + 1]
-model = f"{kind} (γ = {overconfidence:g})" if kind != "calibrated" else "the model (γ = 1)"
-models = {"calibrated (γ = 1)": true_probs, model: probs}
-
-# Temperature scaling as in the paper: T fitted on 20 %, metrics on the other 80 %.
-fit_idx, eval_idx = heldout_split(n_samples, frac=0.2, seed=seed)
-scaler = TemperatureScaling().fit(logits[fit_idx], labels[fit_idx])
-scaled = scaler.predict_proba(logits[eval_idx])
-ece_true, ece_over = (metrics.ece(p, labels, n_bins=n_bins) for p in (true_probs, probs))
-before = metrics.ece(probs[eval_idx], labels[eval_idx], n_bins=n_bins)
-after = metrics.ece(scaled, labels[eval_idx], n_bins=n_bins)
-# The take-away, shown in the box at the top of the page.
-report.glue_md(
-    "primer-answer",
-    f"**Take-away.** On {n_samples:,} simulated predictions whose logits are {overconfidence:g} "
-    f"times the true ones ({kind}), the ECE with {n_bins} bins is {report.pct(ece_over, 2)}; "
-    f"the same predictions with the true probabilities score {report.pct(ece_true, 2)}, which is "
-    "not miscalibration but the estimator's bias on a finite test set. Temperature scaling fitted "
-    f"on 20 % of the predictions finds T = {scaler.temperature:.2f} (the truth is "
-    f"{overconfidence:g}) and takes the ECE on the other 80 % from {report.pct(before, 2)} to "
-    f"{report.pct(after, 2)}.",
-)
+# The worked example: true logits z, labels drawn from softmax(z), the model's softmax(γ z), and
+# temperature scaling as in the paper (T fitted on 20 %, metrics on the other 80 %).
+ex = teaching.worked_example(n_samples, n_classes, overconfidence=overconfidence, n_bins=n_bins,
+                             seed=seed)  # fmt: skip
+labels, probs, true_probs, model = ex.labels, ex.probs, ex.true_probs, ex.model
+report.glue_md("primer-answer", teaching.takeaway(ex))  # the box at the top of the page
 
 # %% [markdown]
 # ## A model whose truth we know
@@ -105,13 +67,7 @@ report.glue_md(
 # confidence differs. Temperature scaling with $T = \gamma$ undoes it exactly.
 
 # %%
-accuracy = metrics.accuracy(probs, labels)
-mean_conf = {name: metrics.to_confidences(p, labels)[0].mean() for name, p in models.items()}
-report.md(
-    f"Both models are right on {report.pct(accuracy)} of the {n_samples:,} predictions; the mean "
-    f"confidence is {report.pct(mean_conf['calibrated (γ = 1)'])} for the calibrated model and "
-    f"{report.pct(mean_conf[model])} for the {kind} one."
-)
+report.md(teaching.confidence_finding(ex))
 
 # %% [markdown]
 # ## How to read a reliability diagram
@@ -137,20 +93,12 @@ report.md(
 
 # %% mystnb={"figure": {"caption": "Reliability diagrams of the worked example with `n_bins` equal-width bins: left, the true probabilities (perfectly calibrated, γ = 1); right, the model's (logits multiplied by γ = `overconfidence`). Blue: accuracy per bin; red hatched: the gap to the bin's mean confidence; grey: share of predictions per bin (right axis).", "name": "fig-primer-reliability"}, "image": {"alt": "Two reliability diagrams side by side. Left: the calibrated model's accuracy bars end on the diagonal with small gaps. Right: the overconfident model's bars end well below the diagonal, with red gaps growing towards high confidence, and most predictions in the highest bins."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
-for ax, (name, p) in zip(axes, models.items(), strict=True):
+for ax, (name, p) in zip(axes, ex.models.items(), strict=True):
     plots.plot_reliability(plots.reliability_data(p, labels, n_bins=n_bins), ax=ax, title=name)
 fig.tight_layout()
 
 # %%
-gaps = plots.bin_gaps(plots.reliability_data(probs, labels, n_bins=n_bins))
-below = int((gaps["gap"] > 0).sum())
-fullest = gaps.loc[gaps["weight"].idxmax()]
-report.md(
-    f"In the {kind} model, {below} of its {len(gaps)} non-empty bins end below the diagonal. "
-    f"The fullest bin, confidence {fullest['lower']:.2f}–{fullest['upper']:.2f}, holds "
-    f"{report.pct(fullest['weight'])} of the predictions with an accuracy of "
-    f"{report.pct(fullest['acc'])} against a mean confidence of {report.pct(fullest['conf'])}."
-)
+report.md(teaching.fullest_bin_finding(ex))
 
 # %% [markdown]
 # **Try it.** The diagram below is interactive: the sliders choose the number of bins and
@@ -162,7 +110,7 @@ report.md(
 # %% mystnb={"figure": {"caption": "Interactive reliability diagram of the worked example. Sliders: the number of equal-width bins and the factor γ applied to the true logits. The text under the sliders gives the ECE, accuracy and mean confidence of the current position.", "name": "fig-primer-interactive"}}
 widget_bins = sorted({5, 10, 15, 20, 30, 50, n_bins})
 widget_gammas = sorted({0.5, 0.75, 1.0, 1.5, 2.0, 3.0, float(overconfidence)})
-grid = plots.reliability_grid(true_logits, labels, n_bins=widget_bins, scales=widget_gammas)
+grid = plots.reliability_grid(ex.true_logits, labels, n_bins=widget_bins, scales=widget_gammas)
 display(HTML(plots.reliability_widget_html(grid, n_bins=n_bins, scale=float(overconfidence))))
 
 # %% [markdown]
@@ -194,7 +142,8 @@ display(HTML(plots.reliability_widget_html(grid, n_bins=n_bins, scale=float(over
 
 # %% mystnb={"figure": {"caption": "ECE as a sum: each bar is one bin's share of the predictions times its gap between accuracy and mean confidence, for the model with γ = `overconfidence`; the bars add up to the ECE.", "name": "fig-primer-ece"}, "image": {"alt": "Bar chart over confidence of each bin's contribution to the ECE; the contributions grow towards high confidence, where most predictions are, and the text gives their sum, the ECE."}}
 fig, ax = plt.subplots(figsize=(6, 4.6))
-plots.plot_bin_gaps(gaps, ax, quantity="contribution")
+plots.plot_bin_gaps(plots.bin_gaps(plots.reliability_data(probs, labels, n_bins=n_bins)), ax,
+                    quantity="contribution")  # fmt: skip
 ax.set_title(model)
 fig.tight_layout()
 
@@ -253,7 +202,7 @@ fig.tight_layout()
 
 # %% mystnb={"figure": {"caption": "MCE is the largest bar: the gap |accuracy − confidence| of every non-empty equal-width bin, for the calibrated model (left) and the model with γ = `overconfidence` (right). The outlined bar sets the MCE; its label gives the number of predictions in that bin.", "name": "fig-primer-mce"}, "image": {"alt": "Two bar charts of the absolute gap per confidence bin. Left, calibrated: small gaps of both signs, the largest in a sparsely filled bin. Right, overconfident: red bars growing with confidence."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
-for ax, (name, p) in zip(axes, models.items(), strict=True):
+for ax, (name, p) in zip(axes, ex.models.items(), strict=True):
     plots.plot_bin_gaps(plots.bin_gaps(plots.reliability_data(p, labels, n_bins=n_bins)), ax)
     ax.set_title(name)
 fig.tight_layout()
@@ -270,7 +219,7 @@ fig.tight_layout()
 
 # %% mystnb={"figure": {"caption": "KSCE: cumulative confidence (red) and cumulative accuracy (blue), each divided by N, over the predictions sorted by confidence, for the calibrated model (left) and the model with γ = `overconfidence` (right). The arrow marks their largest distance, the KSCE.", "name": "fig-primer-ksce"}, "image": {"alt": "Two panels of two rising curves against the share of samples. Left: the curves overlap. Right: the cumulative confidence curve rises above the cumulative accuracy curve and the gap is largest at the end."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
-for ax, (name, p) in zip(axes, models.items(), strict=True):
+for ax, (name, p) in zip(axes, ex.models.items(), strict=True):
     plots.plot_ks_curve(plots.ks_curve(p, labels), ax)
     ax.set_title(name)
 fig.tight_layout()
@@ -291,7 +240,7 @@ fig.tight_layout()
 
 # %% mystnb={"figure": {"caption": "KDECE: the kernel estimate r̂(t) of the accuracy at confidence t (blue) against the diagonal, for the calibrated model (left) and the model with γ = `overconfidence` (right); red: the distance KDECE averages over the predictions; grey: the density of the confidences (scaled). h is the bandwidth chosen for each model.", "name": "fig-primer-kdece"}, "image": {"alt": "Two panels of a kernel accuracy curve against confidence. Left: the curve follows the diagonal. Right: the curve runs well below the diagonal, with the red band between them widest at high confidence where the density of confidences peaks."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
-for ax, (name, p) in zip(axes, models.items(), strict=True):
+for ax, (name, p) in zip(axes, ex.models.items(), strict=True):
     value = metrics.kdece(p, labels)
     plots.plot_kernel_reliability(plots.kernel_reliability(p, labels), ax, value=value)
     ax.set_title(name)
@@ -313,7 +262,7 @@ fig.tight_layout()
 
 # %% mystnb={"figure": {"caption": "MMCE: the residuals c − a smoothed by MMCE's Laplacian kernel (w = 0.4), f(t), for the calibrated model (left) and the model with γ = `overconfidence` (right). Red: confidence above accuracy; blue: below. MMCE² is the mean of each prediction's residual times f at its confidence.", "name": "fig-primer-mmce"}, "image": {"alt": "Two panels of a smoothed residual curve against confidence. Left: the curve stays close to zero. Right: the curve is positive everywhere and peaks at high confidence."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
-for ax, (name, p) in zip(axes, models.items(), strict=True):
+for ax, (name, p) in zip(axes, ex.models.items(), strict=True):
     text = f"MMCE = {report.pct(metrics.mmce(p, labels), 2)}"
     plots.plot_residual_curve(plots.mmce_witness(p, labels), ax, label="f(t)", value=text)
     ax.set_title(name)
@@ -337,7 +286,7 @@ fig.tight_layout()
 
 # %% mystnb={"figure": {"caption": "Smooth ECE: the residuals c − a smoothed by the reflected Gaussian kernel of width σ* (the fixed point), for the calibrated model (left) and the model with γ = `overconfidence` (right). The shaded area is the smooth ECE.", "name": "fig-primer-smece"}, "image": {"alt": "Two panels of a smoothed residual against confidence with the area under it shaded. Left: a small area of both signs. Right: a large red area, all positive, growing towards confidence 1."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
-for ax, (name, p) in zip(axes, models.items(), strict=True):
+for ax, (name, p) in zip(axes, ex.models.items(), strict=True):
     curve = plots.smooth_residual(p, labels)
     text = (
         f"smECE = {report.pct(metrics.smooth_ece(p, labels), 2)}, σ* = {curve.attrs['sigma']:.3f}"
@@ -365,22 +314,7 @@ fig.tight_layout()
 
 # %% mystnb={"figure": {"caption": "Finite-sample bias: the mean (line) and the central `level` range (band) of three estimators over `n_sim` simulated test sets of each size drawn from the perfectly calibrated model, whose true calibration error is 0. Equal-mass bins, 15 of them.", "name": "fig-primer-dl2ece"}, "image": {"alt": "Line chart of estimate against test-set size on a log axis: the plug-in L2 ECE and the equal-mass ECE start high and fall slowly towards zero; the debiased L2 ECE stays close to zero at every size."}}
 
-
-def plugin_l2_ece(p, y):
-    """The L2 ECE without the variance correction, from the same 15 equal-mass bins."""
-    d = plots.bin_gaps(plots.reliability_data(p, y, n_bins=15, strategy="mass"))
-    return float(np.sqrt((d["weight"] * d["gap"] ** 2).sum()))
-
-
-bias_estimators = {
-    "plug-in L2 ECE": plugin_l2_ece,
-    plots.estimator_label("dL2ECE_15"): catalogue.CATALOGUE["dL2ECE_15"],
-    plots.estimator_label("ECE_em_15"): catalogue.CATALOGUE["ECE_em_15"],
-}
-sizes = sorted({s for s in (250, 500, 1000, 2000, 5000, 10_000, n_samples) if 30 <= s <= n_samples})
-bias = plots.bias_by_size(
-    true_probs, true_probs, bias_estimators, sizes=sizes, n_sim=n_sim, level=level, seed=seed
-)
+bias = teaching.bias_study(ex, n_sim=n_sim, level=level)
 fig, ax = plt.subplots(figsize=(6, 4.6))
 plots.plot_bias_by_size(bias, ax, percent=True)
 fig.tight_layout()
@@ -405,10 +339,9 @@ fig.tight_layout()
 # $T = \gamma$, where the model's probabilities are the true ones.
 
 # %% mystnb={"figure": {"caption": "NLL, Brier score and ECE of the model with γ = `overconfidence` after dividing its logits by a temperature T, over all predictions. The red dot is each curve's minimum, the dashed line the true γ.", "name": "fig-primer-proper"}, "image": {"alt": "Three line charts against temperature. NLL, Brier score and ECE each fall to a minimum close to the dashed line at the true gamma and rise beyond it."}}
-temperatures = np.round(np.geomspace(overconfidence / 4, overconfidence * 2, 41), 4)
-sweep_names = {"NLL": "NLL", "Brier": "Brier", f"ECE_{n_bins}": f"ECE, {n_bins} bins"}
+temperatures, sweep_names = teaching.temperature_grid(ex)
 sweep = plots.temperature_sweep(
-    logits, labels, {label: catalogue.CATALOGUE[name] for name, label in sweep_names.items()},
+    ex.logits, labels, {label: catalogue.CATALOGUE[name] for name, label in sweep_names.items()},
     temperatures=temperatures,
 )  # fmt: skip
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
@@ -417,15 +350,7 @@ for ax, label in zip(axes, sweep_names.values(), strict=True):
 fig.tight_layout()
 
 # %%
-best_t = sweep.loc[sweep.groupby("estimator")["value"].idxmin()].set_index("estimator")[
-    "temperature"
-]
-report.md(
-    "Over this grid of temperatures, "
-    + report.join(f"{label} is lowest at T = {best_t[label]:.2f}" for label in sweep_names.values())
-    + f"; the truth is γ = {overconfidence:g}. Temperature scaling chooses T by minimising NLL "
-    "on held-out predictions, which is why it recovers γ."
-)
+report.md(teaching.sweep_finding(sweep, ex))
 
 # %% [markdown]
 # ## Every estimator on the same predictions
@@ -435,49 +360,11 @@ report.md(
 # Calibration errors are in percent; NLL and the Brier score are in their own units.
 
 # %%
-names = [
-    f"ECE_{n_bins}",
-    f"ECE_em_{n_bins}",
-    f"cwCE_{n_bins}",
-    f"cwCE_em_{n_bins}",
-    f"MCE_{n_bins}",
-    "KSCE",
-    "KDECE",
-    "MMCE",
-    "smECE",
-    "dL2ECE_15",
-    "NLL",
-    "Brier",
-]
-names = [name for name in names if name in catalogue.CATALOGUE]
-table = pd.DataFrame(
-    {
-        "calibrated": [catalogue.compute(name, true_probs, labels) for name in names],
-        "model": [catalogue.compute(name, probs, labels) for name in names],
-    },
-    index=names,
-)
-table["difference"] = table["model"] - table["calibrated"]
-scores = ("NLL", "Brier")
-shown = pd.DataFrame(
-    {
-        column: [
-            report.fixed(v, 3, signed=column == "difference") if name in scores
-            else report.fixed(100 * v, 2, signed=column == "difference") + " %"
-            for name, v in table[column].items()
-        ]
-        for column in ("calibrated", "model", "difference")
-    },
-    index=pd.Index([plots.estimator_label(name) for name in names], name="estimator"),
-).rename(columns={"model": model})  # fmt: skip
-shown
+teaching.estimator_table(ex)
 
 # %%
-report.md(
-    "Where each estimator was defined (the catalogue's references):",
-    "\n".join(f"- **{plots.estimator_label(name)}**: {catalogue.CATALOGUE[name].reference}"
-              for name in names),
-)  # fmt: skip
+report.md("Where each estimator was defined (the catalogue's references):",
+          teaching.estimator_references(n_bins))  # fmt: skip
 
 # %% [markdown]
 # Every estimator is larger for the miscalibrated model (the `difference` column is positive);
@@ -491,22 +378,7 @@ report.md(
 
 
 # %%
-def ece_b(p, y):
-    return metrics.ece(p, y, n_bins=n_bins)
-
-
-ece_gap = analysis.simulated_difference(
-    ece_b, probs, true_probs, probs_b=true_probs, n_sim=n_sim, level=level, seed=seed
-)
-report.md(
-    f"ECE with {n_bins} bins: calibrated {report.pct(ece_true, 2)}, {model} "
-    f"{report.pct(ece_over, 2)}. Over {n_sim} simulated test sets of {ece_gap.n:,} predictions, "
-    f"the difference is {report.fixed(100 * ece_gap.estimate, 2)} percentage points on average, "
-    f"with {report.pct(level, 0)} of the test sets in [{report.fixed(100 * ece_gap.low, 2)}, "
-    f"{report.fixed(100 * ece_gap.high, 2)}]: "
-    + ("far from 0, so no test set of this size would hide it."
-       if ece_gap.low > 0 else "a range that reaches 0, so a test set of this size may hide it.")
-)  # fmt: skip
+report.md(teaching.ece_difference_finding(ex, n_sim=n_sim, level=level))
 
 # %% [markdown]
 # ## The number of bins matters
@@ -527,24 +399,7 @@ axes[1].set_title("MCE")
 fig.tight_layout()
 
 # %%
-bias_5, bias_500 = errors["ECE"][5], errors["ECE"][500]
-bias_gap = analysis.simulated_difference(
-    lambda p, y: metrics.ece(p, y, n_bins=500),
-    true_probs,
-    true_probs,
-    metric_b=lambda p, y: metrics.ece(p, y, n_bins=5),
-    n_sim=n_sim,
-    level=level,
-    seed=seed,
-)
-report.md(
-    f"The ECE of the perfectly calibrated model is {report.pct(bias_5, 2)} with 5 bins and "
-    f"{report.pct(bias_500, 2)} with 500; over {n_sim} simulated test sets the difference "
-    f"(500 − 5 bins) averages {report.fixed(100 * bias_gap.estimate, 2)} percentage points, "
-    f"{report.pct(level, 0)} range [{report.fixed(100 * bias_gap.low, 2)}, "
-    f"{report.fixed(100 * bias_gap.high, 2)}]. The MCE goes from {report.pct(errors['MCE'][5], 1)} "
-    f"to {report.pct(errors['MCE'][500], 1)}."
-)
+report.md(teaching.bin_count_finding(ex, errors, n_sim=n_sim, level=level))
 
 # %% [markdown]
 # ## Temperature scaling
@@ -554,43 +409,15 @@ report.md(
 # 20 % of the test predictions and the metrics are reported on the other 80 %.
 
 # %%
-t_fit, t_low, t_high = analysis.bootstrap_statistic(
-    lambda rows: fit_temperature(rows[:, :-1], rows[:, -1].astype(int)),
-    np.column_stack([logits[fit_idx], labels[fit_idx]]),
-    n_boot=n_sim,
-    level=level,
-    seed=seed,
-)
-ts_gap = analysis.simulated_difference(
-    ece_b,
-    scaled,
-    true_probs[eval_idx],
-    probs_b=probs[eval_idx],
-    n_sim=n_sim,
-    level=level,
-    seed=seed,
-)
-report.md(
-    f"Fitted T = {scaler.temperature:.3f}, {report.pct(level, 0)} bootstrap interval over the "
-    f"fitting set [{t_low:.3f}, {t_high:.3f}]; the true γ is {overconfidence:g}. ECE with {n_bins} bins on "
-    f"the evaluation set: {report.pct(before, 2)} before, {report.pct(after, 2)} after. Over "
-    f"{n_sim} simulated evaluation sets of {ts_gap.n:,} (T held fixed) the change averages "
-    f"{report.fixed(100 * ts_gap.estimate, 2)} percentage points, {report.pct(level, 0)} range "
-    f"[{report.fixed(100 * ts_gap.low, 2)}, {report.fixed(100 * ts_gap.high, 2)}]."
-)
+report.md(teaching.temperature_finding(ex, n_sim=n_sim, level=level))
 
 # %% mystnb={"figure": {"caption": "Reliability diagrams of the evaluation predictions (80 %) before temperature scaling (left) and after dividing the logits by the temperature fitted on the other 20 % (right).", "name": "fig-primer-ts"}, "image": {"alt": "Two reliability diagrams. Left: bars well below the diagonal. Right, after temperature scaling: bars close to the diagonal with small gaps."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
-plots.plot_reliability(
-    plots.reliability_data(probs[eval_idx], labels[eval_idx], n_bins=n_bins),
-    ax=axes[0],
-    title="before temperature scaling",
-)
-plots.plot_reliability(
-    plots.reliability_data(scaled, labels[eval_idx], n_bins=n_bins),
-    ax=axes[1],
-    title=f"after (T = {scaler.temperature:.2f})",
-)
+panels = {"before temperature scaling": probs[ex.eval_idx],
+          f"after (T = {ex.temperature:.2f})": ex.scaled}  # fmt: skip
+for ax, (title, p) in zip(axes, panels.items(), strict=True):
+    plots.plot_reliability(plots.reliability_data(p, labels[ex.eval_idx], n_bins=n_bins), ax=ax,
+                           title=title)  # fmt: skip
 fig.tight_layout()
 
 # %% [markdown]
@@ -608,27 +435,11 @@ fig.tight_layout()
 # whose average success probability is the bin's mean confidence.
 
 # %% mystnb={"markdown_format": "myst"}
-null = plots.bias_by_size(true_probs, true_probs, {"ECE": ece_b}, sizes=[n_samples], n_sim=n_sim,
-                          level=level, seed=seed).iloc[0]  # fmt: skip
-counts = plots.reliability_data(true_probs, labels, n_bins=n_bins).counts
-bound_bins = float(np.sqrt(counts).sum() / (2 * n_samples))
-bound = 0.5 * np.sqrt(n_bins / n_samples)
-answer(
-    "Sampling noise. Each bin's accuracy $\\mathrm{acc}(B_b)$ is a mean of $|B_b|$ coin flips "
-    "whose expected value is $\\mathrm{conf}(B_b)$, so it misses it by about "
-    "$\\sqrt{\\mathrm{acc}(1 - \\mathrm{acc}) / |B_b|} \\le 1 / (2\\sqrt{|B_b|})$, and the "
-    "absolute values in the ECE never cancel. Summing over bins,",
-    "$$\\mathbb{E}[\\mathrm{ECE}] \\le \\sum_b \\frac{|B_b|}{N} \\cdot \\frac{1}{2\\sqrt{|B_b|}} "
-    "= \\frac{1}{2N} \\sum_b \\sqrt{|B_b|} \\le \\frac12 \\sqrt{\\frac{n}{N}},$$",
-    f"which shrinks like $1/\\sqrt N$ and grows like $\\sqrt n$. Here the ECE is "
-    f"{report.pct(ece_true, 2)}; over {n_sim} test sets redrawn from the truth it averages "
-    f"{report.pct(null['mean'], 2)} ({report.pct(level, 0)} range {report.pct(null['low'], 2)} to "
-    f"{report.pct(null['high'], 2)}), under the bound {report.pct(bound_bins, 2)} for these bins "
-    f"and {report.pct(bound, 2)} for any {n_bins} bins of {n_samples:,} predictions.",
-)
+ex1 = teaching.exercise_perfect_model(ex, n_sim=n_sim, level=level)
+report.md(ex1.markdown())
 
 # %%
-assert null["mean"] <= bound_bins <= bound + 1e-12, (null, bound_bins, bound)
+assert ex1.values["null_mean"] <= ex1.values["bound_bins"] <= ex1.values["bound"] + 1e-12, ex1
 
 # %% [markdown]
 # ### Exercise 2: overconfident or underconfident?
@@ -639,29 +450,12 @@ assert null["mean"] <= bound_bins <= bound + 1e-12, (null, bound_bins, bound)
 # the accuracy not change?
 
 # %% mystnb={"markdown_format": "myst"}
-contrast = {}
-for gamma in (0.5, 2.0):
-    p = metrics.to_probs(gamma * true_logits)
-    g = plots.bin_gaps(plots.reliability_data(p, labels, n_bins=n_bins))
-    contrast[gamma] = {"acc": metrics.accuracy(p, labels), "conf": g["conf"] @ g["weight"],
-                       "above": int((g["gap"] < 0).sum()), "bins": len(g)}  # fmt: skip
-under, over = contrast[0.5], contrast[2.0]
-answer(
-    f"With $\\gamma = 0.5$ {under['above']} of the {under['bins']} non-empty bins end *above* the "
-    f"diagonal: the model is underconfident, its mean confidence {report.pct(under['conf'])} "
-    f"below its accuracy {report.pct(under['acc'])}. With $\\gamma = 2$ only {over['above']} of "
-    f"{over['bins']} do: mean confidence {report.pct(over['conf'])}, accuracy "
-    f"{report.pct(over['acc'])}.",
-    "The accuracy is the same for every $\\gamma$: multiplying all logits of a prediction by "
-    "the same positive number keeps their order, so the predicted class, and whether it is "
-    "right, do not change. Only the confidence moves: $\\gamma < 1$ flattens the softmax "
-    "towards $1/K$, $\\gamma > 1$ sharpens it towards 1. This is why temperature scaling cannot "
-    "change a network's accuracy.",
-)
+ex2 = teaching.exercise_direction(ex)
+report.md(ex2.markdown())
 
 # %%
-assert under["acc"] == over["acc"] == metrics.accuracy(true_probs, labels)
-assert under["conf"] < under["acc"] < over["conf"], contrast
+assert ex2.values[0.5]["acc"] == ex2.values[2.0]["acc"] == metrics.accuracy(true_probs, labels)
+assert ex2.values[0.5]["conf"] < ex2.values[0.5]["acc"] < ex2.values[2.0]["conf"], ex2.values
 
 # %% [markdown]
 # ### Exercise 3: what sets the MCE?
@@ -671,24 +465,11 @@ assert under["conf"] < under["acc"] < over["conf"], contrast
 # ECE with the same bins? Why is the MCE of a calibrated model a poor summary?
 
 # %% mystnb={"markdown_format": "myst"}
-calibrated_gaps = plots.bin_gaps(plots.reliability_data(true_probs, labels, n_bins=n_bins))
-worst = calibrated_gaps.loc[calibrated_gaps["gap"].abs().idxmax()]
-mce_true = metrics.mce(true_probs, labels, n_bins=n_bins)
-answer(
-    f"The MCE, {report.pct(mce_true, 2)}, is the gap of the bin "
-    f"{worst['lower']:.2f}–{worst['upper']:.2f}, which holds {int(worst['count']):,} predictions; "
-    f"the median bin holds {int(calibrated_gaps['count'].median()):,}. A bin of few predictions "
-    "has the noisiest accuracy, so the maximum is usually found in the sparsest bins, and it "
-    f"grows with the number of bins: {report.pct(errors['MCE'][5], 1)} with 5 bins, "
-    f"{report.pct(errors['MCE'][500], 1)} with 500 (" + "{numref}`fig-primer-bins`).",
-    "The MCE can never be smaller than the ECE with the same bins: the ECE is a weighted mean "
-    f"of the same gaps, and a mean never exceeds the maximum (here {report.pct(ece_true, 2)} "
-    "against the MCE above). On a calibrated model the MCE measures the noise of the sparsest "
-    "bin, not the model.",
-)
+ex3 = teaching.exercise_mce(ex, errors)
+report.md(ex3.markdown())
 
 # %%
-assert abs(abs(worst["gap"]) - mce_true) < 1e-12
+assert abs(ex3.values["worst_gap"] - ex3.values["mce"]) < 1e-12
 assert all(errors["MCE"][n] >= errors["ECE"][n] for n in errors["MCE"])  # a maximum ≥ a mean
 
 # %% [markdown]
@@ -699,34 +480,14 @@ assert all(errors["MCE"][n] >= errors["ECE"][n] for n in errors["MCE"])  # a max
 # Would they stay close for a model that is overconfident at high confidence and underconfident
 # at low confidence?
 
-
 # %% mystnb={"markdown_format": "myst"}
-def close_three(p):
-    conf, correct = metrics.to_confidences(p, labels)
-    return metrics.ksce(p, labels), metrics.smooth_ece(p, labels), abs(conf.mean() - correct.mean())
-
-
-mixed_gamma = np.where(true_probs.max(axis=1) > np.median(true_probs.max(axis=1)), 2.0, 0.5)
-mixed = metrics.to_probs(mixed_gamma[:, None] * true_logits)
-ks_m, sm_m, mean_m = close_three(probs)
-ks_x, sm_x, mean_x = close_three(mixed)
-answer(
-    f"KSCE = {report.pct(ks_m, 3)}, smooth ECE = {report.pct(sm_m, 3)} and |mean confidence − "
-    f"accuracy| = {report.pct(mean_m, 3)}. When the residual $c - a$ has one sign at almost "
-    "every confidence, the running sum in KSCE only grows, so its maximum is the full sum "
-    "$\\bigl|\\frac1N \\sum_i (a_i - c_i)\\bigr|$; and the smoothed residual keeps one sign, so "
-    "the area of its absolute value is the absolute value of its area, which is the same sum.",
-    "For a model whose predictions above the median confidence have $\\gamma = 2$ and the others "
-    f"$\\gamma = 0.5$, the errors of opposite sign cancel in the sum: |mean confidence − "
-    f"accuracy| = {report.pct(mean_x, 2)}, while KSCE = {report.pct(ks_x, 2)} and smooth ECE = "
-    f"{report.pct(sm_x, 2)}. In general both are at least the first: the maximum of a running "
-    "sum is at least its final value, and the area of an absolute value at least the absolute "
-    "value of the area.",
-)
+ex4 = teaching.exercise_two_estimators(ex)
+report.md(ex4.markdown())
 
 # %%
-assert ks_m >= mean_m - 1e-12 and ks_x >= mean_x - 1e-12  # max |running sum| ≥ |total|
-assert sm_m >= mean_m - 1e-6 and sm_x >= mean_x - 1e-6  # ∫|g| ≥ |∫g| = |mean residual|
+for ks, smooth, mean_gap in ex4.values.values():
+    assert ks >= mean_gap - 1e-12  # max |running sum| ≥ |total|
+    assert smooth >= mean_gap - 1e-6  # ∫|g| ≥ |∫g| = |mean residual|
 
 # %% [markdown]
 # ### Exercise 5: is a low ECE enough?
@@ -736,27 +497,13 @@ assert sm_m >= mean_m - 1e-6 and sm_x >= mean_x - 1e-6  # ∫|g| ≥ |∫g| = |m
 # What does a proper score see that the ECE does not?
 
 # %% mystnb={"markdown_format": "myst"}
-uniform = np.full((n_samples, n_classes), 1.0 / n_classes)
-rows = {"uniform": uniform, "calibrated": true_probs}
-scores_cmp = {name: {m: catalogue.compute(m, p, labels) for m in (f"ECE_{n_bins}", "NLL", "Brier")}
-              for name, p in rows.items()}  # fmt: skip
-u, c = scores_cmp["uniform"], scores_cmp["calibrated"]
-answer(
-    f"The uniform model is right {report.pct(metrics.accuracy(uniform, labels))} of the time "
-    f"(it always predicts class 0, the lowest index among ties) with confidence "
-    f"{report.pct(1 / n_classes)}: its ECE is {report.pct(u[f'ECE_{n_bins}'], 2)}, against "
-    f"{report.pct(c[f'ECE_{n_bins}'], 2)} for the calibrated model. Its NLL is "
-    f"$\\log K$ = {u['NLL']:.3f} and its Brier score $1 - 1/K$ = {u['Brier']:.3f}, against "
-    f"{c['NLL']:.3f} and {c['Brier']:.3f}.",
-    "A proper score rewards *sharpness* as well as calibration: among calibrated models, the one "
-    "whose probabilities separate the classes scores better. The ECE sees only whether the "
-    "confidences match the accuracies, so a useless model can have a low ECE. Report a "
-    "calibration error beside accuracy or a proper score, never alone.",
-)
+ex5 = teaching.exercise_uniform_model(ex)
+report.md(ex5.markdown())
 
 # %%
-assert abs(u["NLL"] - np.log(n_classes)) < 1e-12 and abs(u["Brier"] - (1 - 1 / n_classes)) < 1e-12
-assert c["NLL"] < u["NLL"] and c["Brier"] < u["Brier"], scores_cmp
+assert abs(ex5.values["uniform"]["NLL"] - np.log(n_classes)) < 1e-12
+assert abs(ex5.values["uniform"]["Brier"] - (1 - 1 / n_classes)) < 1e-12
+assert all(ex5.values["calibrated"][s] < ex5.values["uniform"][s] for s in ("NLL", "Brier"))
 
 # %% [markdown]
 # ### Exercise 6: does debiasing work?
@@ -766,29 +513,12 @@ assert c["NLL"] < u["NLL"] and c["Brier"] < u["Brier"], scores_cmp
 # from the same bins, and why is it sometimes exactly 0?
 
 # %% mystnb={"markdown_format": "myst"}
-smallest = bias[bias["size"] == bias["size"].min()].set_index("estimator")
-dl2 = plots.estimator_label("dL2ECE_15")
-chunks = np.array_split(np.random.default_rng(seed).permutation(n_samples), n_samples // sizes[0])
-zero_share = np.mean(
-    [catalogue.compute("dL2ECE_15", true_probs[i], labels[i]) == 0 for i in chunks]
-)
-answer(
-    f"With {int(bias['size'].min()):,} predictions the averages are: "
-    + report.join(f"{name} {report.pct(smallest.loc[name, 'mean'], 2)}" for name in smallest.index)
-    + f". The {smallest['mean'].idxmin()} is closest to 0.",
-    "Each bin's debiased term is its plug-in term minus "
-    "$\\mathrm{acc}(1 - \\mathrm{acc}) / (|B_b| - 1) \\ge 0$, so the debiased sum can only be "
-    "smaller; when the subtraction makes it negative (the observed gaps are smaller than the "
-    "noise expected from the bin sizes) the estimate is clipped to 0, as on "
-    f"{report.pct(zero_share, 0)} of the disjoint test sets of {sizes[0]:,} predictions cut from "
-    "the calibrated sample. A clipped estimate is biased upwards again, a little: the mean stays "
-    "above 0.",
-)
+ex6 = teaching.exercise_debiasing(ex, bias)
+report.md(ex6.markdown())
 
 # %%
-assert smallest.loc[dl2, "mean"] <= smallest.loc["plug-in L2 ECE", "mean"] + 1e-12, smallest
-assert (bias.pivot(index="size", columns="estimator", values="mean")
-        .pipe(lambda m: (m[dl2] <= m["plug-in L2 ECE"] + 1e-12).all()))  # fmt: skip
+assert (ex6.values["means"][plots.estimator_label("dL2ECE_15")]
+        <= ex6.values["means"]["plug-in L2 ECE"] + 1e-12).all(), ex6.values  # fmt: skip
 
 # %% [markdown]
 # ## Summary
