@@ -2256,3 +2256,63 @@ def plot_hours_overview(hours: pd.Series, ax: Axes | None = None, *, goal_hours:
     ax.legend(loc="lower right")
     ax.set(xscale="log", xlabel="hours (one device)", ylabel="")
     return ax
+
+
+# ================================================================================================
+# One figure for a chapter's groups: one panel each, so that a figure cell shows one image
+# ================================================================================================
+
+__all__ += ["draw_panels"]
+
+
+def draw_panels(
+    items: Mapping[object, object],
+    draw: Callable[[Axes, object, object], object],
+    *,
+    width: float,
+    heights: float | Sequence[float],
+    ncols: int = 1,
+) -> object | None:
+    """One figure with a panel per item: ``draw(ax, key, value)`` for each ``key: value``.
+
+    A chapter that loops over its groups (space × dataset, or runs) draws them into one figure,
+    so that its figure cell has one image and one numbered caption, and lays the panels out in
+    rows of ``ncols`` so that the figure stays legible at the page's width.
+
+    Parameters
+    ----------
+    items : mapping
+        The panels, in order; nothing is drawn when it is empty.
+    draw : callable
+        ``draw(ax, key, value)`` draws one panel.
+    width : float
+        Width of the figure in inches.
+    heights : float or sequence of float
+        Height of each row of panels in inches: one number for all, or one per row.
+    ncols : int, default=1
+        Panels per row; unused axes of the last row are hidden.
+
+    Returns
+    -------
+    matplotlib Figure or None
+        The figure, laid out tight; None when ``items`` is empty.
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"Expected `ncols` to be a positive integer, got {ncols!r}.")
+    if not items:
+        return None
+    n_rows = -(-len(items) // ncols)
+    rows = [float(heights)] * n_rows if np.isscalar(heights) else [float(h) for h in heights]
+    if len(rows) != n_rows or min(rows) <= 0:
+        raise ValueError(f"Expected `heights` to be one positive number or {n_rows} of them, got "
+                         f"{heights!r}.")  # fmt: skip
+    fig, axes = plt.subplots(n_rows, min(ncols, len(items)), figsize=(width, sum(rows)),
+                             squeeze=False, gridspec_kw={"height_ratios": rows})  # fmt: skip
+    for ax, (key, value) in zip(axes.flat, items.items(), strict=False):
+        draw(ax, key, value)
+    for ax in axes.flat[len(items):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
