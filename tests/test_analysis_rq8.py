@@ -549,3 +549,26 @@ def test_held_out_classes_on_a_sample_of_the_released_format(release_tss) -> Non
         assert not set(sample.frame["arch_class"].iloc[f.train]) & set(
             sample.frame["arch_class"].iloc[f.test])
     assert result.scores["tau"].between(-1, 1).all()
+
+
+def test_draw_panels_one_figure_per_cell() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from calstudy import plots
+
+    drawn = []
+    fig = plots.draw_panels({"a": 1, "b": 2, "c": 3}, lambda ax, k, v: drawn.append((k, v)),
+                            width=8, heights=[2, 3], ncols=2)  # fmt: skip
+    assert drawn == [("a", 1), ("b", 2), ("c", 3)]
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(fig.axes) == 4 and len(visible) == 3  # the unused fourth panel is hidden
+    assert tuple(fig.get_size_inches()) == pytest.approx((8, 5))  # the rows' heights add up
+    plt.close(fig)
+    assert plots.draw_panels({}, lambda ax, k, v: None, width=8, heights=2) is None
+    with pytest.raises(ValueError, match="`heights`"):
+        plots.draw_panels({"a": 1}, lambda ax, k, v: None, width=8, heights=[1, 2])
+    with pytest.raises(ValueError, match="`ncols`"):
+        plots.draw_panels({"a": 1}, lambda ax, k, v: None, width=8, heights=1, ncols=0)
