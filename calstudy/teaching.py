@@ -511,7 +511,7 @@ def _ks_smooth_mean(probs: np.ndarray, labels: np.ndarray) -> tuple[float, float
 
 
 def exercise_two_estimators(ex: WorkedExample) -> Answer:
-    """Exercise 4: KSCE and smooth ECE against |mean confidence − accuracy|, on the model and
+    """Exercise 4: KSCE and smooth ECE against ``|mean confidence − accuracy|``, on the model and
     on a mixed model (γ = 2 above the median true confidence, 0.5 below).
 
     ``values``: ``model`` and ``mixed``, each ``(ksce, smooth_ece, mean_gap)``; both
