@@ -750,7 +750,49 @@ def plot_width_medians(
 # RQ iv: post-hoc methods against temperature scaling
 # ================================================================================================
 
-__all__ += ["plot_paired_differences"]
+__all__ += ["plot_paired_differences", "posthoc_differences"]
+
+
+def posthoc_differences(
+    df: pd.DataFrame, methods: Sequence[str], score: str, *, by: str = "group"
+) -> pd.DataFrame:
+    """Per network, ``score`` after each of ``methods`` minus after temperature scaling.
+
+    The long table :func:`plot_paired_differences` draws: columns ``method, d, <by>``, one row
+    per network and method, in percentage points where ``score`` is shown in percent
+    (:func:`in_percent`). Groups without temperature-scaled scores are left out.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Calibration dataset with the column ``by``.
+    methods : sequence of str
+        Post-hoc methods besides temperature scaling (``"vs"``, ``"hist"``, ``"iso"``).
+    score : str
+        Score suffix, e.g. ``"ECE_15"`` or ``"NLL"``
+        (:func:`calstudy.analysis.posthoc_scores`).
+    by : str, default="group"
+        Column of the groups.
+
+    Returns
+    -------
+    DataFrame
+    """
+    from calstudy.analysis import posthoc_scores
+
+    if by not in df.columns:
+        raise ValueError(f"Expected `df` to have column {by!r}, got {list(df.columns)}.")
+    factor = 100.0 if in_percent(score) else 1.0
+    parts = []
+    for group, part in df.groupby(by, sort=True):
+        scores = posthoc_scores(part, methods, score)
+        if "ts" not in scores:
+            continue
+        diff = scores.drop(columns=["none", "ts"], errors="ignore").sub(scores["ts"], axis=0)
+        parts.append((factor * diff).melt(var_name="method", value_name="d").assign(**{by: group}))
+    if not parts:
+        return pd.DataFrame(columns=["method", "d", by])
+    return pd.concat(parts, ignore_index=True)
 
 
 def plot_paired_differences(

@@ -25,6 +25,7 @@ __all__ = [
     "P_FLOOR",
     "answer",
     "ci",
+    "ci_columns",
     "ci_table",
     "fixed",
     "format_table",
@@ -285,6 +286,56 @@ def ci_table(
     if names is not None:
         out = out.rename(index=names)
     return out.rename_axis(index=index)
+
+
+def ci_columns(
+    table: pd.DataFrame,
+    *,
+    index: str,
+    columns: Mapping[str, Sequence[str]],
+    scale: Mapping[str, float] | None = None,
+    alpha: float = 0.05,
+    decimals: int = 2,
+    names: Any = None,
+) -> pd.DataFrame:
+    """Several estimates per row with their intervals, side by side (:func:`ci_table` each).
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per value of ``index``.
+    index : str
+        The column whose values label the rows.
+    columns : mapping of str to (estimate, low, high) or (estimate, low, high, p)
+        Each output column and the columns of ``table`` it shows; with ``p``, a cell whose
+        p-value is below ``alpha`` ends in `` *``.
+    scale : mapping of str to float, optional
+        Factors of output columns (100: a fraction shown in percent or percentage points).
+    alpha, decimals, names
+        As in :func:`ci_table`.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"g": ["a"], "tau": [0.3], "tau_low": [0.1], "tau_high": [0.5],
+    ...                   "d": [-0.0075], "d_low": [-0.01], "d_high": [-0.005], "p": [1e-5]})
+    >>> ci_columns(t, index="g", columns={"τ": ("tau", "tau_low", "tau_high"),
+    ...            "change (points)": ("d", "d_low", "d_high", "p")},
+    ...            scale={"change (points)": 100}).loc["a"].tolist()
+    ['+0.30 [+0.10, +0.50]', '-0.75 [-1.00, -0.50] *']
+    """
+    parts = []
+    for name, spec in columns.items():
+        if len(spec) not in (3, 4):
+            raise ValueError(
+                f"Expected `columns[{name!r}]` to be (estimate, low, high[, p]), got {spec!r}."
+            )
+        estimate, low, high, *p = spec
+        factor = (scale or {}).get(name, 1)
+        scaled = table.assign(**{c: factor * table[c] for c in (estimate, low, high)})
+        parts.append(ci_table(scaled, index=index, estimate=estimate, low=low, high=high,
+                              p=p[0] if p else None, alpha=alpha, decimals=decimals,
+                              names=names).set_axis([name], axis=1))  # fmt: skip
+    return pd.concat(parts, axis=1)
 
 
 def format_table(

@@ -314,32 +314,29 @@ display(report.md(f"Built with Python {versions.loc['python', 'version']} and ca
 
 # %%
 epochs, skeleton = (scale.loc[k, "this store"] for k in ("training epochs", "skeleton"))
-report.glue_md("dataset-answer", answers.box(
-    question="What does this store hold, and what is it good for?",
-    ours=f"{report.plural(len(every_seed), 'row')} of {report.plural(len(df), 'network')} "
-    f"({report.join(s.upper() for s in per_group.index)} on "
-    f"{report.join(map(analysis.dataset_title, per_group.columns))}; training epochs: {epochs}; "
-    f"skeleton: {skeleton}); it {analysis.column_groups_sentence(groups, max_listed=0)}. "
-    + ("They are the paper's own measurements, so every chapter recomputes the paper's "
-       "statistics from them." if "paper-csv" in sources else
-       "Every chapter's method runs on them, and each chapter's findings describe these "
-       "networks at this training budget, not networks trained otherwise."),
-    caveat=f"Temperatures: {temperature_finding}.",
-))
-report.md("\n".join([
-    f"- This store holds {report.plural(len(every_seed), 'row')} of "
+summary = [
+    f"This store holds {report.plural(len(every_seed), 'row')} of "
     f"{report.plural(len(df), 'network')} ({report.join(per_group.index)}; "
     f"{report.join(per_group.columns)}), against the paper's 117,702 rows; training epochs: "
-    f"{scale.loc['training epochs', 'this store']}, skeleton {scale.loc['skeleton', 'this store']}.",
-    (f"- It holds {done:,} of the {planned:,} jobs of preset `{preset}`"
+    f"{epochs}, skeleton {skeleton}.",
+    (f"It holds {done:,} of the {planned:,} jobs of preset `{preset}`"
      + (", all of them." if done == planned else ": every chapter works on a partial sample.")
-     if done else "- Its rows are not measured against a preset's plan."),
-    f"- It {analysis.column_groups_sentence(groups, max_listed=0)}"
+     if done else "Its rows are not measured against a preset's plan."),
+    f"It {analysis.column_groups_sentence(groups, max_listed=0)}"
     + (f"; not recorded: {report.join(f'`{c}`' for c in absent)}." if absent else "."),
-    f"- Temperatures: {temperature_finding}.",
-    "- Load it with `Store(path).read()` or SQL; extend it with a resumed sweep; import the "
+    f"Temperatures: {temperature_finding}.",
+    "Load it with `Store(path).read()` or SQL; extend it with a resumed sweep; import the "
     "paper's CSVs into the same schema to rerun any chapter on them.",
-]))  # fmt: skip
+]
+report.glue_md("dataset-answer", answers.box(
+    question="What does this store hold, and what is it good for?",
+    ours=" ".join([summary[0], summary[2],
+                   "They are the paper's own measurements: every chapter recomputes the paper's "
+                   "statistics from them." if "paper-csv" in sources else "Every chapter's "
+                   "findings describe these networks at this training budget."]),
+    caveat=f"Temperatures: {temperature_finding}.",
+))
+report.md("\n".join(f"- {s}" for s in summary))
 
 # %%
 # What must hold for any store.

@@ -37,8 +37,8 @@
 # **Scale.** The committed demo store holds small networks (C = 16, N = 1) trained for 10 epochs
 # on 10,000 images of CIFAR-10 and Fashion-MNIST {cite}`xiao2017fashion`, the two datasets
 # available offline; the paper's store holds NATS-Bench's 200-epoch networks {cite}`dong2021nats`
-# on CIFAR-10, CIFAR-100 and ImageNet16-120. The first table says which networks (their
-# fidelity) this run reads (Table 1). Dataset pairs and training budgets differ between stores, so
+# on CIFAR-10, CIFAR-100 and ImageNet16-120. The chapter's first table says which networks
+# (their fidelity) this run reads. Dataset pairs and training budgets differ between stores, so
 # compare conclusions across stores, not digits.
 
 # %% tags=["parameters"]

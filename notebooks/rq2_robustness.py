@@ -39,7 +39,8 @@
 # each corruption on a 1,000-image subset, attacks use 500 images, and the out-of-distribution
 # set is the *other* dataset of the sweep, not SVHN as in the paper; its networks are small and
 # trained for 10 epochs. The paper's robustness columns come from Jung et al.'s 200-epoch TSS
-# networks {cite}`jung2023neural`. Table 1 says which measures this store holds.
+# networks {cite}`jung2023neural`. The chapter's first table says which measures this store
+# holds.
 
 # %% tags=["parameters"]
 store = "data/demo"  # calibration store directory
@@ -145,8 +146,10 @@ if parts:
         ax.axvspan(0.09, 0.36, color="C2", alpha=0.15, label="paper: 0.09 – 0.36")
         ax.set(xlabel=f"Kendall τ with {display_name(ece)}", xlim=(-1, 1),
                title=analysis.group_name(key))
-        ax.legend(loc="lower right", fontsize="small")
-    fig.tight_layout()
+        ax.get_legend().remove()
+    keys = {lab: h for ax in axes for h, lab in zip(*ax.get_legend_handles_labels(), strict=True)}
+    fig.legend(keys.values(), keys.keys(), loc="upper center", ncol=3)  # one legend, on top
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
 
 # %% [markdown]
 # ## The most accurate networks, and the least accurate

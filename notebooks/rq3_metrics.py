@@ -99,7 +99,7 @@ short = {n: plots.estimator_label(n).removesuffix(f", {n_bins} bins") for n in n
 
 def draw_matrices(prefix):
     """One τ matrix per space and dataset, stacked: each keeps the column's width."""
-    fig, axes = plots.panel_grid(max(1, len(keys)), ncols=1, width=7.6, height=7.0)
+    fig, axes = plots.panel_grid(max(1, len(keys)), ncols=1, width=9.0, height=8.2)
     for ax, key in zip(axes, keys, strict=False):
         plots.plot_tau_matrix(matrices[(*key, prefix)].rename(index=short, columns=short), ax)
         ax.set(title=analysis.group_name(key), xlabel="", ylabel="")

@@ -103,23 +103,24 @@ report.md(
 # the post-scaling ranking cannot be read off the pre-scaling one. Beside it, the median paired
 # change (post − pre, network by network) with its bootstrap interval and a Wilcoxon
 # signed-rank p-value, Holm-corrected over the groups, and the share of networks whose value
-# fell, with its Wilson interval (Table 1; values in percent where the metric is an ECE).
+# fell, with its Wilson interval (values in percent where the metric is an ECE; * Holm p below
+# `alpha`).
 
 # %%
 effect = analysis.scaling_effect(df, pre, post, **options)
 unit = 100 if plots.in_percent(pre) else 1
-display(pd.DataFrame({
-    "networks": effect["n"].to_numpy(),
-    "median before": [report.num(unit * v) for v in effect["median_pre"]],
-    "median after": [report.num(unit * v) for v in effect["median_post"]],
-    "τ(before, after)": [report.ci(*r) for r in effect[["tau", "tau_low", "tau_high"]].to_numpy()],
-    "median change": [report.ci(*(unit * r), decimals=2 if unit == 100 else 4)
-                      for r in effect[["change", "change_low", "change_high"]].to_numpy()],
-    "Holm p of the change": [report.pvalue(v) for v in effect["change_p_holm"]],
-    "share lowered": [report.ci(*r, signed=False) for r in effect[["lowered", "lowered_low",
-                                                                      "lowered_high"]].to_numpy()],
-}, index=pd.Index(effect["group"], name="group")))  # fmt: skip
-report.md(*(f"- {s}" for s in analysis.scaling_effect_sentences(effect, metric=f"`{metric}`")))
+medians = effect.set_index("group")[["n", "median_pre", "median_post"]] * [1, unit, unit]
+display(report.format_table(medians.set_axis(["networks", "median before", "median after"], axis=1))
+        .join(report.ci_columns(effect, index="group", alpha=alpha, scale={"median change": unit},
+                                columns={"τ(before, after)": ("tau", "tau_low", "tau_high"),
+                                         "median change": ("change", "change_low", "change_high",
+                                                           "change_p_holm"),
+                                         "share lowered": ("lowered", "lowered_low",
+                                                           "lowered_high")})))  # fmt: skip
+in_points = {c: unit * effect[c] for c in ("change", "change_low", "change_high")}
+effect_words = analysis.scaling_effect_sentences(effect.assign(**in_points), metric=f"`{metric}`"
+                                                 + (" (in percentage points)" if unit > 1 else ""))
+report.md(*(f"- {s}" for s in effect_words))
 
 # %% mystnb={"figure": {"caption": "Each network's metric after temperature scaling (y) against before it (x), one panel per search space and dataset (ECE in percent), coloured by accuracy; the title gives τ between the two with its bootstrap interval.", "name": "fig-rq4_posthoc-ranking"}, "image": {"alt": "Scatter plots, one per search space and dataset, of post-scaling against pre-scaling calibration error for every network, coloured by accuracy; where the cloud shows no rising band, scaling reshuffled the ranking."}}
 fig, axes = plots.panel_grid(max(1, len(effect)))
@@ -178,14 +179,12 @@ else:
         temperatures, against=f"`{pre}`"))))
 
 # %% mystnb={"figure": {"caption": "The fitted temperatures T of every network, one outline per search space and dataset; dashed: T = 1 (no change). T > 1 softens an overconfident network's predictions.", "name": "fig-rq4_posthoc-temperatures"}, "image": {"alt": "Step histograms of the fitted temperature per search space and dataset, most of the mass just above the dashed line at T = 1."}}
-fig, ax = plt.subplots(figsize=(6.5, 3.8))
-if temperatures.empty:
-    ax.text(0.5, 0.5, "no fitted temperatures in this store", ha="center", transform=ax.transAxes)
-else:
+if not temperatures.empty:
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
     sns.histplot(df, x="temperature", hue="group", bins=30, ax=ax, element="step")
-ax.axvline(1.0, color="C3", linestyle="--")
-ax.set(xlabel="fitted temperature T (dashed: T = 1, no change)", ylabel="networks")
-fig.tight_layout()
+    ax.axvline(1.0, color="C3", linestyle="--")
+    ax.set(xlabel="fitted temperature T (dashed: T = 1, no change)", ylabel="networks")
+    fig.tight_layout()
 
 # %% [markdown]
 # ## Temperature scaling against other post-hoc methods
@@ -211,33 +210,26 @@ if tests.empty:
         f"such as `{(methods or ['vs'])[0]}_{scores[0]}` are empty), only temperature scaling's "
         "pre/post columns, like the paper's released data."))
 else:
-    k = 100 if plots.in_percent(scores[0]) else 1  # ECE in percentage points
-    display(report.md(f"Which method gives the lowest {plots.axis_label(scores[0])} per network "
-                      "(share of wins with its interval), and the median gain on no scaling:"),
-            report.format_table(wins.drop(columns=["space", "dataset"]).assign(
-                median_gain=k * wins["median_gain"]).set_index(["group", "method"])),
-            report.md("Each method against temperature scaling, paired by network (median "
-                      "difference, in percentage points for ECE):"),
-            report.format_table(tests.drop(columns=["space", "dataset", "p"]).assign(**{
-                c: tests[c] * [100 if plots.in_percent(f) else 1 for f in tests["score"]]
-                for c in ("median_diff", "low", "high")}).set_index(["group", "method"])))
-    display(report.md(*(f"- {s}" for s in analysis.posthoc_sentences(tests))))
+    display(report.format_table(wins.set_index(["group", "method"]).iloc[:, 2:], percent=[
+        "median_gain"] if plots.in_percent(scores[0]) else [], decimals={"median_gain": 2}))
+    for score, part in tests.groupby("score", sort=False):  # ECE differences in points
+        display(report.format_table(part.set_index(["group", "method"]).iloc[:, 3:].drop(
+            columns="p"), percent=["median_diff", "low", "high"] if plots.in_percent(score)
+            else [], decimals=dict.fromkeys(["median_diff", "low", "high"], 2)))
+    points = np.where(tests["score"].map(plots.in_percent), 100, 1)  # ECE in percentage points
+    display(report.md(*(f"- {s}" for s in analysis.posthoc_sentences(tests.assign(
+        **{c: points * tests[c] for c in ("median_diff", "low", "high")},
+        score=tests["score"].where(points == 1, tests["score"] + " (in percentage points)"))))))
 
 # %% mystnb={"figure": {"caption": "Per network, the score after each post-hoc method minus the score after temperature scaling (ts), for ECE with 15 bins (left, in percentage points) and NLL (right); one box per method and search space × dataset. Below the red line: the method beat temperature scaling on that network. Methods: vs, vector scaling; hist, histogram binning; iso, isotonic regression.", "name": "fig-rq4_posthoc-methods"}, "image": {"alt": "Two box plots of paired differences against temperature scaling per post-hoc method and group; one panel for ECE, one for NLL, with a red line at zero."}}
-fig, axes = plots.panel_grid(len(scores), width=5.2, height=4.2)
-for ax, score in zip(axes, scores, strict=True):
-    k = 100 if plots.in_percent(score) else 1
-    long = [analysis.posthoc_scores(part, methods, score).pipe(
-                lambda s: s.drop(columns=["none", "ts"], errors="ignore").sub(s["ts"], axis=0))
-            .mul(k).melt(var_name="method", value_name="d").assign(group=g)
-            for g, part in df.groupby("group") if g in set(tests["group"])]
-    if long:
-        plots.plot_paired_differences(pd.concat(long), ax, ylabel=f"{plots.axis_label(score)}: "
-                                      "method − ts" + (" (points)" if k > 1 else ""))  # fmt: skip
-    else:
-        ax.text(0.5, 0.5, "no other post-hoc method in this store", ha="center",
-                transform=ax.transAxes)
-fig.tight_layout()
+if not tests.empty:
+    fig, axes = plots.panel_grid(len(scores), width=5.2, height=4.2)
+    for ax, score in zip(axes, scores, strict=True):
+        points = " (points)" if plots.in_percent(score) else ""
+        plots.plot_paired_differences(
+            plots.posthoc_differences(df[df["group"].isin(tests["group"])], methods, score), ax,
+            ylabel=f"{plots.estimator_label(score)}: method − ts{points}")
+    fig.tight_layout()
 
 # %% [markdown]
 # Histogram binning and isotonic regression have many more parameters to estimate than
@@ -288,7 +280,7 @@ summary = analysis.scaling_summary(effect, drivers, temperatures, tests, metric=
 report.glue_md("rq4_posthoc-answer", answers.box(
     question="Does temperature scaling help every network alike, so that the ranking by "
     "calibration survives it?",
-    ours=" ".join(analysis.scaling_effect_sentences(effect, metric=f"`{metric}`"))
+    ours=" ".join(effect_words)
     or "No group of this store has enough networks.",
     caveat="Fitted on 20 % of the test set and scored on the rest; networks trained briefly "
     "leave scaling less to fix than NATS-Bench's 200-epoch ones.",

@@ -237,3 +237,21 @@ def test_scatter_axes_use_display_names() -> None:
     assert ax.get_xlabel() == "ECE, 15 bins, before scaling (%)"
     assert ax.get_ylabel() == "ECE, 15 bins, after scaling (%)"
     assert ax.get_legend().get_title().get_text() == "accuracy"
+
+
+def test_posthoc_differences_are_paired_by_network_in_points() -> None:
+    from calstudy import plots
+
+    df = pd.DataFrame({
+        "group": ["a", "a", "a", "b", "b", "b"],
+        "pre_ECE_15": [0.05] * 6, "post_ECE_15": [0.02, 0.03, 0.04, 0.01, 0.01, 0.01],
+        "vs_ECE_15": [0.01, 0.03, 0.05, 0.02, 0.02, 0.02],
+        "pre_NLL": [1.0] * 6, "post_NLL": [0.5] * 6, "vs_NLL": [0.4] * 6,
+    })  # fmt: skip
+    ece = plots.posthoc_differences(df, ["vs"], "ECE_15")
+    assert list(ece.columns) == ["method", "d", "group"] and set(ece["method"]) == {"vs"}
+    np.testing.assert_allclose(ece["d"], [-1, 0, 1, 1, 1, 1])  # percentage points
+    np.testing.assert_allclose(plots.posthoc_differences(df, ["vs"], "NLL")["d"], [-0.1] * 6)
+    assert plots.posthoc_differences(df.drop(columns="post_NLL"), ["vs"], "NLL").empty
+    with pytest.raises(ValueError, match="Expected `df` to have column 'space'"):
+        plots.posthoc_differences(df, ["vs"], "NLL", by="space")
