@@ -128,17 +128,13 @@ for d, tss in tss_by.items():
                       f"operation): {sentence}."),
             report.format_table(table.assign(edge=table["edge"].map(analysis.edge_label))))  # fmt: skip
 
-# %% mystnb={"figure": {"caption": "Each TSS edge's operations against the reference operation: the change in ECE (percentage points) with its HC3 interval, one row per dataset; left before temperature scaling, right after. Red: Holm p < α over all contrasts of the panel.", "name": "fig-rq7_design-contrasts"}, "image": {"alt": "Rows of coefficient plots, one per dataset, before and after temperature scaling: for each edge and operation a point with a horizontal interval, the change in calibration error against the reference operation, the significant ones in red."}}
-if edge_tables:
-    fig, axes = plt.subplots(len(edge_tables), 2, figsize=(13, 7 * len(edge_tables)), squeeze=False)
-    for row, d in zip(axes, edge_tables, strict=True):
-        for ax, col in zip(row, (pre, post), strict=True):
-            eff = analysis.op_effects(tss_by[d].assign(**{col: 100 * tss_by[d][col]}), col,
-                                      reference=reference_op, min_count=min_level_count)  # fmt: skip
-            plots.plot_edge_contrasts(eff, ax, alpha=alpha).set(
-                title=f"{d}: {display_name(col)}", xlabel="change in ECE (pp)")
-    fig.tight_layout()
-    plt.show()
+# %% tags=["full-width"] mystnb={"figure": {"caption": "Each TSS edge's operations against the reference operation: the change in ECE (percentage points) with its HC3 interval, one row per dataset; left before temperature scaling, right after. Red: Holm p < α over all contrasts of the panel.", "name": "fig-rq7_design-contrasts"}, "image": {"alt": "Rows of coefficient plots, one per dataset, before and after temperature scaling: for each edge and operation a point with a horizontal interval, the change in calibration error against the reference operation, the significant ones in red."}}
+panels = {(d, col): plots.percent_view(tss_by[d]) for d in edge_tables for col in (pre, post)}
+plots.draw_panels(panels, lambda ax, key, tss: plots.plot_edge_contrasts(analysis.op_effects(
+    tss, key[1], reference=reference_op, min_count=min_level_count), ax, alpha=alpha).set(
+    title=f"{key[0]}: {display_name(key[1])}", xlabel="change in ECE (pp)"),
+    width=13, heights=7, ncols=2)  # fmt: skip
+plt.show()
 
 # %% [markdown]
 # The same data as a picture of medians ({numref}`fig-rq7_design-medians`): the median ECE of
@@ -146,17 +142,12 @@ if edge_tables:
 # other five edges, so it mixes the edge's own effect with whatever happens elsewhere; the
 # regression above separates them.
 
-# %% mystnb={"figure": {"caption": "Median ECE (percent) of the TSS cells carrying each operation (rows) on each edge (columns), one row of panels per dataset; left before temperature scaling, right after.", "name": "fig-rq7_design-medians"}, "image": {"alt": "Pairs of annotated heat maps, one pair per dataset, of the median calibration error in percent for each operation on each of the six edges of the TSS cell, before and after temperature scaling."}}
-shown = [d for d, tss in tss_by.items() if len(tss) >= min_group]
-if shown:
-    fig, axes = plt.subplots(len(shown), 2, figsize=(13, 4.2 * len(shown)), squeeze=False)
-    for row, d in zip(axes, shown, strict=True):
-        for ax, col in zip(row, (pre, post), strict=True):
-            medians = analysis.edge_op_medians(tss_by[d], col)
-            plots.plot_edge_medians(medians, ax, label=display_name(col)).set(
-                title=f"{d}: {display_name(col)}")
-    fig.tight_layout()
-    plt.show()
+# %% tags=["full-width"] mystnb={"figure": {"caption": "Median ECE (percent) of the TSS cells carrying each operation (rows) on each edge (columns), one row of panels per dataset; left before temperature scaling, right after.", "name": "fig-rq7_design-medians"}, "image": {"alt": "Pairs of annotated heat maps, one pair per dataset, of the median calibration error in percent for each operation on each of the six edges of the TSS cell, before and after temperature scaling."}}
+panels = {(d, c): tss for d, tss in tss_by.items() if len(tss) >= min_group for c in (pre, post)}
+plots.draw_panels(panels, lambda ax, key, tss: plots.plot_edge_medians(
+    analysis.edge_op_medians(tss, key[1]), ax, label=display_name(key[1])).set(
+    title=f"{key[0]}: {display_name(key[1])}"), width=13, heights=4.2, ncols=2)  # fmt: skip
+plt.show()
 
 # %% [markdown]
 # ## TSS: how many of each operation
@@ -205,18 +196,13 @@ for d, sss in sss_by.items():
             report.format_table(table))  # fmt: skip
 
 # %% mystnb={"figure": {"caption": "SSS networks: ECE (percent) against total width c0 + … + c4, coloured by accuracy, with the median at each width (black), one row per dataset; left before temperature scaling, right after.", "name": "fig-rq7_design-width"}, "image": {"alt": "Rows of scatter plots, one per dataset, of calibration error in percent against the total width of SSS networks, points coloured by accuracy, with a black line through the median at each width, before and after temperature scaling."}}
-if width_tables:
-    fig, axes = plt.subplots(len(width_tables), 2, figsize=(11, 4 * len(width_tables)),
-                             squeeze=False)  # fmt: skip
-    for row, d in zip(axes, width_tables, strict=True):
-        as_pct = sss_by[d].assign(**{c: 100 * sss_by[d][c] for c in ("acc", pre, post)})
-        for ax, col in zip(row, (pre, post), strict=True):
-            plots.plot_width_medians(as_pct, col, ax).set(
-                title=f"SSS {d}", xlabel="total width c0 + … + c4",
-                ylabel=f"{display_name(col)} (%)")
-            ax.legend(title="accuracy (%)", fontsize="small")
-    fig.tight_layout()
-    plt.show()
+panels = {(d, c): plots.percent_view(sss_by[d], ["acc", pre, post]).rename(
+    columns={"acc": "accuracy (%)"}) for d in width_tables for c in (pre, post)}  # fmt: skip
+plots.draw_panels(panels, lambda ax, key, sss: plots.plot_width_medians(
+    sss, key[1], ax, hue="accuracy (%)").set(
+    title=f"SSS {key[0]}", xlabel="total width c0 + … + c4", ylabel=plots.axis_label(key[1])),
+    width=11, heights=4, ncols=2)  # fmt: skip
+plt.show()
 
 # %% [markdown]
 # **Uniform widths.** The paper also swept the networks whose five stages share one width
@@ -323,8 +309,8 @@ report.md(*(f"- **{q}**: {'; '.join(ours[q]) or 'not measurable on this store'}.
 # %%
 report.glue_md("rq7_design-answer", answers.box(
     "Which choices of operations (TSS) and widths (SSS) go with better calibration?",
-    " ".join(s for s in summary if s.startswith(("SSS width", f"Top {top_k}")))
-    or " ".join(summary) or "Too few networks for any finding.", numbers=numbers,
+    " ".join(next((s for s in summary if s.startswith(k)), "") for k in ("SSS width", "Top"))
+    .strip() or " ".join(summary) or "Too few networks for any finding.", numbers=numbers,
     caveat="Regressions describe the store's networks at their fidelity; design effects may "
     "change with depth and training length."))
 report.md("\n".join(f"- {s}" for s in summary) or "- Too few networks for any finding.")

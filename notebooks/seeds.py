@@ -13,6 +13,13 @@
 # %% [markdown]
 # # Seed noise: which differences are real?
 #
+# :::{admonition} This chapter in one box
+# :class: tip
+# ```{glue:md} seeds-answer
+# :format: myst
+# ```
+# :::
+#
 # **Overview.** Every other chapter uses one training run per architecture. Train the same
 # architecture again with another seed (another initialisation, another order of mini-batches)
 # and its accuracy and calibration change; a difference between two architectures smaller than
@@ -56,7 +63,7 @@ import numpy as np
 import seaborn as sns
 from IPython.display import display
 
-from calstudy import analysis, chapter, plots, report
+from calstudy import analysis, answers, chapter, plots, report
 from calstudy.paper import PAPER_SEED
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -111,9 +118,9 @@ display(report.md(analysis.seed_groups_sentence(groups, min_repeated=min_rows, n
 #   another, $\frac{2}{\pi}\arcsin(\mathrm{ICC})$. No τ in the book between a column and
 #   anything else can be expected to exceed what the column reaches against itself.
 #
-# The figure shows the architectures trained more than once: each point is an architecture's
-# mean over its seeds, each bar ± one seed standard deviation. Where the bars of two
-# architectures overlap, a single run cannot order them.
+# {numref}`fig-seeds-spread` shows the architectures trained more than once: each point is an
+# architecture's mean over its seeds, each bar ± one seed standard deviation. Where the bars of
+# two architectures overlap, a single run cannot order them.
 
 # %%
 tables = {}
@@ -122,12 +129,19 @@ for g in studied.itertuples():
     table = tables[g.Index] = analysis.seed_noise_table(runs, columns, by=key, level=level,
                                                         min_repeated=min_rows)  # fmt: skip
     display(report.md(f"**{label(g)}**"), report.format_table(table.drop(columns="n_rows")))
-    plots.plot_seed_spread(runs, [c for c in plotted if c in columns])
-    plt.show()
     text = f"{label(g)}: " + analysis.seed_noise_sentence(table, ["acc", pre, post])
     display(report.md(text))
     summary.append(text)
 skipped("Seed noise")
+
+# %% mystnb={"figure": {"caption": "The architectures trained with several seeds (A1, A2, …): each one's mean over its seeds ± one seed standard deviation, one panel per column (ECE in percent), one figure per search space and dataset with a seed study.", "name": "fig-seeds-spread"}, "image": {"alt": "Panels of point plots, one per measured column such as accuracy and calibration error, each showing every repeated architecture's mean with a vertical bar of plus or minus one seed standard deviation; many bars overlap."}}
+for g in studied.itertuples():
+    shown = [c for c in plotted if c in columns]
+    grid = plots.plot_seed_spread(plots.percent_view(rows_of(every, g)), shown)
+    for ax, c in zip(grid.axes.flat, shown, strict=False):
+        ax.set(title=plots.axis_label(c), ylabel="")
+    grid.figure.suptitle(label(g).replace("`", ""), y=1.02)
+    plt.show()
 
 # %% [markdown]
 # ## Which of the book's differences exceed seed noise?
@@ -317,6 +331,12 @@ if iso.empty:
 # of any predictor that sees only the architecture. On this run:
 
 # %%
+report.glue_md("seeds-answer", answers.box(
+    "Which differences between architectures would a retraining with another seed keep?",
+    " ".join(summary[:2]) or "The networks analysed here hold neither a seed study nor "
+    "isomorphic TSS strings: they do not measure seed noise.",
+    caveat="The reference is seed noise itself (no paper number: the paper trained each network "
+    "once); a seed study of a handful of architectures gives wide intervals."))
 display(report.md("\n".join(f"- {s}" for s in summary) if summary else
                   "- The networks analysed here hold neither a seed study nor isomorphic TSS "
                   "strings: they do not measure seed noise."))  # fmt: skip
