@@ -229,8 +229,8 @@ report.glue_md("rq6_bin_count-answer", answers.box(
     "How many bins should a binned estimator use, and does the choice change the answer?",
     " ".join([*(s for s in stability_lines if s.startswith("**TSS · cifar10**"))][:1]
              or stability_lines[:1]) + f" {summary[0]}", numbers=numbers,
-    caveat="A binned estimate grows with the bin count even for a perfectly calibrated model; "
-    "the demo's networks are small and its test sets are not ImageNet16-120's."))
+    caveat="A binned estimate grows with the bin count even for a perfectly calibrated model (its "
+    "finite-sample floor); the paper's medians are ImageNet16-120's, which a store may not hold."))
 report.md(*(f"- {line}" for line in summary))
 
 # %% [markdown]
