@@ -221,3 +221,22 @@ def check_logits_labels(
             f"[{y.min()}, {y.max()}]."
         )
     return z, y.astype(np.int64, copy=False)
+
+
+def check_int_at_least(x: object, name: str, minimum: int) -> int:
+    """Validate an integer count with a floor other than 0 or 1 (e.g. two folds, two images)."""
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < minimum:
+        raise ValueError(f"Expected `{name}` to be an integer ≥ {minimum}, got {x!r}.")
+    return int(x)
+
+
+def check_finite_frame(frame: pd.DataFrame, what: str) -> None:
+    """Validate that every value of a numeric table is finite; name the first bad cell."""
+    values = frame.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = map(int, np.argwhere(bad)[0])
+        raise ValueError(
+            f"Expected finite values in {what}, got {int(bad.sum())} NaN/inf, e.g. column "
+            f"{frame.columns[col]!r} of row {frame.index[row]!r}."
+        )

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from calstudy import predict
+from calstudy import predict, proxies
 from calstudy.space import TSS_OPS, sample_archs, tss_features
 
 CELL = "|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|none~1|none~2|"
@@ -150,7 +150,7 @@ def test_proxy_formulas_on_a_two_layer_linear_network() -> None:
     )
     w1, w2 = (net[i].weight.detach().double().clone() for i in (1, 3))
     x, y = torch.randn(6, 3, 2, 2), torch.tensor([0, 1, 2, 0, 1, 2])
-    got = predict._network_proxies(net, x, y)
+    got = proxies._network_proxies(net, x, y)
     # Synflow of an L-layer bias-free positive network is L · R, R = 1ᵀ|W2||W1|1.
     flow = 2 * float((w2.abs() @ w1.abs()).sum())
     assert got["synflow"] == pytest.approx(math.log1p(flow))
