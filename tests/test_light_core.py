@@ -12,7 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ("metrics", "calibrate", "catalogue", "analysis", "store", "schema", "plots", "chapter",
-        "report", "paper", "space")  # fmt: skip
+        "report", "paper", "space", "answers", "explore", "datasets", "predictors", "ceiling",
+        "predict")  # fmt: skip
 TORCH = ("torch", "torchvision", "skimage")  # the `torch` extra's imports (pillow comes with matplotlib)
 
 
