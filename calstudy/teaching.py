@@ -183,9 +183,9 @@ def worked_example(
 
     Examples
     --------
-    >>> ex = worked_example(200, 3, overconfidence=2.0, n_bins=5)
+    >>> ex = worked_example(500, 3, overconfidence=2.0, n_bins=5)
     >>> ex.kind, ex.probs.shape, len(ex.fit_idx) + len(ex.eval_idx)
-    ('overconfident', (200, 3), 200)
+    ('overconfident', (500, 3), 500)
     """
     if (
         isinstance(n_samples, bool)
