@@ -60,8 +60,9 @@ min_rows = 3  # fewest models the chapter accepts
 
 # %%
 import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
-from IPython.display import display
+from IPython.display import HTML, display
 
 from calstudy import analysis, answers, chapter, plots, report
 from calstudy.catalogue import display_name
@@ -150,7 +151,8 @@ table = medians.assign(column=medians["group"] + " " + medians["when"]).pivot(
 for g in groups:  # each group's pre and post medians, then its floor
     table[f"{g} floor"] = floors[floors["group"] == g].set_index("n_bins")["floor"]
 table = table[[f"{g} {w}" for g in groups for w in ("pre", "post", "floor") if f"{g} {w}" in table]]
-display(report.format_table(table, percent=list(table.columns), decimals=dict.fromkeys(table, 2)))
+display(report.format_table(table, percent=list(table.columns), decimals=dict.fromkeys(table, 2))
+        .T.rename_axis(index="group and stage", columns="bins"))  # a row per group and stage
 ratios = analysis.floor_ratios(medians, floors)
 growth = analysis.bin_growth(df, metric, bin_counts, alpha=alpha, **options)
 report.md(*(f"- {s}" for s in analysis.bin_growth_sentences(growth, ratios, metric=f"`{metric}`")))
@@ -185,7 +187,10 @@ stability = analysis.bin_stability(df, metric, bin_counts, alpha=alpha,
 pairs = sorted({(min(b, ref_bins), max(b, ref_bins)) for b in bin_counts if b != ref_bins}
                | {(lo, hi)})  # fmt: skip
 key_pairs = analysis.bin_pair_taus(df, metric, pairs, **options)
-display(report.format_table(key_pairs.drop(columns=["space", "dataset"])))
+shown = pd.concat([key_pairs[["group", "when", "bins_a", "bins_b", "n"]], report.interval_columns(
+    key_pairs, {"τ": ("tau", "low", "high")}), report.format_table(key_pairs[["p_holm"]])], axis=1)
+display(HTML(f"<details><summary>τ for each key pair of bin counts, each group, before and after "
+             f"scaling ({len(shown)} rows)</summary>{shown.to_html(index=False)}</details>"))
 stability_lines = analysis.bin_stability_sentences(stability, key_pairs)
 report.md(*(f"- {s}" for s in stability_lines))
 

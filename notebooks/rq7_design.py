@@ -207,14 +207,14 @@ plt.show()
 # %% [markdown]
 # **Uniform widths.** The paper also swept the networks whose five stages share one width
 # ($c_0 = \dots = c_4$, 8 to 64: eight networks per dataset in the full space). Where the store
-# holds at least three of them, the next cell gives ECE from the narrowest to the widest and its
-# τ with the width.
+# holds at least three of them, ECE from the narrowest to the widest and its τ with the width
+# follow, dataset by dataset.
 #
 # **ECE while accuracy rises.** On SSS CIFAR-10 the paper read ECE as flat, 3.9–4.4 %, while
 # accuracy rises from 84.7 to 92.3 %. That range is an uncertain reading of its figure (the
-# released q7.3 CIFAR-10 panel reads about 3.5–4.5 %). The cell after that splits the same
-# accuracy range into four equal bands and gives each band's median ECE, on each dataset whose
-# SSS networks reach it.
+# released q7.3 CIFAR-10 panel reads about 3.5–4.5 %). After the uniform widths, the same
+# accuracy range is split into four equal bands, with each band's median ECE, on each dataset
+# whose SSS networks reach it.
 
 # %%
 uniform_tables = {}

@@ -283,7 +283,7 @@ else:
 # {numref}`fig-scale-overview` and the table after it set every projection of this run side by
 # side.
 
-# %% mystnb={"figure": {"caption": "Hours of every projection of this run on one device, on a log scale: the pretrained evaluation on one GPU in each scenario, training, and both on the machine that built the book; dashed red: the goal.", "name": "fig-scale-overview"}, "image": {"alt": "Horizontal bars on a log scale, one per projection, from the fastest pretrained-evaluation scenario to training on this machine, with a dashed line at the goal in GPU-hours."}}
+# %% tags=["full-width"] mystnb={"figure": {"caption": "Hours of every projection of this run on one device, on a log scale: the pretrained evaluation on one GPU in each scenario, training, and both on the machine that built the book; dashed red: the goal.", "name": "fig-scale-overview"}, "image": {"alt": "Horizontal bars on a log scale, one per projection, from the fastest pretrained-evaluation scenario to training on this machine, with a dashed line at the goal in GPU-hours."}}
 headline = {f"pretrained eval, 1 GPU, {r.scenario}": r.hours for r in one_gpu.itertuples()}
 headline |= train_rows
 headline["pretrained eval, this machine"] = here["eval_hours"]

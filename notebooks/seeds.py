@@ -134,7 +134,7 @@ for g in studied.itertuples():
     summary.append(text)
 skipped("Seed noise")
 
-# %% mystnb={"figure": {"caption": "The architectures trained with several seeds (A1, A2, …): each one's mean over its seeds ± one seed standard deviation, one panel per column (ECE in percent), one figure per search space and dataset with a seed study.", "name": "fig-seeds-spread"}, "image": {"alt": "Panels of point plots, one per measured column such as accuracy and calibration error, each showing every repeated architecture's mean with a vertical bar of plus or minus one seed standard deviation; many bars overlap."}}
+# %% tags=["full-width"] mystnb={"figure": {"caption": "The architectures trained with several seeds (A1, A2, …): each one's mean over its seeds ± one seed standard deviation, one panel per column (ECE in percent), one figure per search space and dataset with a seed study.", "name": "fig-seeds-spread"}, "image": {"alt": "Panels of point plots, one per measured column such as accuracy and calibration error, each showing every repeated architecture's mean with a vertical bar of plus or minus one seed standard deviation; many bars overlap."}}
 for g in studied.itertuples():
     shown = [c for c in plotted if c in columns]
     grid = plots.plot_seed_spread(plots.percent_view(rows_of(every, g)), shown)
