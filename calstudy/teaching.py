@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calstudy import analysis, catalogue, metrics, plots, report
+from calstudy import catalogue, differences, metrics, plots, report
 from calstudy.calibrate import TemperatureScaling, fit_temperature, heldout_split
 
 __all__ = [
@@ -301,7 +301,7 @@ def estimator_references(n_bins: int) -> str:
 
 def ece_difference_finding(ex: WorkedExample, *, n_sim: int, level: float) -> str:
     """The ECE gap between the models over ``n_sim`` test sets relabelled from the truth."""
-    gap = analysis.simulated_difference(
+    gap = differences.simulated_difference(
         ex.ece, ex.probs, ex.true_probs, probs_b=ex.true_probs, n_sim=n_sim, level=level,
         seed=ex.seed,
     )  # fmt: skip
@@ -375,7 +375,7 @@ def bin_count_finding(
     """The calibrated model's ECE with 5 and with 500 bins, their difference over ``n_sim``
     relabelled test sets, and its MCE at both; ``errors`` is
     :func:`calstudy.metrics.binned_errors` of the calibrated model."""
-    gap = analysis.simulated_difference(
+    gap = differences.simulated_difference(
         lambda p, y: metrics.ece(p, y, n_bins=500), ex.true_probs, ex.true_probs,
         metric_b=lambda p, y: metrics.ece(p, y, n_bins=5), n_sim=n_sim, level=level,
         seed=ex.seed,
@@ -393,12 +393,12 @@ def temperature_finding(ex: WorkedExample, *, n_sim: int, level: float) -> str:
     """The fitted temperature with a bootstrap interval over the fitting set, and the ECE
     before and after scaling with the change over ``n_sim`` relabelled evaluation sets."""
     fit, ev = ex.fit_idx, ex.eval_idx
-    _, t_low, t_high = analysis.bootstrap_statistic(
+    _, t_low, t_high = differences.bootstrap_statistic(
         lambda rows: fit_temperature(rows[:, :-1], rows[:, -1].astype(int)),
         np.column_stack([ex.logits[fit], ex.labels[fit]]), n_boot=n_sim, level=level,
         seed=ex.seed,
     )  # fmt: skip
-    gap = analysis.simulated_difference(
+    gap = differences.simulated_difference(
         ex.ece, ex.scaled, ex.true_probs[ev], probs_b=ex.probs[ev], n_sim=n_sim, level=level,
         seed=ex.seed,
     )  # fmt: skip
