@@ -371,7 +371,7 @@ report.md("Where each estimator was defined (the catalogue's references):",
 # on the calibrated model the binned estimators are not zero but small, the finite-sample bias
 # that the chapter on bin counts studies. Is the gap more than the noise of a finite test set?
 # Here the truth is known, so that noise can be simulated exactly:
-# `analysis.simulated_difference` redraws the labels from the true probabilities `n_sim`
+# `differences.simulated_difference` redraws the labels from the true probabilities `n_sim`
 # times, keeps both models' predictions fixed, and recomputes both ECEs on each simulated test
 # set; the interval is the central range of the difference over those test sets. (Resampling
 # the examples with replacement would duplicate examples, which inflates a binned ECE.)
