@@ -102,8 +102,10 @@ if config is not None:
     progress = analysis.plan_progress(plan, every_seed)
 done, planned, outside = (progress.attrs.get(k, 0) for k in ("finished", "planned", "outside"))
 if done:
-    display(pd.Series({k: str(v) for k, v in config.to_dict().items()}, name=f"preset {preset!r}")
-            .to_frame())  # fmt: skip
+    plain = {k: ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else
+             ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+             for k, v in config.to_dict().items()}  # a reader's words, not Python's
+    display(pd.Series(plain, name=f"preset {preset!r}").to_frame())  # fmt: skip
 else:
     display(report.md(f"None of this store's rows is a planned job of preset `{preset or '—'}`"
                       " (or none was named): there is no preset configuration to show."))  # fmt: skip
@@ -227,7 +229,8 @@ plt.tight_layout()
 #
 # A store is a directory of Parquet shards. `Store(path).read()` returns a pandas DataFrame,
 # one row per key (a rerun job's latest row wins), optionally with chosen columns and equality
-# filters:
+# filters; the metrics are stored as fractions (an ECE of 0.025 is 2.5 %), as the first rows
+# of this store show:
 
 # %%
 first_space = sorted(df["space"].unique())[0]

@@ -208,6 +208,8 @@ if curves:
                ylabel=f"τ, {display_name(headline)}")
         ax.legend(fontsize="small")
     fig.tight_layout()
+
+# %%
 report.md(*[f"**{analysis.pair_name(key)}.** {analysis.population_sentence(c)}"
             for key, c in curves.items()] or ["Skipped: no curve."])
 

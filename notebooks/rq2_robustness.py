@@ -204,6 +204,8 @@ if curves:
                ylabel=f"τ with {display_name(population_measure)}")
         ax.legend(fontsize="small")
     fig.tight_layout()
+
+# %%
 missing = [analysis.group_name(k) for k in parts if k not in curves]
 report.md(
     *(f"**{analysis.group_name(key)}.** {analysis.population_sentence(c, paper=(0.09, 0.36))}"

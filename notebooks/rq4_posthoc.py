@@ -156,6 +156,8 @@ for row_axes, (_, r) in zip(zip(axes[::2], axes[1::2], strict=True), drivers.ite
         ax.set(ylabel="Δ = post − pre" + (" (points)" if unit > 1 else ""),
                title=f"{r['group']}: τ = {tau}")
 fig.tight_layout()
+
+# %%
 report.md(*(f"- {s}" for s in analysis.gain_driver_sentences(drivers)))
 
 # %% [markdown]
