@@ -49,7 +49,9 @@ PAPER_STORE_ENV = "CALSTUDY_PAPER_STORE"
 """Environment variable naming the paper's store for the demo edition's middle column."""
 
 NUMBERS_COLUMNS = ("quantity", "calstudy", "low", "high")
-"""What a registered numbers function returns: one row per quantity of ``chapter.PAPER``."""
+"""What a registered numbers function returns: one row per quantity of ``chapter.PAPER``. An
+optional ``text`` column writes a row in its own words where an estimate with an interval does
+not fit the paper's quantity (a range, two medians): ``"median 4.1 %, range 3.2 – 6.0 %"``."""
 
 PUBLISHED = "the paper, as published"
 RECOMPUTED = "the paper's data, recomputed"
@@ -184,7 +186,9 @@ def beside_paper(
                 row[name] = "not built"
             elif q in table.index:
                 r = table.loc[q]
-                row[name] = report.ci(r["calstudy"], r["low"], r["high"], decimals)
+                text = r.get("text")
+                row[name] = (text if isinstance(text, str) and text
+                             else report.ci(r["calstudy"], r["low"], r["high"], decimals))  # fmt: skip
             else:
                 row[name] = report.MISSING
         rows[q] = row

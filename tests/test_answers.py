@@ -162,3 +162,16 @@ def test_demo_box_of_rq_v_to_vii_has_the_demo_column(monkeypatch, tmp_path) -> N
     for rq in ("v", "vi", "vii"):
         table = answers.beside_paper(rq, datasets.load_demo(), store=datasets.demo_path(), n_boot=50)
         assert (table[answers.DEMO] != "—").any(), rq  # each computes something on the demo
+
+
+def test_a_row_in_its_own_words(monkeypatch, paper_frame) -> None:
+    def ranged(frame, **options):
+        return pd.DataFrame({"quantity": ["ECE range of models above 90 % accuracy"],
+                             "calstudy": [4.1], "low": [3.2], "high": [6.0],
+                             "text": ["median 4.1 %, range 3.2 – 6.0 %"]})  # fmt: skip
+
+    monkeypatch.setitem(answers._NUMBERS, "v", ranged)
+    table = answers.beside_paper("v", paper_frame, store="/nowhere")
+    q = "ECE range of models above 90 % accuracy"
+    assert table.loc[q, answers.RECOMPUTED] == "median 4.1 %, range 3.2 – 6.0 %"
+    assert table.loc[q, answers.PUBLISHED] == "3.8 – 6.8 %"
