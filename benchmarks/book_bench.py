@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from calstudy import book
+from calstudy.measure import write_measurement
 from calstudy.paper import NATS_SIZES, write_release_sample
-from calstudy.projection import write_measurement
 
 GOAL_S = 600.0  # import + build of the paper edition, ≤ 10 minutes
 

@@ -33,12 +33,11 @@ import numpy as np
 import torch
 import torch.multiprocessing as mp
 
+from calstudy.device import device_name, resolve_device
 from calstudy.evaluate import predict_logits
+from calstudy.measure import write_measurement
 from calstudy.models import build_network
-from calstudy.projection import write_measurement
 from calstudy.space import sample_archs
-from calstudy.sweep import device_name
-from calstudy.train import resolve_device
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)  # CIFAR-10's
 

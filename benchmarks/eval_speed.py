@@ -37,12 +37,11 @@ import torch
 from torch import nn
 
 from calstudy import models
+from calstudy.device import DeviceLoader, device_name, resolve_device
 from calstudy.evaluate import predict_logits
+from calstudy.measure import write_measurement
 from calstudy.models import build_network, fold_batchnorm
-from calstudy.projection import write_measurement
 from calstudy.space import TSS_EDGES, sample_archs
-from calstudy.sweep import device_name
-from calstudy.train import DeviceLoader, resolve_device
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)  # CIFAR-10's
 

@@ -24,10 +24,11 @@ import numpy as np
 import torch
 
 from calstudy.data import load_dataset, sample_data_dir
+from calstudy.device import resolve_device
 from calstudy.evaluate import predict_logits
 from calstudy.metrics import ece, to_probs
 from calstudy.models import build_network
-from calstudy.train import resolve_device, train
+from calstudy.train import train
 
 ARCHS = (
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",

@@ -38,10 +38,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from calstudy.data import ImageDataset, load_dataset, sample_data_dir
+from calstudy.device import resolve_device
 from calstudy.evaluate import predict_logits
+from calstudy.measure import write_measurement
 from calstudy.models import build_network
-from calstudy.projection import EVAL_IMAGES, N_NETWORKS, write_measurement
-from calstudy.train import resolve_device, train
+from calstudy.projection import EVAL_IMAGES, N_NETWORKS
+from calstudy.train import train
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 IMAGES_PER_NETWORK = dict(EVAL_IMAGES)  # 117,702 = 3 datasets x (6,466 unique TSS + 32,768 SSS)

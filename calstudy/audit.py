@@ -1114,9 +1114,8 @@ def add_evaluate_cli(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cli_evaluate(args: argparse.Namespace) -> int:
-    import torch
-
     from calstudy.data import DATASETS, load_dataset, sample_data_dir
+    from calstudy.device import resolve_device
     from calstudy.evaluate import predict_logits
     from calstudy.models import build_network
     from calstudy.space import parse_sss, parse_tss
@@ -1152,7 +1151,7 @@ def _cli_evaluate(args: argparse.Namespace) -> int:
             f"Expected CHECKPOINT '{checkpoint}' to be a state dict readable with "
             f"torch.load(weights_only=True), got: {str(err).splitlines()[0][:300]}"
         ) from None
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = resolve_device(args.device)
     logits = predict_logits(net, data.x_test, mean=data.mean, std=data.std,
                             batch_size=args.batch_size, device=device)  # fmt: skip
     labels = np.asarray(data.y_test, dtype=np.int64)

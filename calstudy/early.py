@@ -241,8 +241,9 @@ def early_signals(
     import torch
 
     from calstudy import metrics
+    from calstudy.device import DeviceLoader, device_name, resolve_device
     from calstudy.models import build_network
-    from calstudy.train import DeviceLoader, resolve_device, train
+    from calstudy.train import train
 
     schedule = config.epochs if schedule_epochs is None else schedule_epochs
     _check_epochs(epochs, schedule)
@@ -283,8 +284,6 @@ def early_signals(
         row.update({k: v for k, v in entry.items() if k.startswith("early_")})
         row[f"early_train_loss_e{e}"] = float(entry["train_loss"])
         row[f"early_train_acc_e{e}"] = float(entry["train_acc"])
-    from calstudy.sweep import device_name
-
     row.update(
         n_val=len(labels),
         device=device_name(result.config.device),

@@ -39,9 +39,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from calstudy.device import DeviceLoader, autocast, resolve_precision
 from calstudy.files import atomic_write
 from calstudy.models import fold_batchnorm
-from calstudy.train import DeviceLoader, resolve_precision
 
 if TYPE_CHECKING:
     from calstudy.data import ImageDataset
@@ -109,7 +109,7 @@ def predict_logits(
     try:
         chunks = []
         for x, _ in loader:
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            with autocast(device, bf16=bf16):
                 chunks.append(model(x).float().cpu())
     finally:
         model.train(was_training)

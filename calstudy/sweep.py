@@ -601,16 +601,6 @@ def default_data_dir() -> str | None:
     return str(sample_data_dir())
 
 
-def device_name(device: str | None) -> str:
-    import torch
-
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda"):
-        return f"cuda:{torch.cuda.get_device_name(torch.device(device))}"
-    return "cpu"
-
-
 def _features(space: str, arch: str) -> dict[str, Any]:
     from calstudy import space as spaces
 
@@ -618,6 +608,7 @@ def _features(space: str, arch: str) -> dict[str, Any]:
 
 
 def _provenance(job: Job, device: str | None, wall_time_s: float) -> dict[str, Any]:
+    from calstudy.device import device_name
     from calstudy.schema import provenance
 
     return provenance(

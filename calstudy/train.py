@@ -1,7 +1,7 @@
 """Train a NATS-Bench network with the benchmark's own recipe, fast.
 
-The file reads top to bottom: hyperparameters (:class:`TrainConfig`), data on the device
-(:class:`DeviceLoader`), the training loop (:func:`train`), evaluation and checkpoints.
+The file reads top to bottom: hyperparameters (:class:`TrainConfig`), the training loop
+(:func:`train`, fed by :class:`calstudy.device.DeviceLoader`), evaluation and checkpoints.
 
 The recipe is NATS-Bench's (Dong et al., TPAMI 2021; ``xautodl`` hyper-parameter files
 ``12E.config``/``200E.config``): SGD with Nesterov momentum 0.9, learning rate 0.1 for a batch of
@@ -12,9 +12,9 @@ smoothing, random 32 x 32 crop of the zero-padded image (4 pixels) and horizonta
 Speed comes from airbench's habits (Jordan 2024, ``airbench94.py``): the whole training set
 lives on the device as one tensor, normalised and padded once; each epoch crops and flips whole
 batches with index arithmetic, so no Python code runs per image. Tensors are channels-last.
-``precision="auto"`` picks what measured faster (:func:`resolve_precision`): bf16 autocast on a
-CPU with native bf16 (about 1.4-2x faster there), fp32 on GPUs, where these small networks are
-launch-bound and bf16 only adds casts. ``benchmarks/precision_check.py`` shows that bf16 does
+``precision="auto"`` picks what measured faster (:func:`calstudy.device.resolve_precision`):
+bf16 autocast on a CPU with native bf16 (about 1.4-2x faster there), fp32 on GPUs, where these
+small networks are launch-bound and bf16 only adds casts. ``benchmarks/precision_check.py`` shows that bf16 does
 not move accuracy or ECE beyond seed noise (``benchmarks/README.md``). Because they are
 launch-bound, on CUDA the whole training step (forward, loss, backward, SGD update and the
 epoch's running sums) is captured once in a CUDA graph and replayed (:class:`_GraphedStep`):
@@ -33,16 +33,22 @@ import dataclasses
 import math
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from calstudy.device import (
+    DeviceLoader,
+    autocast,
+    resolve_device,
+    resolve_precision,
+    synchronize,
+)
 from calstudy.files import atomic_write
 
 if TYPE_CHECKING:
@@ -51,10 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TrainConfig",
     "TrainResult",
-    "DeviceLoader",
     "train",
-    "resolve_device",
-    "resolve_precision",
     "save_checkpoint",
     "load_checkpoint",
 ]
@@ -163,32 +166,6 @@ class TrainResult:
     config: TrainConfig
 
 
-def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """Turn ``"auto"`` (or None) into ``cuda`` when available, else ``cpu``."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def resolve_precision(precision: str, device: torch.device) -> Literal["fp32", "bf16"]:
-    """Pick the autocast precision: ``"auto"`` is whichever trains NATS-Bench nets faster.
-
-    On a CPU with native bf16 (oneDNN reports AVX-512 BF16 or AMX) that is bf16: 2 cores,
-    batch 256, C=16, N=1 measured 1,015 img/s (bf16) against 723 (fp32), both channels-last.
-    On CUDA it is fp32 (cuDNN convolutions use TF32 by default): these networks are too small
-    to be compute-bound at batch 256, and on an H100 bf16 autocast only added cast kernels
-    (C=16, N=1: 28.3k img/s bf16 vs 32.2k fp32; N=5: 8.7k vs 8.8k; ``benchmarks/README.md``).
-    Elsewhere ``"auto"`` is fp32.
-    """
-    if precision in ("fp32", "bf16"):
-        return precision  # type: ignore[return-value]
-    if precision != "auto":
-        raise ValueError(f'Expected `precision` to be "auto", "fp32" or "bf16", got {precision!r}.')
-    if device.type == "cpu":
-        return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
-    return "fp32"
-
-
 def _resolve_config(cfg: TrainConfig) -> TrainConfig:
     device = resolve_device(cfg.device)
     channels_last = cfg.channels_last
@@ -206,139 +183,6 @@ def _resolve_config(cfg: TrainConfig) -> TrainConfig:
         channels_last=channels_last,
         cuda_graph=cuda_graph,
     )
-
-
-# ------------------------------------------------------------------------------------------------
-# Data on the device
-# ------------------------------------------------------------------------------------------------
-class DeviceLoader:
-    """Batches of normalised images that live on the device, augmented whole-batch.
-
-    Images are moved to the device once as uint8, zero-padded once, normalised once to
-    ``dtype`` and stored NHWC. Each pass (``iter``) draws a seeded permutation, then for each batch
-    one random crop offset and one flip bit per image, and gathers the batch with a single
-    advanced-indexing operation: rows ``dy + i`` and columns ``dx + j`` (or ``dx + 31 - j`` when
-    flipped). The result is an NCHW view whose memory is channels-last.
-
-    Parameters
-    ----------
-    images : ndarray of shape (N, H, W, 3), dtype uint8
-        RGB images, NHWC.
-    labels : ndarray of shape (N,), int
-        Class indices.
-    batch_size : int
-        Images per batch.
-    mean, std : sequence of 3 float
-        Per-channel statistics in [0, 1] units; images become ``(x / 255 - mean) / std``.
-    device : torch.device or str
-        Where the data lives.
-    dtype : torch.dtype
-        Storage dtype of the normalised images (``torch.bfloat16`` when training in bf16).
-    train : bool
-        True: shuffle and augment every pass. False: fixed order, no augmentation.
-    crop_padding : int
-        Padding for the random crop, in pixels (training only).
-    flip : bool
-        Random horizontal flips (training only).
-    drop_last : bool
-        Drop the last batch when it has fewer than ``batch_size`` images.
-    channels_last : bool
-        Return batches whose memory is channels-last (else contiguous NCHW).
-    seed : int
-        Seed of the permutation and augmentation generator (training only).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.zeros((10, 32, 32, 3), np.uint8); y = np.arange(10)
-    >>> loader = DeviceLoader(x, y, batch_size=4, mean=(0.5,) * 3, std=(0.5,) * 3, device="cpu")
-    >>> [tuple(xb.shape) for xb, _ in loader]
-    [(4, 3, 32, 32), (4, 3, 32, 32), (2, 3, 32, 32)]
-    """
-
-    def __init__(
-        self,
-        images: np.ndarray,
-        labels: np.ndarray,
-        *,
-        batch_size: int,
-        mean: Sequence[float],
-        std: Sequence[float],
-        device: torch.device | str,
-        dtype: torch.dtype = torch.float32,
-        train: bool = False,
-        crop_padding: int = 4,
-        flip: bool = True,
-        drop_last: bool = False,
-        channels_last: bool = True,
-        seed: int = 0,
-    ) -> None:
-        images = np.asarray(images)
-        labels = np.asarray(labels)
-        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-            raise ValueError(
-                "Expected `images` to be a uint8 array of shape (N, H, W, 3), "
-                f"got dtype {images.dtype} and shape {images.shape}."
-            )
-        if labels.shape != (len(images),):
-            raise ValueError(
-                f"Expected `labels` to have shape ({len(images)},), got {labels.shape}."
-            )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"Expected `batch_size` to be a positive integer, got {batch_size!r}.")
-        if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
-            raise ValueError(
-                f"Expected `mean` and `std` to hold 3 values with std > 0, got {mean!r}, {std!r}."
-            )
-        self.device = torch.device(device)
-        self.batch_size = batch_size
-        self.train = train
-        self.pad = crop_padding if train else 0
-        self.flip = flip and train
-        self.drop_last = drop_last
-        self.channels_last = channels_last
-        self.size = images.shape[1:3]
-        self.labels = torch.as_tensor(labels, dtype=torch.long).to(self.device)
-        x = torch.from_numpy(np.require(images, requirements=["C", "W"])).to(
-            self.device
-        )  # uint8, once
-        p = self.pad
-        x = F.pad(x, (0, 0, p, p, p, p))  # zero pixels = black, as torchvision's RandomCrop
-        mean_t = torch.tensor(mean, dtype=torch.float32, device=self.device)
-        std_t = torch.tensor(std, dtype=torch.float32, device=self.device)
-        self.images = ((x.float() / 255 - mean_t) / std_t).to(dtype)  # (N, H+2p, W+2p, 3)
-        self.generator = torch.Generator(device=self.device).manual_seed(seed)
-
-    def __len__(self) -> int:
-        n = len(self.labels)
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        n = len(self.labels)
-        if self.train:
-            order = torch.randperm(n, device=self.device, generator=self.generator)
-        else:
-            order = torch.arange(n, device=self.device)
-        for k in range(len(self)):
-            idx = order[k * self.batch_size : (k + 1) * self.batch_size]
-            yield self._gather(idx), self.labels[idx]
-
-    def _gather(self, idx: torch.Tensor) -> torch.Tensor:
-        """Crop and flip the images ``idx`` in one indexing operation; NCHW output."""
-        h, w = self.size
-        rows = torch.arange(h, device=self.device).expand(len(idx), h)
-        cols = torch.arange(w, device=self.device).expand(len(idx), w)
-        if self.pad:
-            shift = torch.randint(
-                0, 2 * self.pad + 1, (2, len(idx), 1), device=self.device, generator=self.generator
-            )
-            rows, cols = rows + shift[0], cols + shift[1]
-        if self.flip:
-            flipped = torch.rand(len(idx), 1, device=self.device, generator=self.generator) < 0.5
-            cols = torch.where(flipped, cols.flip(1), cols)
-        batch = self.images[idx[:, None, None], rows[:, :, None], cols[:, None, :]]  # (B,h,w,3)
-        batch = batch.permute(0, 3, 1, 2)  # NCHW view of channels-last memory
-        return batch if self.channels_last else batch.contiguous()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -421,7 +265,7 @@ def train(
     def step(x: torch.Tensor, y: torch.Tensor) -> None:
         # Autocast's cache of cast weights must not outlive a graph capture.
         cache = not cfg.cuda_graph
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16, cache_enabled=cache):
+        with autocast(device, bf16=bf16, cache_enabled=cache):
             logits = model(x)
             loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
         optimizer.zero_grad(set_to_none=True)
@@ -449,11 +293,11 @@ def train(
         net.train()
         loss_sum.zero_()
         correct.zero_()
-        _synchronize(device)
+        synchronize(device)
         start = time.perf_counter()
         for x, y in loader:
             run_step(x, y)
-        _synchronize(device)
+        synchronize(device)
         train_time += time.perf_counter() - start
         n = loader.batch_size * len(loader) if cfg.drop_last else len(loader.labels)
         seen += n
@@ -532,7 +376,7 @@ def _evaluate(model: nn.Module, loader: DeviceLoader, *, bf16: bool) -> dict[str
     loss_sum, correct = 0.0, 0
     try:
         for x, y in loader:
-            with torch.autocast(loader.device.type, dtype=torch.bfloat16, enabled=bf16):
+            with autocast(loader.device, bf16=bf16):
                 logits = model(x)
             loss_sum += F.cross_entropy(logits.float(), y, reduction="sum").item()
             correct += (logits.argmax(1) == y).sum().item()
@@ -553,11 +397,6 @@ def _observe(
             return on_epoch(epoch, net)
     finally:
         net.train(was_training)
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def save_checkpoint(net: nn.Module, path: str | os.PathLike[str]) -> Path:

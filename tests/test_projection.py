@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from calstudy import projection
+from calstudy import device, measure, projection
 from calstudy.projection import NetworkCost, project, required_for, throughput
 from calstudy.sweep import parse_fidelity
 
@@ -355,7 +358,7 @@ def test_load_measurement_missing_file(tmp_path):
 
 
 def test_measure_eval_cost_returns_positive_finite_times():
-    m = projection.measure_eval_cost(
+    m = measure.measure_eval_cost(
         spaces=["tss", "sss"], n_archs=1, n_images=8, record_n=300, record_classes=3, device="cpu"
     )
     assert m.device == "cpu" and len(m.logits) == 2 and set(m.logits["space"]) == {"tss", "sss"}
@@ -366,16 +369,48 @@ def test_measure_eval_cost_returns_positive_finite_times():
 
 
 def test_measure_train_cost_returns_positive_finite_times():
-    m = projection.measure_train_cost("tiny", space="sss", n_images=16, batch_size=8, device="cpu")
+    m = measure.measure_train_cost("tiny", space="sss", n_images=16, batch_size=8, device="cpu")
     assert (m.C, m.N, m.images) == (8, 1, 16)
     assert math.isfinite(m.seconds) and m.seconds > 0 and m.images_per_s > 0
     # tiny: 1 epoch of 1,000 images
     assert m.per_network_s == pytest.approx(m.seconds / m.images * 1000)
 
 
-def test_machine_info_names_the_device():
-    info = projection.machine_info("cpu")
-    assert info["device"] == "cpu" and info["cpu_count"] >= 1 and info["torch_threads"] >= 1
+def test_the_measurements_are_still_reached_through_projection():
+    moved = {"EvalMeasurement": measure, "TrainMeasurement": measure, "machine_info": device,
+             "measure_eval_cost": measure, "measure_train_cost": measure,
+             "write_measurement": measure}  # fmt: skip
+    for name, module in moved.items():
+        assert getattr(projection, name) is getattr(module, name)
+        assert name not in projection.__all__
+    with pytest.raises(AttributeError, match="no attribute 'measure_nothing'"):
+        projection.measure_nothing  # noqa: B018
+
+
+def test_projection_imports_no_torch():
+    script = textwrap.dedent(
+        """
+        import sys
+
+        class Blocked:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "torch":
+                    raise ImportError(f"{name} is blocked by the test")
+
+        sys.meta_path.insert(0, Blocked())
+        from calstudy import projection
+        from calstudy.projection import NetworkCost, project
+
+        hours = project(NetworkCost(gpu_s=0.5, record_s=0.5), n_networks=7200, gpus=[1, 2])
+        assert hours["hours"].tolist() == [2.0, 1.0], hours
+        assert projection.scale_fidelity("tiny")["C"] == 8
+        assert "torch" not in sys.modules
+        print("ok")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=REPO_ROOT, timeout=300)  # fmt: skip
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-3000:]
 
 
 # --------------------------------------------------------------------------------------------
@@ -413,13 +448,13 @@ def test_machine_info_names_the_device():
             lambda: projection.scale_fidelity("huge"),
             r"`scale` to be one of \('tiny', 'demo', 'full'\), got 'huge'",
         ),
-        (lambda: projection.measure_train_cost("huge"), r"`scale` to be one of"),
-        (lambda: projection.measure_train_cost("tiny", epochs=1), r"`epochs` to be at least 2"),
-        (lambda: projection.measure_train_cost("tiny", space="xss"), r"`spaces` among"),
-        (lambda: projection.measure_eval_cost(spaces=["tss", "nope"]), r"`spaces` among"),
-        (lambda: projection.measure_eval_cost(n_images=0), r"`n_images` to be a positive integer"),
+        (lambda: measure.measure_train_cost("huge"), r"`scale` to be one of"),
+        (lambda: measure.measure_train_cost("tiny", epochs=1), r"`epochs` to be at least 2"),
+        (lambda: measure.measure_train_cost("tiny", space="xss"), r"`spaces` among"),
+        (lambda: measure.measure_eval_cost(spaces=["tss", "nope"]), r"`spaces` among"),
+        (lambda: measure.measure_eval_cost(n_images=0), r"`n_images` to be a positive integer"),
         (
-            lambda: projection.measure_eval_cost(record_classes=1),
+            lambda: measure.measure_eval_cost(record_classes=1),
             r"`record_classes` to be at least 2",
         ),
         (lambda: parse_fidelity("nats-200"), r"trained fidelity label"),
@@ -475,7 +510,7 @@ def test_concurrency_speedup_reads_an_eval_bench_file():
 
 
 def test_write_measurement_round_trips_through_load_measurement(tmp_path) -> None:
-    path = projection.write_measurement(
+    path = measure.write_measurement(
         tmp_path / "sub" / "x.json", "eval_bench", script="benchmarks/eval_bench.py",
         argv=["--jobs", "1 2"], device="cpu", device_name="cpu (x86_64)",
         runs=[{"jobs": 1, "images_per_s": 10.0, "speedup": 1.0}],

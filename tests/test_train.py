@@ -1,4 +1,5 @@
-"""Tests for calstudy.train: recipe, device loader, determinism, checkpoints."""
+"""Tests for calstudy.train and the loader it trains from (calstudy.device): recipe, device
+loader, determinism, checkpoints."""
 
 from __future__ import annotations
 
@@ -10,16 +11,9 @@ import torch
 from torch import nn
 
 from calstudy.data import ImageDataset
+from calstudy.device import DeviceLoader, resolve_device, resolve_precision
 from calstudy.models import build_network
-from calstudy.train import (
-    DeviceLoader,
-    TrainConfig,
-    load_checkpoint,
-    resolve_device,
-    resolve_precision,
-    save_checkpoint,
-    train,
-)
+from calstudy.train import TrainConfig, load_checkpoint, save_checkpoint, train
 
 MEAN, STD = (0.49, 0.48, 0.45), (0.25, 0.24, 0.26)
 
