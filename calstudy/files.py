@@ -10,7 +10,8 @@ downloads and checksum files are all written through it.
 
 The temporary file is named after its writer (:data:`TEMP_NAME`): a hash of the host name and
 the process id, so that a writer killed mid-write (SIGKILL skips every cleanup) can be told
-from one still writing, on this host, by :func:`calstudy.store.Store.remove_orphaned_temp_files`.
+from one still writing, on this host, by
+:meth:`calstudy.store.Store.remove_orphaned_temp_files`.
 """
 
 from __future__ import annotations
