@@ -40,8 +40,6 @@ __all__ = [
     "panel_grid",
     "in_percent",
     "percent_view",
-    "EXPLORER_FALLBACKS",
-    "explorer_columns",
 ]
 
 
@@ -598,64 +596,6 @@ def plot_op_effects(
     return ax
 
 
-def explorer_html(
-    df: pd.DataFrame,
-    *,
-    x: str = "acc",
-    y: str = "pre_ECE_15",
-    color: str = "space",
-    facet: str | None = "dataset",
-    hover: Sequence[str] = ("arch", "acc", "pre_ECE_15", "post_ECE_15", "temperature"),
-    include_plotlyjs: bool | str = True,
-) -> str:
-    """A self-contained interactive scatter of the dataset as an HTML fragment.
-
-    Hovering a point shows its architecture and calibration. plotly.js is embedded in the
-    fragment (``include_plotlyjs=True``), so the page works in a static site with no network;
-    pass ``"cdn"`` for a smaller page that loads it from the internet.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Rows of the calibration dataset.
-    x, y, color : str
-        Columns for the axes and the colour.
-    facet : str or None
-        Column whose values get one panel each (None: one panel).
-    hover : sequence of str
-        Columns shown when hovering a point; those absent from ``df`` are skipped.
-    """
-    try:
-        import plotly.express as px
-    except ImportError as error:  # the [book] extra installs plotly
-        raise RuntimeError("The explorer needs plotly: pip install 'calstudy[book]'.") from error
-
-    needed = [x, y, color] + ([facet] if facet else [])
-    missing = [column for column in needed if column not in df.columns]
-    if missing:
-        raise ValueError(
-            f"Expected columns {missing} in the dataset; it has {len(df.columns)} "
-            f"columns such as {sorted(df.columns)[:8]}."
-        )
-    if df.empty:
-        raise ValueError("Expected at least one row to explore, got an empty frame.")
-    hover_columns = [column for column in hover if column in df.columns]
-    frame = df[list(dict.fromkeys([*needed, *hover_columns]))].copy()
-    fig = px.scatter(
-        frame,
-        x=x,
-        y=y,
-        color=color,
-        facet_col=facet,
-        hover_data={column: True for column in hover_columns},
-        opacity=0.75,
-        height=480,
-    )
-    fig.update_traces(marker={"size": 7})
-    fig.update_xaxes(matches=None, showticklabels=True)  # datasets differ in accuracy range
-    fig.update_layout(margin={"l": 40, "r": 20, "t": 40, "b": 40}, legend_title_text=color)
-    return fig.to_html(include_plotlyjs=include_plotlyjs, full_html=False)
-
 
 # ================================================================================================
 # RQ vii: architecture design
@@ -838,67 +778,6 @@ def plot_paired_differences(
     ax.axhline(0, color="C3", linewidth=1)
     ax.set(ylabel=ylabel or y)
     return ax
-
-
-# ================================================================================================
-# The explorer: columns a store fills
-# ================================================================================================
-
-#: Fallbacks of :func:`explorer_columns`, tried in order when a requested column is not filled.
-EXPLORER_FALLBACKS: dict[str, tuple[str, ...]] = {
-    "x": ("acc", "n_params", "total_width"),
-    "y": ("pre_ECE_15", "post_ECE_15", "pre_NLL", "acc"),
-    "color": ("space", "dataset", "source"),
-    "facet": ("dataset", ""),
-}
-
-
-def explorer_columns(
-    df: pd.DataFrame, **requested: str
-) -> tuple[dict[str, str | None], list[str]]:
-    """The explorer's axis, colour and facet columns: each requested one where ``df`` fills it,
-    else the first filled fallback of :data:`EXPLORER_FALLBACKS`, with a note saying so.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows of a store (every schema column present, many possibly empty).
-    **requested : str
-        ``x``, ``y``, ``color`` and ``facet`` (``""``: one panel).
-
-    Returns
-    -------
-    (dict, list of str)
-        The chosen columns by role (``facet`` None for one panel), and one sentence per role
-        that fell back.
-
-    Examples
-    --------
-    >>> rows = pd.DataFrame({"acc": [0.9], "space": ["tss"], "temperature": [None]})
-    >>> chosen, notes = explorer_columns(rows, x="acc", y="temperature", color="space", facet="")
-    >>> chosen
-    {'x': 'acc', 'y': 'acc', 'color': 'space', 'facet': None}
-    >>> notes
-    ['`y = "temperature"` is not a column this store fills; `acc` is shown instead.']
-    """
-    unknown = sorted(set(requested) - set(EXPLORER_FALLBACKS))
-    if unknown:
-        raise ValueError(f"Expected roles among {list(EXPLORER_FALLBACKS)}, got {unknown}.")
-    filled = {c for c in df.columns if df[c].notna().any()}
-    chosen: dict[str, str | None] = {}
-    notes = []
-    for role, fallbacks in EXPLORER_FALLBACKS.items():
-        wanted = requested.get(role, fallbacks[0])
-        if wanted in filled or (role == "facet" and wanted == ""):
-            chosen[role] = wanted or None
-            continue
-        pick = next((c for c in fallbacks if c in filled or c == ""), None)
-        if pick is None:
-            raise ValueError(f"Expected `df` to fill one of {list(fallbacks)} for `{role}`.")
-        chosen[role] = pick or None
-        notes.append(f'`{role} = "{wanted}"` is not a column this store fills; '
-                     + (f"`{pick}` is shown instead." if pick else "one panel is shown."))  # fmt: skip
-    return chosen, notes
 
 
 # ================================================================================================

@@ -305,27 +305,3 @@ def test_plot_functions_draw_on_the_given_axes_without_new_figures(draw) -> None
     assert draw(inputs, ax) is ax
     assert plt.get_fignums() == [fig.number]
     assert ax.has_data()
-
-
-def test_explorer_html_is_self_contained_and_shows_architectures():
-    pytest.importorskip("plotly")
-    from calstudy.plots import explorer_html
-
-    df = pd.DataFrame(
-        {
-            "space": ["tss", "sss"],
-            "dataset": ["cifar10", "cifar10"],
-            "arch": ["|skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|", "8:8:8:8:8"],
-            "acc": [0.7, 0.6],
-            "pre_ECE_15": [0.03, 0.02],
-        }
-    )
-    html = explorer_html(df)
-    assert "8:8:8:8:8" in html and "skip_connect" in html  # hover data
-    assert "plotly" in html and len(html) > 1_000_000  # plotly.js embedded, no CDN needed
-    assert 'src="https://cdn.plot.ly' not in html
-    assert 'src="https://cdn.plot.ly' in explorer_html(df, include_plotlyjs="cdn")
-    with pytest.raises(ValueError, match="pre_ECE_99"):
-        explorer_html(df, y="pre_ECE_99")
-    with pytest.raises(ValueError, match="empty"):
-        explorer_html(df.iloc[:0])
