@@ -215,8 +215,12 @@ def test_built_book_passes_static_checks(built_book: Path) -> None:
 @pytest.mark.slow
 @needs_browser
 def test_built_book_renders_without_problems_in_chromium(built_book: Path) -> None:
-    problems = htmlcheck.check_book(built_book)
+    shots = built_book.parent / "screenshots"
+    problems = htmlcheck.check_book(built_book, screenshots=shots)
     assert not problems, "\n".join(map(str, problems))
+    chapters = sorted(p.stem for p in (built_book / "book" / "executed").glob("*.html"))
+    taken = sorted(p.stem for p in shots.rglob("*.png"))
+    assert chapters and set(chapters) <= set(taken), (chapters, taken)
 
 
 # --------------------------------------------------------------------------------------------
