@@ -228,7 +228,6 @@ report.glue_md("rq3_metrics-answer", answers.box(
     question="Do the calibration estimators rank networks the same way, so that the choice of "
     "estimator does not matter?",
     ours=" ".join(analysis.estimator_sentence(of(taus, k), reference=ref, brief=True)
-                  + " " + analysis.agreement_sentence(of(agreement, k), of(change, k), brief=True)
                   for k in groups) or "No space and dataset of this store has enough networks.",
     caveat="τ between estimators depends on the networks compared: briefly trained small "
     "networks need not agree as NATS-Bench's do.",

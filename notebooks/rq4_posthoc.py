@@ -282,8 +282,11 @@ summary = analysis.scaling_summary(effect, drivers, temperatures, tests, metric=
 report.glue_md("rq4_posthoc-answer", answers.box(
     question="Does temperature scaling help every network alike, so that the ranking by "
     "calibration survives it?",
-    ours=" ".join(effect_words)
-    or "No group of this store has enough networks.",
+    ours=f"{summary[0]} Per group, τ(before, after) and the median change"
+    + (" in percentage points: " if unit > 1 else ": ") + "; ".join(
+        f"{r['group']}: τ = {report.ci(r['tau'], r['tau_low'], r['tau_high'])}, change "
+        f"{report.ci(unit * r['change'], unit * r['change_low'], unit * r['change_high'])}"
+        for _, r in effect.iterrows()) + "." if len(effect) else "No group has enough networks.",
     caveat="Fitted on 20 % of the test set and scored on the rest; networks trained briefly "
     "leave scaling less to fix than NATS-Bench's 200-epoch ones.",
     numbers=numbers,
