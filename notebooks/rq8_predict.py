@@ -13,6 +13,13 @@
 # %% [markdown]
 # # RQ viii: can calibration be predicted before training?
 #
+# :::{admonition} This chapter in one box
+# :class: tip
+# ```{glue:md} rq8_predict-answer
+# :format: myst
+# ```
+# :::
+#
 # **Overview.** Every other chapter measures calibration *after* training. A search for
 # architectures that are accurate *and* well calibrated would be far cheaper if calibration
 # could be ranked before training, the way zero-cost proxies try to rank accuracy from one
@@ -65,8 +72,8 @@
 # networks; beyond that a seeded sample of `proxy_sample` networks does. They also need the
 # dataset's images (`data_dir`; by default the CIFAR-10 and Fashion-MNIST sample shipped with
 # calstudy). Where they cover only a sample, the predictors are scored twice: on all scored
-# architectures without proxies, and on the sample with them. The cells below say which was
-# used.
+# architectures without proxies, and on the sample with them. Each section below says which
+# was used.
 
 # %% tags=["parameters"]
 store = "data/demo"  # calibration store directory
@@ -102,7 +109,8 @@ import numpy as np
 import seaborn as sns
 from IPython.display import display
 
-from calstudy import chapter, early, plots, predict, report, sweep
+from calstudy import answers, chapter, early, plots, predict, report, sweep
+from calstudy.catalogue import display_name
 
 sns.set_theme(style="whitegrid", context="notebook")
 started = time.perf_counter()
@@ -115,6 +123,7 @@ pairs = predict.study_pairs(df, target, min_archs=min_rows)
 root = chapter.resolve_store(store)
 signals = early.load_early_signals(early_dir if early_dir is not None else root / "early")
 summary = []  # the findings of this run, restated in the Summary
+answer, ceiling_answer = [], {}  # the comparisons and one ceiling per pair, in the top box
 
 
 def name(p):
@@ -172,8 +181,9 @@ for p in pairs.itertuples():
 # sweep did not train on, so neither the study's training nor its test images are used. Per
 # epoch it records ECE (15 bins), NLL, accuracy, mean confidence, the confidence gap
 # (confidence − accuracy) and the training loss and accuracy. These signals cost part of a
-# training run, not nothing. Each panel below: one point per architecture, its validation ECE
-# after an early epoch against the target after the full run, with τ-b and its interval.
+# training run, not nothing. Each panel of {numref}`fig-rq8_predict-early`: one point per
+# architecture, its validation ECE after an early epoch against the target after the full run,
+# with τ-b and its interval (the figure is left out where the store has no early signals).
 
 # %%
 early_taus, schedules = {}, {}
@@ -190,19 +200,25 @@ for p in pairs.itertuples():
     taus = early_taus[p.space, p.dataset] = predict.early_signal_taus(
         data, n_boot=n_boot, level=level, seed=seed)
     schedules[p.space, p.dataset] = int(found["schedule_epochs"].iloc[0])
-    plots.plot_early_signals(data.frame, taus, target)
-    plt.show()
     text, line = predict.early_sentence(taus, found, target=target,
                                         study_epochs=sweep.parse_fidelity(p.fidelity)["epochs"])
     display(report.md(f"**{name(p)}:** {text}"))
     summary.append(f"{name(p)}: {line}")
+
+# %% mystnb={"figure": {"caption": "Early-training signals: each architecture's validation ECE after an early epoch (one panel per epoch) against its ECE after the full training run, with Kendall τ-b and its interval in each title.", "name": "fig-rq8_predict-early"}, "image": {"alt": "A row of scatter plots, one per early epoch, of the validation calibration error after that epoch against the calibration error after full training, one point per architecture, with the rank correlation in each panel's title."}}
+for (space, dataset), taus in early_taus.items():
+    axes = plots.plot_early_signals(inputs[space, dataset][0].frame, taus, target)
+    axes[0].figure.suptitle(f"{space.upper()} {dataset}")
+    axes[0].set_ylabel(f"{display_name(target)}, after training")
+    plt.show()
 
 # %% [markdown]
 # ## Which predictor ranks held-out architectures best?
 #
 # τ-b of each predictor's held-out score with the actual target, with its bootstrap interval;
 # `tau_mean` and `tau_sd` are the mean and spread of τ-b over the repeats, each repeat scoring
-# every architecture once. The dashed line marks the goal.
+# every architecture once. {numref}`fig-rq8_predict-taus` draws them; the dashed line marks
+# the goal.
 
 # %%
 results = {}  # (space, dataset, label) → (data, Comparison, summary facts)
@@ -219,31 +235,41 @@ for p in pairs.itertuples():
                           f"{run.frame[run.group].nunique()} isomorphism classes, "
                           f"{time.perf_counter() - tic:.0f} s):"),
                 report.format_table(result.scores.set_index("predictor").drop(columns="p_value")))
-        plots.plot_predictor_taus(result.scores, goal=goal, title=f"{name(p)}, {label}",
-                                  xlabel=f"τ-b(held-out score, {target}) with {level:.0%} interval")
-        plt.show()
         text, line = predict.comparison_sentences(result.scores, target=target, goal=goal)
         display(report.md(f"**{name(p)}, {label}:** {text}"))
         summary.append(f"{name(p)}, {label}: {line}")
+        answer.append(f"{name(p)}, {label}: {line}")
+
+# %% mystnb={"figure": {"caption": "Each predictor's Kendall τ-b between its held-out score and the actual target, with its bootstrap interval, one panel per search space, dataset and input set; dashed red: the goal.", "name": "fig-rq8_predict-taus"}, "image": {"alt": "Panels of horizontal interval plots, one per search space, dataset and input set, listing the predictors from worst to best by their held-out rank correlation with calibration, coloured by kind, with a dashed vertical line at the goal."}}
+scored = {f"{k[0].upper()} {k[1]}, {k[2]}": r.scores for k, (_, r, _) in results.items()}
+plots.draw_panels(scored, lambda ax, title, scores: plots.plot_predictor_taus(
+    scores, ax=ax, goal=goal, title=title,
+    xlabel=f"τ-b(held-out score, {display_name(target)}) with {level:.0%} interval"),
+    width=8, heights=[0.45 * len(t) + 1.2 for t in scored.values()])  # fmt: skip
+plt.show()
 
 # %% [markdown]
 # ## Predicted against actual ranks
 #
-# Each point is one architecture: its held-out score's rank against its actual rank (both as
-# fractions of the sample), for the chapter's main model (architecture features with the
-# proxies, or alone where there are none). A perfect ranker puts every point on the diagonal.
+# Each point of {numref}`fig-rq8_predict-ranks` is one architecture: its held-out score's rank
+# against its actual rank (both as fractions of the sample), for the chapter's main model
+# (architecture features with the proxies, or alone where there are none). A perfect ranker
+# puts every point on the diagonal.
 
 # %%
 shown_runs = {}  # (space, dataset) → the run whose main model is shown: with proxies if any
 for key, (run, _, facts) in results.items():
     if facts["main"] and (key[:2] not in shown_runs or run.proxies):
         shown_runs[key[:2]] = key
-for key in shown_runs.values():
-    _, result, facts = results[key]
-    title = f"{key[0].upper()} {key[1]}, {key[2]}"
-    plots.plot_rank_agreement(result.predictions, target, facts["main"], title=title)
-    plt.show()
-    display(report.md(f"**{title}:** " + predict.shortlist_sentence(result, facts["main"])))
+titles = {key: f"{key[0].upper()} {key[1]}, {key[2]}" for key in shown_runs.values()}
+display(report.md(*(f"**{titles[key]}:** " + predict.shortlist_sentence(
+    results[key][1], results[key][2]["main"]) for key in titles)))
+
+# %% mystnb={"figure": {"caption": "Held-out rank of the main model's score against the actual rank of the target, one point per architecture (both as fractions of the sample), one panel per search space and dataset; dashed: a perfect ranker.", "name": "fig-rq8_predict-ranks"}, "image": {"alt": "Scatter plots, one per search space and dataset, of the predicted rank against the actual rank of each architecture's calibration error, with a dashed diagonal where a perfect predictor's points would lie."}}
+plots.draw_panels(titles, lambda ax, key, title: plots.plot_rank_agreement(
+    results[key][1].predictions, target, results[key][2]["main"], ax=ax, title=title).set(
+    ylabel=f"rank of actual {display_name(target)}"), width=10, heights=4.6, ncols=2)  # fmt: skip
+plt.show()
 
 # %% [markdown]
 # ## What the model relies on
@@ -251,10 +277,11 @@ for key in shown_runs.values():
 # Permutation importance on held-out folds (`predict.permutation_importance`): on every outer
 # fold the model is fitted on the training architectures, then each input (the five indicators
 # of one edge together) is shuffled across the held-out architectures, and the drop in τ-b is
-# recorded. Inputs the model does not use, or uses without benefit on new architectures, have
-# importance near zero or below.
+# recorded ({numref}`fig-rq8_predict-importance`). Inputs the model does not use, or uses
+# without benefit on new architectures, have importance near zero or below.
 
 # %%
+importances = {}  # title → (importance table, the candidate model it was measured with)
 for key in shown_runs.values():
     run, result, facts = results[key]
     title = f"{key[0].upper()} {key[1]}, {key[2]}"
@@ -267,10 +294,15 @@ for key in shown_runs.values():
         display(report.md(f"**{title}:** every held-out fold has fewer than 3 architectures, too "
                           "few for a τ-b: no importance."))  # fmt: skip
         continue
-    plots.plot_importance(importance, title=title,
-                          xlabel=f"drop in held-out τ-b when shuffled ({candidate}; ± s.e.)")
-    plt.show()
+    importances[title] = importance, candidate
     display(report.md(f"**{title}:** " + predict.importance_sentence(importance, run.proxies)))
+
+# %% [markdown]
+# %% mystnb={"figure": {"caption": "Permutation importance on held-out folds: the drop in held-out τ-b when an input (or the five indicators of one edge together) is shuffled, ± one standard error, the fifteen largest, one panel per search space and dataset.", "name": "fig-rq8_predict-importance"}, "image": {"alt": "Horizontal bar charts, one per search space and dataset, of how much the held-out rank correlation drops when each input is shuffled, largest first, with error bars."}}
+plots.draw_panels(importances, lambda ax, title, found: plots.plot_importance(
+    found[0], ax=ax, title=title, xlabel=f"drop in held-out τ-b when shuffled ({found[1]}; ± s.e.)"),
+    width=7, heights=[0.35 * min(15, len(t.dropna())) + 1.2 for t, _ in importances.values()])
+plt.show()
 
 # %% [markdown]
 # ## How far could any pre-training predictor go?
@@ -297,6 +329,9 @@ for key in shown_runs.values():
 #   which fall into 6,466 classes), the spread within a class is retraining noise at the
 #   benchmark's own schedule (`predict.isomorphic_ceiling`: the one-way ICC across classes of
 #   unequal size, with its F interval).
+#
+# Where the store has reruns, {numref}`fig-rq8_predict-icc` shows how the ICC of each
+# validation signal grows over the full schedule.
 
 # %%
 ceilings = {}  # (space, dataset) → NoiseCeilings
@@ -311,11 +346,6 @@ for p in pairs.itertuples():
         rows_of(every_seed, p), data.frame[target], target, reruns=reruns, level=level,
         min_archs=min_rows)  # fmt: skip
     if found.rerun is not None:
-        epochs = int(found.rerun.by_epoch["epoch"].max())
-        plots.plot_icc_by_epoch(found.rerun.by_epoch, title=f"{name(p)}: how much of a run the "
-                                "architecture decides",
-                                xlabel=f"epoch of the study's {epochs}-epoch schedule")  # fmt: skip
-        plt.show()
         display(report.md(f"**{name(p)}, reruns:** " + predict.rerun_sentence(
             found.rerun, device=reruns["device"].iloc[0], target=target)))
     v = predict.early_seed_icc(signals, data, schedule_epochs=schedules[p.space, p.dataset],
@@ -337,6 +367,16 @@ for p in pairs.itertuples():
                                         n_classes=p.n_classes)  # fmt: skip
         display(report.md(f"**{name(p)}, {source}:** {text}"))
         summary.append(f"{name(p)}, {source}: {text}")
+        ceiling_answer.setdefault(name(p), f"{name(p)}, {source}: {text}")
+
+# %% mystnb={"figure": {"caption": "Full-schedule reruns with several seeds: the ICC across seeds of each validation signal after each epoch, with its interval, one panel per search space and dataset: how much of a run the architecture decides.", "name": "fig-rq8_predict-icc"}, "image": {"alt": "Line plots, one per search space and dataset, of the intraclass correlation across seeds of several validation signals against the training epoch, each line with a shaded interval, between 0 and 1."}}
+reran = {f"{k[0].upper()} {k[1]}": c.rerun.by_epoch for k, c in ceilings.items()
+         if c.rerun is not None}  # fmt: skip
+plots.draw_panels(reran, lambda ax, title, by_epoch: plots.plot_icc_by_epoch(
+    by_epoch, ax=ax, title=f"{title}: how much of a run the architecture decides",
+    xlabel=f"epoch of the study's {int(by_epoch['epoch'].max())}-epoch schedule"),
+    width=8, heights=4.2)  # fmt: skip
+plt.show()
 
 # %% [markdown]
 # The ceiling bounds predictors that see only the architecture. Early-training signals also
@@ -350,6 +390,12 @@ for p in pairs.itertuples():
 # ## Summary
 
 # %%
+report.glue_md("rq8_predict-answer", answers.box(
+    f"Can architectures a predictor has not seen be ranked by their {display_name(target)} "
+    f"after training, before training them, to the goal of a held-out τ-b ≥ {goal:g}?",
+    " ".join([*answer, *ceiling_answer.values()]) or "Nothing could be scored on this store.",
+    caveat="The reference study did not ask this question: there is no paper number. A "
+    "predictor that sees only the architecture cannot pass the noise ceiling of retraining."))
 display(report.md("\n".join(f"- {s}" for s in summary) if summary else
                   "- Nothing could be scored on this store (see the first cell)."))  # fmt: skip
 
