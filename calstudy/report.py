@@ -237,7 +237,8 @@ def ci_table(
     One row per value of ``index`` (in order of appearance), one column per value of
     ``columns`` (or a single column named ``estimate``); ``—`` where a cell has no estimate. A
     cell whose ``p`` is below ``alpha`` ends in `` *``, so that a long table shows at a glance
-    which estimates survive a correction (say which in the caption: "* Holm p < 0.05").
+    which estimates survive a correction (say which in the caption: "* Holm p < 0.05"). The
+    cells' spaces are non-breaking, so that a narrow page wraps the labels, not the numbers.
 
     Parameters
     ----------
@@ -260,7 +261,7 @@ def ci_table(
     --------
     >>> t = pd.DataFrame({"m": ["a", "b"], "tau": [0.31, 0.02], "low": [0.2, -0.1],
     ...                   "high": [0.4, 0.1], "p_holm": [0.001, 0.9]})
-    >>> ci_table(t, index="m", p="p_holm").to_dict()["tau"]
+    >>> ci_table(t, index="m", p="p_holm")["tau"].str.replace("\u00a0", " ").to_dict()
     {'a': '+0.31 [+0.20, +0.40] *', 'b': '+0.02 [-0.10, +0.10]'}
     """
     needed = [c for c in (index, columns, estimate, low, high, p) if c is not None]
@@ -272,7 +273,8 @@ def ci_table(
         for e, lo, hi, q in zip(table[estimate], table[low], table[high],
                                 table[p] if p is not None else [None] * len(table), strict=True)
     ]  # fmt: skip
-    long = table.assign(_cell=marked)
+    # Non-breaking spaces: a cell reads as one unit and the label column wraps instead.
+    long = table.assign(_cell=[m.replace(" ", "\u00a0") for m in marked])
     rows = list(dict.fromkeys(table[index]))
     if columns is None:
         out = long.drop_duplicates(index).set_index(index)[["_cell"]].rename(
@@ -320,7 +322,7 @@ def ci_columns(
     ...                   "d": [-0.0075], "d_low": [-0.01], "d_high": [-0.005], "p": [1e-5]})
     >>> ci_columns(t, index="g", columns={"τ": ("tau", "tau_low", "tau_high"),
     ...            "change (points)": ("d", "d_low", "d_high", "p")},
-    ...            scale={"change (points)": 100}).loc["a"].tolist()
+    ...            scale={"change (points)": 100}).loc["a"].str.replace("\u00a0", " ").tolist()
     ['+0.30 [+0.10, +0.50]', '-0.75 [-1.00, -0.50] *']
     """
     parts = []

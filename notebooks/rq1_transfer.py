@@ -137,14 +137,12 @@ opts = {"level": level, "seed": seed}
 transfer = analysis.transfer_table(usable, analysed, top_ns=top_ns, n_boot=n_boot, **opts)
 versus = analysis.transfer_versus_reference(usable, analysed, n_boot=n_boot_diff, **opts)
 verdicts = analysis.transfer_verdicts(transfer, versus, alpha=alpha)
-transfer["τ [CI]"] = [report.ci(*r) for r in transfer[["tau", "low", "high"]].to_numpy()]
 by_pair = ["space", "dataset_a", "dataset_b"]
 for key, table in transfer.groupby(by_pair, sort=False):
-    display(report.md(f"**{analysis.pair_name(key)}**: τ [{level:.0%} CI] between the datasets"))
-    display(table.pivot(index="metric", columns="models", values="τ [CI]")
-            .reindex(index=[m for m in analysed if m in set(table["metric"])],
-                     columns=list(dict.fromkeys(table["models"]))).fillna(report.MISSING)
-            .rename(index=display_name).rename_axis(index="metric"))
+    display(report.md(f"**{analysis.pair_name(key)}**: τ between the datasets [{level:.0%} "
+                      f"interval]; * Holm p < {alpha:g}"),
+            report.ci_table(table, index="metric", columns="models", p="p_holm", alpha=alpha,
+                            names=display_name))  # fmt: skip
 report.md(*[analysis.transfer_sentence(rows) for _, rows in verdicts.groupby(by_pair, sort=False)]
           or ["Skipped: no dataset pair."])
 

@@ -183,13 +183,15 @@ def test_ci_table_pivots_intervals_and_marks_corrected_p() -> None:
     })  # fmt: skip
     table = report.ci_table(long, index="measure", columns="dataset", p="p_holm",
                             names=str.upper)  # fmt: skip
+    assert " " not in "".join(table.to_numpy().ravel())  # non-breaking: the numbers never wrap
+    table = table.apply(lambda column: column.str.replace("\u00a0", " "))
     assert list(table.columns) == ["cifar10", "svhn"] and list(table.index) == ["FOG", "SNOW"]
     assert table.loc["FOG", "cifar10"] == "+0.31 [+0.20, +0.40] *"
     assert table.loc["FOG", "svhn"] == "+0.00 [-0.10, +0.10]"  # never -0.00, not marked
     assert table.loc["SNOW", "cifar10"] == "+0.12 *"  # no interval: the estimate alone
     assert table.loc["SNOW", "svhn"] == report.MISSING
     plain = report.ci_table(long.iloc[:1], index="measure")
-    assert plain.to_dict() == {"tau": {"fog": "+0.31 [+0.20, +0.40]"}}
+    assert plain.to_dict() == {"tau": {"fog": "+0.31\u00a0[+0.20,\u00a0+0.40]"}}
     with pytest.raises(ValueError, match=r"Expected `table` to have columns \['p'\]"):
         report.ci_table(long, index="measure", p="p")
 
