@@ -1,5 +1,5 @@
-"""Argument checks shared by the metrics, the calibrators, the plots and the statistics: the one place where an
-input is converted (arrays and tensors in) and validated, with messages that read
+"""Argument checks shared by the metrics, the calibrators, the plots and the statistics: the one
+place where an input is converted (arrays and tensors in) and validated, with messages that read
 "Expected `name` to be …, got …".
 
 A torch tensor is recognised by duck typing (``detach``/``cpu``/``numpy`` and a ``torch``

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calstudy._checks import check_columns, check_level, check_positive_int
+from calstudy._checks import check_columns, check_level, check_nonnegative_int, check_positive_int
 from calstudy.stats import (
     complete_pairs,
     dense_ranks,
@@ -51,7 +51,7 @@ __all__ = [
 
 
 # ================================================================================================
-# 9. Differences with intervals: paired and two-sample statistics, τ against τ, proportions
+# Differences with intervals: paired and two-sample statistics, τ against τ, proportions
 # ================================================================================================
 
 
@@ -110,6 +110,13 @@ def _bootstrap_p(boot: np.ndarray) -> float:
 
 
 def percentile_interval(boot: np.ndarray, level: float) -> tuple[float, float]:
+    """The percentile interval at ``level`` of resampled statistics ``boot`` (NaN ignored).
+
+    Examples
+    --------
+    >>> percentile_interval(np.array([1.0, 2.0, 3.0, 4.0, 5.0]), 0.5)
+    (2.0, 4.0)
+    """
     alpha = 1.0 - level
     if not np.isfinite(boot).any():
         return float("nan"), float("nan")
@@ -155,7 +162,7 @@ def bootstrap_difference(
     paired : bool, default=False
         Resample rows jointly (``a`` and ``b`` must have as many rows) or separately.
     n_boot, level, seed
-        As in :func:`kendall_ci`.
+        As in :func:`~calstudy.stats.kendall_ci`.
 
     Returns
     -------
@@ -396,7 +403,7 @@ def _normal_difference(
 
 
 def _tau_phi(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The linearisation φ of τ-b (:func:`tau_influence`) over complete samples."""
+    """The linearisation φ of τ-b (:func:`~calstudy.stats.tau_influence`) over complete samples."""
     return tau_influence(*dense_ranks(x), *dense_ranks(y))[1]
 
 
@@ -427,7 +434,7 @@ def tau_difference(
     :math:`\hat\Delta \pm z_{1-\alpha/2}\,\widehat{\mathrm{se}}` (clipped to [-2, 2]) and
     :math:`p = 2\Phi(-|\hat\Delta| / \widehat{\mathrm{se}})`, where each τ is linearised,
     :math:`\hat\tau \approx \tau + \sum_k \phi_k` with :math:`\phi_k = (a_k - \bar a)/w^2`
-    of :func:`kendall_ci`, and
+    of :func:`~calstudy.stats.kendall_ci`, and
 
     .. math::
 
@@ -436,11 +443,11 @@ def tau_difference(
         \widehat{\mathrm{se}}^2 = \sum_k \bigl(\phi^{(1)}_k\bigr)^2
         + \sum_k \bigl(\phi^{(2)}_k\bigr)^2 \ \text{(independent)}:
 
-    the paired variance is :math:`\mathrm{var}_1 + \mathrm{var}_2 - 2\,\mathrm{cov}_{12}`
-    with the covariance of two τ on the same units estimated from the units' concordances
-    (Cliff & Charlin, 1991), ties included. ``method="auto"`` takes the asymptotic path when
-    every τ has at least :data:`TAU_ASYMPTOTIC_MIN_N` complete rows (for independent samples,
-    both), the bootstrap otherwise.
+    the paired variance is :math:`\mathrm{var}_1 + \mathrm{var}_2 - 2\,\mathrm{cov}_{12}` with the
+    covariance of two τ on the same units estimated from the units' concordances (Cliff & Charlin,
+    1991), ties included. ``method="auto"`` takes the asymptotic path when every τ has at least
+    :data:`~calstudy.stats.TAU_ASYMPTOTIC_MIN_N` complete rows (for independent samples, both), the
+    bootstrap otherwise.
 
     Parameters
     ----------
@@ -451,7 +458,7 @@ def tau_difference(
     paired : bool, default=True
         Whether the two τ are computed on the same rows.
     n_boot, level, seed
-        As in :func:`kendall_ci`.
+        As in :func:`~calstudy.stats.kendall_ci`.
     method : {"auto", "bootstrap", "asymptotic"}, default="auto"
         Interval method, see above.
 
@@ -545,8 +552,8 @@ def mean_off_diagonal_tau(df: pd.DataFrame, columns: Sequence[str]) -> float:
 def _mean_tau_phi(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Linearisation over the rows of ``df`` of :func:`mean_off_diagonal_tau`.
 
-    Each pair's φ (:func:`tau_influence`, on the rows complete in both columns, 0 elsewhere)
-    averaged over the pairs whose τ-b is defined, as the mean is.
+    Each pair's φ (:func:`~calstudy.stats.tau_influence`, on the rows complete in both columns, 0
+    elsewhere) averaged over the pairs whose τ-b is defined, as the mean is.
     """
     values = df[columns].to_numpy(dtype=float)
     present = ~np.isnan(values)
@@ -588,9 +595,10 @@ def mean_tau_difference(
     :math:`n = 15{,}625` rows and :math:`k = 12`; this function gives the same result as
     ``bootstrap_difference(lambda f: mean_off_diagonal_tau(f, columns), a, b, ...)`` on the
     bootstrap path and replaces it by the delta method on the asymptotic path:
-    :math:`\bar\tau \approx \mathrm{const} + \sum_k \bar\phi_k`, where :math:`\bar\phi_k`
-    is the mean over the column pairs of row :math:`k`'s term :math:`\phi_k` of each τ
-    (:func:`kendall_ci`, :func:`tau_difference`; 0 for a row missing in that pair), and
+    :math:`\bar\tau \approx \mathrm{const} + \sum_k \bar\phi_k`, where :math:`\bar\phi_k` is the
+    mean over the column pairs of row :math:`k`'s term :math:`\phi_k` of each τ
+    (:func:`~calstudy.stats.kendall_ci`, :func:`tau_difference`; 0 for a row missing in that pair),
+    and
 
     .. math::
 
@@ -601,7 +609,7 @@ def mean_tau_difference(
 
     with the normal interval (clipped to [-2, 2]) and :math:`p = 2\Phi(-|z|)`. ``"auto"``
     takes the asymptotic path when every column pair of both tables has at least
-    :data:`TAU_ASYMPTOTIC_MIN_N` complete rows.
+    :data:`~calstudy.stats.TAU_ASYMPTOTIC_MIN_N` complete rows.
 
     Parameters
     ----------
@@ -708,9 +716,7 @@ def wilson_ci(k: int, n: int, *, level: float = 0.95) -> tuple[float, float, flo
     >>> tuple(round(v, 4) for v in wilson_ci(4, 20))
     (0.2, 0.0807, 0.416)
     """
-    for name, value in (("k", k), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-            raise ValueError(f"Expected `{name}` to be a non-negative integer, got {value!r}.")
+    k, n = check_nonnegative_int(k, "k"), check_nonnegative_int(n, "n")
     if n < 1 or k > n:
         raise ValueError(f"Expected 0 ≤ `k` ≤ `n` and `n` ≥ 1, got k = {k}, n = {n}.")
     check_level(level)
@@ -742,7 +748,7 @@ def bootstrap_statistic(
     data : array-like or DataFrame
         Rows to resample (``DataFrame.iloc`` for pandas objects, fancy indexing for arrays).
     n_boot, level, seed
-        As in :func:`kendall_ci`.
+        As in :func:`~calstudy.stats.kendall_ci`.
 
     Returns
     -------

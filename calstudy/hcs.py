@@ -21,7 +21,7 @@ __all__ = [
 
 
 # ================================================================================================
-# 5. Harmonic calibration score
+# Harmonic calibration score
 # ================================================================================================
 
 
@@ -87,7 +87,8 @@ def top_hcs(
     Returns
     -------
     DataFrame
-        ``df``'s best ``n`` rows with an added ``hcs`` column, best first (:func:`top_n`).
+        ``df``'s best ``n`` rows with an added ``hcs`` column, best first
+        (:func:`~calstudy.selection.top_n`).
     """
     check_columns(df, [acc, ece])
     scored = df.assign(hcs=hcs(df[acc], df[ece]))

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calstudy._checks import check_columns, check_level, check_positive_int
+from calstudy._checks import check_columns, check_level, check_nonnegative, check_positive_int
 
 __all__ = [
     "ConsistencyICC",
@@ -44,7 +44,7 @@ __all__ = [
 
 
 # ================================================================================================
-# 8. Seed noise and the paper-vs-calstudy table
+# Seed variance, ICCs, and the differences seed noise lets a study resolve
 # ================================================================================================
 
 
@@ -245,8 +245,7 @@ def seed_noise_threshold(
     0.0277
     """
     check_level(level)
-    if not np.isfinite(pooled_std) or pooled_std < 0:
-        raise ValueError(f"Expected `pooled_std` to be a finite number ≥ 0, got {pooled_std}.")
+    pooled_std = check_nonnegative(pooled_std, "pooled_std")
     for name, value in (("n_a", n_a), ("n_b", n_b)):
         if not value >= 1:
             raise ValueError(f"Expected `{name}` to be at least 1, got {value}.")
@@ -295,8 +294,7 @@ def seed_noise_gap(
         raise ValueError(f"Expected `n` to be at least 2, got {n}.")
     n_sim = check_positive_int(n_sim, "n_sim")
     check_level(level)
-    if not np.isfinite(pooled_std) or pooled_std < 0:
-        raise ValueError(f"Expected `pooled_std` to be a finite number ≥ 0, got {pooled_std}.")
+    pooled_std = check_nonnegative(pooled_std, "pooled_std")
     draws = np.random.default_rng(seed).normal(size=(n_sim, n))
     gaps = np.median(draws, axis=1) - draws.min(axis=1)
     return float(pooled_std) * float(np.quantile(gaps, level))

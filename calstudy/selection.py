@@ -45,8 +45,24 @@ __all__ = [
 
 
 # ================================================================================================
-# 3. Selecting rows
+# Selecting rows: top-N, lowest-N, joins by key
 # ================================================================================================
+
+
+def _extreme_rows(df: pd.DataFrame, n: int, *, by: str, highest: bool) -> pd.DataFrame:
+    """The ``n`` rows with the highest (or lowest) ``by``; ties by ``arch``, NaN never kept."""
+    n = check_positive_int(n, "n")
+    check_columns(df, [by])
+    ranked = df[df[by].notna()]
+    if n > len(ranked):
+        raise ValueError(
+            f"Expected `n` to be at most the number of rows with a value of {by!r} "
+            f"({len(ranked)}), got {n}."
+        )
+    # ``arch`` breaks ties ascending either way, so the selection does not depend on row order.
+    keys = [by, "arch"] if "arch" in df.columns and by != "arch" else [by]
+    ascending = [not highest] + [True] * (len(keys) - 1)
+    return ranked.sort_values(keys, ascending=ascending, kind="mergesort").head(n)
 
 
 def top_n(df: pd.DataFrame, n: int, *, by: str = "acc") -> pd.DataFrame:
@@ -79,17 +95,38 @@ def top_n(df: pd.DataFrame, n: int, *, by: str = "acc") -> pd.DataFrame:
     >>> top_n(d, 2)["arch"].tolist()
     ['b', 'd']
     """
-    n = check_positive_int(n, "n")
-    check_columns(df, [by])
-    ranked = df[df[by].notna()]
-    if n > len(ranked):
-        raise ValueError(
-            f"Expected `n` to be at most the number of rows with a value of {by!r} "
-            f"({len(ranked)}), got {n}."
-        )
-    keys = [by, "arch"] if "arch" in df.columns and by != "arch" else [by]
-    ascending = [False] + [True] * (len(keys) - 1)
-    return ranked.sort_values(keys, ascending=ascending, kind="mergesort").head(n)
+    return _extreme_rows(df, n, by=by, highest=True)
+
+
+def lowest_n(df: pd.DataFrame, n: int, *, by: str = "acc") -> pd.DataFrame:
+    """The ``n`` rows with the LOWEST value of ``by``: the reference study's "top-N".
+
+    The released analysis code selected "the top-N models by accuracy" with
+    ``df.sort_values('acc').head(N)``, which sorts ascending and keeps the N *least* accurate
+    models. This function reproduces that selection (ties broken by ``arch``, NaN never
+    selected) so that its effect can be shown beside the corrected :func:`top_n`.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows to select from.
+    n : int
+        Number of rows to keep, at most the number of rows with a value of ``by``.
+    by : str, default="acc"
+        Column to rank by.
+
+    Returns
+    -------
+    DataFrame
+        ``n`` rows of ``df`` (original index kept), lowest first.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"arch": list("abcd"), "acc": [0.5, 0.9, 0.7, 0.9]})
+    >>> lowest_n(d, 2)["arch"].tolist()
+    ['a', 'c']
+    """
+    return _extreme_rows(df, n, by=by, highest=False)
 
 
 def top_fraction(df: pd.DataFrame, fraction: float, *, by: str = "acc") -> pd.DataFrame:
@@ -182,7 +219,7 @@ def paired(
 
 
 # ================================================================================================
-# 4. Agreement across datasets (RQ i) and across population sizes (RQ ii)
+# τ on selections: across datasets (RQ i), against the number of networks (RQ i, ii)
 # ================================================================================================
 
 
@@ -222,7 +259,7 @@ def cross_dataset_tau(
     on : sequence of str, default=("space", "arch", "seed", "fidelity")
         Join key; drop ``"seed"`` after averaging seeds if seeds are not comparable across datasets.
     n_boot, level, seed, method
-        As in :func:`kendall_ci`.
+        As in :func:`~calstudy.stats.kendall_ci`.
 
     Returns
     -------
@@ -273,9 +310,9 @@ def tau_vs_population(
       without replacement); ``tau_mean`` is the mean τ-b over subsets, ``low``/``high`` the
       ``level`` percentile band over subsets (sampling variability of a study of that size).
     - ``subset="top"``: for each size N, the top-N rows by ``by`` (:func:`top_n`); ``tau_mean``
-      is τ-b on that single subset and ``low``/``high`` its :func:`kendall_ci` interval: a
-      percentile bootstrap from ``n_repeats`` resamples, or, under ``method="auto"`` from
-      N = :data:`TAU_ASYMPTOTIC_MIN_N` on, the asymptotic interval.
+      is τ-b on that single subset and ``low``/``high`` its :func:`~calstudy.stats.kendall_ci`
+      interval: a percentile bootstrap from ``n_repeats`` resamples, or, under ``method="auto"``
+      from N = :data:`~calstudy.stats.TAU_ASYMPTOTIC_MIN_N` on, the asymptotic interval.
 
     Parameters
     ----------
@@ -296,7 +333,7 @@ def tau_vs_population(
     by : str, default="acc"
         Ranking column for ``subset="top"``.
     method : {"auto", "bootstrap", "asymptotic"}, default="auto"
-        Interval method of ``subset="top"``, as in :func:`kendall_ci`.
+        Interval method of ``subset="top"``, as in :func:`~calstudy.stats.kendall_ci`.
 
     Returns
     -------
@@ -391,47 +428,9 @@ def pair_datasets(
 
 
 def count_complete(frame: pd.DataFrame, columns: Sequence[str]) -> int:
+    """Number of rows of ``frame`` with a value in every one of ``columns``."""
     return int(frame[list(columns)].notna().all(axis=1).sum())
 
-
-def lowest_n(df: pd.DataFrame, n: int, *, by: str = "acc") -> pd.DataFrame:
-    """The ``n`` rows with the LOWEST value of ``by``: the reference study's "top-N".
-
-    The released analysis code selected "the top-N models by accuracy" with
-    ``df.sort_values('acc').head(N)``, which sorts ascending and keeps the N *least* accurate
-    models. This function reproduces that selection (ties broken by ``arch``, NaN never
-    selected) so that its effect can be shown beside the corrected :func:`top_n`.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Rows to select from.
-    n : int
-        Number of rows to keep, at most the number of rows with a value of ``by``.
-    by : str, default="acc"
-        Column to rank by.
-
-    Returns
-    -------
-    DataFrame
-        ``n`` rows of ``df`` (original index kept), lowest first.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"arch": list("abcd"), "acc": [0.5, 0.9, 0.7, 0.9]})
-    >>> lowest_n(d, 2)["arch"].tolist()
-    ['a', 'c']
-    """
-    n = check_positive_int(n, "n")
-    check_columns(df, [by])
-    ranked = df[df[by].notna()]
-    if n > len(ranked):
-        raise ValueError(
-            f"Expected `n` to be at most the number of rows with a value of {by!r} "
-            f"({len(ranked)}), got {n}."
-        )
-    keys = [by, "arch"] if "arch" in df.columns and by != "arch" else [by]
-    return ranked.sort_values(keys, kind="mergesort").head(n)
 
 
 def population_sizes(
@@ -505,7 +504,7 @@ def selection_curve(
     n_random : int, default=50
         Random draws per size.
     level, seed
-        As in :func:`kendall_ci`.
+        As in :func:`~calstudy.stats.kendall_ci`.
 
     Returns
     -------

@@ -46,7 +46,7 @@ __all__ = [
 
 
 # ================================================================================================
-# 1. Kendall τ-b
+# Kendall τ-b and its intervals
 # ================================================================================================
 
 
@@ -95,10 +95,10 @@ def complete_pairs(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
 
 
 #: Complete pairs from which ``method="auto"`` replaces the bootstrap interval of τ-b by the
-#: asymptotic one (:func:`kendall_ci` and the functions built on it, :func:`tau_difference`,
-#: :func:`mean_tau_difference`). Below it the bootstrap is cheap (≤ 3 ms per resample); above
-#: it the normal approximation of τ-b is as good as the percentile bootstrap (see
-#: :func:`kendall_ci`).
+#: asymptotic one (:func:`kendall_ci` and the functions built on it,
+#: :func:`~calstudy.differences.tau_difference`, :func:`~calstudy.differences.mean_tau_difference`).
+#: Below it the bootstrap is cheap (≤ 3 ms per resample); above it the normal approximation of τ-b
+#: is as good as the percentile bootstrap (see :func:`kendall_ci`).
 TAU_ASYMPTOTIC_MIN_N: int = 2_000
 
 
@@ -621,7 +621,7 @@ def tau_tests(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 
 # ================================================================================================
-# 2. Multiple-comparison correction
+# Multiple-comparison correction
 # ================================================================================================
 
 

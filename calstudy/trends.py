@@ -30,7 +30,7 @@ EDGES: tuple[str, ...] = tuple(f"edge_{dst}_{src}" for dst, src in TSS_EDGES)
 
 
 # ================================================================================================
-# 7. Trends and regressions
+# Trends and regressions
 # ================================================================================================
 
 
@@ -279,11 +279,11 @@ def op_effects(
       .. math:: y = \beta_0 + \sum_{e=1}^{6} \sum_{o \ne o_{\mathrm{ref}}}
                 \beta_{e,o}\,[\mathrm{op}_e = o] + \varepsilon,
 
-      so :math:`\beta_{e,o}` is the change in ``target`` from placing ``o`` instead of the
-      reference operation on edge ``e``, other edges fixed. Term names read ``edge_3_0[skip_connect]``.
-      These are contrasts against one level: another reference gives other coefficients and
-      other p-values. Whether an edge matters at all is :func:`edge_tests`, which does not
-      depend on the coding.
+      so :math:`\beta_{e,o}` is the change in ``target`` from placing ``o`` instead of the reference
+      operation on edge ``e``, other edges fixed. Term names read ``edge_3_0[skip_connect]``. These
+      are contrasts against one level: another reference gives other coefficients and other
+      p-values. Whether an edge matters at all is :func:`edge_tests`, which does not depend on the
+      coding.
     - ``encoding="count"``: the number of edges carrying each operation,
       :math:`y = \beta_0 + \sum_{o \ne o_{\mathrm{ref}}} \beta_o n_o + \varepsilon`; the reference
       count is left out because the six counts sum to 6. Term names read ``n_skip_connect``.

@@ -765,7 +765,7 @@ def test_seed_noise_threshold_and_gap() -> None:
     gap = an.seed_noise_gap(2, 1.0, level=0.95, n_sim=20_000)
     assert gap == pytest.approx(z / math.sqrt(2), rel=0.05)
     assert an.seed_noise_gap(100, 1.0) > an.seed_noise_gap(10, 1.0) > 0
-    with pytest.raises(ValueError, match=r"`pooled_std` to be a finite number"):
+    with pytest.raises(ValueError, match=r"`pooled_std` to be a non-negative finite number"):
         an.seed_noise_threshold(-1.0)
     with pytest.raises(ValueError, match=r"`n_b` to be at least 1"):
         an.seed_noise_threshold(0.1, n_b=0)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calstudy._checks import check_columns
+from calstudy._checks import check_columns, check_nonnegative_int
 from calstudy.differences import tau_difference
 from calstudy.questions.groups import (
     GROUP_KEYS,
@@ -61,11 +61,11 @@ def label_top(
 ) -> pd.DataFrame:
     r"""The rows of each large enough group, marked ``top`` where they are its most accurate.
 
-    Per group of ``by`` the top models are the :math:`k` most accurate (:func:`top_n`, highest
-    ``acc`` first: not the paper's ``sort_values('acc').head(N)``), with :math:`k = n` when
-    ``n > 0``, else :math:`k = \lceil f m \rceil` of the group's :math:`m` models, and
-    :math:`3 \le k \le m`. Groups with fewer than ``max(min_group, 3)`` models are left out and
-    listed in ``attrs["skipped"]``.
+    Per group of ``by`` the top models are the :math:`k` most accurate
+    (:func:`~calstudy.selection.top_n`, highest ``acc`` first: not the paper's
+    ``sort_values('acc').head(N)``), with :math:`k = n` when ``n > 0``, else :math:`k = \lceil f m
+    \rceil` of the group's :math:`m` models, and :math:`3 \le k \le m`. Groups with fewer than
+    ``max(min_group, 3)`` models are left out and listed in ``attrs["skipped"]``.
 
     Parameters
     ----------
@@ -85,8 +85,8 @@ def label_top(
     Returns
     -------
     DataFrame
-        The kept rows (original index) with a column ``group`` (:func:`group_label`) and a
-        boolean column ``top``.
+        The kept rows (original index) with a column ``group``
+        (:func:`~calstudy.questions.groups.group_label`) and a boolean column ``top``.
 
     Examples
     --------
@@ -96,8 +96,7 @@ def label_top(
     """
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"Expected `fraction` to be in (0, 1], got {fraction}.")
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise ValueError(f"Expected `n` to be a non-negative integer, got {n!r}.")
+    n = check_nonnegative_int(n, "n")
     parts, skipped = group_parts(df, by, [acc], max(min_group, 3))
     frames = []
     for _, part in parts:
@@ -139,7 +138,7 @@ def accuracy_taus(
     by : sequence of str
         Group columns.
     n_boot, level, seed
-        As in :func:`kendall_ci`.
+        As in :func:`~calstudy.stats.kendall_ci`.
     alpha : float, default=0.05
         Significance level of ``significant`` and ``relation``.
 
@@ -183,12 +182,12 @@ def top_rest_contrast(
 ) -> pd.DataFrame:
     r"""Is the relation of ``column`` with accuracy monotone? The top models against the rest.
 
-    Per group: where the LOWESS curve of ``column`` against accuracy (:func:`fit_trend`) peaks,
-    and whether inside the accuracy range (not within its outer 5 % of grid points at either
-    end: a rise, then a fall); whether τ(acc, column) has opposite signs among the top models
-    and the rest; and :math:`\tau_\text{top} - \tau_\text{rest}` with a bootstrap interval
-    that resamples the two independent subsets on their own (:func:`tau_difference`) and its
-    p-value Holm-corrected over the groups.
+    Per group: where the LOWESS curve of ``column`` against accuracy
+    (:func:`~calstudy.trends.fit_trend`) peaks, and whether inside the accuracy range (not within
+    its outer 5 % of grid points at either end: a rise, then a fall); whether τ(acc, column) has
+    opposite signs among the top models and the rest; and :math:`\tau_\text{top} - \tau_\text{rest}`
+    with a bootstrap interval that resamples the two independent subsets on their own
+    (:func:`~calstudy.differences.tau_difference`) and its p-value Holm-corrected over the groups.
 
     Parameters
     ----------
@@ -202,9 +201,9 @@ def top_rest_contrast(
     Returns
     -------
     DataFrame
-        One row per group: ``*by, group, peak_acc, peak_inside, sign_differs, tau_top,
-        tau_rest, diff, low, high, p, p_holm, differs`` (:func:`interval_sign` of the
-        difference with its Holm p).
+        One row per group: ``*by, group, peak_acc, peak_inside, sign_differs, tau_top, tau_rest,
+        diff, low, high, p, p_holm, differs`` (:func:`~calstudy.questions.verdicts.interval_sign` of
+        the difference with its Holm p).
     """
     by = list(by)
     check_columns(labelled, [*by, "top", acc, column], "labelled")
@@ -315,10 +314,10 @@ def scaling_gain_sentences(
     Parameters
     ----------
     effect : DataFrame
-        :func:`scaling_effect`'s output.
+        :func:`~calstudy.questions.posthoc.scaling_effect`'s output.
     temperatures : DataFrame
-        :func:`temperature_summary`'s output with ``against`` the drop in the metric
-        (pre − post); may be empty (no temperatures in the store).
+        :func:`~calstudy.questions.posthoc.temperature_summary`'s output with ``against`` the drop
+        in the metric (pre − post); may be empty (no temperatures in the store).
     t_tol : float, default=0.05
         A group counts as miscalibrated before scaling when its median :math:`|T - 1|`
         exceeds this.
@@ -353,8 +352,8 @@ def scaling_gain_sentences(
         text += (f"scaling {CHANGED_WORDS[r['changed']]} {metric} network by network: median "
                  "change "
                  f"{ci_words(r, 'change', scale=100)} pp (Holm p "
-                 f"{report.pvalue(r['change_p_holm'])}), lower for {share_words(r, 'lowered')} of the "
-                 "models")
+                 f"{report.pvalue(r['change_p_holm'])}), lower for "
+                 f"{share_words(r, 'lowered')} of the models")
         if by_group is not None and r["group"] in by_group.index:
             t = by_group.loc[r["group"]]
             text += ("; the further T is from 1, " + {
@@ -378,13 +377,13 @@ def accuracy_paper_sentences(
 ) -> list[str]:
     """The paper's RQ v findings beside this store's reference group, in words.
 
-    The paper found no monotone relation over all CIFAR-10 TSS models, and that those above
-    90 % accuracy have ECE between 3.8 % and 6.8 %, falling as accuracy rises. Stated here: the
-    range of ``column`` over the reference group's models at or above ``threshold`` accuracy,
-    and where the paper's range lies against it (:func:`range_position`), or that no model
-    reaches the threshold; the range over the group's top models and the direction of
-    τ(acc, column) among them; and, over all the group's models, τ(acc, column), whether the
-    top models and the rest differ and where the LOWESS curve peaks.
+    The paper found no monotone relation over all CIFAR-10 TSS models, and that those above 90 %
+    accuracy have ECE between 3.8 % and 6.8 %, falling as accuracy rises. Stated here: the range of
+    ``column`` over the reference group's models at or above ``threshold`` accuracy, and where the
+    paper's range lies against it (:func:`~calstudy.questions.versus_paper.range_position`), or that
+    no model reaches the threshold; the range over the group's top models and the direction of
+    τ(acc, column) among them; and, over all the group's models, τ(acc, column), whether the top
+    models and the rest differ and where the LOWESS curve peaks.
 
     Parameters
     ----------
@@ -397,9 +396,11 @@ def accuracy_paper_sentences(
     column : str
         The calibration column (e.g. ``pre_ECE_15``).
     paper_range_value : (float, float)
-        The paper's range as fractions (:func:`paper_range` of its quote).
+        The paper's range as fractions (:func:`~calstudy.questions.versus_paper.paper_range` of its
+        quote).
     reference : str
-        The group compared (:func:`group_label`), e.g. ``"TSS · cifar10"``.
+        The group compared (:func:`~calstudy.questions.groups.group_label`), e.g. ``"TSS ·
+        cifar10"``.
     threshold : float, default=0.9
         The paper's accuracy threshold.
     acc : str, default="acc"
@@ -472,7 +473,8 @@ def accuracy_summary(
     Parameters
     ----------
     taus, shape, effect : DataFrame
-        Outputs of :func:`accuracy_taus`, :func:`top_rest_contrast` and :func:`scaling_effect`.
+        Outputs of :func:`accuracy_taus`, :func:`top_rest_contrast` and
+        :func:`~calstudy.questions.posthoc.scaling_effect`.
     pre, post : str
         The metric's columns before and after temperature scaling.
     metric : str, default="ECE"

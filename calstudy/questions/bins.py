@@ -45,7 +45,7 @@ __all__ = [
 
 
 # ================================================================================================
-# 6. Stability across bin counts
+# Stability across bin counts
 # ================================================================================================
 
 
@@ -198,8 +198,7 @@ def calibrated_floor(
 
     if not 1.0 / n_classes < acc < 1.0:
         raise ValueError(f"Expected `acc` to be in (1/{n_classes}, 1), got {acc}.")
-    if n_sim < 1:
-        raise ValueError(f"Expected `n_sim` to be a positive integer, got {n_sim}.")
+    n_sim = check_positive_int(n_sim, "n_sim")
     rng = np.random.default_rng(seed)
     scales = np.linspace(0.05, 12.0, 120)
     z = rng.normal(size=(4000, n_classes))
@@ -334,7 +333,7 @@ def bin_count_medians(
     bin_counts : sequence of int
         At least two bin counts.
     by, n_boot, level, seed, min_rows
-        As in :func:`scaling_effect`.
+        As in :func:`~calstudy.questions.posthoc.scaling_effect`.
 
     Returns
     -------
@@ -406,8 +405,9 @@ def bin_growth(
     Per group, the growth factor :math:`g = \operatorname{median}(m_{B_\max}) /
     \operatorname{median}(m_{B_\min})` before and after temperature scaling, and the
     difference :math:`g_\text{post} - g_\text{pre}` with a paired bootstrap over models
-    (:func:`bootstrap_difference`); ``faster`` is :func:`interval_sign` of its interval (1:
-    the estimate grows faster after scaling).
+    (:func:`~calstudy.differences.bootstrap_difference`); ``faster`` is
+    :func:`~calstudy.questions.verdicts.interval_sign` of its interval (1: the estimate grows faster
+    after scaling).
 
     Parameters
     ----------
@@ -418,7 +418,7 @@ def bin_growth(
     bin_counts : sequence of int
         The smallest and the largest are compared.
     by, n_boot, level, seed, min_rows, alpha
-        As in :func:`scaling_effect`.
+        As in :func:`~calstudy.questions.posthoc.scaling_effect`.
 
     Returns
     -------
@@ -462,12 +462,12 @@ def bin_stability(
 ) -> pd.DataFrame:
     r"""Are models ranked alike at every bin count? τ-b over all pairs of bin counts, per group.
 
-    Per group, before and after scaling: the smallest, median and largest τ-b between the
-    family at two bin counts over all pairs (:func:`bin_count_stability`), and the difference
-    of the median τ after minus before scaling with a paired bootstrap over models
-    (:func:`bootstrap_difference`, :math:`\binom{k}{2}` τ per resample and condition);
-    ``less_stable`` is 1 where its interval lies below 0 (ranks less stable after scaling),
-    -1 above, 0 otherwise.
+    Per group, before and after scaling: the smallest, median and largest τ-b between the family at
+    two bin counts over all pairs (:func:`bin_count_stability`), and the difference of the median τ
+    after minus before scaling with a paired bootstrap over models
+    (:func:`~calstudy.differences.bootstrap_difference`, :math:`\binom{k}{2}` τ per resample and
+    condition); ``less_stable`` is 1 where its interval lies below 0 (ranks less stable after
+    scaling), -1 above, 0 otherwise.
 
     The bootstrap costs :math:`2 \times` ``n_boot`` τ matrices per group. A group of more than
     ``max_boot_rows`` models (the paper's 15,625 or 32,768) is bootstrapped on a seeded random
@@ -484,7 +484,7 @@ def bin_stability(
     bin_counts : sequence of int
         At least two bin counts.
     by, n_boot, level, seed, min_rows, alpha
-        As in :func:`scaling_effect`.
+        As in :func:`~calstudy.questions.posthoc.scaling_effect`.
     max_boot_rows : int, default=2000
         Most models resampled by the bootstrap of the difference.
 
@@ -540,7 +540,7 @@ def bin_pair_taus(
 ) -> pd.DataFrame:
     """τ-b between a binned family at two bin counts, with its interval, for chosen pairs.
 
-    Per group, ``when`` and pair ``(a, b)``: :func:`kendall_ci` between
+    Per group, ``when`` and pair ``(a, b)``: :func:`~calstudy.stats.kendall_ci` between
     ``{when}_{metric}_{a}`` and ``{when}_{metric}_{b}``, its p-value of τ = 0 Holm-corrected
     over the table.
 
@@ -553,7 +553,7 @@ def bin_pair_taus(
     pairs : sequence of (int, int)
         Bin-count pairs.
     by, n_boot, level, seed, min_rows
-        As in :func:`scaling_effect`.
+        As in :func:`~calstudy.questions.posthoc.scaling_effect`.
 
     Returns
     -------
@@ -723,7 +723,7 @@ def bin_paper_sentences(
 
     - Post-scaling medians at the paper's bin counts on ``dataset`` (the paper's medians are
       ImageNet16-120's): for each group of that dataset, this store's median with its interval
-      and where the paper's value lies (:func:`range_position`).
+      and where the paper's value lies (:func:`~calstudy.questions.versus_paper.range_position`).
     - Pre-scaling medians at the fewest and most bins on ``dataset``, beside the paper's two
       uncertain readings (the quoted "≈ 5.3 % at 5–25 bins vs 6.2 % at 500" and the released
       plot's ≈ 3.2 % vs 9.2 %).

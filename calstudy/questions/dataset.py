@@ -299,7 +299,7 @@ def temperature_shift(
 ) -> pd.DataFrame:
     r"""Is the median fitted temperature different from 1? Per group, the median of
     :math:`T - 1` with a bootstrap interval and a Wilcoxon signed-rank p-value
-    (:func:`paired_difference` against 1).
+    (:func:`~calstudy.differences.paired_difference` against 1).
 
     :math:`T > 1` softens the network's confidences (it was overconfident), :math:`T < 1`
     sharpens them (underconfident).
@@ -311,7 +311,7 @@ def temperature_shift(
     by : str, default="dataset"
         Grouping column.
     n_boot, level, seed
-        As in :func:`paired_difference`.
+        As in :func:`~calstudy.differences.paired_difference`.
     min_n : int, default=3
         Fewest temperatures a group needs; smaller groups are left out.
 

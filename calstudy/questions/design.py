@@ -112,12 +112,12 @@ def edge_test_table(
     correction: Literal["holm", "bh", "bonferroni"] = "holm",
     min_count: int = 5,
 ) -> pd.DataFrame:
-    """:func:`edge_tests` for each target column, stacked: one row per (target, edge).
+    """:func:`~calstudy.trends.edge_tests` for each target column, stacked: a row per (target, edge).
 
     Parameters
     ----------
     df : DataFrame
-        TSS rows (see :func:`edge_tests`).
+        TSS rows (see :func:`~calstudy.trends.edge_tests`).
     targets : sequence of str
         Response columns, e.g. ``["pre_ECE_15", "post_ECE_15"]``.
     correction : {"holm", "bh", "bonferroni"}, default="holm"
@@ -128,7 +128,7 @@ def edge_test_table(
     Returns
     -------
     DataFrame
-        ``metric`` then the columns of :func:`edge_tests`; ``attrs["n_rows"]`` and
+        ``metric`` then the columns of :func:`~calstudy.trends.edge_tests`; ``attrs["n_rows"]`` and
         ``attrs["n_dropped"]`` map each target to the rows fitted and left out.
     """
     tables = {t: edge_tests(df, t, correction=correction, min_count=min_count) for t in targets}
@@ -151,7 +151,8 @@ def count_effect_table(
     level: float = 0.95,
     correction: Literal["holm", "bh", "bonferroni"] = "holm",
 ) -> pd.DataFrame:
-    """Operation-count regressions (:func:`op_effects` with ``encoding="count"``) per target.
+    """Operation-count regressions (:func:`~calstudy.trends.op_effects`, ``encoding="count"``), per
+    target.
 
     Parameters
     ----------
@@ -207,7 +208,7 @@ def width_taus(
     xs : sequence of str, default=("total_width", "n_params")
         Size columns.
     n_boot, level, seed
-        As in :func:`kendall_ci`.
+        As in :func:`~calstudy.stats.kendall_ci`.
     correction : {"holm", "bh", "bonferroni"}, default="holm"
         Multiplicity correction over all rows of the table.
 
@@ -262,8 +263,8 @@ def width_extremes(
 
     The paper's SSS comparison (Tao et al., 2024, §4.7): networks of total width 40–80 against
     280–320 (both ends included). The difference wide − narrow of medians carries a bootstrap
-    interval and a Mann–Whitney p-value (:func:`bootstrap_diff`) when each group holds at least
-    two networks; otherwise those entries are NaN.
+    interval and a Mann–Whitney p-value (:func:`~calstudy.differences.bootstrap_diff`) when each
+    group holds at least two networks; otherwise those entries are NaN.
 
     Parameters
     ----------
@@ -274,7 +275,7 @@ def width_extremes(
     narrow, wide : (float, float)
         Closed ranges of total width.
     n_boot, level, seed
-        As in :func:`bootstrap_diff`.
+        As in :func:`~calstudy.differences.bootstrap_diff`.
 
     Returns
     -------
@@ -322,8 +323,8 @@ def uniform_width(
     targets : sequence of str
         Calibration columns.
     n_boot, level, seed
-        As in :func:`kendall_ci`; the τ is computed when at least 3 networks of 2 or more
-        widths hold the target, else NaN.
+        As in :func:`~calstudy.stats.kendall_ci`; the τ is computed when at least 3 networks of 2 or
+        more widths hold the target, else NaN.
 
     Returns
     -------
@@ -429,7 +430,7 @@ def edge_op_counts(groups: Mapping[str, pd.DataFrame], edges: Sequence[str]) -> 
     groups : mapping of str to DataFrame
         Named groups of TSS rows with edge columns, e.g. ``{"top": best, "sample": tss}``.
     edges : sequence of str
-        Edge columns (:data:`EDGES`).
+        Edge columns (:data:`~calstudy.trends.EDGES`).
 
     Returns
     -------
@@ -459,12 +460,12 @@ def hcs_enrichment(
     For each test ``name: (edge, ops)``, :math:`k` of the :math:`n` top cells carry one of
     ``ops`` on ``edge``; the sample's share :math:`\pi_0` is the base rate. The exact one-sided
     binomial test of :math:`H_0: \pi \le \pi_0` gives the p-value, corrected over the tests;
-    the share carries a Wilson interval (:func:`wilson_ci`).
+    the share carries a Wilson interval (:func:`~calstudy.differences.wilson_ci`).
 
     Parameters
     ----------
     top : DataFrame
-        The selected cells, e.g. :func:`top_hcs`'s.
+        The selected cells, e.g. :func:`~calstudy.hcs.top_hcs`'s.
     sample : DataFrame
         The cells they were selected from.
     tests : mapping of str to (str, sequence of str)
@@ -506,7 +507,7 @@ def edge_op_medians(df: pd.DataFrame, target: str) -> pd.DataFrame:
     """Median of ``target`` among the TSS cells carrying each operation on each edge.
 
     Each entry pools over the other five edges, so it mixes the edge's own effect with what
-    happens elsewhere; :func:`edge_tests` separates them.
+    happens elsewhere; :func:`~calstudy.trends.edge_tests` separates them.
 
     Parameters
     ----------
@@ -570,9 +571,9 @@ def edge_tests_sentence(
     -------
     str
         E.g. "before temperature scaling, no edge's operation has a detectable effect at α = 0.05
-        (smallest Holm p 0.17, edge 0→3); after temperature scaling, the operation matters on edge 0→1 (Holm p
-        0.02; worst avg_pool_3x3, spread 0.38 pp)": ``worst`` is the operation with the highest
-        effect on the target, ``spread`` the edge's effect range in percentage points.
+        (smallest Holm p 0.17, edge 0→3); after temperature scaling, the operation matters on edge
+        0→1 (Holm p 0.02; worst avg_pool_3x3, spread 0.38 pp)": ``worst`` is the operation with the
+        highest effect on the target, ``spread`` the edge's effect range in percentage points.
     """
     from calstudy import report
 

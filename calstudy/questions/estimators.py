@@ -102,7 +102,8 @@ def estimator_columns(
     names, missing = [], []
     for family in families:
         for name in (f"{family}_{n_bins}", family):
-            if len(columns_with_values(df, [f"{p}_{name}" for p in prefixes], min_rows)) == len(prefixes):
+            wanted = [f"{p}_{name}" for p in prefixes]
+            if len(columns_with_values(df, wanted, min_rows)) == len(prefixes):
                 names.append(name)
                 break
         else:
@@ -142,7 +143,7 @@ def estimator_matrices(
     Returns
     -------
     dict
-        ``(space, dataset, prefix)`` → :func:`tau_matrix` indexed by ``names``.
+        ``(space, dataset, prefix)`` → :func:`~calstudy.stats.tau_matrix` indexed by ``names``.
     """
     return {
         (*key, prefix): tau_matrix(_prefixed(part, prefix, names), list(names))
@@ -244,7 +245,7 @@ def estimator_taus(
     prefixes, min_rows
         As in :func:`estimator_matrices`.
     n_boot, level, seed
-        As in :func:`kendall_ci`.
+        As in :func:`~calstudy.stats.kendall_ci`.
 
     Returns
     -------
@@ -283,10 +284,10 @@ def estimator_contrasts(
 ) -> pd.DataFrame:
     r"""Does ``reference`` agree more with one estimator than with another? (RQ iii)
 
-    For every ``a`` of ``first`` and ``b`` of ``second`` in each space and dataset, the
-    difference :math:`\tau(r, a) - \tau(r, b)` over the same networks, with the paired
-    interval of :func:`tau_difference`; p-values Holm-corrected within each space and dataset.
-    Used with the top-label estimators as ``first`` and the classwise ones as ``second``.
+    For every ``a`` of ``first`` and ``b`` of ``second`` in each space and dataset, the difference
+    :math:`\tau(r, a) - \tau(r, b)` over the same networks, with the paired interval of
+    :func:`~calstudy.differences.tau_difference`; p-values Holm-corrected within each space and
+    dataset. Used with the top-label estimators as ``first`` and the classwise ones as ``second``.
 
     Returns
     -------
@@ -326,7 +327,7 @@ def agreement_change(
     """Does temperature scaling change how much the estimators agree? (RQ iii)
 
     In each space and dataset, the mean off-diagonal τ after scaling minus before it, over the
-    same networks (:func:`mean_tau_difference`, paired).
+    same networks (:func:`~calstudy.differences.mean_tau_difference`, paired).
 
     Returns
     -------
@@ -355,9 +356,10 @@ def agreement_between_datasets(
 ) -> pd.DataFrame:
     """Do the estimators agree more on one dataset than on another? (RQ iii)
 
-    For every space and pair of datasets ``a``, ``b`` (sorted), the mean off-diagonal τ on
-    ``b`` minus that on ``a``, over the networks evaluated on both (joined by key with
-    :func:`pair_datasets`), with the paired interval of :func:`mean_tau_difference`.
+    For every space and pair of datasets ``a``, ``b`` (sorted), the mean off-diagonal τ on ``b``
+    minus that on ``a``, over the networks evaluated on both (joined by key with
+    :func:`~calstudy.selection.pair_datasets`), with the paired interval of
+    :func:`~calstudy.differences.mean_tau_difference`.
 
     Returns
     -------
@@ -578,8 +580,9 @@ def estimator_beside_paper(
     Returns
     -------
     DataFrame
-        Columns ``dataset, quantity, paper, calstudy, low, high, position`` (:func:`position_of`
-        of the paper's value relative to this store's interval).
+        Columns ``dataset, quantity, paper, calstudy, low, high, position``
+        (:func:`~calstudy.questions.versus_paper.position_of` of the paper's value relative to this
+        store's interval).
     """
     rows = []
     chosen = taus[(taus["space"] == space) & (taus["prefix"] == prefix)]

@@ -50,6 +50,8 @@ def group_parts(
 def group_table(
     rows: list[dict[str, Any]], by: Sequence[str], columns: Sequence[str], skipped: list
 ) -> pd.DataFrame:
+    """A chapter's per-group ``rows`` as a table: ``*by, group, *columns`` (``group`` from
+    :func:`group_label`), with the groups :func:`group_parts` set apart in ``attrs["skipped"]``."""
     table = pd.DataFrame(rows, columns=[*by, *columns])
     table.insert(len(by), "group", group_label(table, by) if len(table) else pd.Series(dtype=str))
     table.attrs["skipped"] = skipped
@@ -97,15 +99,13 @@ def pair_name(key: Sequence[str]) -> str:
     return f"{str(space).upper()}, {dataset_title(a)} ↔ {dataset_title(b)}"
 
 
-def groups_of(df: pd.DataFrame, groups: Sequence[str]) -> list[tuple[tuple[Any, ...], pd.DataFrame]]:
-    groups = list(groups)
-    check_columns(df, groups)
-    if not groups:
+def groups_of(
+    df: pd.DataFrame, groups: Sequence[str]
+) -> list[tuple[tuple[Any, ...], pd.DataFrame]]:
+    """:func:`split_groups` with each key as a tuple of values; no columns: one group, ``()``."""
+    if not list(groups):
         return [((), df)]
-    return [
-        (key if isinstance(key, tuple) else (key,), part)
-        for key, part in df.groupby(groups, sort=True, dropna=False)
-    ]
+    return [(tuple(key.values()), part) for key, part in split_groups(df, groups)]
 
 
 def group_name(key: Sequence[str]) -> str:

@@ -61,17 +61,18 @@ def scaling_effect(
     For the networks of each group (complete in ``pre`` and ``post``):
 
     - ``tau``: Kendall τ-b between ``pre`` and ``post`` with its bootstrap interval
-      (:func:`kendall_ci`): does the ranking survive scaling?
+      (:func:`~calstudy.stats.kendall_ci`): does the ranking survive scaling?
     - ``change``: the median paired change :math:`\operatorname{median}_i (m^\text{post}_i -
       m^\text{pre}_i)` with its bootstrap interval and the Wilcoxon signed-rank p-value
-      (:func:`paired_difference`), Holm-corrected over the groups (``change_p_holm``);
+      (:func:`~calstudy.differences.paired_difference`), Holm-corrected over the groups
+      (``change_p_holm``);
     - ``lowered``: the share of networks with :math:`m^\text{post} < m^\text{pre}` with its
-      Wilson interval (:func:`wilson_ci`).
+      Wilson interval (:func:`~calstudy.differences.wilson_ci`).
 
-    Two verdicts read the intervals: ``kept`` is 2 where τ's interval lies above 0.5 (the
-    ranking largely survives), 1 above 0, -1 below 0, 0 where it contains 0 (the ranking is
-    reshuffled); ``changed`` is :func:`interval_sign` of the change with its Holm p (-1: scaling
-    lowered the metric).
+    Two verdicts read the intervals: ``kept`` is 2 where τ's interval lies above 0.5 (the ranking
+    largely survives), 1 above 0, -1 below 0, 0 where it contains 0 (the ranking is reshuffled);
+    ``changed`` is :func:`~calstudy.questions.verdicts.interval_sign` of the change with its Holm p
+    (-1: scaling lowered the metric).
 
     Parameters
     ----------
@@ -83,7 +84,7 @@ def scaling_effect(
     by : sequence of str, default=("space", "dataset")
         Columns whose values define the groups.
     n_boot, level, seed
-        As in :func:`kendall_ci`.
+        As in :func:`~calstudy.stats.kendall_ci`.
     min_rows : int, default=3
         Groups with fewer complete rows (or fewer than 3) are left out and listed in
         ``attrs["skipped"]``.
@@ -93,9 +94,9 @@ def scaling_effect(
     Returns
     -------
     DataFrame
-        One row per group: ``*by, group`` (:func:`group_label`), ``n, median_pre, median_post,
-        tau, tau_low, tau_high, tau_p, change, change_low, change_high, change_p,
-        change_p_holm, lowered, lowered_low, lowered_high, kept, changed``.
+        One row per group: ``*by, group`` (:func:`~calstudy.questions.groups.group_label`), ``n,
+        median_pre, median_post, tau, tau_low, tau_high, tau_p, change, change_low, change_high,
+        change_p, change_p_holm, lowered, lowered_low, lowered_high, kept, changed``.
 
     Examples
     --------
@@ -151,11 +152,11 @@ def gain_drivers(
     group: :math:`\tau(m^\text{pre}, \Delta)` and :math:`\tau(\mathrm{acc}, \Delta)` with their
     bootstrap intervals, and their difference
     :math:`\tau(\mathrm{acc}, \Delta) - \tau(m^\text{pre}, \Delta)` with a paired bootstrap
-    interval and p-value (:func:`tau_difference`). :math:`\Delta` contains
+    interval and p-value (:func:`~calstudy.differences.tau_difference`). :math:`\Delta` contains
     :math:`-m^\text{pre}`, so :math:`\tau(m^\text{pre}, \Delta)` leans negative by construction;
     the difference says whether the gain follows miscalibration more than accuracy: ``follows``
-    is :func:`interval_sign` of its interval (1: miscalibration more, -1: accuracy more, 0:
-    neither shown).
+    is :func:`~calstudy.questions.verdicts.interval_sign` of its interval (1: miscalibration more,
+    -1: accuracy more, 0: neither shown).
 
     Parameters
     ----------
@@ -208,16 +209,16 @@ def temperature_summary(
 ) -> pd.DataFrame:
     r"""The fitted temperatures of each group, and whether the correction tracks ``against``.
 
-    :math:`T > 1` softens an overconfident network, :math:`T < 1` sharpens an underconfident
-    one. Per group: median and quartiles of :math:`T`; the median of :math:`T - 1` with its
-    bootstrap interval and Wilcoxon p-value (:func:`paired_difference` against 1); the median
-    of :math:`|T - 1|`; the share with :math:`T > 1` with its Wilson interval; and
+    :math:`T > 1` softens an overconfident network, :math:`T < 1` sharpens an underconfident one.
+    Per group: median and quartiles of :math:`T`; the median of :math:`T - 1` with its bootstrap
+    interval and Wilcoxon p-value (:func:`~calstudy.differences.paired_difference` against 1); the
+    median of :math:`|T - 1|`; the share with :math:`T > 1` with its Wilson interval; and
     :math:`\tau(|\log T|, \text{against})`, the size of the correction against, e.g., the
     pre-scaling ECE (RQ iv) or the drop in ECE (RQ v), with its bootstrap interval.
 
-    Verdicts (:func:`interval_sign`): ``kind`` is 1 where the share with :math:`T > 1` is
-    above one half (mostly overconfident), -1 below (mostly underconfident), 0 neither;
-    ``shifted`` the direction of :math:`T - 1` (with its p-value); ``tracks`` that of τ.
+    Verdicts (:func:`~calstudy.questions.verdicts.interval_sign`): ``kind`` is 1 where the share
+    with :math:`T > 1` is above one half (mostly overconfident), -1 below (mostly underconfident), 0
+    neither; ``shifted`` the direction of :math:`T - 1` (with its p-value); ``tracks`` that of τ.
 
     Parameters
     ----------
@@ -377,13 +378,14 @@ def posthoc_tests(
 ) -> pd.DataFrame:
     r"""Each post-hoc method against temperature scaling, paired by network.
 
-    For every group, method of ``methods`` found in the store (:func:`posthoc_scores`) and
-    score: the median paired difference :math:`\operatorname{median}_i(s^\text{method}_i -
-    s^\text{ts}_i)` (negative: the method beat temperature scaling) with its bootstrap interval
-    and Wilcoxon p-value (:func:`paired_difference`), the share of networks on which the method
+    For every group, method of ``methods`` found in the store (:func:`posthoc_scores`) and score:
+    the median paired difference :math:`\operatorname{median}_i(s^\text{method}_i - s^\text{ts}_i)`
+    (negative: the method beat temperature scaling) with its bootstrap interval and Wilcoxon p-value
+    (:func:`~calstudy.differences.paired_difference`), the share of networks on which the method
     beat temperature scaling with its Wilson interval, and the p-values Holm-corrected over the
-    whole table (``p_holm``). ``versus`` is :func:`interval_sign` of the difference with its
-    Holm p: -1 better than temperature scaling, 1 worse, 0 not distinguishable.
+    whole table (``p_holm``). ``versus`` is :func:`~calstudy.questions.verdicts.interval_sign` of
+    the difference with its Holm p: -1 better than temperature scaling, 1 worse, 0 not
+    distinguishable.
 
     Parameters
     ----------
@@ -493,7 +495,8 @@ def scaling_effect_sentences(effect: pd.DataFrame, *, metric: str = "ECE") -> li
         f"**{r['group']}** (n = {r['n']:,}): τ(pre, post) = {ci_words(r, 'tau')}: "
         f"{KEPT_WORDS[r['kept']]}. Network by network, scaling {CHANGED_WORDS[r['changed']]} "
         f"{metric}: median change {ci_words(r, 'change', 4)} (Holm p "
-        f"{report.pvalue(r['change_p_holm'])}); it fell for {share_words(r, 'lowered')} of the networks."
+        f"{report.pvalue(r['change_p_holm'])}); it fell for {share_words(r, 'lowered')} of the "
+        "networks."
         for _, r in effect.iterrows()
     ]
 
@@ -513,7 +516,8 @@ def gain_driver_sentences(drivers: pd.DataFrame) -> list[str]:
     check_columns(drivers, ["group", "tau_pre", "tau_acc", "gap", "gap_p", "follows"], "drivers")
     return [
         f"**{r['group']}**: τ(pre, Δ) = {ci_words(r, 'tau_pre')}, τ(acc, Δ) = "
-        f"{ci_words(r, 'tau_acc')}, difference {ci_words(r, 'gap')} (p {report.pvalue(r['gap_p'])}): "
+        f"{ci_words(r, 'tau_acc')}, difference {ci_words(r, 'gap')} "
+        f"(p {report.pvalue(r['gap_p'])}): "
         f"how much a network gains {_FOLLOWS_WORDS[r['follows']]}."
         for _, r in drivers.iterrows()
     ]

@@ -155,10 +155,10 @@ def robustness_taus(
 
     In each group (by default each search space and dataset), the measures of
     :func:`robustness_measures` present there (after :func:`add_corruption_summaries`) are each
-    correlated with ``calibration`` (:func:`kendall_ci`). The p-values are corrected within the
-    group, over all its measures, by Holm (``p_holm``: any false positive) and by
-    Benjamini–Hochberg (``p_bh``: the expected share of false positives). A group without
-    measures, or with fewer than ``min_rows`` values of ``calibration``, has no rows.
+    correlated with ``calibration`` (:func:`~calstudy.stats.kendall_ci`). The p-values are corrected
+    within the group, over all its measures, by Holm (``p_holm``: any false positive) and by
+    Benjamini–Hochberg (``p_bh``: the expected share of false positives). A group without measures,
+    or with fewer than ``min_rows`` values of ``calibration``, has no rows.
 
     Parameters
     ----------
@@ -171,7 +171,7 @@ def robustness_taus(
     min_rows : int, default=3
         Fewest values a measure (and ``calibration``) needs in a group.
     n_boot, level, seed
-        As in :func:`kendall_ci`.
+        As in :func:`~calstudy.stats.kendall_ci`.
 
     Returns
     -------
@@ -218,18 +218,19 @@ def top_versus_lowest(
 ) -> pd.DataFrame:
     """τ between calibration and robustness among the N most and the N least accurate (RQ ii).
 
-    The reference study claimed that calibration tracks robustness only among high-accuracy
-    models; its code took those models as ``sort_values('acc').head(N)``, the N **least**
-    accurate. For every robustness measure of ``families`` in each group this computes τ-b with
-    ``calibration`` over all networks, among the N most accurate (:func:`top_n`) and among the
-    N least accurate (:func:`lowest_n`), each with an interval (:func:`kendall_ci`), and the
-    difference τ(top) − τ(lowest) for independent samples (:func:`tau_difference` with
-    ``paired=False``: the two selections are disjoint). N is ``n``, capped at a quarter of the
-    group's networks complete in ``by`` and ``calibration`` so that the two selections never
-    overlap. The p-values of τ(top), τ(lowest) and the difference are Holm-corrected within
-    the group, each over its measures. The intervals are asymptotic by default: with dozens of
-    measures, Holm needs p-values of the difference below the :math:`2/(B + 1)` that a
-    bootstrap of :math:`B` resamples can give (and the asymptotic path costs no resampling).
+    The reference study claimed that calibration tracks robustness only among high-accuracy models;
+    its code took those models as ``sort_values('acc').head(N)``, the N **least** accurate. For
+    every robustness measure of ``families`` in each group this computes τ-b with ``calibration``
+    over all networks, among the N most accurate (:func:`~calstudy.selection.top_n`) and among the N
+    least accurate (:func:`~calstudy.selection.lowest_n`), each with an interval
+    (:func:`~calstudy.stats.kendall_ci`), and the difference τ(top) − τ(lowest) for independent
+    samples (:func:`~calstudy.differences.tau_difference` with ``paired=False``: the two selections
+    are disjoint). N is ``n``, capped at a quarter of the group's networks complete in ``by`` and
+    ``calibration`` so that the two selections never overlap. The p-values of τ(top), τ(lowest) and
+    the difference are Holm-corrected within the group, each over its measures. The intervals are
+    asymptotic by default: with dozens of measures, Holm needs p-values of the difference below the
+    :math:`2/(B + 1)` that a bootstrap of :math:`B` resamples can give (and the asymptotic path
+    costs no resampling).
 
     Parameters
     ----------
@@ -246,7 +247,8 @@ def top_versus_lowest(
     groups, min_rows, n_boot, level, seed
         As in :func:`robustness_taus`.
     method : {"auto", "bootstrap", "asymptotic"}, default="asymptotic"
-        Interval method of the three (:func:`kendall_ci`, :func:`tau_difference`).
+        Interval method of the three (:func:`~calstudy.stats.kendall_ci`,
+        :func:`~calstudy.differences.tau_difference`).
 
     Returns
     -------
@@ -271,7 +273,7 @@ def top_versus_lowest(
         top, low = top_n(part, size, by=by), lowest_n(part, size, by=by)
         rows = []
         for family, m in measures:
-            if min(count_complete(top, [calibration, m]), count_complete(low, [calibration, m])) < 3:
+            if min(count_complete(chosen, [calibration, m]) for chosen in (top, low)) < 3:
                 continue
             a = kendall_ci(top[calibration], top[m], method=method, **opts)
             b = kendall_ci(low[calibration], low[m], method=method, **opts)
@@ -510,7 +512,8 @@ def robustness_curves(
     level: float = 0.95,
     seed: int = 0,
 ) -> dict[tuple[Any, ...], pd.DataFrame]:
-    """:func:`selection_curve` of calibration against one robustness measure, in each group.
+    """:func:`~calstudy.selection.selection_curve` of calibration against one robustness measure,
+    in each group.
 
     Parameters
     ----------
@@ -520,12 +523,12 @@ def robustness_curves(
         The two columns; ``measure`` may be a derived column of
         :func:`add_corruption_summaries` (``mean_corruption_acc``).
     sizes : sequence of int, optional
-        Wanted population sizes (:func:`population_sizes` keeps those below the group's
-        complete rows and adds all of them).
+        Wanted population sizes (:func:`~calstudy.selection.population_sizes` keeps those below the
+        group's complete rows and adds all of them).
     groups : sequence of str, default=("space", "dataset")
         Columns defining the groups.
     n_boot, n_random, level, seed
-        As in :func:`selection_curve`.
+        As in :func:`~calstudy.selection.selection_curve`.
 
     Returns
     -------

@@ -89,9 +89,9 @@ def seed_noise_gaps(
 ) -> pd.DataFrame:
     """The best network's lead over the median, against what seed noise alone would give.
 
-    For each column, the observed gap between the best of the single-seed networks and
-    their median (``max − median`` where higher is better, ``median − min`` otherwise) is
-    compared with :func:`seed_noise_gap` for as many equally good networks with the column's
+    For each column, the observed gap between the best of the single-seed networks and their median
+    (``max − median`` where higher is better, ``median − min`` otherwise) is compared with
+    :func:`~calstudy.seednoise.seed_noise_gap` for as many equally good networks with the column's
     pooled seed standard deviation.
 
     Parameters
@@ -99,7 +99,7 @@ def seed_noise_gaps(
     first : DataFrame
         One row per network (each architecture's lowest seed, as the other chapters use).
     table : DataFrame
-        :func:`seed_noise_table` output, indexed by column, with ``pooled_std``.
+        :func:`~calstudy.seednoise.seed_noise_table` output, indexed by column, with ``pooled_std``.
     columns : sequence of str
         Columns to compare; those missing from `table` or `first` are left out.
     higher_is_better : sequence of str, default ("acc",)
@@ -171,13 +171,14 @@ def seed_noise_differences(
 ) -> pd.DataFrame:
     r"""Paired differences over networks, and whether one network would show them.
 
-    For each labelled pair ``(a, b)``: the median of :math:`d = a - b` over the single-seed
-    networks with its bootstrap interval and Wilcoxon p-value (:func:`paired_difference`;
-    Holm-corrected over the pairs in ``p_holm``), the pooled seed standard deviation of
-    :math:`d` itself (:func:`seed_variance` on every seed's rows), the threshold a single
-    network's :math:`|d|` must pass to exceed seed noise,
-    :math:`z_{(1+\ell)/2}\, s_p(d)` (:func:`seed_noise_threshold` against a fixed value), and
-    the share of networks beyond it with its Wilson interval.
+    For each labelled pair ``(a, b)``: the median of :math:`d = a - b` over the single-seed networks
+    with its bootstrap interval and Wilcoxon p-value
+    (:func:`~calstudy.differences.paired_difference`; Holm-corrected over the pairs in ``p_holm``),
+    the pooled seed standard deviation of :math:`d` itself
+    (:func:`~calstudy.seednoise.seed_variance` on every seed's rows), the threshold a single
+    network's :math:`|d|` must pass to exceed seed noise, :math:`z_{(1+\ell)/2}\, s_p(d)`
+    (:func:`~calstudy.seednoise.seed_noise_threshold` against a fixed value), and the share of
+    networks beyond it with its Wilson interval.
 
     Parameters
     ----------
@@ -241,7 +242,7 @@ def seed_retest_taus(
     min_archs : int, default 5
         Fewest architectures run with both seeds.
     n_boot, level, seed
-        Of the bootstrap interval (:func:`kendall_ci`).
+        Of the bootstrap interval (:func:`~calstudy.stats.kendall_ci`).
 
     Returns
     -------
@@ -288,7 +289,8 @@ def device_shift_table(
     first : DataFrame
         One row per network (its lowest seed).
     table : DataFrame
-        :func:`seed_noise_table` of all runs (``pooled_std``, ``icc``), indexed by column.
+        :func:`~calstudy.seednoise.seed_noise_table` of all runs (``pooled_std``, ``icc``), indexed
+        by column.
     columns : sequence of str
     by : sequence of str
     n_boot, level, seed
@@ -369,7 +371,8 @@ def seed_groups_sentence(groups: pd.DataFrame, *, min_repeated: int, not_stated:
 
 
 def seed_noise_sentence(table: pd.DataFrame, columns: Sequence[str]) -> str:
-    """:func:`seed_noise_table`'s range of ICCs and the named `columns`' figures, in words."""
+    """:func:`~calstudy.seednoise.seed_noise_table`'s range of ICCs and the named `columns`'
+    figures, in words."""
     from calstudy import report
 
     ranked = table.sort_values("icc")
@@ -414,7 +417,8 @@ def seed_ceiling_sentence(
     seeds: Sequence[int],
 ) -> str:  # fmt: skip
     """The τ between `pre` and `post`, the largest τ their seed noise allows (Spearman's
-    attenuation through :func:`retest_tau`), and the direct two-seed τ, in words."""
+    attenuation through :func:`~calstudy.seednoise.retest_tau`), and the direct two-seed τ, in
+    words."""
     from calstudy import report
 
     ceiling = float(retest_tau(np.sqrt(table.loc[pre, "icc"] * table.loc[post, "icc"])))
@@ -466,7 +470,8 @@ def reproducibility_sentence(
 
 
 def isomorphic_sentences(table: pd.DataFrame) -> list[str]:
-    """:func:`isomorphic_icc_table` in words, one sentence per dataset and fidelity."""
+    """:func:`~calstudy.seednoise.isomorphic_icc_table` in words, one sentence per dataset and
+    fidelity."""
     from calstudy import report
 
     said = []

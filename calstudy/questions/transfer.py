@@ -52,18 +52,18 @@ def transfer_table(
 ) -> pd.DataFrame:
     """τ-b of each metric between two datasets, over all networks and over the top N (RQ i).
 
-    For every paired table of :func:`pair_datasets` and every metric, τ-b between
-    ``<metric>_a`` and ``<metric>_b`` with a bootstrap interval (:func:`kendall_ci`): over all
-    pairs, then over the ``n`` pairs MOST accurate on dataset ``a`` (:func:`top_n` on
-    ``<by>_a``) for each ``n`` in ``top_ns`` smaller than the number of pairs. The selection
-    looks at dataset ``a`` only, so it is not conditioned on the outcome on ``b``. A metric with
-    fewer than 3 complete pairs in a table is left out of it. ``p_holm`` is Holm-corrected over
-    the whole table.
+    For every paired table of :func:`~calstudy.selection.pair_datasets` and every metric, τ-b
+    between ``<metric>_a`` and ``<metric>_b`` with a bootstrap interval
+    (:func:`~calstudy.stats.kendall_ci`): over all pairs, then over the ``n`` pairs MOST accurate on
+    dataset ``a`` (:func:`~calstudy.selection.top_n` on ``<by>_a``) for each ``n`` in ``top_ns``
+    smaller than the number of pairs. The selection looks at dataset ``a`` only, so it is not
+    conditioned on the outcome on ``b``. A metric with fewer than 3 complete pairs in a table is
+    left out of it. ``p_holm`` is Holm-corrected over the whole table.
 
     Parameters
     ----------
     pairs : mapping of (space, a, b) to DataFrame
-        Output of :func:`pair_datasets`.
+        Output of :func:`~calstudy.selection.pair_datasets`.
     metrics : sequence of str
         Metric columns (without suffix).
     top_ns : sequence of int, default=()
@@ -71,7 +71,7 @@ def transfer_table(
     by : str, default="acc"
         Ranking column of the top-N selections (without suffix).
     n_boot, level, seed
-        As in :func:`kendall_ci`.
+        As in :func:`~calstudy.stats.kendall_ci`.
 
     Returns
     -------
@@ -113,22 +113,23 @@ def transfer_versus_reference(
 ) -> pd.DataFrame:
     r"""Does a metric transfer worse than a reference column? :math:`\tau_m - \tau_{ref}` (RQ i).
 
-    For every paired table of :func:`pair_datasets` and every metric other than ``reference``,
-    the difference of the two cross-dataset τ-b, :math:`\tau(m_a, m_b) - \tau(r_a, r_b)`, over
-    the same networks, with the paired bootstrap of :func:`tau_difference` (whole networks are
-    resampled, so the dependence of the two τ is kept). ``p_holm`` is Holm-corrected over the
-    table. A metric with fewer than 3 networks complete in all four columns is left out.
+    For every paired table of :func:`~calstudy.selection.pair_datasets` and every metric other than
+    ``reference``, the difference of the two cross-dataset τ-b, :math:`\tau(m_a, m_b) - \tau(r_a,
+    r_b)`, over the same networks, with the paired bootstrap of
+    :func:`~calstudy.differences.tau_difference` (whole networks are resampled, so the dependence of
+    the two τ is kept). ``p_holm`` is Holm-corrected over the table. A metric with fewer than 3
+    networks complete in all four columns is left out.
 
     Parameters
     ----------
     pairs : mapping of (space, a, b) to DataFrame
-        Output of :func:`pair_datasets`, carrying ``reference`` too.
+        Output of :func:`~calstudy.selection.pair_datasets`, carrying ``reference`` too.
     metrics : sequence of str
         Metric columns (without suffix); ``reference`` itself is skipped.
     reference : str, default="acc"
         The yardstick column (accuracy: how well rankings transfer at all).
     n_boot, level, seed
-        As in :func:`tau_difference`.
+        As in :func:`~calstudy.differences.tau_difference`.
 
     Returns
     -------
@@ -265,12 +266,12 @@ def transfer_sentence(rows: pd.DataFrame, *, brief: bool = False) -> str:
 
 
 def population_sentence(curve: pd.DataFrame, *, paper: tuple[float, float] | None = None) -> str:
-    """A τ-against-N curve of :func:`selection_curve` in words (RQ i, ii).
+    """A τ-against-N curve of :func:`~calstudy.selection.selection_curve` in words (RQ i, ii).
 
     Parameters
     ----------
     curve : DataFrame
-        Output of :func:`selection_curve` for one pair of columns.
+        Output of :func:`~calstudy.selection.selection_curve` for one pair of columns.
     paper : (float, float), optional
         A published range to set against the random-N band at the smallest N.
 
@@ -346,9 +347,9 @@ def transfer_beside_paper(
     Returns
     -------
     DataFrame
-        Columns ``quantity, paper, calstudy, low, high, position`` (where the paper's value
-        lies relative to this store's interval: :func:`position_of`), one row per pair and
-        selection; ``paper`` is NaN for a pair the paper did not report.
+        Columns ``quantity, paper, calstudy, low, high, position`` (where the paper's value lies
+        relative to this store's interval: :func:`~calstudy.questions.versus_paper.position_of`),
+        one row per pair and selection; ``paper`` is NaN for a pair the paper did not report.
     """
     check_columns(transfer, ["space", "dataset_a", "dataset_b", "metric", "models"], "transfer")
     wanted = {"all": "all models", f"top {top}": f"top {top}"}

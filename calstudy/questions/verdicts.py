@@ -66,7 +66,7 @@ def verdict_groups(
     Parameters
     ----------
     labels : sequence of str
-        A name per row (e.g. :func:`group_label`).
+        A name per row (e.g. :func:`~calstudy.questions.groups.group_label`).
     verdicts : sequence
         A verdict per row (e.g. :func:`interval_sign`).
     words : mapping

@@ -189,6 +189,7 @@ def position_of(value: object, low: object, high: object) -> str:
 
 
 def paper_float(value: object) -> float:
+    """A number the paper states (``"−0.23"``, with its minus sign) as a float; NaN if none."""
     try:
         return float(str(value).replace("−", "-"))
     except ValueError:
