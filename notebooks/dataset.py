@@ -331,14 +331,12 @@ summary = [
     "Load it with `Store(path).read()` or SQL; extend it with a resumed sweep; import the "
     "paper's CSVs into the same schema to rerun any chapter on them.",
 ]
-report.glue_md("dataset-answer", answers.box(
-    question="What does this store hold, and what is it good for?",
-    ours=" ".join([summary[0], summary[2],
-                   "They are the paper's own measurements: every chapter recomputes the paper's "
-                   "statistics from them." if "paper-csv" in sources else "Every chapter's "
-                   "findings describe these networks at this training budget."]),
-    caveat=f"Temperatures: {temperature_finding}.",
-))
+use = ("They are the paper's own measurements: every chapter recomputes the paper's statistics "
+       "from them." if "paper-csv" in sources else "Every chapter's findings describe these "
+       "networks at this training budget.")  # fmt: skip
+report.glue_md("dataset-answer", answers.box("What does this store hold, and what is it good "
+                                             "for?", f"{summary[0]} {summary[2]} {use}",
+                                             caveat=summary[3]))  # fmt: skip
 report.md("\n".join(f"- {s}" for s in summary))
 
 # %%
