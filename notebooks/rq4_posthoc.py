@@ -59,7 +59,6 @@ min_rows = 3  # fewest networks a group needs to be analysed
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython.display import display
@@ -119,7 +118,8 @@ display(report.format_table(medians.set_axis(["networks", "median before", "medi
                                                            "lowered_high")})))  # fmt: skip
 in_points = {c: unit * effect[c] for c in ("change", "change_low", "change_high")}
 effect_words = analysis.scaling_effect_sentences(effect.assign(**in_points), metric=f"`{metric}`"
-                                                 + (" (in percentage points)" if unit > 1 else ""))
+                                                 + (" (in percentage points)" if unit > 1 else ""),
+                                                 decimals=2 if unit > 1 else 4)  # fmt: skip
 report.md(*(f"- {s}" for s in effect_words))
 
 # %% mystnb={"figure": {"caption": "Each network's metric after temperature scaling (y) against before it (x), one panel per search space and dataset (ECE in percent), coloured by accuracy; the title gives τ between the two with its bootstrap interval.", "name": "fig-rq4_posthoc-ranking"}, "image": {"alt": "Scatter plots, one per search space and dataset, of post-scaling against pre-scaling calibration error for every network, coloured by accuracy; where the cloud shows no rising band, scaling reshuffled the ranking."}}
@@ -215,13 +215,13 @@ else:
     display(report.format_table(wins.set_index(["group", "method"]).iloc[:, 2:], percent=[
         "median_gain"] if plots.in_percent(scores[0]) else [], decimals={"median_gain": 2}))
     for score, part in tests.groupby("score", sort=False):  # ECE differences in points
+        k, span = (100, ["median_diff", "low", "high"]) if plots.in_percent(score) else (1, [])
+        words = analysis.posthoc_sentences(part.assign(
+            **{c: k * part[c] for c in span}, score=score + " (in percentage points)" * (k > 1)),
+            decimals=2 if k > 1 else 4)  # fmt: skip
         display(report.format_table(part.set_index(["group", "method"]).iloc[:, 3:].drop(
-            columns="p"), percent=["median_diff", "low", "high"] if plots.in_percent(score)
-            else [], decimals=dict.fromkeys(["median_diff", "low", "high"], 2)))
-    points = np.where(tests["score"].map(plots.in_percent), 100, 1)  # ECE in percentage points
-    display(report.md(*(f"- {s}" for s in analysis.posthoc_sentences(tests.assign(
-        **{c: points * tests[c] for c in ("median_diff", "low", "high")},
-        score=tests["score"].where(points == 1, tests["score"] + " (in percentage points)"))))))
+            columns="p"), percent=span, decimals=dict.fromkeys(span, 2)),
+            report.md(*(f"- {s}" for s in words)))  # fmt: skip
 
 # %% mystnb={"figure": {"caption": "Per network, the score after each post-hoc method minus the score after temperature scaling (ts), for ECE with 15 bins (left, in percentage points) and NLL (right); one box per method and search space × dataset. Below the red line: the method beat temperature scaling on that network. Methods: vs, vector scaling; hist, histogram binning; iso, isotonic regression.", "name": "fig-rq4_posthoc-methods"}, "image": {"alt": "Two box plots of paired differences against temperature scaling per post-hoc method and group; one panel for ECE, one for NLL, with a red line at zero."}}
 if not tests.empty:

@@ -255,3 +255,24 @@ def test_posthoc_differences_are_paired_by_network_in_points() -> None:
     assert plots.posthoc_differences(df.drop(columns="post_NLL"), ["vs"], "NLL").empty
     with pytest.raises(ValueError, match="Expected `df` to have column 'space'"):
         plots.posthoc_differences(df, ["vs"], "NLL", by="space")
+
+
+def test_sentences_write_the_change_with_chosen_decimals() -> None:
+    """An ECE in percentage points reads with 2 decimals; a fraction keeps 4."""
+    effect = pd.DataFrame({
+        "group": ["TSS · cifar10"], "n": [122], "tau": [0.0], "tau_low": [-0.13],
+        "tau_high": [0.14], "kept": [0], "change": [-0.98], "change_low": [-1.13],
+        "change_high": [-0.82], "change_p_holm": [1e-6], "changed": [-1], "lowered": [0.97],
+        "lowered_low": [0.92], "lowered_high": [0.99],
+    })  # fmt: skip
+    (points,) = analysis.scaling_effect_sentences(effect, metric="ECE (points)", decimals=2)
+    assert "median change -0.98 [-1.13, -0.82]" in points
+    (fraction,) = analysis.scaling_effect_sentences(effect.assign(change=-0.0098))
+    assert "median change -0.0098" in fraction
+    tests = pd.DataFrame({
+        "group": ["g"], "method": ["vs"], "score": ["ECE_15"], "median_diff": [0.06],
+        "low": [0.0], "high": [0.23], "p_holm": [0.76], "beats": [0.35], "beats_low": [0.23],
+        "beats_high": [0.5], "versus": [0],
+    })  # fmt: skip
+    (line,) = analysis.posthoc_sentences(tests, decimals=2)
+    assert "median difference +0.06 [+0.00, +0.23]" in line

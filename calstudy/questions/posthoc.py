@@ -471,7 +471,9 @@ _VERSUS_WORDS = {
 }
 
 
-def scaling_effect_sentences(effect: pd.DataFrame, *, metric: str = "ECE") -> list[str]:
+def scaling_effect_sentences(
+    effect: pd.DataFrame, *, metric: str = "ECE", decimals: int = 4
+) -> list[str]:
     """:func:`scaling_effect`'s table in words, one sentence per group.
 
     Parameters
@@ -480,6 +482,8 @@ def scaling_effect_sentences(effect: pd.DataFrame, *, metric: str = "ECE") -> li
         :func:`scaling_effect`'s output.
     metric : str, default="ECE"
         How the sentences name the metric.
+    decimals : int, default=4
+        Decimals of the median change (2 for an ECE in percentage points).
 
     Returns
     -------
@@ -494,7 +498,7 @@ def scaling_effect_sentences(effect: pd.DataFrame, *, metric: str = "ECE") -> li
     return [
         f"**{r['group']}** (n = {r['n']:,}): τ(pre, post) = {ci_words(r, 'tau')}: "
         f"{KEPT_WORDS[r['kept']]}. Network by network, scaling {CHANGED_WORDS[r['changed']]} "
-        f"{metric}: median change {ci_words(r, 'change', 4)} (Holm p "
+        f"{metric}: median change {ci_words(r, 'change', decimals)} (Holm p "
         f"{report.pvalue(r['change_p_holm'])}); it fell for {share_words(r, 'lowered')} of the "
         "networks."
         for _, r in effect.iterrows()
@@ -555,8 +559,11 @@ def temperature_sentences(temperatures: pd.DataFrame, *, against: str) -> list[s
     ]
 
 
-def posthoc_sentences(tests: pd.DataFrame) -> list[str]:
+def posthoc_sentences(tests: pd.DataFrame, *, decimals: int = 4) -> list[str]:
     """:func:`posthoc_tests`' verdicts in words, one sentence per method and score.
+
+    ``decimals`` sets the decimals of the median differences (2 for an ECE in percentage
+    points).
 
     Returns
     -------
@@ -572,7 +579,7 @@ def posthoc_sentences(tests: pd.DataFrame) -> list[str]:
     for (method, score), rows in tests.groupby(["method", "score"], sort=False):
         labels = [
             f"{r['group']} (median difference "
-            f"{ci_words(r, 'median_diff', 4, low='low', high='high')}, Holm p "
+            f"{ci_words(r, 'median_diff', decimals, low='low', high='high')}, Holm p "
             f"{report.pvalue(r['p_holm'])}, beats it on {share_words(r, 'beats')} of the networks)"
             for _, r in rows.iterrows()
         ]
