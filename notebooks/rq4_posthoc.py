@@ -167,7 +167,7 @@ report.md(*(f"- {s}" for s in analysis.gain_driver_sentences(drivers)))
 # one's; the share with $T > 1$ says which kind dominates. The metric is unsigned (over- and
 # underconfidence both raise it), so whether the temperature tracks the miscalibration it
 # corrects is measured by τ between $|\log T|$, the size of the correction, and the pre-scaling
-# value.
+# value. In the table, `*` marks a median $T - 1$ whose Wilcoxon p-value is below `alpha`.
 
 # %%
 temperatures = analysis.temperature_summary(df, pre, **options)
@@ -176,7 +176,10 @@ if temperatures.empty:
         "Skipped: this store records no fitted temperatures (the column `temperature` is empty). "
         "The paper's released data has none; a calibration sweep records them."))
 else:
-    display(report.format_table(temperatures.set_index("group").drop(columns=["space", "dataset"])))
+    display(report.ci_columns(temperatures, index="group", alpha=alpha, columns={
+        "share with T > 1": ("over", "over_low", "over_high"),
+        "median T − 1": ("shift", "shift_low", "shift_high", "shift_p"),
+        f"τ(|log T|, {display_name(pre)})": ("tau", "tau_low", "tau_high")}))  # fmt: skip
     display(report.md(*(f"- {s}" for s in analysis.temperature_sentences(
         temperatures, against=f"`{pre}`"))))
 
