@@ -106,6 +106,7 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
@@ -128,6 +129,13 @@ answer, ceiling_answer = [], {}  # the comparisons and one ceiling per pair, in 
 
 def name(p):
     return f"{p.space.upper()} {p.dataset}"
+
+
+def predictor_table(scores):
+    """Each predictor's kind, held-out τ-b with its interval, n, and τ-b over the repeats."""
+    scores = scores.set_index("predictor")
+    return pd.concat([scores[["kind"]], report.interval_columns(scores, {"τ-b": ("tau", "low", "high")}),
+                      report.format_table(scores[["n", "tau_mean", "tau_sd"]])], axis=1)
 
 
 def rows_of(frame, p):
@@ -234,7 +242,7 @@ for p in pairs.itertuples():
         display(report.md(f"**{name(p)}, {label}** ({len(result.folds)} outer folds over "
                           f"{run.frame[run.group].nunique()} isomorphism classes, "
                           f"{time.perf_counter() - tic:.0f} s):"),
-                report.format_table(result.scores.set_index("predictor").drop(columns="p_value")))
+                predictor_table(result.scores))
         text, line = predict.comparison_sentences(result.scores, target=target, goal=goal)
         display(report.md(f"**{name(p)}, {label}:** {text}"))
         summary.append(f"{name(p)}, {label}: {line}")
@@ -393,7 +401,8 @@ plt.show()
 report.glue_md("rq8_predict-answer", answers.box(
     f"Can architectures a predictor has not seen be ranked by their {display_name(target)} "
     f"after training, before training them, to the goal of a held-out τ-b ≥ {goal:g}?",
-    " ".join([*answer, *ceiling_answer.values()]) or "Nothing could be scored on this store.",
+    "\n\n" + "\n".join(f"- {s}" for s in [*answer, *ceiling_answer.values()])
+    if answer else "Nothing could be scored on this store.",
     caveat="The reference study did not ask this question: there is no paper number. A "
     "predictor that sees only the architecture cannot pass the noise ceiling of retraining."))
 display(report.md("\n".join(f"- {s}" for s in summary) if summary else
