@@ -60,10 +60,12 @@ min_rows = 3  # fewest architectures trained with two or more seeds a seed-noise
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
 from calstudy import analysis, answers, chapter, plots, report
+from calstudy.catalogue import display_name
 from calstudy.paper import PAPER_SEED
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -87,6 +89,12 @@ def label(g):
 def rows_of(frame, g):
     return frame[(frame["space"] == g.space) & (frame["dataset"] == g.dataset)
                  & (frame["fidelity"] == g.fidelity)]  # fmt: skip
+
+
+def in_units(table, columns, names):
+    """``columns`` × 100 in the rows whose column ``names`` the book shows in percent (ECE)."""
+    percent = np.array([plots.in_percent(n) for n in names])
+    return table.assign(**{c: table[c].where(~percent, 100 * table[c]) for c in columns})
 
 
 def skipped(section):
@@ -128,7 +136,11 @@ for g in studied.itertuples():
     runs = rows_of(every, g)
     table = tables[g.Index] = analysis.seed_noise_table(runs, columns, by=key, level=level,
                                                         min_repeated=min_rows)  # fmt: skip
-    display(report.md(f"**{label(g)}**"), report.format_table(table.drop(columns="n_rows")))
+    shown = in_units(table, ["mean", "pooled_std", "between_std", "threshold"], table.index)
+    display(report.md(f"**{label(g)} (binned ECE in percent)**"), pd.concat([report.format_table(
+        shown.drop(columns=["n_rows", "icc", "icc_low", "icc_high"])), report.interval_columns(
+        shown, {"icc": ("icc", "icc_low", "icc_high")}, unsigned=["icc"])], axis=1).rename(
+        index=display_name))  # fmt: skip
     text = f"{label(g)}: " + analysis.seed_noise_sentence(table, ["acc", pre, post])
     display(report.md(text))
     summary.append(text)
@@ -159,7 +171,8 @@ for g in studied.itertuples():
 for g in studied.itertuples():
     gaps = analysis.seed_noise_gaps(rows_of(first, g), tables[g.Index], ["acc", pre, post],
                                     level=level)  # fmt: skip
-    display(report.md(f"**{label(g)}**"), report.format_table(gaps),
+    display(report.md(f"**{label(g)}**"), report.format_table(in_units(
+        gaps, ["observed", "noise_gap"], gaps.index).rename(index=display_name)),
             report.md(analysis.seed_gaps_sentence(gaps)))
 skipped("The best-versus-median gaps")
 
@@ -186,7 +199,14 @@ for g in studied.itertuples():
                                    counts=runs.notna().sum().to_dict())  # fmt: skip
     diffs = differences[g.Index] = analysis.seed_noise_differences(
         runs, one, pairs, by=key, level=level, n_boot=n_boot, seed=seed)
-    display(report.md(f"**{label(g)}**"), report.format_table(diffs))
+    shown = in_units(diffs, ["median", "low", "high", "seed_std", "threshold"],
+                     [d.split(", ")[-1] for d in diffs.index])  # fmt: skip
+    display(report.md(f"**{label(g)} (binned ECE in percentage points)**"), pd.concat([
+        report.format_table(shown[["median", "low", "high", "p_holm", "seed_std", "threshold",
+                                   "median_beyond"]]),  # 3 digits: NLL differences are small
+        report.interval_columns(shown, {"share beyond (%)": ("beyond", "beyond_low", "beyond_high")},
+                                percent=["share beyond (%)"], unsigned=["share beyond (%)"]),
+        report.format_table(shown[["n"]])], axis=1))  # fmt: skip
     for name, r in diffs.iterrows():
         text = f"{label(g)}, " + analysis.seed_difference_sentence(name, r, alpha=alpha)
         display(report.md(text))
