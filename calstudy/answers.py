@@ -416,7 +416,7 @@ def accuracy_numbers(
     Rows: the ECE of the models above 90 % accuracy (their median, in percent, with the range
     min – max in place of an interval, as the paper gives a range); τ-b(accuracy, ECE) over all
     models; and, beyond the paper, τ-b among the models above 90 % and the difference τ(top 20 %)
-    − τ(rest) of :func:`calstudy.analysis.top_rest_contrast`, the test of a relation that
+    − τ(rest) of :func:`calstudy.questions.accuracy.top_rest_contrast`, the test of a relation that
     changes along the accuracy axis.
     """
     from calstudy import analysis

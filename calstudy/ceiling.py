@@ -112,7 +112,7 @@ def retest_ceiling(
     directly from a complete architectures × seeds table. A seed gives every architecture the
     same data order and augmentation, so a shift shared by one seed's runs moves no rank; what
     limits a ranking is the architecture × seed interaction, whose share is the consistency
-    ICC(C,1) of the two-way model (:func:`calstudy.analysis.consistency_icc`, exact F
+    ICC(C,1) of the two-way model (:func:`calstudy.seednoise.consistency_icc`, exact F
     interval). Estimate and bounds go through :func:`ceiling_tau`, which is monotone in the
     ICC, so the bounds carry over.
 

@@ -621,7 +621,7 @@ def seed_reliability(
 
     Seeds are crossed with architectures (a seed fixes the data order and augmentation of
     every network), so this is the consistency ICC of the two-way model
-    (:func:`calstudy.analysis.consistency_icc`): the correlation between two seeds' rankings
+    (:func:`calstudy.seednoise.consistency_icc`): the correlation between two seeds' rankings
     of the same architectures.
 
     Parameters

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from calstudy.analysis import Trend, bin_count_long
+from calstudy._checks import check_columns, check_int_at_least
+from calstudy.questions.bins import bin_count_long
+from calstudy.trends import Trend
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -275,7 +277,7 @@ def plot_tau_matrix(
     Parameters
     ----------
     matrix : DataFrame of shape (k, k)
-        Output of :func:`calstudy.analysis.tau_matrix`.
+        Output of :func:`calstudy.stats.tau_matrix`.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure when omitted.
     fmt : str, default=".2f"
@@ -331,7 +333,7 @@ def plot_metric_scatter(
     hue : str, optional
         Column mapped to colour.
     trend : Trend, optional
-        Output of :func:`calstudy.analysis.fit_trend`, drawn as a black line with its confidence
+        Output of :func:`calstudy.trends.fit_trend`, drawn as a black line with its confidence
         band where it has one.
     s, alpha : float
         Marker size and opacity.
@@ -421,7 +423,7 @@ def plot_tau_vs_population(
     Parameters
     ----------
     table : DataFrame
-        Output of :func:`calstudy.analysis.tau_vs_population` (``size, tau_mean, low, high``).
+        Output of :func:`calstudy.selection.tau_vs_population` (``size, tau_mean, low, high``).
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure when omitted.
     label : str, optional
@@ -548,7 +550,7 @@ def plot_op_effects(
     Parameters
     ----------
     effects : DataFrame
-        Output of :func:`calstudy.analysis.op_effects` or :func:`calstudy.analysis.ols_table`.
+        Output of :func:`calstudy.trends.op_effects` or :func:`calstudy.trends.ols_table`.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure when omitted.
     alpha : float, default=0.05
@@ -612,7 +614,7 @@ def plot_edge_contrasts(
     Parameters
     ----------
     effects : DataFrame
-        :func:`calstudy.analysis.op_effects` output with ``encoding="edge"``.
+        :func:`calstudy.trends.op_effects` output with ``encoding="edge"``.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure when omitted.
     alpha : float, default=0.05
@@ -634,7 +636,7 @@ def plot_edge_contrasts(
 
 
 def plot_edge_medians(medians: pd.DataFrame, ax: Axes | None = None, *, label: str = "") -> Axes:
-    """Heat map of :func:`calstudy.analysis.edge_op_medians`, annotated in percent.
+    """Heat map of :func:`calstudy.questions.design.edge_op_medians`, annotated in percent.
 
     Parameters
     ----------
@@ -710,7 +712,7 @@ def posthoc_differences(
         Post-hoc methods besides temperature scaling (``"vs"``, ``"hist"``, ``"iso"``).
     score : str
         Score suffix, e.g. ``"ECE_15"`` or ``"NLL"``
-        (:func:`calstudy.analysis.posthoc_scores`).
+        (:func:`calstudy.questions.posthoc.posthoc_scores`).
     by : str, default="group"
         Column of the groups.
 
@@ -801,7 +803,7 @@ def plot_accuracy_relation(
     Parameters
     ----------
     df : DataFrame
-        One group's models (e.g. of :func:`calstudy.analysis.label_top`).
+        One group's models (e.g. of :func:`calstudy.questions.accuracy.label_top`).
     column : str
         The calibration column on the y axis.
     ax : matplotlib Axes, optional
@@ -845,7 +847,7 @@ def plot_bin_stability(stability: pd.DataFrame, ax: Axes | None = None, *, fmt: 
     Parameters
     ----------
     stability : DataFrame
-        :func:`calstudy.analysis.bin_count_stability`'s output (``bins_a, bins_b, tau``).
+        :func:`calstudy.questions.bins.bin_count_stability`'s output (``bins_a, bins_b, tau``).
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure when omitted.
     fmt : str, default=".2f"
@@ -915,18 +917,6 @@ def estimator_label(name: str) -> str:
 def _family_label(family: str) -> str:
     """Display name of a binned family (``"cwCE_em"`` → ``"equal-mass classwise ECE"``)."""
     return estimator_label(f"{family}_15").removesuffix(", 15 bins")
-
-
-def _check_grid(grid: object, name: str = "grid") -> int:
-    if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 2:
-        raise ValueError(f"Expected `{name}` to be an integer ≥ 2, got {grid!r}.")
-    return int(grid)
-
-
-def _check_columns(table: pd.DataFrame, needed: Sequence[str], name: str = "table") -> None:
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise ValueError(f"Expected `{name}` to have columns {missing}, got {list(table.columns)}.")
 
 
 # -- ECE and MCE: the gap of each bin ------------------------------------------------------------
@@ -1005,7 +995,7 @@ def plot_bin_gaps(
     """
     if quantity not in ("gap", "contribution"):
         raise ValueError(f"Expected `quantity` to be 'gap' or 'contribution', got {quantity!r}.")
-    _check_columns(table, ["lower", "upper", "count", "gap", "contribution"])
+    check_columns(table, ["lower", "upper", "count", "gap", "contribution"])
     if table.empty:
         raise ValueError("Expected `table` to hold at least one bin, got none.")
     ax = _axes(ax)
@@ -1132,7 +1122,7 @@ def plot_classwise_reliability(
     -------
     matplotlib Axes
     """
-    _check_columns(table, ["class", "count", "conf", "freq", "contribution"])
+    check_columns(table, ["class", "count", "conf", "freq", "contribution"])
     n_classes = int(table.attrs.get("n_classes", table["class"].nunique()))
     ax = _axes(ax)
     size = 60 * table["count"] / table["count"].max()
@@ -1219,7 +1209,7 @@ def plot_ks_curve(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     -------
     matplotlib Axes
     """
-    _check_columns(table, ["share", "cum_acc", "cum_conf", "gap"])
+    check_columns(table, ["share", "cum_acc", "cum_conf", "gap"])
     ax = _axes(ax)
     share = np.concatenate(([0.0], table["share"]))
     acc = np.concatenate(([0.0], table["cum_acc"]))
@@ -1287,7 +1277,7 @@ def kernel_reliability(
     from calstudy._checks import check_positive
     from calstudy.metrics import KDE_EPS, kde_bandwidth, to_confidences
 
-    grid = _check_grid(grid)
+    grid = check_int_at_least(grid, "grid", 2)
     conf, correct = to_confidences(probs, labels)
     z = np.clip(conf, KDE_EPS, 1.0 - KDE_EPS)
     h = kde_bandwidth(z) if bandwidth is None else check_positive(bandwidth, "bandwidth")
@@ -1329,7 +1319,7 @@ def plot_kernel_reliability(
     -------
     matplotlib Axes
     """
-    _check_columns(table, ["t", "accuracy", "density"])
+    check_columns(table, ["t", "accuracy", "density"])
     ax = _axes(ax)
     t, acc = table["t"].to_numpy(float), table["accuracy"].to_numpy(float)
     density = table["density"].to_numpy(float)
@@ -1353,7 +1343,7 @@ def plot_kernel_reliability(
 
 def _grid_points(grid: object, name: str = "grid") -> np.ndarray:
     if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool):
-        return np.linspace(0.0, 1.0, _check_grid(grid, name))
+        return np.linspace(0.0, 1.0, check_int_at_least(grid, name, 2))
     points = np.asarray(grid, dtype=float)
     if points.ndim != 1 or points.size == 0 or not np.all(np.isfinite(points)):
         raise ValueError(
@@ -1507,7 +1497,7 @@ def plot_residual_curve(
     -------
     matplotlib Axes
     """
-    _check_columns(table, ["t", "residual"])
+    check_columns(table, ["t", "residual"])
     ax = _axes(ax)
     t, g = table["t"].to_numpy(float), table["residual"].to_numpy(float)
     (curve,) = ax.plot(t, g, color="black", linewidth=1, label=label)
@@ -1628,7 +1618,7 @@ def plot_bias_by_size(
     -------
     matplotlib Axes
     """
-    _check_columns(table, ["size", "estimator", "mean", "low", "high"])
+    check_columns(table, ["size", "estimator", "mean", "low", "high"])
     ax = _axes(ax)
     k = 100.0 if percent else 1.0
     for name, rows in table.groupby("estimator", sort=False):
@@ -1724,7 +1714,7 @@ def plot_temperature_sweep(
     -------
     matplotlib Axes
     """
-    _check_columns(table, ["temperature", "estimator", "value"])
+    check_columns(table, ["temperature", "estimator", "value"])
     rows = table[table["estimator"] == estimator].sort_values("temperature")
     if rows.empty:
         raise ValueError(

@@ -328,7 +328,7 @@ def isomorphic_ceiling(
     r"""The noise ceiling from isomorphic TSS strings trained separately (NATS-Bench).
 
     The strings of one isomorphism class are retrainings of one architecture, so the one-way
-    ICC across classes (:func:`calstudy.analysis.isomorphic_icc`, F interval) is the
+    ICC across classes (:func:`calstudy.seednoise.isomorphic_icc`, F interval) is the
     reliability of a single run at the benchmark's own schedule, and :func:`ceiling_tau`
     turns it and its bounds into the largest τ-b a predictor that sees only the architecture
     can expect against single runs (or against the mean of `target_runs`).
@@ -350,7 +350,7 @@ def isomorphic_ceiling(
     Raises
     ------
     ValueError
-        As :func:`calstudy.analysis.isomorphic_icc` (e.g. no class with two strings).
+        As :func:`calstudy.seednoise.isomorphic_icc` (e.g. no class with two strings).
     """
     from calstudy.analysis import isomorphic_icc
 

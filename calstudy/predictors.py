@@ -830,7 +830,7 @@ def compare_predictors(
     :math:`\hat s_{r,a}` for every architecture :math:`a`; the predictor's score is
     :math:`\bar s_a = \frac1R \sum_r \hat s_{r,a}` and its figure of merit
     :math:`\tau_b(\bar s, y)` with a percentile-bootstrap interval over architectures
-    (:func:`calstudy.analysis.kendall_ci`). Rows whose predictor input is NaN (a reference
+    (:func:`calstudy.stats.kendall_ci`). Rows whose predictor input is NaN (a reference
     column missing for an architecture) are left unscored.
 
     Parameters
