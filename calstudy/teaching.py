@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calstudy import catalogue, differences, metrics, plots, report
+from calstudy import catalogue, differences, estimator_figures, metrics, plots, report
 from calstudy.calibrate import TemperatureScaling, fit_temperature, heldout_split
 
 __all__ = [
@@ -247,7 +247,7 @@ def confidence_finding(ex: WorkedExample) -> str:
 
 def fullest_bin_finding(ex: WorkedExample) -> str:
     """How many of the model's bins end below the diagonal, and its fullest bin."""
-    gaps = plots.bin_gaps(plots.reliability_data(ex.probs, ex.labels, n_bins=ex.n_bins))
+    gaps = estimator_figures.bin_gaps(plots.reliability_data(ex.probs, ex.labels, n_bins=ex.n_bins))
     fullest = gaps.loc[gaps["weight"].idxmax()]
     return (
         f"In the {ex.kind} model, {int((gaps['gap'] > 0).sum())} of its {len(gaps)} non-empty "
@@ -327,13 +327,13 @@ def plugin_l2_ece(probs: object, labels: object) -> float:
     """The L2 ECE without the debiased estimator's variance correction, from the same 15
     equal-mass bins: :math:`\\sqrt{\\sum_b \\frac{|B_b|}{N} (\\mathrm{conf}(B_b) -
     \\mathrm{acc}(B_b))^2}`."""
-    gaps = plots.bin_gaps(plots.reliability_data(probs, labels, n_bins=15, strategy="mass"))
+    gaps = estimator_figures.bin_gaps(plots.reliability_data(probs, labels, n_bins=15, strategy="mass"))
     return float(np.sqrt((gaps["weight"] * gaps["gap"] ** 2).sum()))
 
 
 def bias_study(ex: WorkedExample, *, n_sim: int, level: float) -> pd.DataFrame:
     """The plug-in L2 ECE, the debiased L2 ECE and the equal-mass ECE of the calibrated model
-    on ``n_sim`` test sets of each size (:func:`calstudy.plots.bias_by_size`).
+    on ``n_sim`` test sets of each size (:func:`calstudy.estimator_figures.bias_by_size`).
 
     ``attrs["sizes"]`` holds the sizes: :data:`_BIAS_SIZES` between 30 and N, and N.
     """
@@ -343,7 +343,7 @@ def bias_study(ex: WorkedExample, *, n_sim: int, level: float) -> pd.DataFrame:
         plots.estimator_label("ECE_em_15"): catalogue.CATALOGUE["ECE_em_15"],
     }
     sizes = sorted({s for s in (*_BIAS_SIZES, ex.n_samples) if 30 <= s <= ex.n_samples})
-    bias = plots.bias_by_size(ex.true_probs, ex.true_probs, estimators, sizes=sizes,
+    bias = estimator_figures.bias_by_size(ex.true_probs, ex.true_probs, estimators, sizes=sizes,
                               n_sim=n_sim, level=level, seed=ex.seed)  # fmt: skip
     bias.attrs["sizes"] = sizes
     return bias
@@ -358,7 +358,7 @@ def temperature_grid(ex: WorkedExample) -> tuple[np.ndarray, dict[str, str]]:
 
 
 def sweep_finding(sweep: pd.DataFrame, ex: WorkedExample) -> str:
-    """Where each estimator of a :func:`calstudy.plots.temperature_sweep` is lowest."""
+    """Where each estimator of a :func:`calstudy.estimator_figures.temperature_sweep` is lowest."""
     best = sweep.loc[sweep.groupby("estimator", sort=False)["value"].idxmin()]
     return (
         "Over this grid of temperatures, "
@@ -424,7 +424,7 @@ def exercise_perfect_model(ex: WorkedExample, *, n_sim: int, level: float) -> An
     (:math:`\\frac{1}{2N}\\sum_b \\sqrt{|B_b|}` for these bins) and ``bound``
     (:math:`\\frac12\\sqrt{n/N}`); ``null_mean <= bound_bins <= bound`` always.
     """
-    null = plots.bias_by_size(ex.true_probs, ex.true_probs, {"ECE": ex.ece}, sizes=[ex.n_samples],
+    null = estimator_figures.bias_by_size(ex.true_probs, ex.true_probs, {"ECE": ex.ece}, sizes=[ex.n_samples],
                               n_sim=n_sim, level=level, seed=ex.seed).iloc[0]  # fmt: skip
     counts = plots.reliability_data(ex.true_probs, ex.labels, n_bins=ex.n_bins).counts
     bound_bins = float(np.sqrt(counts).sum() / (2 * ex.n_samples))
@@ -458,7 +458,7 @@ def exercise_direction(ex: WorkedExample) -> Answer:
     contrast = {}
     for gamma in (0.5, 2.0):
         p = metrics.to_probs(gamma * ex.true_logits)
-        g = plots.bin_gaps(plots.reliability_data(p, ex.labels, n_bins=ex.n_bins))
+        g = estimator_figures.bin_gaps(plots.reliability_data(p, ex.labels, n_bins=ex.n_bins))
         contrast[gamma] = {"acc": metrics.accuracy(p, ex.labels), "conf": float(g["conf"] @ g["weight"]),
                            "above": int((g["gap"] < 0).sum()), "bins": len(g)}  # fmt: skip
     under, over = contrast[0.5], contrast[2.0]
@@ -484,7 +484,7 @@ def exercise_mce(ex: WorkedExample, errors: Mapping[str, Mapping[int, float]]) -
 
     ``values``: ``mce`` and ``worst_gap`` (the largest absolute bin gap, equal to it).
     """
-    gaps = plots.bin_gaps(plots.reliability_data(ex.true_probs, ex.labels, n_bins=ex.n_bins))
+    gaps = estimator_figures.bin_gaps(plots.reliability_data(ex.true_probs, ex.labels, n_bins=ex.n_bins))
     worst = gaps.loc[gaps["gap"].abs().idxmax()]
     mce = metrics.mce(ex.true_probs, ex.labels, n_bins=ex.n_bins)
     return Answer(

@@ -46,7 +46,7 @@ import numpy as np
 import seaborn as sns
 from IPython.display import HTML, display
 
-from calstudy import catalogue, metrics, plots, report, teaching
+from calstudy import catalogue, estimator_figures, metrics, plots, report, teaching
 
 sns.set_theme(style="whitegrid", context="notebook")
 # The worked example: true logits z, labels drawn from softmax(z), the model's softmax(γ z), and
@@ -110,8 +110,8 @@ report.md(teaching.fullest_bin_finding(ex))
 # %% mystnb={"figure": {"caption": "Interactive reliability diagram of the worked example. Sliders: the number of equal-width bins and the factor γ applied to the true logits. The text under the sliders gives the ECE, accuracy and mean confidence of the current position.", "name": "fig-primer-interactive"}}
 widget_bins = sorted({5, 10, 15, 20, 30, 50, n_bins})
 widget_gammas = sorted({0.5, 0.75, 1.0, 1.5, 2.0, 3.0, float(overconfidence)})
-grid = plots.reliability_grid(ex.true_logits, labels, n_bins=widget_bins, scales=widget_gammas)
-display(HTML(plots.reliability_widget_html(grid, n_bins=n_bins, scale=float(overconfidence))))
+grid = estimator_figures.reliability_grid(ex.true_logits, labels, n_bins=widget_bins, scales=widget_gammas)
+display(HTML(estimator_figures.reliability_widget_html(grid, n_bins=n_bins, scale=float(overconfidence))))
 
 # %% [markdown]
 # ## The estimators
@@ -142,7 +142,7 @@ display(HTML(plots.reliability_widget_html(grid, n_bins=n_bins, scale=float(over
 
 # %% mystnb={"figure": {"caption": "ECE as a sum: each bar is one bin's share of the predictions times its gap between accuracy and mean confidence, for the model with γ = `overconfidence`; the bars add up to the ECE.", "name": "fig-primer-ece"}, "image": {"alt": "Bar chart over confidence of each bin's contribution to the ECE; the contributions grow towards high confidence, where most predictions are, and the text gives their sum, the ECE."}}
 fig, ax = plt.subplots(figsize=(6, 4.6))
-plots.plot_bin_gaps(plots.bin_gaps(plots.reliability_data(probs, labels, n_bins=n_bins)), ax,
+estimator_figures.plot_bin_gaps(estimator_figures.bin_gaps(plots.reliability_data(probs, labels, n_bins=n_bins)), ax,
                     quantity="contribution")  # fmt: skip
 ax.set_title(model)
 fig.tight_layout()
@@ -186,8 +186,8 @@ fig.tight_layout()
 # %% mystnb={"figure": {"caption": "Classwise reliability of the model with γ = `overconfidence`: one curve per class, each point a bin of that class's probabilities (area ∝ predictions in the bin), equal-width bins left and equal-mass bins right. The classwise ECE is the mean over classes of each curve's weighted gap to the diagonal.", "name": "fig-primer-cwce"}, "image": {"alt": "Two panels of ten coloured curves, one per class, plotting the share of a bin whose label is that class against the bin's mean probability of the class; the curves bend below the diagonal at high probabilities and above it near zero."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
 for ax, strategy in zip(axes, ("width", "mass"), strict=True):
-    table = plots.classwise_reliability(probs, labels, n_bins=n_bins, strategy=strategy)
-    plots.plot_classwise_reliability(table, ax, title=f"equal-{strategy} bins")
+    table = estimator_figures.classwise_reliability(probs, labels, n_bins=n_bins, strategy=strategy)
+    estimator_figures.plot_classwise_reliability(table, ax, title=f"equal-{strategy} bins")
 fig.tight_layout()
 
 # %% [markdown]
@@ -203,7 +203,7 @@ fig.tight_layout()
 # %% mystnb={"figure": {"caption": "MCE is the largest bar: the gap |accuracy − confidence| of every non-empty equal-width bin, for the calibrated model (left) and the model with γ = `overconfidence` (right). The outlined bar sets the MCE; its label gives the number of predictions in that bin.", "name": "fig-primer-mce"}, "image": {"alt": "Two bar charts of the absolute gap per confidence bin. Left, calibrated: small gaps of both signs, the largest in a sparsely filled bin. Right, overconfident: red bars growing with confidence."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
 for ax, (name, p) in zip(axes, ex.models.items(), strict=True):
-    plots.plot_bin_gaps(plots.bin_gaps(plots.reliability_data(p, labels, n_bins=n_bins)), ax)
+    estimator_figures.plot_bin_gaps(estimator_figures.bin_gaps(plots.reliability_data(p, labels, n_bins=n_bins)), ax)
     ax.set_title(name)
 fig.tight_layout()
 
@@ -220,7 +220,7 @@ fig.tight_layout()
 # %% mystnb={"figure": {"caption": "KSCE: cumulative confidence (red) and cumulative accuracy (blue), each divided by N, over the predictions sorted by confidence, for the calibrated model (left) and the model with γ = `overconfidence` (right). The arrow marks their largest distance, the KSCE.", "name": "fig-primer-ksce"}, "image": {"alt": "Two panels of two rising curves against the share of samples. Left: the curves overlap. Right: the cumulative confidence curve rises above the cumulative accuracy curve and the gap is largest at the end."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
 for ax, (name, p) in zip(axes, ex.models.items(), strict=True):
-    plots.plot_ks_curve(plots.ks_curve(p, labels), ax)
+    estimator_figures.plot_ks_curve(estimator_figures.ks_curve(p, labels), ax)
     ax.set_title(name)
 fig.tight_layout()
 
@@ -242,7 +242,7 @@ fig.tight_layout()
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
 for ax, (name, p) in zip(axes, ex.models.items(), strict=True):
     value = metrics.kdece(p, labels)
-    plots.plot_kernel_reliability(plots.kernel_reliability(p, labels), ax, value=value)
+    estimator_figures.plot_kernel_reliability(estimator_figures.kernel_reliability(p, labels), ax, value=value)
     ax.set_title(name)
 fig.tight_layout()
 
@@ -264,7 +264,7 @@ fig.tight_layout()
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
 for ax, (name, p) in zip(axes, ex.models.items(), strict=True):
     text = f"MMCE = {report.pct(metrics.mmce(p, labels), 2)}"
-    plots.plot_residual_curve(plots.mmce_witness(p, labels), ax, label="f(t)", value=text)
+    estimator_figures.plot_residual_curve(estimator_figures.mmce_witness(p, labels), ax, label="f(t)", value=text)
     ax.set_title(name)
 fig.tight_layout()
 
@@ -287,11 +287,11 @@ fig.tight_layout()
 # %% mystnb={"figure": {"caption": "Smooth ECE: the residuals c − a smoothed by the reflected Gaussian kernel of width σ* (the fixed point), for the calibrated model (left) and the model with γ = `overconfidence` (right). The shaded area is the smooth ECE.", "name": "fig-primer-smece"}, "image": {"alt": "Two panels of a smoothed residual against confidence with the area under it shaded. Left: a small area of both signs. Right: a large red area, all positive, growing towards confidence 1."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
 for ax, (name, p) in zip(axes, ex.models.items(), strict=True):
-    curve = plots.smooth_residual(p, labels)
+    curve = estimator_figures.smooth_residual(p, labels)
     text = (
         f"smECE = {report.pct(metrics.smooth_ece(p, labels), 2)}, σ* = {curve.attrs['sigma']:.3f}"
     )
-    plots.plot_residual_curve(curve, ax, label="g(t)", value=text)
+    estimator_figures.plot_residual_curve(curve, ax, label="g(t)", value=text)
     ax.set_title(name)
 fig.tight_layout()
 
@@ -316,7 +316,7 @@ fig.tight_layout()
 
 bias = teaching.bias_study(ex, n_sim=n_sim, level=level)
 fig, ax = plt.subplots(figsize=(6, 4.6))
-plots.plot_bias_by_size(bias, ax, percent=True)
+estimator_figures.plot_bias_by_size(bias, ax, percent=True)
 fig.tight_layout()
 
 # %% [markdown]
@@ -340,13 +340,13 @@ fig.tight_layout()
 
 # %% mystnb={"figure": {"caption": "NLL, Brier score and ECE of the model with γ = `overconfidence` after dividing its logits by a temperature T, over all predictions. The red dot is each curve's minimum, the dashed line the true γ.", "name": "fig-primer-proper"}, "image": {"alt": "Three line charts against temperature. NLL, Brier score and ECE each fall to a minimum close to the dashed line at the true gamma and rise beyond it."}}
 temperatures, sweep_names = teaching.temperature_grid(ex)
-sweep = plots.temperature_sweep(
+sweep = estimator_figures.temperature_sweep(
     ex.logits, labels, {label: catalogue.CATALOGUE[name] for name, label in sweep_names.items()},
     temperatures=temperatures,
 )  # fmt: skip
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
 for ax, label in zip(axes, sweep_names.values(), strict=True):
-    plots.plot_temperature_sweep(sweep, label, ax, truth=overconfidence, percent="ECE" in label)
+    estimator_figures.plot_temperature_sweep(sweep, label, ax, truth=overconfidence, percent="ECE" in label)
 fig.tight_layout()
 
 # %%
@@ -390,10 +390,10 @@ report.md(teaching.ece_difference_finding(ex, n_sim=n_sim, level=level))
 # %% mystnb={"figure": {"caption": "The binned estimators of the perfectly calibrated model against the number of bins (log axis): the four ECE variants (left) and the MCE (right, on its own scale). A calibrated model's true value is 0 for all of them; what grows is the estimators' bias.", "name": "fig-primer-bins"}, "image": {"alt": "Two line charts against the number of bins from 5 to 500. Left: ECE, equal-mass ECE and the two classwise ECEs rise from under one percent towards several percent. Right: the MCE rises much faster, to tens of percent."}}
 errors = metrics.binned_errors(true_probs, labels)
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
-plots.plot_binned_errors(
+estimator_figures.plot_binned_errors(
     errors, axes[0], families=["ECE", "ECE_em", "cwCE", "cwCE_em"], percent=True
 )
-plots.plot_binned_errors(errors, axes[1], families=["MCE"], percent=True)
+estimator_figures.plot_binned_errors(errors, axes[1], families=["MCE"], percent=True)
 axes[0].set_title("ECE and its variants")
 axes[1].set_title("MCE")
 fig.tight_layout()

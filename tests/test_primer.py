@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from calstudy import book, catalogue, htmlcheck, metrics, plots
+from calstudy import book, catalogue, estimator_figures, htmlcheck, metrics, plots
 
 matplotlib.use("Agg")
 
@@ -84,7 +84,7 @@ def test_reliability_legend_names_the_histogram() -> None:
 @pytest.mark.parametrize("strategy", ["width", "mass"])
 def test_bin_gaps_add_up_to_the_ece_and_peak_at_the_mce(n_bins: int, strategy: str) -> None:
     _, labels, _, probs = _example()
-    gaps = plots.bin_gaps(plots.reliability_data(probs, labels, n_bins=n_bins, strategy=strategy))
+    gaps = estimator_figures.bin_gaps(plots.reliability_data(probs, labels, n_bins=n_bins, strategy=strategy))
     ece = (metrics.ece if strategy == "width" else metrics.ece_em)(probs, labels, n_bins=n_bins)
     assert gaps["contribution"].sum() == pytest.approx(ece, abs=1e-12)
     assert gaps["weight"].sum() == pytest.approx(1.0)
@@ -94,14 +94,14 @@ def test_bin_gaps_add_up_to_the_ece_and_peak_at_the_mce(n_bins: int, strategy: s
 
 def test_bin_gaps_refuses_other_inputs() -> None:
     with pytest.raises(ValueError, match="Expected `data` to be a ReliabilityData"):
-        plots.bin_gaps({"counts": [1]})
+        estimator_figures.bin_gaps({"counts": [1]})
 
 
 @pytest.mark.parametrize("quantity", ["gap", "contribution"])
 def test_plot_bin_gaps_colours_by_sign_and_writes_the_estimate(quantity: str) -> None:
     _, labels, true, _ = _example()
-    gaps = plots.bin_gaps(plots.reliability_data(true, labels, n_bins=10))
-    ax = plots.plot_bin_gaps(gaps, quantity=quantity)
+    gaps = estimator_figures.bin_gaps(plots.reliability_data(true, labels, n_bins=10))
+    ax = estimator_figures.plot_bin_gaps(gaps, quantity=quantity)
     bars = [p for c in ax.containers for p in c.patches]
     assert len(bars) >= len(gaps)  # one per bin (plus the outline of the MCE's bin)
     words = " ".join(
@@ -110,7 +110,7 @@ def test_plot_bin_gaps_colours_by_sign_and_writes_the_estimate(quantity: str) ->
     expected = "MCE = " if quantity == "gap" else "ECE = sum of the bars"
     assert expected in words
     with pytest.raises(ValueError, match="Expected `quantity`"):
-        plots.plot_bin_gaps(gaps, quantity="max")
+        estimator_figures.plot_bin_gaps(gaps, quantity="max")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ def test_plot_bin_gaps_colours_by_sign_and_writes_the_estimate(quantity: str) ->
 @pytest.mark.parametrize("strategy", ["width", "mass"])
 def test_classwise_reliability_gives_the_classwise_ece(n_bins: int, strategy: str) -> None:
     _, labels, _, probs = _example(k=4)
-    table = plots.classwise_reliability(probs, labels, n_bins=n_bins, strategy=strategy)
+    table = estimator_figures.classwise_reliability(probs, labels, n_bins=n_bins, strategy=strategy)
     reference = (metrics.cw_ece if strategy == "width" else metrics.cw_ece_em)(
         probs, labels, n_bins=n_bins
     )
@@ -133,14 +133,14 @@ def test_classwise_reliability_gives_the_classwise_ece(n_bins: int, strategy: st
 
 def test_classwise_reliability_checks_its_inputs() -> None:
     with pytest.raises(ValueError, match="Expected `strategy`"):
-        plots.classwise_reliability([[0.5, 0.5]], [0], strategy="quantile")
+        estimator_figures.classwise_reliability([[0.5, 0.5]], [0], strategy="quantile")
     with pytest.raises(ValueError, match="Expected `probs`"):
-        plots.classwise_reliability([[0.5, 0.6]], [0])
+        estimator_figures.classwise_reliability([[0.5, 0.6]], [0])
 
 
 def test_plot_classwise_reliability_draws_one_curve_per_class() -> None:
     _, labels, _, probs = _example(k=4)
-    ax = plots.plot_classwise_reliability(plots.classwise_reliability(probs, labels), title="cw")
+    ax = estimator_figures.plot_classwise_reliability(estimator_figures.classwise_reliability(probs, labels), title="cw")
     assert len(ax.lines) == 4 + 1  # the classes and the diagonal
     assert any("classwise ECE = " in t.get_text() for t in ax.texts)
 
@@ -154,15 +154,15 @@ def test_ks_curve_peaks_at_the_ksce_with_ties() -> None:
     _, labels, _, probs = _example()
     ties = np.repeat(probs[:50], 3, axis=0), np.repeat(labels[:50], 3)  # runs of equal confidence
     for p, y in ((probs, labels), ties):
-        table = plots.ks_curve(p, y)
+        table = estimator_figures.ks_curve(p, y)
         assert table["gap"].abs().max() == pytest.approx(metrics.ksce(p, y), abs=1e-12)
         assert table["share"].iloc[-1] == 1.0 and table["conf"].is_monotonic_increasing
-    assert len(plots.ks_curve(*ties)) == 50
+    assert len(estimator_figures.ks_curve(*ties)) == 50
 
 
 def test_plot_ks_curve_draws_both_cumulative_curves() -> None:
     _, labels, _, probs = _example()
-    ax = plots.plot_ks_curve(plots.ks_curve(probs, labels))
+    ax = estimator_figures.plot_ks_curve(estimator_figures.ks_curve(probs, labels))
     assert len(ax.lines) == 2
     assert any(t.get_text().startswith("KSCE = ") for t in ax.texts)
 
@@ -175,7 +175,7 @@ def test_plot_ks_curve_draws_both_cumulative_curves() -> None:
 def test_kernel_reliability_matches_a_scipy_beta_kernel() -> None:
     _, labels, _, probs = _example(n=200)
     h = 0.05
-    table = plots.kernel_reliability(probs, labels, bandwidth=h, grid=7)
+    table = estimator_figures.kernel_reliability(probs, labels, bandwidth=h, grid=7)
     conf, correct = metrics.to_confidences(probs, labels)
     weights = stats.beta.pdf(table["t"].to_numpy()[:, None], conf / h + 1, (1 - conf) / h + 1)
     np.testing.assert_allclose(table["accuracy"], weights @ correct / weights.sum(axis=1))
@@ -186,17 +186,17 @@ def test_kernel_reliability_matches_a_scipy_beta_kernel() -> None:
 def test_kernel_reliability_default_bandwidth_is_kdece_rule() -> None:
     _, labels, _, probs = _example(n=300)
     conf = np.clip(metrics.to_confidences(probs, labels)[0], 1e-10, 1 - 1e-10)
-    table = plots.kernel_reliability(probs, labels, grid=5)
+    table = estimator_figures.kernel_reliability(probs, labels, grid=5)
     assert table.attrs["bandwidth"] == metrics.kde_bandwidth(conf)
     with pytest.raises(ValueError, match="Expected `grid`"):
-        plots.kernel_reliability(probs, labels, grid=1)
+        estimator_figures.kernel_reliability(probs, labels, grid=1)
     with pytest.raises(ValueError, match="Expected `bandwidth`"):
-        plots.kernel_reliability(probs, labels, bandwidth=0)
+        estimator_figures.kernel_reliability(probs, labels, bandwidth=0)
 
 
 def test_plot_kernel_reliability_writes_the_kdece() -> None:
     _, labels, _, probs = _example(n=300)
-    ax = plots.plot_kernel_reliability(plots.kernel_reliability(probs, labels), value=0.123)
+    ax = estimator_figures.plot_kernel_reliability(estimator_figures.kernel_reliability(probs, labels), value=0.123)
     assert any("KDECE = 12.30 %" in t.get_text() for t in ax.texts)
 
 
@@ -208,7 +208,7 @@ def test_plot_kernel_reliability_writes_the_kdece() -> None:
 @pytest.mark.parametrize("gamma", [0.5, 1.0, 2.0])
 def test_smooth_residual_area_is_the_smooth_ece(gamma: float) -> None:
     _, labels, _, probs = _example(gamma=gamma)
-    curve = plots.smooth_residual(probs, labels, grid=4001)
+    curve = estimator_figures.smooth_residual(probs, labels, grid=4001)
     sigma = curve.attrs["sigma"]
     t, g = curve["t"].to_numpy(), curve["residual"].to_numpy()
     area = float(np.sum((np.abs(g[1:]) + np.abs(g[:-1])) * np.diff(t)) / 2)
@@ -222,24 +222,24 @@ def test_smooth_residual_area_is_the_smooth_ece(gamma: float) -> None:
 def test_mmce_witness_gives_the_mmce() -> None:
     _, labels, _, probs = _example()
     conf, correct = metrics.to_confidences(probs, labels)
-    witness = plots.mmce_witness(probs, labels, grid=conf)
+    witness = estimator_figures.mmce_witness(probs, labels, grid=conf)
     value = np.sqrt(max(0.0, float(np.mean((conf - correct) * witness["residual"]))))
     assert value == pytest.approx(metrics.mmce(probs, labels), rel=1e-9)
-    assert plots.mmce_witness(probs, labels, grid=11)["t"].tolist() == pytest.approx(
+    assert estimator_figures.mmce_witness(probs, labels, grid=11)["t"].tolist() == pytest.approx(
         np.linspace(0, 1, 11).tolist()
     )
     with pytest.raises(ValueError, match="Expected `bandwidth`"):
-        plots.mmce_witness(probs, labels, bandwidth=-1.0)
+        estimator_figures.mmce_witness(probs, labels, bandwidth=-1.0)
     with pytest.raises(ValueError, match="Expected `grid`"):
-        plots.mmce_witness(probs, labels, grid=[[0.1]])
+        estimator_figures.mmce_witness(probs, labels, grid=[[0.1]])
 
 
 def test_plot_residual_curve_shades_each_sign() -> None:
     _, labels, true, probs = _example()
-    over = plots.plot_residual_curve(plots.mmce_witness(probs, labels), value="MMCE = 1 %")
+    over = estimator_figures.plot_residual_curve(estimator_figures.mmce_witness(probs, labels), value="MMCE = 1 %")
     assert [t.get_text() for t in over.get_legend().texts] == ["smoothed residual",
                                                                "overconfident (c > a)"]  # fmt: skip
-    both = plots.plot_residual_curve(plots.smooth_residual(true, labels), label="g(t)")
+    both = estimator_figures.plot_residual_curve(estimator_figures.smooth_residual(true, labels), label="g(t)")
     assert len(both.get_legend().texts) == 3
 
 
@@ -251,8 +251,8 @@ def test_plot_residual_curve_shades_each_sign() -> None:
 def test_bias_by_size_is_reproducible_and_shrinks_with_size() -> None:
     _, _, true, _ = _example(n=2000)
     estimators = {"ECE": catalogue.CATALOGUE["ECE_15"], "dL2": catalogue.CATALOGUE["dL2ECE_15"]}
-    table = plots.bias_by_size(true, true, estimators, sizes=[100, 2000], n_sim=30, seed=1)
-    assert table.equals(plots.bias_by_size(true, true, estimators, sizes=[100, 2000], n_sim=30,
+    table = estimator_figures.bias_by_size(true, true, estimators, sizes=[100, 2000], n_sim=30, seed=1)
+    assert table.equals(estimator_figures.bias_by_size(true, true, estimators, sizes=[100, 2000], n_sim=30,
                                            seed=1))  # fmt: skip
     ece = table[table["estimator"] == "ECE"].set_index("size")
     assert ece.loc[100, "mean"] > ece.loc[2000, "mean"] > 0  # a calibrated model's bias shrinks
@@ -263,58 +263,58 @@ def test_bias_by_size_checks_its_inputs() -> None:
     _, _, true, probs = _example(n=100)
     ece = {"ECE": catalogue.CATALOGUE["ECE_15"]}
     with pytest.raises(ValueError, match="Expected `sizes`"):
-        plots.bias_by_size(probs, true, ece, sizes=[101])
+        estimator_figures.bias_by_size(probs, true, ece, sizes=[101])
     with pytest.raises(ValueError, match="Expected `true_probs` to have shape"):
-        plots.bias_by_size(probs, true[:50], ece, sizes=[10])
+        estimator_figures.bias_by_size(probs, true[:50], ece, sizes=[10])
     with pytest.raises(ValueError, match="Expected `estimators`"):
-        plots.bias_by_size(probs, true, {}, sizes=[10])
+        estimator_figures.bias_by_size(probs, true, {}, sizes=[10])
     with pytest.raises(ValueError, match="Expected `n_sim`"):
-        plots.bias_by_size(probs, true, ece, sizes=[10], n_sim=0)
+        estimator_figures.bias_by_size(probs, true, ece, sizes=[10], n_sim=0)
 
 
 def test_plot_bias_by_size_in_percent() -> None:
     _, _, true, _ = _example(n=500)
-    table = plots.bias_by_size(true, true, {"ECE": catalogue.CATALOGUE["ECE_15"]}, sizes=[100, 500],
+    table = estimator_figures.bias_by_size(true, true, {"ECE": catalogue.CATALOGUE["ECE_15"]}, sizes=[100, 500],
                                n_sim=5)  # fmt: skip
-    ax = plots.plot_bias_by_size(table, percent=True)
+    ax = estimator_figures.plot_bias_by_size(table, percent=True)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), 100 * table["mean"])
     assert ax.get_ylabel().endswith("(%)")
 
 
 def test_temperature_sweep_divides_the_logits() -> None:
     z, labels, _, _ = _example()
-    table = plots.temperature_sweep(z, labels, {"NLL": metrics.nll}, temperatures=[0.5, 2.0])
+    table = estimator_figures.temperature_sweep(z, labels, {"NLL": metrics.nll}, temperatures=[0.5, 2.0])
     expected = [metrics.nll(metrics.to_probs(z / t), labels) for t in (0.5, 2.0)]
     assert table["value"].tolist() == pytest.approx(expected)
     with pytest.raises(ValueError, match="Expected `temperatures`"):
-        plots.temperature_sweep(z, labels, {"NLL": metrics.nll}, temperatures=[0.0])
+        estimator_figures.temperature_sweep(z, labels, {"NLL": metrics.nll}, temperatures=[0.0])
     with pytest.raises(ValueError, match="Expected `estimators`"):
-        plots.temperature_sweep(z, labels, {"NLL": 3}, temperatures=[1.0])
+        estimator_figures.temperature_sweep(z, labels, {"NLL": 3}, temperatures=[1.0])
 
 
 def test_plot_temperature_sweep_marks_the_minimum_and_the_truth() -> None:
     z, labels, _, _ = _example()
-    table = plots.temperature_sweep(2 * z, labels, {"NLL": metrics.nll},
+    table = estimator_figures.temperature_sweep(2 * z, labels, {"NLL": metrics.nll},
                                     temperatures=np.linspace(1, 3, 21))  # fmt: skip
-    ax = plots.plot_temperature_sweep(table, "NLL", truth=2.0)
+    ax = estimator_figures.plot_temperature_sweep(table, "NLL", truth=2.0)
     texts = [t.get_text() for t in ax.get_legend().texts]
     assert texts[0].startswith("minimum at T = ") and texts[1] == "true γ = 2"
     with pytest.raises(ValueError, match="Expected `estimator`"):
-        plots.plot_temperature_sweep(table, "ECE")
+        estimator_figures.plot_temperature_sweep(table, "ECE")
 
 
 def test_plot_binned_errors_puts_chosen_families_on_one_axis() -> None:
     _, labels, true, _ = _example()
     errors = metrics.binned_errors(true, labels, bin_counts=(5, 15, 50))
-    ax = plots.plot_binned_errors(errors, families=["ECE", "ECE_em"], percent=True)
+    ax = estimator_figures.plot_binned_errors(errors, families=["ECE", "ECE_em"], percent=True)
     assert [t.get_text() for t in ax.get_legend().texts] == ["ECE", "equal-mass ECE"]
     np.testing.assert_allclose(
         ax.lines[0].get_ydata(), [100 * errors["ECE"][n] for n in (5, 15, 50)]
     )
-    mce = plots.plot_binned_errors(errors, families=["MCE"])
+    mce = estimator_figures.plot_binned_errors(errors, families=["MCE"])
     assert len(mce.lines) == 1 and mce.get_ylabel() == "Estimate"
     with pytest.raises(ValueError, match="Expected `families`"):
-        plots.plot_binned_errors(errors, families=["KSCE"])
+        estimator_figures.plot_binned_errors(errors, families=["KSCE"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,8 +327,8 @@ N_BINS, GAMMAS = [5, 15, 50], [0.5, 1.0, 2.0]
 @pytest.fixture(scope="module")
 def widget() -> tuple[dict, str]:
     z, labels, _, _ = _example(n=1000)
-    grid = plots.reliability_grid(z, labels, n_bins=N_BINS, scales=GAMMAS)
-    return grid, plots.reliability_widget_html(grid, n_bins=15, scale=2.0)
+    grid = estimator_figures.reliability_grid(z, labels, n_bins=N_BINS, scales=GAMMAS)
+    return grid, estimator_figures.reliability_widget_html(grid, n_bins=15, scale=2.0)
 
 
 def _payload(html: str) -> dict:
@@ -359,21 +359,21 @@ def test_widget_is_self_contained(widget: tuple[dict, str]) -> None:
     assert "aria-label" in html and 'aria-live="polite"' in html
     assert len(html.encode()) < 100_000
     z, labels, _, _ = _example(n=1000)
-    again = plots.reliability_grid(z, labels, n_bins=N_BINS, scales=GAMMAS)
-    assert plots.reliability_widget_html(again, n_bins=15, scale=2.0) == html  # reproducible id
+    again = estimator_figures.reliability_grid(z, labels, n_bins=N_BINS, scales=GAMMAS)
+    assert estimator_figures.reliability_widget_html(again, n_bins=15, scale=2.0) == html  # reproducible id
 
 
 def test_widget_checks_its_grid(widget: tuple[dict, str]) -> None:
     grid, _ = widget
     partial = {key: value for key, value in grid.items() if key != (2.0, 50)}
     with pytest.raises(ValueError, match="Expected `grid` to cover every"):
-        plots.reliability_widget_html(partial)
+        estimator_figures.reliability_widget_html(partial)
     with pytest.raises(ValueError, match="Expected `n_bins` to be one of"):
-        plots.reliability_widget_html(grid, n_bins=7)
+        estimator_figures.reliability_widget_html(grid, n_bins=7)
     with pytest.raises(ValueError, match="Expected `grid` to hold"):
-        plots.reliability_widget_html({})
+        estimator_figures.reliability_widget_html({})
     with pytest.raises(ValueError, match="Expected `scales`"):
-        plots.reliability_grid([[0.0, 1.0]], [0], n_bins=[5], scales=[-1.0])
+        estimator_figures.reliability_grid([[0.0, 1.0]], [0], n_bins=[5], scales=[-1.0])
 
 
 @needs_browser

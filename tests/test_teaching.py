@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from calstudy import catalogue, metrics, plots, report, teaching
+from calstudy import catalogue, estimator_figures, metrics, plots, report, teaching
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def test_plugin_l2_ece_is_the_debiased_estimate_before_its_correction() -> None:
     ex = teaching.worked_example(3000, 5, overconfidence=2.0)
     plugin = teaching.plugin_l2_ece(ex.probs, ex.labels)
     debiased = catalogue.compute("dL2ECE_15", ex.probs, ex.labels)
-    gaps = plots.bin_gaps(plots.reliability_data(ex.probs, ex.labels, n_bins=15, strategy="mass"))
+    gaps = estimator_figures.bin_gaps(plots.reliability_data(ex.probs, ex.labels, n_bins=15, strategy="mass"))
     correction = (gaps["weight"] * gaps["acc"] * (1 - gaps["acc"]) / (gaps["count"] - 1)).sum()
     assert debiased > 0 and plugin**2 - debiased**2 == pytest.approx(correction, rel=1e-9)
 
@@ -135,7 +135,7 @@ def test_bias_study_and_temperature_findings(ex: teaching.WorkedExample) -> None
     temperatures, names = teaching.temperature_grid(ex)
     assert temperatures[0] == 0.5 and temperatures[-1] == 4.0 and len(temperatures) == 41
     assert list(names) == ["NLL", "Brier", "ECE_10"]
-    sweep = plots.temperature_sweep(ex.logits, ex.labels, {"NLL": metrics.nll},
+    sweep = estimator_figures.temperature_sweep(ex.logits, ex.labels, {"NLL": metrics.nll},
                                     temperatures=temperatures)  # fmt: skip
     best = sweep.loc[sweep["value"].idxmin(), "temperature"]
     assert f"NLL is lowest at T = {best:.2f}; the truth is γ = 2." in teaching.sweep_finding(sweep, ex)
