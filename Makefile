@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARCH := $(shell uname -m)
 
-.PHONY: venv test lint book book-paper clean-book bench lock ipynb
+.PHONY: venv test lint book book-paper paper-store clean-book bench lock ipynb
 
 venv: $(STAMP)
 
@@ -57,10 +57,12 @@ book: $(STAMP)
 PAPER_CSV ?= data/paper-csv
 PAPER_STORE ?= data/paper
 PAPER_EDITION ?= book/editions/paper
-book-paper: $(STAMP)
+paper-store: $(STAMP)
 	test -d $(PAPER_STORE) || { test -f $(PAPER_CSV)/SHA256SUMS \
 		|| $(BIN)/python -m calstudy dataset fetch-paper --out $(PAPER_CSV); \
 		$(BIN)/python -m calstudy dataset import-paper $(PAPER_CSV) --out $(PAPER_STORE); }
+
+book-paper: paper-store
 	$(BIN)/python -m calstudy book build --store $(PAPER_STORE) --out $(PAPER_EDITION) \
 		--title "calstudy, paper edition: the book on Tao et al.'s released measurements"
 	$(BIN)/python -m calstudy.htmlcheck $(PAPER_EDITION)/_build/html
