@@ -228,7 +228,7 @@ else:
 
 # %% mystnb={"figure": {"caption": "Per network, the score after each post-hoc method minus the score after temperature scaling (ts), for ECE with 15 bins (left, in percentage points) and NLL (right); one box per method and search space × dataset. Below the red line: the method beat temperature scaling on that network. Methods: vs, vector scaling; hist, histogram binning; iso, isotonic regression.", "name": "fig-rq4_posthoc-methods"}, "image": {"alt": "Two box plots of paired differences against temperature scaling per post-hoc method and group; one panel for ECE, one for NLL, with a red line at zero."}}
 if not tests.empty:
-    fig, axes = plots.panel_grid(len(scores), width=5.2, height=4.2)
+    fig, axes = plots.panel_grid(len(scores), height=4.2)
     for ax, score in zip(axes, scores, strict=True):
         points = " (points)" if plots.in_percent(score) else ""
         plots.plot_paired_differences(
