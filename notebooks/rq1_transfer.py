@@ -269,7 +269,7 @@ def taus_of(m):
 report.glue_md("rq1_transfer-answer", answers.box(
     question="Is a network that is well calibrated on one dataset also well calibrated on "
     "another?",
-    ours=f"τ of {display_name(headline)} between two datasets, over all networks: "
+    ours=f"Between two datasets, over all networks, τ({display_name(headline)}) is "
     f"{taus_of(headline)}. Accuracy's τ, for comparison: {taus_of('acc')}." if usable
     else "This store holds no pair of datasets to compare.",
     caveat="τ depends on which networks are compared (see τ against N), and the paper's pairs "
