@@ -231,6 +231,7 @@ def ci_table(
     alpha: float = 0.05,
     decimals: int = 2,
     names: Any = None,
+    nowrap: bool = True,
 ) -> pd.DataFrame:
     """Estimates with their intervals, pivoted for reading: ``+0.36 [+0.33, +0.39]`` per cell.
 
@@ -238,7 +239,8 @@ def ci_table(
     ``columns`` (or a single column named ``estimate``); ``—`` where a cell has no estimate. A
     cell whose ``p`` is below ``alpha`` ends in `` *``, so that a long table shows at a glance
     which estimates survive a correction (say which in the caption: "* Holm p < 0.05"). The
-    cells' spaces are non-breaking, so that a narrow page wraps the labels, not the numbers.
+    cells' spaces are non-breaking (unless ``nowrap`` is False: a table of many columns must
+    wrap its cells to fit the page), so that a narrow page wraps the labels, not the numbers.
 
     Parameters
     ----------
@@ -256,6 +258,8 @@ def ci_table(
         Decimals of the numbers.
     names : callable, optional
         Maps the row labels to reader-facing names (e.g. ``catalogue.display_name``).
+    nowrap : bool, default=True
+        Non-breaking spaces in the cells.
 
     Examples
     --------
@@ -274,7 +278,7 @@ def ci_table(
                                 table[p] if p is not None else [None] * len(table), strict=True)
     ]  # fmt: skip
     # Non-breaking spaces: a cell reads as one unit and the label column wraps instead.
-    long = table.assign(_cell=[m.replace(" ", "\u00a0") for m in marked])
+    long = table.assign(_cell=[m.replace(" ", "\u00a0") if nowrap else m for m in marked])
     rows = list(dict.fromkeys(table[index]))
     if columns is None:
         out = long.drop_duplicates(index).set_index(index)[["_cell"]].rename(

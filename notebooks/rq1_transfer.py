@@ -142,7 +142,7 @@ for key, table in transfer.groupby(by_pair, sort=False):
     display(report.md(f"**{analysis.pair_name(key)}**: τ between the datasets [{level:.0%} "
                       f"interval]; * Holm p < {alpha:g}"),
             report.ci_table(table, index="metric", columns="models", p="p_holm", alpha=alpha,
-                            names=display_name))  # fmt: skip
+                            names=display_name, nowrap=False))  # fmt: skip
 report.md(*[analysis.transfer_sentence(rows) for _, rows in verdicts.groupby(by_pair, sort=False)]
           or ["Skipped: no dataset pair."])
 

@@ -190,6 +190,8 @@ def test_ci_table_pivots_intervals_and_marks_corrected_p() -> None:
     assert table.loc["FOG", "svhn"] == "+0.00 [-0.10, +0.10]"  # never -0.00, not marked
     assert table.loc["SNOW", "cifar10"] == "+0.12 *"  # no interval: the estimate alone
     assert table.loc["SNOW", "svhn"] == report.MISSING
+    wrapping = report.ci_table(long.iloc[:1], index="measure", nowrap=False)
+    assert wrapping.to_dict() == {"tau": {"fog": "+0.31 [+0.20, +0.40]"}}
     plain = report.ci_table(long.iloc[:1], index="measure")
     assert plain.to_dict() == {"tau": {"fog": "+0.31\u00a0[+0.20,\u00a0+0.40]"}}
     with pytest.raises(ValueError, match=r"Expected `table` to have columns \['p'\]"):
