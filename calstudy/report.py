@@ -303,6 +303,7 @@ def ci_columns(
     alpha: float = 0.05,
     decimals: int = 2,
     names: Any = None,
+    nowrap: bool = True,
 ) -> pd.DataFrame:
     """Several estimates per row with their intervals, side by side (:func:`ci_table` each).
 
@@ -317,7 +318,7 @@ def ci_columns(
         p-value is below ``alpha`` ends in `` *``.
     scale : mapping of str to float, optional
         Factors of output columns (100: a fraction shown in percent or percentage points).
-    alpha, decimals, names
+    alpha, decimals, names, nowrap
         As in :func:`ci_table`.
 
     Examples
@@ -340,7 +341,7 @@ def ci_columns(
         scaled = table.assign(**{c: factor * table[c] for c in (estimate, low, high)})
         parts.append(ci_table(scaled, index=index, estimate=estimate, low=low, high=high,
                               p=p[0] if p else None, alpha=alpha, decimals=decimals,
-                              names=names).set_axis([name], axis=1))  # fmt: skip
+                              names=names, nowrap=nowrap).set_axis([name], axis=1))  # fmt: skip
     return pd.concat(parts, axis=1)
 
 

@@ -173,9 +173,8 @@ for key, part in contrast.groupby(["space", "dataset"], sort=False):
              "most − least": ("difference", "diff_low", "diff_high", "p_holm")}
     display(report.md(f"**{analysis.group_name(key)}**, N = {int(part['n_top'].iloc[0]):,}: τ "
                       f"with {display_name(ece)} [{level:.0%} interval]; * Holm p < {alpha:g}"),
-            pd.concat([report.ci_table(part, index="measure", estimate=e, low=lo, high=hi, p=q,
-                                       alpha=alpha, names=display_name).set_axis([name], axis=1)
-                       for name, (e, lo, hi, q) in cells.items()], axis=1))  # fmt: skip
+            report.ci_columns(part, index="measure", columns=cells, alpha=alpha,
+                              names=display_name, nowrap=False))  # fmt: skip
 report.md(*[analysis.selection_sentence(part, n=n_top, alpha=alpha)
             for _, part in contrast.groupby(["space", "dataset"], sort=False)]
           or ["Skipped: no space and dataset has robustness measures on enough networks."])

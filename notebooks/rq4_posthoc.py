@@ -111,6 +111,7 @@ unit = 100 if plots.in_percent(pre) else 1
 medians = effect.set_index("group")[["n", "median_pre", "median_post"]] * [1, unit, unit]
 display(report.format_table(medians.set_axis(["networks", "median before", "median after"], axis=1))
         .join(report.ci_columns(effect, index="group", alpha=alpha, scale={"median change": unit},
+                                nowrap=False,
                                 columns={"τ(before, after)": ("tau", "tau_low", "tau_high"),
                                          "median change": ("change", "change_low", "change_high",
                                                            "change_p_holm"),
@@ -176,7 +177,7 @@ if temperatures.empty:
         "Skipped: this store records no fitted temperatures (the column `temperature` is empty). "
         "The paper's released data has none; a calibration sweep records them."))
 else:
-    display(report.ci_columns(temperatures, index="group", alpha=alpha, columns={
+    display(report.ci_columns(temperatures, index="group", alpha=alpha, nowrap=False, columns={
         "share with T > 1": ("over", "over_low", "over_high"),
         "median T − 1": ("shift", "shift_low", "shift_high", "shift_p"),
         f"τ(|log T|, {display_name(pre)})": ("tau", "tau_low", "tau_high")}))  # fmt: skip
