@@ -77,8 +77,10 @@ names, missing = analysis.estimator_columns(df, list(dict.fromkeys([metric, *met
                                             n_bins=n_bins)
 opts = {"level": level, "seed": seed}
 display(report.format_table(df.groupby(["space", "dataset"]).size().rename("networks").to_frame()))
+short = {n: plots.estimator_label(n).removesuffix(f", {n_bins} bins") for n in names}
 report.md(
-    f"Estimators compared ({len(names)}): {report.join(names)}; reference: {ref}."
+    f"Estimators compared ({len(names)}, binned ones at {n_bins} bins): "
+    f"{'; '.join(short.values())}; reference: {short[ref]}."
     + (f" Not in this store, so left out: {report.join(missing)}." if missing else "")
 )
 
@@ -94,7 +96,6 @@ report.md(
 # %%
 matrices = analysis.estimator_matrices(df, names, min_rows=min_rows)
 keys = list(dict.fromkeys(k[:2] for k in matrices))
-short = {n: plots.estimator_label(n).removesuffix(f", {n_bins} bins") for n in names}
 
 
 def draw_matrices(prefix):
