@@ -332,7 +332,8 @@ skipped("The comparison of columns")
 iso = analysis.isomorphic_icc_table(first, [c for c in ("acc", pre, post) if c in columns],
                                     level=level)  # fmt: skip
 if (iso["n_repeated"] > 0).any():
-    display(report.format_table(iso[iso["n_repeated"] > 0].drop(columns="space")))
+    shown = iso[iso["n_repeated"] > 0].drop(columns="space")
+    display(report.format_table(shown.assign(metric=shown["metric"].map(display_name))))
 for text in analysis.isomorphic_sentences(iso):
     display(report.md(text))
     if "no two" not in text:
