@@ -101,7 +101,7 @@ report.format_table(thresholds, percent=["median acc", "top threshold acc", "bes
 # %% [markdown]
 # ## ECE against accuracy
 #
-# {numref}`fig-rq5_accuracy-relation` has one row per space × dataset: before temperature
+# The figure has one row per space × dataset: before temperature
 # scaling on the left, after it on the right, both in percent. The black line and band are an
 # OLS line with its 95 % confidence band; the orange line is a LOWESS smoother, which can bend
 # where a line cannot. Points of the top group are drawn in red. Where no space × dataset

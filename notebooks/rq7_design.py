@@ -108,7 +108,7 @@ report.md(f"This store holds, with `{pre}` and `{post}`, " + report.join(
 # Its effect size, `spread`, is the largest minus the smallest operation effect on the edge.
 # Cells carrying an operation that fewer than `min_level_count` cells carry on the same edge are
 # left out: one such cell is fitted exactly (leverage 1), and HC3 then divides zero by zero.
-# {numref}`fig-rq7_design-contrasts` shows the single contrasts behind the joint tests, each
+# The figure after the tables shows the single contrasts behind the joint tests, each
 # against `reference_op` (or the edge's most common operation where it is too rare), with HC3
 # intervals; red ones stay significant after Holm's correction over all of them. Which of them
 # look significant depends on the reference, so the findings rest on the joint tests.
@@ -137,7 +137,7 @@ plots.draw_panels(panels, lambda ax, key, tss: plots.plot_edge_contrasts(analysi
 plt.show()
 
 # %% [markdown]
-# The same data as a picture of medians ({numref}`fig-rq7_design-medians`): the median ECE of
+# The same data as a picture of medians: the median ECE of
 # the cells carrying each operation on each edge. Each cell of the heat map pools over the
 # other five edges, so it mixes the edge's own effect with whatever happens elsewhere; the
 # regression above separates them.
@@ -175,7 +175,7 @@ for d, tss in tss_by.items():
 # number of parameters, with bootstrap intervals and Holm's correction over the table; then the
 # paper's comparison, the median ECE of the narrowest (total width 40–80) against the widest
 # (280–320) networks, where the store holds networks at both ends.
-# {numref}`fig-rq7_design-width` draws ECE against total width with the median at each width.
+# The figure after the tables draws ECE against total width with the median at each width.
 
 # %%
 width_tables = {}

@@ -189,7 +189,7 @@ for p in pairs.itertuples():
 # sweep did not train on, so neither the study's training nor its test images are used. Per
 # epoch it records ECE (15 bins), NLL, accuracy, mean confidence, the confidence gap
 # (confidence − accuracy) and the training loss and accuracy. These signals cost part of a
-# training run, not nothing. Each panel of {numref}`fig-rq8_predict-early`: one point per
+# training run, not nothing. Each panel of the figure: one point per
 # architecture, its validation ECE after an early epoch against the target after the full run,
 # with τ-b and its interval (the figure is left out where the store has no early signals).
 
@@ -225,7 +225,7 @@ for (space, dataset), taus in early_taus.items():
 #
 # τ-b of each predictor's held-out score with the actual target, with its bootstrap interval;
 # `tau_mean` and `tau_sd` are the mean and spread of τ-b over the repeats, each repeat scoring
-# every architecture once. {numref}`fig-rq8_predict-taus` draws them; the dashed line marks
+# every architecture once. The figure after the tables draws them; the dashed line marks
 # the goal.
 
 # %%
@@ -259,7 +259,7 @@ plt.show()
 # %% [markdown]
 # ## Predicted against actual ranks
 #
-# Each point of {numref}`fig-rq8_predict-ranks` is one architecture: its held-out score's rank
+# Each point of the figure is one architecture: its held-out score's rank
 # against its actual rank (both as fractions of the sample), for the chapter's main model
 # (architecture features with the proxies, or alone where there are none). A perfect ranker
 # puts every point on the diagonal.
@@ -285,7 +285,7 @@ plt.show()
 # Permutation importance on held-out folds (`predict.permutation_importance`): on every outer
 # fold the model is fitted on the training architectures, then each input (the five indicators
 # of one edge together) is shuffled across the held-out architectures, and the drop in τ-b is
-# recorded ({numref}`fig-rq8_predict-importance`). Inputs the model does not use, or uses
+# recorded (the figure). Inputs the model does not use, or uses
 # without benefit on new architectures, have importance near zero or below.
 
 # %%
@@ -338,7 +338,7 @@ plt.show()
 #   benchmark's own schedule (`predict.isomorphic_ceiling`: the one-way ICC across classes of
 #   unequal size, with its F interval).
 #
-# Where the store has reruns, {numref}`fig-rq8_predict-icc` shows how the ICC of each
+# Where the store has reruns, the figure after the ceilings shows how the ICC of each
 # validation signal grows over the full schedule.
 
 # %%

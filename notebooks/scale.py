@@ -149,7 +149,7 @@ display(report.md(projection.benchmark_sentence(bench, path=gpu_benchmark, by_sp
 # worker counts recorded by hand (`gpu_sweep`), which the store does not hold. Training is the
 # one part with an alone-on-the-GPU baseline: dividing the training images of a row by its
 # training share of the node gives the training throughput the node delivered per row while
-# shared, to set against one network trained alone (the benchmark). {numref}`fig-scale-rows`
+# shared, to set against one network trained alone (the benchmark). The figure after the run table
 # shows the rows' times (left out where the store has no GPU rows).
 
 # %%

@@ -126,7 +126,7 @@ display(report.md(analysis.seed_groups_sentence(groups, min_repeated=min_rows, n
 #   another, $\frac{2}{\pi}\arcsin(\mathrm{ICC})$. No τ in the book between a column and
 #   anything else can be expected to exceed what the column reaches against itself.
 #
-# {numref}`fig-seeds-spread` shows the architectures trained more than once: each point is an
+# The figure after the tables shows the architectures trained more than once: each point is an
 # architecture's mean over its seeds, each bar ± one seed standard deviation. Where the bars of
 # two architectures overlap, a single run cannot order them.
 
