@@ -30,7 +30,6 @@ __all__ = [
     "fixed",
     "format_table",
     "glue_md",
-    "interval_columns",
     "join",
     "md",
     "num",
@@ -187,36 +186,6 @@ def answer(question: str, ours: str, *, paper: str | None = None, caveat: str | 
     if caveat:
         parts.append(f"**Caveat.** {caveat}")
     return "\n\n".join(parts)
-
-
-def interval_columns(
-    df: pd.DataFrame,
-    columns: Mapping[str, tuple[str, str, str]],
-    *,
-    decimals: int = 2,
-    percent: Sequence[str] = (),
-    unsigned: Sequence[str] = (),
-) -> pd.DataFrame:
-    """Estimates with their intervals, one text column each, so that a wide table of ``x,
-    x_low, x_high`` triples reads as a few columns: ``{"τ(pre, post)": ("tau", "tau_low",
-    "tau_high")}`` gives the column "τ(pre, post)" of :func:`ci` strings. Columns named in
-    ``percent`` are multiplied by 100 (percent, or percentage points for a difference); those
-    in ``unsigned`` (shares, medians) are written without a ``+``.
-
-    >>> t = pd.DataFrame({"d": [-0.0098], "lo": [-0.0113], "hi": [-0.0082]})
-    >>> interval_columns(t, {"change (pp)": ("d", "lo", "hi")}, percent=["change (pp)"]).iloc[0, 0]
-    '-0.98 [-1.13, -0.82]'
-    """
-    missing = [c for triple in columns.values() for c in triple if c not in df.columns]
-    if missing:
-        raise ValueError(f"Expected `df` to have columns {missing}, got {list(df.columns)}.")
-    out = pd.DataFrame(index=df.index)
-    for label, triple in columns.items():
-        factor = 100.0 if label in percent else 1.0
-        values = (factor * pd.to_numeric(df[c], errors="coerce") for c in triple)
-        signed = label not in unsigned
-        out[label] = [ci(e, lo, hi, decimals, signed=signed) for e, lo, hi in zip(*values, strict=True)]
-    return out
 
 
 def ci_table(

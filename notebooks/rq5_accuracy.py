@@ -177,11 +177,11 @@ display(pd.concat([  # the 19 columns of `effect`, as estimates with their inter
     report.format_table(effect[["group", "n", "median_pre", "median_post"]].set_axis(
         ["group", "n", "median before", "median after"], axis=1), percent=["median before",
         "median after"], decimals=dict.fromkeys(["median before", "median after"], 2)),
-    report.interval_columns(effect, {
+    report.ci_columns(effect, index="group", columns={
         "median change (pp)": ("change", "change_low", "change_high"),
         "share lowered (%)": ("lowered", "lowered_low", "lowered_high"),
-        "τ(pre, post)": ("tau", "tau_low", "tau_high")}, percent=["median change (pp)",
-        "share lowered (%)"], unsigned=["share lowered (%)"]),
+        "τ(pre, post)": ("tau", "tau_low", "tau_high")}, scale={"median change (pp)": 100,
+        "share lowered (%)": 100}).reset_index(drop=True),
     report.format_table(effect[["change_p_holm"]].rename(columns={"change_p_holm": "p_holm"})),
 ], axis=1).set_index("group"))  # fmt: skip
 if labelled["temperature"].isna().all():

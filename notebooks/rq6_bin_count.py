@@ -187,8 +187,9 @@ stability = analysis.bin_stability(df, metric, bin_counts, alpha=alpha,
 pairs = sorted({(min(b, ref_bins), max(b, ref_bins)) for b in bin_counts if b != ref_bins}
                | {(lo, hi)})  # fmt: skip
 key_pairs = analysis.bin_pair_taus(df, metric, pairs, **options)
-shown = pd.concat([key_pairs[["group", "when", "bins_a", "bins_b", "n"]], report.interval_columns(
-    key_pairs, {"τ": ("tau", "low", "high")}), report.format_table(key_pairs[["p_holm"]])], axis=1)
+shown = pd.concat([key_pairs[["group", "when", "bins_a", "bins_b", "n"]], report.ci_columns(
+    key_pairs.reset_index(), index="index", columns={"τ": ("tau", "low", "high")}).reset_index(
+    drop=True), report.format_table(key_pairs[["p_holm"]])], axis=1)  # fmt: skip
 display(HTML(f"<details><summary>τ for each key pair of bin counts, each group, before and after "
              f"scaling ({len(shown)} rows)</summary>{shown.to_html(index=False)}</details>"))
 stability_lines = analysis.bin_stability_sentences(stability, key_pairs)

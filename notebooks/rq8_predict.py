@@ -133,9 +133,9 @@ def name(p):
 
 def predictor_table(scores):
     """Each predictor's kind, held-out τ-b with its interval, n, and τ-b over the repeats."""
-    scores = scores.set_index("predictor")
-    return pd.concat([scores[["kind"]], report.interval_columns(scores, {"τ-b": ("tau", "low", "high")}),
-                      report.format_table(scores[["n", "tau_mean", "tau_sd"]])], axis=1)
+    return pd.concat([report.ci_columns(scores, index="predictor", columns={"τ-b": (
+        "tau", "low", "high")}), report.format_table(scores.set_index("predictor")[
+        ["kind", "n", "tau_mean", "tau_sd"]])], axis=1)  # fmt: skip
 
 
 def rows_of(frame, p):

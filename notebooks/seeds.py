@@ -138,9 +138,9 @@ for g in studied.itertuples():
                                                         min_repeated=min_rows)  # fmt: skip
     shown = in_units(table, ["mean", "pooled_std", "between_std", "threshold"], table.index)
     display(report.md(f"**{label(g)} (binned ECE in percent)**"), pd.concat([report.format_table(
-        shown.drop(columns=["n_rows", "icc", "icc_low", "icc_high"])), report.interval_columns(
-        shown, {"icc": ("icc", "icc_low", "icc_high")}, unsigned=["icc"])], axis=1).rename(
-        index=display_name))  # fmt: skip
+        shown.drop(columns=["n_rows", "icc", "icc_low", "icc_high"])), report.ci_columns(
+        shown.rename_axis("metric").reset_index(), index="metric", columns={"icc": (
+            "icc", "icc_low", "icc_high")})], axis=1).rename(index=display_name))  # fmt: skip
     text = f"{label(g)}: " + analysis.seed_noise_sentence(table, ["acc", pre, post])
     display(report.md(text))
     summary.append(text)
@@ -204,8 +204,9 @@ for g in studied.itertuples():
     display(report.md(f"**{label(g)} (binned ECE in percentage points)**"), pd.concat([
         report.format_table(shown[["median", "low", "high", "p_holm", "seed_std", "threshold",
                                    "median_beyond"]]),  # 3 digits: NLL differences are small
-        report.interval_columns(shown, {"share beyond (%)": ("beyond", "beyond_low", "beyond_high")},
-                                percent=["share beyond (%)"], unsigned=["share beyond (%)"]),
+        report.ci_columns(shown.rename_axis("difference").reset_index(), index="difference",
+                          columns={"share beyond (%)": ("beyond", "beyond_low", "beyond_high")},
+                          scale={"share beyond (%)": 100}),
         report.format_table(shown[["n"]])], axis=1))  # fmt: skip
     for name, r in diffs.iterrows():
         text = f"{label(g)}, " + analysis.seed_difference_sentence(name, r, alpha=alpha)

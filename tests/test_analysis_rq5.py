@@ -138,15 +138,3 @@ def test_fit_trend_lowess_delta_on_large_samples() -> None:
     assert np.array_equal(analysis.fit_trend(small, "x", "y").fit,
                           analysis.fit_trend(small, "x", "y", delta=0.0).fit)  # fmt: skip
 
-
-def test_interval_columns_join_estimate_and_interval() -> None:
-    from calstudy import report
-
-    effect = pd.DataFrame({"d": [-0.0098, np.nan], "lo": [-0.0113, 0.1], "hi": [-0.0082, 0.2],
-                           "s": [0.7917, 0.5], "s_lo": [0.657, 0.4], "s_hi": [0.883, 0.6]})
-    out = report.interval_columns(effect, {"change (pp)": ("d", "lo", "hi"), "share": ("s", "s_lo", "s_hi")},
-                                  percent=["change (pp)", "share"], unsigned=["share"])
-    assert out.iloc[0].tolist() == ["-0.98 [-1.13, -0.82]", "79.17 [65.70, 88.30]"]
-    assert out.iloc[1, 0] == report.MISSING  # no estimate: no interval either
-    with pytest.raises(ValueError, match="Expected `df` to have columns \\['x'\\]"):
-        report.interval_columns(effect, {"τ": ("x", "lo", "hi")})
