@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from calstudy._checks import check_positive_int
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 EXECUTED_DIR = REPO_ROOT / "book" / "executed"
@@ -441,8 +443,7 @@ def build(
         resolved = resolve_store(store).resolve()
         if not resolved.is_dir():
             raise FileNotFoundError(f"Expected `store` to be a store directory, got {store!r}.")
-    jobs = default_jobs() if jobs is None else jobs
-    _check_jobs(jobs)
+    jobs = default_jobs() if jobs is None else check_positive_int(jobs, "jobs")
     root = REPO_ROOT if out is None else _stage_edition(Path(out), title=title)
     executed_dir = root / "book" / "executed"
     runs = []
@@ -486,17 +487,11 @@ def default_jobs() -> int:
     named = os.environ.get(JOBS_ENV)
     if named:
         try:
-            return int(named)
+            value: object = int(named)
         except ValueError:
-            raise ValueError(
-                f"Expected ${JOBS_ENV} to be a positive integer, got {named!r}."
-            ) from None
+            value = named
+        return check_positive_int(value, f"${JOBS_ENV}")
     return max(1, min(_cores(), MAX_DEFAULT_JOBS))
-
-
-def _check_jobs(jobs: object) -> None:
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"Expected `jobs` to be a positive integer, got {jobs!r}.")
 
 
 def _start_worker(threads: int) -> None:
@@ -524,16 +519,29 @@ def _describe(err: Exception) -> str:
     return f"{ename}: {getattr(err, 'evalue', '')}{where}"
 
 
+# A kernel that could not start (two kernels launched at once can race for a port) is not the
+# chapter's fault: such a start is tried once more.
+_KERNEL_START_ERRORS = ("Address already in use", "ZMQError", "Kernel didn't respond",
+                        "Kernel died before replying")  # fmt: skip
+
+
 def _execute_timed(
     source: Path, parameters: Mapping[str, Any], output: Path, timeout: int
 ) -> ChapterRun:
     """:func:`execute_chapter`, timed, its error returned as text (it runs in a worker process,
     and an exception from papermill does not always survive pickling back to the parent)."""
     start = time.perf_counter()
-    try:
-        execute_chapter(source, parameters=parameters, output=output, timeout=timeout)
-    except Exception as err:  # noqa: BLE001 (the caller reports it, or raises)
-        return ChapterRun(time.perf_counter() - start, _describe(err))
+    for attempt in (1, 2):
+        try:
+            execute_chapter(source, parameters=parameters, output=output, timeout=timeout)
+        except Exception as err:  # noqa: BLE001 (the caller reports it, or raises)
+            error = _describe(err)
+            if attempt == 1 and getattr(err, "ename", None) is None and any(
+                marker in error for marker in _KERNEL_START_ERRORS
+            ):
+                continue
+            return ChapterRun(time.perf_counter() - start, error)
+        break
     return ChapterRun(time.perf_counter() - start, None)
 
 
@@ -565,8 +573,9 @@ def execute_chapters(
     and torch threads. The longest chapters (by ``durations``, the times of the last build,
     else those of the repository's own build) start first; the chapters of :data:`RUN_ALONE`
     run last, one by one. The first failure stops the build: chapters not started are not
-    run, and the error names the chapter; with ``keep_going`` every chapter runs and the
-    failures are returned. A failed chapter leaves no executed notebook
+    run, those already running finish first, and the error names the chapter; with
+    ``keep_going`` every chapter runs and the failures are returned. A kernel that fails to
+    start (a port race between kernels started at once) is started once more. A failed chapter leaves no executed notebook
     (:func:`execute_chapter` writes it only on success).
 
     Parameters
@@ -590,7 +599,9 @@ def execute_chapters(
     import json
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    _check_jobs(jobs)
+    from calstudy.files import atomic_write_bytes
+
+    jobs = check_positive_int(jobs, "jobs")
     last = _read_durations(*(p for p in (durations, EXECUTED_DIR / DURATIONS_FILE) if p))
     alone = [run for run in runs if run[0].name in RUN_ALONE]
     shared = sorted((run for run in runs if run[0].name not in RUN_ALONE),
@@ -615,10 +626,14 @@ def execute_chapters(
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
-                        finished(pending.pop(future), future.result())
+                        chapter = pending.pop(future)
+                        try:
+                            run = future.result()
+                        except Exception as err:  # a worker died (BrokenProcessPool)
+                            run = ChapterRun(math.nan, f"{type(err).__name__}: {err}")
+                        finished(chapter, run)
             except BaseException:
-                for future in pending:
-                    future.cancel()
+                pool.shutdown(wait=True, cancel_futures=True)  # running chapters finish first
                 raise
     else:
         alone = shared + alone
@@ -628,7 +643,8 @@ def execute_chapters(
     if durations is not None:
         durations.parent.mkdir(parents=True, exist_ok=True)
         seconds = {name: run.seconds for name, run in took.items() if run.error is None}
-        durations.write_text(json.dumps({**last, **seconds}, indent=1, sort_keys=True))
+        text = json.dumps({**last, **seconds}, indent=1, sort_keys=True).encode()
+        atomic_write_bytes(durations, text)
     return took
 
 

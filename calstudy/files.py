@@ -32,6 +32,7 @@ __all__ = [
     "TEMP_NAME",
     "WriteError",
     "atomic_write",
+    "atomic_write_bytes",
     "fsync_dir",
     "write_error",
 ]
