@@ -159,9 +159,9 @@ report.md(*[analysis.transfer_sentence(rows) for _, rows in verdicts.groupby(by_
 # %% [markdown]
 # ## The headline metric on both datasets
 #
-# Each point of {numref}`fig-rq1_transfer-scatter` is one architecture: its headline metric on
-# dataset A against the same metric on dataset B, coloured by its accuracy on A. A transferable
-# metric would put the points along a rising band.
+# Each point of the figure is one architecture: its headline metric on dataset A against the same
+# metric on dataset B, coloured by its accuracy on A. A transferable metric would put the points
+# along a rising band.
 
 # %% mystnb={"figure": {"caption": "The headline metric (the parameter `metric`, ECE with 15 bins by default, in percent) of every architecture on dataset A (x) and on dataset B (y), one panel per search space and pair of datasets; colour: accuracy on A. A metric that transfers puts the points along a rising band.", "name": "fig-rq1_transfer-scatter"}, "image": {"alt": "Scatter plots, one per search space and dataset pair, of each architecture's calibration error on one dataset against the other, coloured by accuracy on the first dataset."}}
 if usable:
@@ -181,8 +181,7 @@ else:
 # %% [markdown]
 # ## τ as a function of N
 #
-# How does the answer depend on which networks are compared? For growing N,
-# {numref}`fig-rq1_transfer-population` shows τ of
+# How does the answer depend on which networks are compared? For growing N, the figure shows τ of
 # the headline metric among the N most accurate networks on A (with a bootstrap band), among N
 # networks drawn at random (mean and band over 50 draws) and among the N **least** accurate
 # networks, the selection the paper's code made when it meant the top N. At the largest N all

@@ -131,9 +131,9 @@ for key, part in parts.items():
                                 .rename(index=display_name)))  # fmt: skip
 
 # %% [markdown]
-# In {numref}`fig-rq2_robustness-taus` each point is a τ with its interval; red points are
-# significant after the Holm correction, grey ones are not. The green band is the paper's range
-# for PGD, Square and corruption accuracies on CIFAR-10.
+# In the figure each point is a τ with its interval; red points are significant after the Holm
+# correction, grey ones are not. The green band is the paper's range for PGD, Square and
+# corruption accuracies on CIFAR-10.
 
 # %% mystnb={"figure": {"caption": "Kendall τ between calibration (the chapter's estimator, ECE with 15 bins before scaling by default) and each robustness measure, with its bootstrap interval, one panel per search space and dataset. Red: Holm p < α; grey: not significant after Holm. Green band: the paper's range 0.09 – 0.36.", "name": "fig-rq2_robustness-taus"}, "image": {"alt": "Forest plots, one per search space and dataset, of Kendall tau with intervals for each corruption, attack and out-of-distribution measure, coloured by Holm significance, beside a shaded band for the paper's range."}}
 if parts:
@@ -182,13 +182,12 @@ report.md(*[analysis.selection_sentence(part, n=n_top, alpha=alpha)
 # %% [markdown]
 # ## Does the answer depend on the population?
 #
-# A τ over a few hundred networks is one draw from a larger space.
-# {numref}`fig-rq2_robustness-population` shows τ between the
+# A τ over a few hundred networks is one draw from a larger space. The figure shows τ between the
 # calibration column and `population_measure` for growing N: among N networks drawn at random
-# (mean and band over the draws: the spread a smaller study would see), among the N most
-# accurate (with a bootstrap band), the population a practitioner choosing among good models
-# cares about, and among the N least accurate, the paper code's selection. At the largest N the
-# three coincide with τ over all networks.
+# (mean and band over the draws: the spread a smaller study would see), among the N most accurate
+# (with a bootstrap band), the population a practitioner choosing among good models cares about,
+# and among the N least accurate, the paper code's selection. At the largest N the three coincide
+# with τ over all networks.
 
 # %% mystnb={"figure": {"caption": "τ between calibration and the robustness measure `population_measure` (the mean corruption accuracy by default) against the number N of networks compared (log axis): among N drawn at random (mean and band over the draws), among the N most accurate (bootstrap band) and among the N least accurate (the paper code's selection), one panel per search space and dataset.", "name": "fig-rq2_robustness-population"}, "image": {"alt": "Line charts of Kendall tau against the number of networks, three lines with shaded bands per panel, wide at small N and meeting at the largest N."}}
 curves = analysis.robustness_curves(df, ece, population_measure, sizes=sizes,

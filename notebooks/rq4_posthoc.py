@@ -203,8 +203,8 @@ if not temperatures.empty:
 # difference with a bootstrap interval and a Wilcoxon signed-rank test, Holm-corrected over all
 # comparisons. Shares of networks carry Wilson intervals. ECE rewards histogram binning's few
 # discrete confidences, while NLL penalises the overconfident ones it can produce, so both are
-# compared. In {numref}`fig-rq4_posthoc-methods`, boxes below the red line are networks on which
-# the method beat temperature scaling.
+# compared. In the figure of this section, drawn where the store holds those methods, boxes
+# below the red line are networks on which the method beat temperature scaling.
 
 # %%
 scores = ["ECE_15", "NLL"]
