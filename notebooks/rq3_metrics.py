@@ -218,8 +218,10 @@ report.md(
 # ## Summary
 
 # %%
+briefs = [analysis.estimator_sentence(of(taus, k).assign(estimator=lambda t: t["estimator"].map(
+    short)), reference=short[ref], brief=True) for k in groups]  # the estimators by their names
 summary = [
-    *(analysis.estimator_sentence(of(taus, k), reference=ref, brief=True) for k in groups),
+    *briefs,
     *(analysis.contrast_sentence(of(contrasts, k), reference=ref, alpha=alpha, brief=True)
       for k in groups),
     *(analysis.agreement_sentence(of(agreement, k), of(change, k), brief=True) for k in groups),
@@ -230,8 +232,7 @@ summary = [s for s in summary if s]
 report.glue_md("rq3_metrics-answer", answers.box(
     question="Do the calibration estimators rank networks the same way, so that the choice of "
     "estimator does not matter?",
-    ours=" ".join(analysis.estimator_sentence(of(taus, k), reference=ref, brief=True)
-                  for k in groups) or "No space and dataset of this store has enough networks.",
+    ours=" ".join(briefs) or "No space and dataset of this store has enough networks.",
     caveat="τ between estimators depends on the networks compared: briefly trained small "
     "networks need not agree as NATS-Bench's do.",
     numbers=numbers,
