@@ -98,7 +98,7 @@ def check_columns(df: pd.DataFrame, columns: Sequence[Hashable], name: str = "df
 
 def check_n_bins(n_bins: object, name: str = "n_bins") -> int:
     """Validate a bin count: an integer in ``[1, MAX_N_BINS]`` (the one check of every binned
-    estimator, :func:`bin_stats` and, through it, the reliability plots)."""
+    estimator, :func:`~calstudy.metrics.bin_stats` and, through it, the reliability plots)."""
     n = check_positive_int(n_bins, name)
     if n > MAX_N_BINS:
         raise ValueError(

@@ -5,7 +5,7 @@ evaluated before (``pre_``) or after (``post_``) temperature scaling. :data:`CAT
 in the order of the reference study's released CSVs (Tao et al., 2024):
 
 * the paper's 45 bin-based metrics ``ECE_n, ECE_em_n, cwCE_n, cwCE_em_n, MCE_n`` for each
-  ``n`` in :data:`BIN_COUNTS` (bin count outermost), i.e. 90 ``pre_``/``post_`` columns;
+  ``n`` in :data:`~calstudy.metrics.BIN_COUNTS` (bin count outermost), i.e. 90 ``pre_``/``post_`` columns;
 * the paper's ``KSCE, KDECE, MMCE, NLL, Brier`` (10 columns);
 * ours, absent from the paper: ``smECE`` (smooth ECE) and ``dL2ECE_15`` (debiased L2 ECE).
 
@@ -368,7 +368,7 @@ def full_record(
 ) -> dict[str, float]:
     r"""Every calibration column of one network, pre and post temperature scaling.
 
-    With :math:`\hat p = \operatorname{softmax}(z)` and the split of :func:`heldout_split`:
+    With :math:`\hat p = \operatorname{softmax}(z)` and the split of :func:`~calstudy.calibrate.heldout_split`:
 
     * ``pre_{name}``: metric ``name`` on all :math:`N` predictions :math:`\hat p`;
     * ``temperature``: :math:`T^\star` fitted by NLL on the held-out part

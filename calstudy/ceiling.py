@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calstudy.analysis import seed_variance
+from calstudy.seednoise import seed_variance
 
-__all__ = ["Ceiling", "ceiling_tau", "noise_ceiling", "retest_ceiling"]
+__all__ = ["Ceiling", "ceiling_from_icc", "ceiling_tau", "isomorphic_ceiling", "noise_ceiling",
+           "retest_ceiling"]
 
 # ================================================================================================
 # 6. The noise ceiling
@@ -75,7 +76,7 @@ def ceiling_tau(icc: float, runs: int = 1) -> float:
     Parameters
     ----------
     icc : float
-        Intraclass correlation of one run, in [0, 1].
+        Intraclass correlation of one run, in [0, 1]; NaN (undefined) gives NaN.
     runs : int, default 1
         Seeds averaged into the target.
 
@@ -88,8 +89,10 @@ def ceiling_tau(icc: float, runs: int = 1) -> float:
     >>> round(ceiling_tau(0.5), 4), round(ceiling_tau(0.5, runs=3), 4)
     (0.5, 0.6667)
     """
+    if math.isnan(icc):  # no spread at all (both mean squares 0): the ICC is undefined
+        return math.nan
     if not 0.0 <= icc <= 1.0:
-        raise ValueError(f"Expected `icc` in [0, 1], got {icc!r}.")
+        raise ValueError(f"Expected `icc` in [0, 1] (or NaN), got {icc!r}.")
     if isinstance(runs, bool) or not isinstance(runs, numbers.Integral) or runs < 1:
         raise ValueError(f"Expected `runs` to be a positive integer, got {runs!r}.")
     icc_k = runs * icc / (1.0 + (runs - 1) * icc)
@@ -136,22 +139,35 @@ def retest_ceiling(
         the spread of single runs across architectures, ``dof`` the residual degrees of
         freedom and ``n_archs`` the architectures used (those run with every seed).
     """
-    from calstudy.analysis import consistency_icc
+    from calstudy.seednoise import consistency_icc
 
     icc = consistency_icc(runs, target, subject=by, rater=rater, level=level)
     total = runs.dropna(subset=[target])[target]
-    return Ceiling(
-        icc=icc.icc,
-        icc_low=icc.low,
-        icc_high=icc.high,
-        tau_max=ceiling_tau(icc.icc, target_runs),
-        low=ceiling_tau(icc.low, target_runs),
-        high=ceiling_tau(icc.high, target_runs),
-        within_sd=icc.residual_sd,
-        total_sd=float(total.std(ddof=1)),
-        n_archs=icc.n_subjects,
+    return ceiling_from_icc(
+        (icc.icc, icc.low, icc.high), target_runs, within_sd=icc.residual_sd,
+        total_sd=float(total.std(ddof=1)), n_archs=icc.n_subjects,
         dof=(icc.n_subjects - 1) * (icc.n_raters - 1),
-    )
+    )  # fmt: skip
+
+
+def ceiling_from_icc(
+    icc: tuple[float, float, float],
+    target_runs: int = 1,
+    *,
+    within_sd: float,
+    total_sd: float,
+    n_archs: int,
+    dof: float,
+) -> Ceiling:
+    """A :class:`Ceiling` from an ICC and its interval ``(icc, low, high)``: each through
+    :func:`ceiling_tau` with ``target_runs``; the other fields as given."""
+    estimate, low, high = icc
+    return Ceiling(
+        icc=estimate, icc_low=low, icc_high=high,
+        tau_max=ceiling_tau(estimate, target_runs),
+        low=ceiling_tau(low, target_runs), high=ceiling_tau(high, target_runs),
+        within_sd=within_sd, total_sd=total_sd, n_archs=n_archs, dof=dof,
+    )  # fmt: skip
 
 
 def noise_ceiling(
@@ -240,3 +256,40 @@ def noise_ceiling(
     )
 
 
+def isomorphic_ceiling(
+    rows: pd.DataFrame, target: str, *, level: float = 0.95, target_runs: int = 1
+) -> Ceiling:
+    r"""The noise ceiling from isomorphic TSS strings trained separately (NATS-Bench).
+
+    The strings of one isomorphism class are retrainings of one architecture, so the one-way
+    ICC across classes (:func:`calstudy.seednoise.isomorphic_icc`, F interval) is the
+    reliability of a single run at the benchmark's own schedule, and :func:`ceiling_tau`
+    turns it and its bounds into the largest τ-b a predictor that sees only the architecture
+    can expect against single runs (or against the mean of `target_runs`).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        TSS rows of one dataset and fidelity, one per string, with ``arch`` and `target`.
+    target : str
+    level : float, default 0.95
+    target_runs : int, default 1
+
+    Returns
+    -------
+    Ceiling
+        ``within_sd`` is the spread between isomorphic strings, ``n_archs`` the classes with
+        two or more strings and ``dof`` the degrees of freedom of that spread.
+
+    Raises
+    ------
+    ValueError
+        As :func:`calstudy.seednoise.isomorphic_icc` (e.g. no class with two strings).
+    """
+    from calstudy.seednoise import isomorphic_icc
+
+    r = isomorphic_icc(rows, target, level=level)
+    return ceiling_from_icc(
+        (r.icc, r.low, r.high), target_runs, within_sd=r.within_sd, total_sd=r.total_sd,
+        n_archs=r.n_repeated, dof=r.dof,
+    )  # fmt: skip

@@ -67,7 +67,7 @@ def bin_gaps(data: ReliabilityData) -> pd.DataFrame:
     Parameters
     ----------
     data : ReliabilityData
-        Output of :func:`reliability_data`.
+        Output of :func:`~calstudy.plots.reliability_data`.
 
     Returns
     -------

@@ -177,7 +177,7 @@ class TrainMeasurement:
         Seconds of those epochs' training steps.
     images_per_s : float
     per_network_s : float
-        ``seconds per image × epochs × n_train`` of the scale (:func:`scale_fidelity`):
+        ``seconds per image × epochs × n_train`` of the scale (:func:`~calstudy.projection.scale_fidelity`):
         the projected training time of one network at that scale on this device.
     """
 
@@ -208,7 +208,7 @@ def measure_train_cost(
     r"""Time training steps of one network at a scale's size on the current device.
 
     The network (``arch``, default the first of :func:`calstudy.space.sample_archs`) is built
-    at the scale's size (:func:`scale_fidelity`) and trained with :func:`calstudy.train.train`
+    at the scale's size (:func:`~calstudy.projection.scale_fidelity`) and trained with :func:`calstudy.train.train`
     (the NATS-Bench recipe, precision ``"auto"``) for ``epochs`` passes over ``n_images``
     random images; the first pass is warm-up. Per-image cost :math:`c = t / I` over the timed
     passes; one network at the scale costs :math:`c\,E\,I_\mathrm{train}`.
@@ -274,7 +274,7 @@ def write_measurement(
 ) -> Path:
     """Write a benchmark run's measurements as a ``calstudy-bench/1`` file.
 
-    The counterpart of :func:`load_measurement`: ``schema``, ``benchmark``, a ``source`` of
+    The counterpart of :func:`~calstudy.projection.load_measurement`: ``schema``, ``benchmark``, a ``source`` of
     kind ``"measured"`` (device, torch and Python versions, UTC date, the command that ran),
     ``device`` (``"cuda"``, ``"cpu"``…), ``device_name``, then `fields`.
 

@@ -720,7 +720,7 @@ def posthoc_differences(
     -------
     DataFrame
     """
-    from calstudy.analysis import posthoc_scores
+    from calstudy.questions.posthoc import posthoc_scores
 
     if by not in df.columns:
         raise ValueError(f"Expected `df` to have column {by!r}, got {list(df.columns)}.")
@@ -817,7 +817,7 @@ def plot_accuracy_relation(
     -------
     matplotlib Axes
     """
-    from calstudy.analysis import fit_trend
+    from calstudy.trends import fit_trend
 
     data = df.dropna(subset=[acc, column])
     ax = axes_or_new(ax)

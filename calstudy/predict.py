@@ -23,8 +23,13 @@ from calstudy._checks import (
     check_nonnegative_int,
     check_positive_int,
 )
-from calstudy.analysis import kendall_ci
-from calstudy.ceiling import Ceiling, ceiling_tau, noise_ceiling, retest_ceiling
+from calstudy.ceiling import (
+    Ceiling,
+    ceiling_tau,
+    isomorphic_ceiling,
+    noise_ceiling,
+    retest_ceiling,
+)
 from calstudy.predictors import (
     CANDIDATES,
     SPACES,
@@ -48,6 +53,7 @@ from calstudy.predictors import (
     standard_predictors,
 )
 from calstudy.proxies import PROXIES, zero_cost_proxies
+from calstudy.stats import kendall_ci
 from calstudy.sweep import parse_fidelity
 
 __all__ = [
@@ -245,7 +251,7 @@ def comparison_summary(scores: pd.DataFrame, *, goal: float) -> dict[str, Any]:
     Parameters
     ----------
     scores : DataFrame
-        :attr:`Comparison.scores`.
+        :attr:`~calstudy.predictors.Comparison.scores`.
     goal : float
         The τ-b asked of a predictor.
 
@@ -290,7 +296,7 @@ def seed_study_ceiling(
     by: Sequence[str] = ("space", "arch", "dataset", "fidelity"),
     level: float = 0.95,
 ) -> tuple[Ceiling | None, str | None]:
-    """:func:`noise_ceiling` from the store's repeated trainings, on one device where possible.
+    """:func:`~calstudy.ceiling.noise_ceiling` from the store's repeated trainings, on one device where possible.
 
     A systematic shift between devices (or precisions) would count as seed noise, so when
     some device ran an architecture twice, only that device's runs are used (the device with
@@ -322,51 +328,6 @@ def seed_study_ceiling(
     return noise_ceiling(runs, target, total, by=by, level=level), device
 
 
-def isomorphic_ceiling(
-    rows: pd.DataFrame, target: str, *, level: float = 0.95, target_runs: int = 1
-) -> Ceiling:
-    r"""The noise ceiling from isomorphic TSS strings trained separately (NATS-Bench).
-
-    The strings of one isomorphism class are retrainings of one architecture, so the one-way
-    ICC across classes (:func:`calstudy.seednoise.isomorphic_icc`, F interval) is the
-    reliability of a single run at the benchmark's own schedule, and :func:`ceiling_tau`
-    turns it and its bounds into the largest τ-b a predictor that sees only the architecture
-    can expect against single runs (or against the mean of `target_runs`).
-
-    Parameters
-    ----------
-    rows : DataFrame
-        TSS rows of one dataset and fidelity, one per string, with ``arch`` and `target`.
-    target : str
-    level : float, default 0.95
-    target_runs : int, default 1
-
-    Returns
-    -------
-    Ceiling
-        ``within_sd`` is the spread between isomorphic strings, ``n_archs`` the classes with
-        two or more strings and ``dof`` the degrees of freedom of that spread.
-
-    Raises
-    ------
-    ValueError
-        As :func:`calstudy.seednoise.isomorphic_icc` (e.g. no class with two strings).
-    """
-    from calstudy.analysis import isomorphic_icc
-
-    r = isomorphic_icc(rows, target, level=level)
-    return Ceiling(
-        icc=r.icc,
-        icc_low=r.low,
-        icc_high=r.high,
-        tau_max=ceiling_tau(r.icc, target_runs),
-        low=ceiling_tau(r.low, target_runs),
-        high=ceiling_tau(r.high, target_runs),
-        within_sd=r.within_sd,
-        total_sd=r.total_sd,
-        n_archs=r.n_repeated,
-        dof=r.dof,
-    )
 
 
 @dataclass(frozen=True)
@@ -376,7 +337,7 @@ class RerunStudy:
     Attributes
     ----------
     ceiling, ceiling_mean : Ceiling
-        :func:`retest_ceiling` of the final validation target for single runs and for the
+        :func:`~calstudy.ceiling.retest_ceiling` of the final validation target for single runs and for the
         mean of all seeds.
     by_epoch : DataFrame
         :func:`calstudy.early.seed_reliability` of ECE, accuracy and NLL after each epoch.
@@ -426,8 +387,8 @@ def rerun_study(
     RerunStudy or None
         None when fewer than `min_archs` architectures have the final ECE from two seeds.
     """
-    from calstudy.analysis import kendall_tau
     from calstudy.early import seed_reliability
+    from calstudy.stats import kendall_tau
 
     final = f"early_ece_e{epochs}"
     if reruns.empty or final not in reruns.columns:
@@ -528,7 +489,7 @@ def proxies_for(
     Returns
     -------
     (DataFrame or None, str)
-        :func:`zero_cost_proxies`' table (skeleton from ``data.fidelity``) and ``""``; or None
+        :func:`~calstudy.proxies.zero_cost_proxies`' table (skeleton from ``data.fidelity``) and ``""``; or None
         and the reason: no architecture to compute (the sizes are 0, or no cell connects its
         input to its output), or no images of the dataset where :func:`calstudy.data.
         load_dataset` looks.
@@ -594,7 +555,7 @@ def comparison_sentences(
     Parameters
     ----------
     scores : DataFrame
-        :attr:`Comparison.scores`.
+        :attr:`~calstudy.predictors.Comparison.scores`.
     target : str
     goal : float
     few : int, default :data:`FEW`
@@ -713,7 +674,7 @@ def noise_ceilings(
     level: float = 0.95,
     min_archs: int = 3,
 ) -> NoiseCeilings:
-    """The noise ceilings of :func:`seed_study_ceiling`, :func:`isomorphic_ceiling` and
+    """The noise ceilings of :func:`seed_study_ceiling`, :func:`~calstudy.ceiling.isomorphic_ceiling` and
     :func:`rerun_study` that a store's rows support.
 
     Parameters
@@ -882,7 +843,7 @@ def importance_shares(importance: pd.DataFrame, proxies: Sequence[str]) -> dict[
 
 
 def importance_sentence(importance: pd.DataFrame, proxies: Sequence[str], *, top: int = 5) -> str:
-    """:func:`permutation_importance`'s strongest inputs and :func:`importance_shares` in words."""
+    """:func:`~calstudy.predictors.permutation_importance`'s strongest inputs and :func:`importance_shares` in words."""
     from calstudy.report import fixed, join, pct
 
     shares = importance_shares(importance, proxies)

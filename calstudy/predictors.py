@@ -48,8 +48,8 @@ from calstudy._checks import (
     check_int_at_least,
     check_positive_int,
 )
-from calstudy.analysis import kendall_ci
 from calstudy.space import TSS_EDGES, TSS_OPS, sss_features, tss_features
+from calstudy.stats import kendall_ci
 from calstudy.sweep import parse_fidelity
 
 SPACES = ("tss", "sss")
@@ -299,7 +299,7 @@ def prediction_frame(
     target : str, default "pre_ECE_15"
         Column to rank (post-training, pre-scaling ECE by default; any metric column works).
     proxies : DataFrame, optional
-        :func:`zero_cost_proxies` output, indexed by ``arch``; must cover every architecture.
+        :func:`~calstudy.proxies.zero_cost_proxies` output, indexed by ``arch``; must cover every architecture.
     fidelity : str, optional
         Which fidelity to use when the rows hold several.
 
@@ -406,7 +406,7 @@ def add_proxies(data: PredictionData, proxies: pd.DataFrame) -> PredictionData:
     ----------
     data : PredictionData
     proxies : DataFrame
-        :func:`zero_cost_proxies` output, indexed by ``arch``; it must cover every architecture
+        :func:`~calstudy.proxies.zero_cost_proxies` output, indexed by ``arch``; it must cover every architecture
         of `data` with finite values, and its columns must be new.
 
     Returns
