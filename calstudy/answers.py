@@ -255,7 +255,7 @@ def transfer_numbers(
     from calstudy import analysis
 
     empty = pd.DataFrame(columns=list(NUMBERS_COLUMNS))
-    if "pre_ECE_15" not in frame or not (frame["space"] == "tss").any():
+    if "pre_ECE_15" not in frame or "space" not in frame or not (frame["space"] == "tss").any():
         return empty
     tss = frame[frame["space"] == "tss"]
     pairs = analysis.pair_datasets(tss, ["pre_ECE_15", "acc"], datasets=sorted(tss["dataset"].unique()))
@@ -402,9 +402,27 @@ def _group(frame: pd.DataFrame, space: str, dataset: str, columns: list[str]) ->
     return rows.dropna(subset=columns)
 
 
-def _numbers(rows: list[tuple[str, float, float, float]]) -> pd.DataFrame:
-    """The rows as a numbers table, less those whose estimate could not be computed."""
-    return pd.DataFrame(rows, columns=list(NUMBERS_COLUMNS)).dropna(subset=["calstudy"])
+Row = tuple[str, float, float, float] | tuple[str, float, float, float, str]
+
+
+def _numbers(rows: list[Row]) -> pd.DataFrame:
+    """The rows as a numbers table (a fifth item is the row's own words, the ``text``
+    column), less those whose estimate could not be computed."""
+    table = pd.DataFrame([(*r, "")[:5] for r in rows], columns=[*NUMBERS_COLUMNS, "text"])
+    return table.dropna(subset=["calstudy"])
+
+
+def _percent(estimate: float, low: float = np.nan, high: float = np.nan) -> str:
+    """A percentage with its interval, unsigned: ``"4.1 % [3.2, 6.0]"`` (``"4.1 %"`` without)."""
+    text = f"{_one(estimate)} %"
+    if np.isfinite(low) and np.isfinite(high):
+        text += f" [{_one(low)}, {_one(high)}]"
+    return text
+
+
+def _one(x: float) -> str:
+    """A percentage's number with one decimal, unsigned: ``4.1``."""
+    return report.fixed(x, 1, signed=False)
 
 
 @numbers_for("v")
@@ -424,13 +442,14 @@ def accuracy_numbers(
     q_range, q_relation = (n.quantity for n in chapter.PAPER if n.rq == "v")
     ece = "pre_ECE_15"
     tss = _group(_first_runs(frame), "tss", "cifar10", ["acc", ece])
-    rows: list[tuple[str, float, float, float]] = []
+    rows: list[Row] = []
     if len(tss) < 3:
         return _numbers(rows)
     above = tss[tss["acc"] >= 0.9]
     if len(above) >= 3:
-        rows.append((q_range, 100 * above[ece].median(), 100 * above[ece].min(),
-                     100 * above[ece].max()))  # fmt: skip
+        lo, mid, hi = (100 * above[ece].quantile(q) for q in (0.0, 0.5, 1.0))
+        rows.append((q_range, mid, lo, hi, f"{_one(lo)} – {_one(hi)} % (median {_one(mid)} %, "
+                     f"{len(above):,} models)"))  # fmt: skip
         r = analysis.kendall_ci(above["acc"], above[ece], n_boot=n_boot, level=level, seed=seed)
         rows.append(("τ(accuracy, ECE), TSS CIFAR-10 models above 90 % accuracy", r.tau, r.low,
                      r.high))  # fmt: skip
@@ -461,7 +480,7 @@ def bin_numbers(
     from calstudy import analysis
 
     first = _first_runs(frame)
-    rows: list[tuple[str, float, float, float]] = []
+    rows: list[Row] = []
     bins = sorted(set(BIN_NUMBERS["pre"]) | set(BIN_NUMBERS["post"]))
     columns = [f"{w}_ECE_{b}" for w in BIN_NUMBERS for b in bins]
     imagenet = _group(first, "tss", "imagenet16-120", columns)
@@ -471,8 +490,21 @@ def bin_numbers(
         for when, counts in BIN_NUMBERS.items():
             for b in counts:
                 m = medians.loc[(when, b)]
-                rows.append((f"median {when}-scaling ECE at {b} bins (TSS ImageNet16-120), %",
-                             100 * m["median"], 100 * m["low"], 100 * m["high"]))  # fmt: skip
+                rows.append((f"median {when}-scaling ECE at {b} bins (TSS ImageNet16-120)",
+                             100 * m["median"], 100 * m["low"], 100 * m["high"],
+                             _percent(100 * m["median"], 100 * m["low"], 100 * m["high"])))  # fmt: skip
+        # The paper's own rows, its medians side by side as it quotes them.
+        at = {(w, b): _one(100 * medians.loc[(w, b), "median"]) for w, b in medians.index}
+        quoted = {n.quantity: n for n in chapter.PAPER if n.rq == "vi"}
+        for quantity in quoted:
+            if quantity.startswith("median post-scaling ECE at 5 / 15"):
+                text = " / ".join(at[("post", b)] for b in BIN_NUMBERS["post"]) + " %"
+            elif quantity.startswith("median pre-scaling ECE, 5 vs 500"):
+                text = f"{at[('pre', 5)]} % vs {at[('pre', 500)]} %"
+            else:
+                continue
+            rows.append((quantity, 100 * medians.loc[("post", 15), "median"], np.nan, np.nan,
+                         text))  # fmt: skip
     cifar = _group(first, "tss", "cifar10", [f"{w}_ECE_{b}" for w in ("pre", "post") for b in (5, 500)])
     if len(cifar) >= 3:
         taus = analysis.bin_pair_taus(cifar, "ECE", [(5, 500)], n_boot=n_boot, level=level,
@@ -500,13 +532,14 @@ def design_numbers(
     first = analysis.design_columns(_first_runs(frame))
     pre, post = "pre_ECE_15", "post_ECE_15"
     options = {"n_boot": n_boot, "level": level, "seed": seed}
-    rows: list[tuple[str, float, float, float]] = []
+    rows: list[Row] = []
     sss = _group(first, "sss", "imagenet16-120", ["total_width", pre])
     if len(sss):
         e = analysis.width_extremes(sss, pre, **options)
         if e["n_narrow"] and e["n_wide"]:
-            rows += [(f"{q_ends}: total width 40–80, %", 100 * e["narrow"], np.nan, np.nan),
-                     (f"{q_ends}: total width 280–320, %", 100 * e["wide"], np.nan, np.nan),
+            narrow, wide = 100 * e["narrow"], 100 * e["wide"]
+            rows += [(q_ends, narrow, np.nan, np.nan,
+                      f"{_one(narrow)} % vs {_one(wide)} %"),
                      (f"{q_ends}: difference, pp", 100 * e["difference"], 100 * e["low"],
                       100 * e["high"])]  # fmt: skip
     sss = _group(first, "sss", "cifar10", ["acc", pre])
@@ -525,5 +558,6 @@ def design_numbers(
         best = analysis.top_hcs(tss, 20, ece=pre)
         e = analysis.hcs_enrichment(best, tss, {"skip": ("edge_3_0", ["skip_connect"])},
                                     level=level).iloc[0]  # fmt: skip
-        rows.append((q_top, 100 * e["share"], 100 * e["low"], 100 * e["high"]))  # "always": 100 %
+        share = (100 * e["share"], 100 * e["low"], 100 * e["high"])
+        rows.append((q_top, *share, f"skip_connect in {_percent(*share)}"))  # "always": 100 %
     return _numbers(rows)
