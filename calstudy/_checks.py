@@ -240,3 +240,23 @@ def check_finite_frame(frame: pd.DataFrame, what: str) -> None:
             f"Expected finite values in {what}, got {int(bad.sum())} NaN/inf, e.g. column "
             f"{frame.columns[col]!r} of row {frame.index[row]!r}."
         )
+
+
+SPACES = ("tss", "sss")
+"""NATS-Bench's two search spaces: the topology space and the size space."""
+
+
+def check_space(space: object, name: str = "space") -> str:
+    """Validate one search-space name (``"tss"`` or ``"sss"``)."""
+    if space not in SPACES:
+        raise ValueError(f"Expected `{name}` to be 'tss' or 'sss', got {space!r}.")
+    return str(space)
+
+
+def check_spaces(spaces: str | Sequence[str], name: str = "spaces") -> list[str]:
+    """Validate search-space names: a name alone is one; at least one, each ``"tss"``/``"sss"``."""
+    spaces = [spaces] if isinstance(spaces, str) else list(spaces)
+    unknown = [s for s in spaces if s not in SPACES]
+    if not spaces or unknown:
+        raise ValueError(f"Expected `{name}` among {SPACES}, got {spaces!r}.")
+    return spaces

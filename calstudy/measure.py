@@ -30,13 +30,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from calstudy._checks import check_positive_int
+from calstudy._checks import check_positive_int, check_space, check_spaces
 from calstudy.catalogue import full_record
 from calstudy.data import ImageDataset
 from calstudy.device import resolve_device, synchronize
 from calstudy.evaluate import predict_logits
 from calstudy.models import build_network
-from calstudy.projection import check_spaces, scale_fidelity
+from calstudy.projection import scale_fidelity
 from calstudy.space import sample_archs
 from calstudy.train import train
 
@@ -218,7 +218,7 @@ def measure_train_cost(
     TrainMeasurement
     """
     fidelity = scale_fidelity(scale)
-    (space,) = check_spaces([space])
+    space = check_space(space)
     check_positive_int(n_images, "n_images")
     check_positive_int(batch_size, "batch_size")
     check_positive_int(epochs, "epochs")

@@ -19,10 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calstudy._checks import (
-    check_nonnegative_int,
-    check_positive_int,
-)
+from calstudy._checks import SPACES, check_nonnegative_int, check_positive_int
 from calstudy.ceiling import (
     Ceiling,
     ceiling_tau,
@@ -32,7 +29,6 @@ from calstudy.ceiling import (
 )
 from calstudy.predictors import (
     CANDIDATES,
-    SPACES,
     Comparison,
     Fold,
     PredictionData,

@@ -47,20 +47,11 @@ from calstudy._checks import (
     check_finite_frame,
     check_int_at_least,
     check_positive_int,
+    check_space,
 )
 from calstudy.space import TSS_EDGES, TSS_OPS, sss_features, tss_features
 from calstudy.stats import kendall_ci
 from calstudy.sweep import parse_fidelity
-
-SPACES = ("tss", "sss")
-
-
-
-def check_space(space: object) -> str:
-    if space not in SPACES:
-        raise ValueError(f"Expected `space` to be 'tss' or 'sss', got {space!r}.")
-    return str(space)
-
 
 # ================================================================================================
 # 1. Architecture features

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from calstudy._checks import check_nonnegative, check_positive, check_positive_int
+from calstudy._checks import check_nonnegative, check_positive, check_positive_int, check_spaces
 
 if TYPE_CHECKING:
     from calstudy.measure import EvalMeasurement, TrainMeasurement
@@ -63,7 +63,6 @@ __all__ = [
     "SCALES",
     "NetworkCost",
     "load_measurement",
-    "check_spaces",
     "concurrency_speedup",
     "population_flops",
     "project",
@@ -1248,19 +1247,6 @@ __all__ += [
 # ---------------------------------------------------------------------------------------------
 
 
-def check_spaces(spaces: str | Sequence[str]) -> list[str]:
-    """`spaces` as a list of NATS-Bench space names (``"tss"``, ``"sss"``); a name alone is one.
-
-    Raises
-    ------
-    ValueError
-        If `spaces` is empty or names another space.
-    """
-    spaces = [spaces] if isinstance(spaces, str) else list(spaces)
-    unknown = [s for s in spaces if s not in ("tss", "sss")]
-    if not spaces or unknown:
-        raise ValueError(f"Expected `spaces` among ('tss', 'sss'), got {spaces!r}.")
-    return spaces
 
 
 # The live measurements moved to calstudy.measure (torch) and calstudy.device; the names stay

@@ -31,8 +31,9 @@ from calstudy._checks import (
     check_finite_frame,
     check_int_at_least,
     check_positive_int,
+    check_space,
 )
-from calstudy.predictors import arch_list, check_space
+from calstudy.predictors import arch_list
 
 __all__ = ["PROXIES", "zero_cost_proxies"]
 

@@ -450,7 +450,7 @@ def test_projection_imports_no_torch():
         ),
         (lambda: measure.measure_train_cost("huge"), r"`scale` to be one of"),
         (lambda: measure.measure_train_cost("tiny", epochs=1), r"`epochs` to be at least 2"),
-        (lambda: measure.measure_train_cost("tiny", space="xss"), r"`spaces` among"),
+        (lambda: measure.measure_train_cost("tiny", space="xss"), r"`space` to be .tss. or .sss."),
         (lambda: measure.measure_eval_cost(spaces=["tss", "nope"]), r"`spaces` among"),
         (lambda: measure.measure_eval_cost(n_images=0), r"`n_images` to be a positive integer"),
         (
