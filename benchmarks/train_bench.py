@@ -246,7 +246,7 @@ def _json_fields(
     hours: float,
     eager: float | None = None,
 ) -> dict[str, Any]:
-    """This run's measurements for :func:`calstudy.projection.write_measurement`."""
+    """This run's measurements for :func:`calstudy.measure.write_measurement`."""
     return {
         "cpu_count": os.cpu_count(),
         "data": {

@@ -1240,31 +1240,3 @@ __all__ += [
     "timed_rows",
     "training_projections",
 ]
-
-
-# ---------------------------------------------------------------------------------------------
-# Checks
-# ---------------------------------------------------------------------------------------------
-
-
-
-
-# The live measurements moved to calstudy.measure (torch) and calstudy.device; the names stay
-# reachable here for the notebooks and scripts written against them, imported only when used
-# so that importing this module never imports torch.
-_MOVED = {
-    "EvalMeasurement": "calstudy.measure",
-    "TrainMeasurement": "calstudy.measure",
-    "measure_eval_cost": "calstudy.measure",
-    "measure_train_cost": "calstudy.measure",
-    "write_measurement": "calstudy.measure",
-    "machine_info": "calstudy.device",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

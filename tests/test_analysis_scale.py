@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calstudy import projection
+from calstudy import measure, projection
 
 BENCH = {
     "eval": {"images_per_s": 46_032.0, "record_s": 1.0},
@@ -50,8 +50,8 @@ def test_benchmark_cost_is_images_over_throughput() -> None:
 def test_machine_projection_by_hand() -> None:
     logits = pd.DataFrame({"space": ["tss", "sss"], "images": [46_032, 46_032],
                            "seconds": [2.0, 1.0]})  # fmt: skip
-    ev = projection.EvalMeasurement("cpu", logits, 1.0, (10, 10))
-    train = {s: projection.TrainMeasurement("demo", s, "a", "cpu", "fp32", 16, 1, 10, 1.0, 10.0,
+    ev = measure.EvalMeasurement("cpu", logits, 1.0, (10, 10))
+    train = {s: measure.TrainMeasurement("demo", s, "a", "cpu", "fp32", 16, 1, 10, 1.0, 10.0,
                                              3600.0) for s in ("tss", "sss")}  # fmt: skip
     networks = pd.DataFrame({"dataset": "c", "space": ["tss", "sss"], "networks": [1, 1]})
     out = projection.machine_projection(ev, train, networks=networks)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calstudy import device, measure, projection
+from calstudy import measure, projection
 from calstudy.projection import NetworkCost, project, required_for, throughput
 from calstudy.sweep import parse_fidelity
 
@@ -376,15 +376,6 @@ def test_measure_train_cost_returns_positive_finite_times():
     assert m.per_network_s == pytest.approx(m.seconds / m.images * 1000)
 
 
-def test_the_measurements_are_still_reached_through_projection():
-    moved = {"EvalMeasurement": measure, "TrainMeasurement": measure, "machine_info": device,
-             "measure_eval_cost": measure, "measure_train_cost": measure,
-             "write_measurement": measure}  # fmt: skip
-    for name, module in moved.items():
-        assert getattr(projection, name) is getattr(module, name)
-        assert name not in projection.__all__
-    with pytest.raises(AttributeError, match="no attribute 'measure_nothing'"):
-        projection.measure_nothing  # noqa: B018
 
 
 def test_projection_imports_no_torch():
