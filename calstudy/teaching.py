@@ -462,13 +462,16 @@ def exercise_direction(ex: WorkedExample) -> Answer:
         contrast[gamma] = {"acc": metrics.accuracy(p, ex.labels), "conf": float(g["conf"] @ g["weight"]),
                            "above": int((g["gap"] < 0).sum()), "bins": len(g)}  # fmt: skip
     under, over = contrast[0.5], contrast[2.0]
+    verdict = ("the model is underconfident, its mean confidence" if under["conf"] < under["acc"]
+               else "yet its mean confidence")  # fmt: skip
     return Answer(
         (
             f"With $\\gamma = 0.5$ {under['above']} of the {under['bins']} non-empty bins end "
-            f"*above* the diagonal: the model is underconfident, its mean confidence "
-            f"{report.pct(under['conf'])} below its accuracy {report.pct(under['acc'])}. With "
-            f"$\\gamma = 2$ only {over['above']} of {over['bins']} do: mean confidence "
-            f"{report.pct(over['conf'])}, accuracy {report.pct(over['acc'])}.",
+            f"*above* the diagonal: {verdict} {report.pct(under['conf'])} against its accuracy "
+            f"{report.pct(under['acc'])}. With $\\gamma = 2$ "
+            f"{'only ' if over['above'] < under['above'] else ''}{over['above']} of "
+            f"{over['bins']} do: mean confidence {report.pct(over['conf'])}, accuracy "
+            f"{report.pct(over['acc'])}.",
             "The accuracy is the same for every $\\gamma$: multiplying all logits of a "
             "prediction by the same positive number keeps their order, so the predicted class, "
             "and whether it is right, do not change. Only the confidence moves: $\\gamma < 1$ "
@@ -576,24 +579,27 @@ def exercise_debiasing(ex: WorkedExample, bias: pd.DataFrame) -> Answer:
     ``values``: ``means`` (each estimator's mean at every size, a DataFrame) and
     ``zero_share`` (share of disjoint test sets of the smallest size where it is 0).
     """
-    sizes = bias.attrs["sizes"]
-    smallest = bias[bias["size"] == min(sizes)].set_index("estimator")["mean"]
+    size = min(bias.attrs["sizes"])
+    smallest = bias[bias["size"] == size].set_index("estimator")["mean"]
     chunks = np.array_split(np.random.default_rng(ex.seed).permutation(ex.n_samples),
-                            ex.n_samples // sizes[0])  # fmt: skip
+                            ex.n_samples // size)  # fmt: skip
+    debiased_mean = float(smallest.get(plots.estimator_label("dL2ECE_15"), np.nan))
+    after_clipping = ("the mean stays above 0" if debiased_mean > 0
+                      else "here the mean is still 0")  # fmt: skip
     debiased = catalogue.CATALOGUE["dL2ECE_15"]
     zero_share = float(np.mean([debiased(ex.true_probs[i], ex.labels[i]) == 0 for i in chunks]))
     return Answer(
         (
-            f"With {min(sizes):,} predictions the averages are: "
+            f"With {size:,} predictions the averages are: "
             + report.join(f"{name} {report.pct(v, 2)}" for name, v in smallest.items())
             + f". The {smallest.idxmin()} is closest to 0.",
             "Each bin's debiased term is its plug-in term minus "
             "$\\mathrm{acc}(1 - \\mathrm{acc}) / (|B_b| - 1) \\ge 0$, so the debiased sum can "
             "only be smaller; when the subtraction makes it negative (the observed gaps are "
             "smaller than the noise expected from the bin sizes) the estimate is clipped to 0, "
-            f"as on {report.pct(zero_share, 0)} of the disjoint test sets of {sizes[0]:,} "
+            f"as on {report.pct(zero_share, 0)} of the disjoint test sets of {size:,} "
             "predictions cut from the calibrated sample. A clipped estimate is biased upwards "
-            "again, a little: the mean stays above 0.",
+            f"again, a little: {after_clipping}.",
         ),
         {"means": bias.pivot(index="size", columns="estimator", values="mean"),
          "zero_share": zero_share},
