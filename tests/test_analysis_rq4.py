@@ -276,3 +276,18 @@ def test_sentences_write_the_change_with_chosen_decimals() -> None:
     })  # fmt: skip
     (line,) = analysis.posthoc_sentences(tests, decimals=2)
     assert "median difference +0.06 [+0.00, +0.23]" in line
+
+
+def test_gain_drivers_compare_strengths_whatever_the_signs() -> None:
+    # The gain rises strongly with accuracy and falls weakly with miscalibration: accuracy's
+    # relation is the stronger one although its τ is positive and miscalibration's negative.
+    rng = np.random.default_rng(0)
+    n = 300
+    acc, pre = rng.uniform(0.5, 0.9, n), rng.uniform(0.01, 0.1, n)
+    delta = 2.0 * (acc - 0.7) - 1.0 * (pre - 0.05) + rng.normal(0, 0.05, n)
+    frame = pd.DataFrame({"space": "tss", "dataset": "cifar10", "fidelity": "f",
+                          "acc": acc, "pre": pre, "post": pre + delta})  # fmt: skip
+    r = analysis.gain_drivers(frame, "pre", "post", n_boot=200).iloc[0]
+    assert r["tau_acc"] > abs(r["tau_pre"]) > 0 and r["tau_pre"] < 0, r
+    assert r["gap"] == pytest.approx(abs(r["tau_pre"]) - abs(r["tau_acc"]))
+    assert r["follows"] == -1, r  # accuracy more

@@ -150,13 +150,14 @@ def gain_drivers(
 
     With :math:`\Delta_i = m^\text{post}_i - m^\text{pre}_i` (negative: scaling helped), per
     group: :math:`\tau(m^\text{pre}, \Delta)` and :math:`\tau(\mathrm{acc}, \Delta)` with their
-    bootstrap intervals, and their difference
-    :math:`\tau(\mathrm{acc}, \Delta) - \tau(m^\text{pre}, \Delta)` with a paired bootstrap
-    interval and p-value (:func:`~calstudy.differences.tau_difference`). :math:`\Delta` contains
-    :math:`-m^\text{pre}`, so :math:`\tau(m^\text{pre}, \Delta)` leans negative by construction;
-    the difference says whether the gain follows miscalibration more than accuracy: ``follows``
-    is :func:`~calstudy.questions.verdicts.interval_sign` of its interval (1: miscalibration more,
-    -1: accuracy more, 0: neither shown).
+    bootstrap intervals, and the difference of their strengths
+    :math:`|\tau(m^\text{pre}, \Delta)| - |\tau(\mathrm{acc}, \Delta)|` with a paired
+    bootstrap interval and p-value (:func:`~calstudy.differences.tau_difference`, each τ
+    oriented by the sign of its estimate, so that a strong relation of either sign counts as
+    strong). :math:`\Delta` contains :math:`-m^\text{pre}`, so
+    :math:`\tau(m^\text{pre}, \Delta)` leans negative by construction. ``follows`` is
+    :func:`~calstudy.questions.verdicts.interval_sign` of the difference's interval (1: the gain
+    follows miscalibration more than accuracy, -1: accuracy more, 0: neither shown).
 
     Parameters
     ----------
@@ -184,8 +185,11 @@ def gain_drivers(
             r = kendall_ci(x, delta, n_boot=n_boot, level=level, seed=seed)
             row |= {name: r.tau, f"{name}_low": r.low, f"{name}_high": r.high,
                     f"{name}_p": r.p_value}
-        gap = tau_difference(part[acc], delta, part[pre], delta, n_boot=n_boot, level=level,
-                             seed=seed)
+        # Orient each τ by its estimate's sign: the difference is then one of strengths.
+        s_pre, s_acc = (1.0 if row[name] >= 0 or np.isnan(row[name]) else -1.0
+                        for name in ("tau_pre", "tau_acc"))  # fmt: skip
+        gap = tau_difference(s_pre * part[pre], delta, s_acc * part[acc], delta, n_boot=n_boot,
+                             level=level, seed=seed)  # fmt: skip
         rows.append(row | {"gap": gap.estimate, "gap_low": gap.low, "gap_high": gap.high,
                            "gap_p": gap.p_value})
     columns = ["n", "tau_pre", "tau_pre_low", "tau_pre_high", "tau_pre_p", "tau_acc",
@@ -512,15 +516,16 @@ def gain_driver_sentences(drivers: pd.DataFrame) -> list[str]:
     -------
     list of str
         E.g. "**TSS · cifar10**: τ(pre, Δ) = -0.64 [-0.70, -0.57], τ(acc, Δ) = -0.15 [-0.27,
-        -0.01], difference +0.49 [+0.35, +0.66] (p 0.004): how much a network gains follows its
-        miscalibration more than its accuracy."
+        -0.01], difference of strengths ``|τ(pre, Δ)| − |τ(acc, Δ)|`` +0.49
+        [+0.35, +0.66] (p 0.004): how much a network gains follows its miscalibration more than its accuracy."
     """
     from calstudy import report
 
     check_columns(drivers, ["group", "tau_pre", "tau_acc", "gap", "gap_p", "follows"], "drivers")
     return [
         f"**{r['group']}**: τ(pre, Δ) = {ci_words(r, 'tau_pre')}, τ(acc, Δ) = "
-        f"{ci_words(r, 'tau_acc')}, difference {ci_words(r, 'gap')} "
+        f"{ci_words(r, 'tau_acc')}, difference of strengths |τ(pre, Δ)| − |τ(acc, Δ)| "
+        f"{ci_words(r, 'gap')} "
         f"(p {report.pvalue(r['gap_p'])}): "
         f"how much a network gains {_FOLLOWS_WORDS[r['follows']]}."
         for _, r in drivers.iterrows()
