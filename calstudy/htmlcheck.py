@@ -348,13 +348,25 @@ def _admonition_body(element: _Element) -> str:
     )
 
 
+ANSWER_BOX_TITLE = "This chapter in one box"
+"""The title of every chapter's answer box (its admonition in the chapter's first cell)."""
+
+
+def _admonition_title(element: _Element) -> str:
+    titles = [c for c in element.children
+              if not isinstance(c, str) and "admonition-title" in c.classes]  # fmt: skip
+    return titles[0].text().strip() if titles else ""
+
+
 def _is_answer_box(element: _Element) -> bool:
-    """An open admonition (not a dropdown, not folded code) whose body states a number: the
-    glued answer of the run, since a box's fixed text states none."""
+    """An open admonition (not a dropdown, not folded code) titled :data:`ANSWER_BOX_TITLE`
+    whose body states a number: the glued answer of the run, since a box's fixed text states
+    none (and a note that happens to hold a digit is not the answer box)."""
     return (
         "admonition" in element.classes
         and element.tag != "details"
         and not element.classes & {"dropdown", "hide", "toggle"}
+        and _admonition_title(element) == ANSWER_BOX_TITLE
         and re.search(r"\d", _admonition_body(element)) is not None
     )
 
@@ -750,6 +762,8 @@ _CHAPTER_JS = """
   };
   const tops = Array.from(article.querySelectorAll(".admonition"))
     .filter((box) => box.tagName !== "DETAILS" && !box.matches(".dropdown, .hide, .toggle"))
+    .filter((box) => (box.querySelector(":scope > .admonition-title")?.textContent || "").trim()
+                     === "__ANSWER_BOX_TITLE__")
     .filter((box) => /\\d/.test(body(box)) && visible(box))
     .map((box) => box.getBoundingClientRect().top + window.scrollY);
   const code = Array.from(article.querySelectorAll(".cell_input"))
@@ -762,7 +776,7 @@ _CHAPTER_JS = """
   });
   return { answerTop: tops.length ? Math.min(...tops) : null, code, figures };
 }
-"""
+""".replace("__ANSWER_BOX_TITLE__", ANSWER_BOX_TITLE)
 
 
 def check_book(

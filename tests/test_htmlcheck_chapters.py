@@ -121,6 +121,11 @@ def test_chapter_pages_are_the_executed_notebooks() -> None:
              "<p>τ = 0.62</p></div>"],  # fmt: skip
             id="folded-dropdown",
         ),
+        pytest.param(
+            ['<div class="note admonition"><p class="admonition-title">Note</p>'
+             "<p>The demo trained 2 seeds.</p></div>"],  # fmt: skip
+            id="a-note-with-a-digit",
+        ),
     ],
 )
 def test_answer_box_is_required_before_the_first_section(body: list[str]) -> None:
