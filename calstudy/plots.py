@@ -461,13 +461,19 @@ PERCENT_FAMILIES = ("ECE", "ECE_em", "cwCE", "cwCE_em", "MCE")
 
 
 def panel_grid(
-    n: int, *, ncols: int = 2, width: float = 4.6, height: float = 4.0
+    n: int,
+    *,
+    ncols: int = 2,
+    width: float = 4.6,
+    height: float = 4.0,
+    heights: Sequence[float] | None = None,
 ) -> tuple[object, list[Axes]]:
     """A figure of ``n`` panels in rows of at most ``ncols``, the unused axes hidden.
 
     The book's column is about 720 px wide; two panels of ``width`` inches side by side keep the
     axis labels at 9 px or more when the page scales the figure down, where one long row of
-    panels would not.
+    panels would not. ``heights`` gives each row its own height in inches (a forest plot of 50
+    terms above one of 3), instead of ``height`` for every row.
 
     Returns
     -------
@@ -481,7 +487,14 @@ def panel_grid(
     if isinstance(ncols, bool) or not isinstance(ncols, int | np.integer) or ncols < 1:
         raise ValueError(f"Expected `ncols` to be a positive integer, got {ncols!r}.")
     cols, rows = min(n, ncols), -(-n // ncols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    if heights is None:
+        heights = [height] * rows
+    elif len(heights) != rows or not all(h > 0 for h in heights):
+        raise ValueError(
+            f"Expected `heights` to be {rows} positive heights (one per row), got {heights!r}."
+        )
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, float(sum(heights))),
+                             gridspec_kw={"height_ratios": list(heights)}, squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])

@@ -137,8 +137,9 @@ for key, part in parts.items():
 
 # %% mystnb={"figure": {"caption": "Kendall τ between calibration (the chapter's estimator, ECE with 15 bins before scaling by default) and each robustness measure, with its bootstrap interval, one panel per search space and dataset. Red: Holm p < α; grey: not significant after Holm. Green band: the paper's range 0.09 – 0.36.", "name": "fig-rq2_robustness-taus"}, "image": {"alt": "Forest plots, one per search space and dataset, of Kendall tau with intervals for each corruption, attack and out-of-distribution measure, coloured by Holm significance, beside a shaded band for the paper's range."}}
 if parts:
-    tall = max(len(p) for p in parts.values())
-    fig, axes = plots.panel_grid(len(parts), width=4.6, height=0.3 * tall + 1.5)
+    # One column, each panel as tall as its measures: long labels leave the τ axis its width.
+    fig, axes = plots.panel_grid(len(parts), ncols=1, width=7.5,
+                                 heights=[0.26 * len(p) + 1.2 for p in parts.values()])
     for ax, (key, part) in zip(axes, parts.items(), strict=True):
         shown = part.rename(columns={"tau": "coef"}).assign(term=part["measure"].map(display_name))
         plots.plot_op_effects(shown[["term", "coef", "low", "high", "p", "p_holm"]], ax,

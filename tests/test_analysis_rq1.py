@@ -185,3 +185,8 @@ def test_panel_grid_rows_of_two_hide_the_spare_axes() -> None:
             plots.panel_grid(bad)
     with pytest.raises(ValueError, match="Expected `ncols` to be a positive integer"):
         plots.panel_grid(2, ncols=0)
+    tall, (big, small) = plots.panel_grid(2, ncols=1, width=7.0, heights=[9.0, 3.0])
+    assert tuple(tall.get_size_inches()) == (7.0, 12.0)
+    assert big.get_position().height > 2.5 * small.get_position().height
+    with pytest.raises(ValueError, match="Expected `heights` to be 2 positive heights"):
+        plots.panel_grid(2, ncols=1, heights=[1.0])
