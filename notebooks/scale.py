@@ -80,6 +80,7 @@ import seaborn as sns
 from IPython.display import display
 
 from calstudy import answers, chapter, measure, plots, projection, report
+from calstudy.device import machine_info
 from calstudy.space import tss_features
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -105,12 +106,12 @@ display(report.md(projection.store_sentence(rows, timed, store=store)))
 
 # %%
 started = time.perf_counter()
-info = projection.machine_info(device)
+info = machine_info(device)
 ev_here = measure.measure_eval_cost(n_archs=n_archs, n_images=n_eval_images,
-                                       record_classes=record_classes, device=device,
-                                       repeats=repeats)  # fmt: skip
+                                    record_classes=record_classes, device=device,
+                                    repeats=repeats)  # fmt: skip
 train_here = {s: measure.measure_train_cost(train_scale, space=s, n_images=train_images,
-                                               device=device) for s in ("tss", "sss")}  # fmt: skip
+                                            device=device) for s in ("tss", "sss")}  # fmt: skip
 here = projection.machine_projection(ev_here, train_here)
 text = projection.machine_sentence(info, ev_here, train_here, here, scale=train_scale)
 display(report.format_table(ev_here.logits), report.format_table(ev_here.by_space()),
