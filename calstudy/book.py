@@ -467,6 +467,9 @@ JOBS_ENV = "CALSTUDY_BOOK_JOBS"
 MAX_DEFAULT_JOBS = 4  # each kernel holds a store in memory (~1 GB for the paper's 145,179 rows)
 DURATIONS_FILE = ".durations.json"
 """Each chapter's last execution time, read to start the longest chapters first."""
+DEFAULT_DURATIONS = REPO_ROOT / "book" / "durations.json"
+"""The chapters' seconds in a demo build on 2 cores: the order of a build that has no times of
+its own yet (a fresh clone), so that RQ viii, the longest, does not start last."""
 
 RUN_ALONE = frozenset({"scale"})
 """Chapters that time this machine (the scale chapter measures what one network costs): they
@@ -571,11 +574,12 @@ def execute_chapters(
     Each chapter runs in its own kernel, as :func:`execute_chapter` runs it; with ``jobs`` > 1
     they run side by side in worker processes, each kernel limited to ``cores // jobs`` BLAS
     and torch threads. The longest chapters (by ``durations``, the times of the last build,
-    else those of the repository's own build) start first; the chapters of :data:`RUN_ALONE`
-    run last, one by one. The first failure stops the build: chapters not started are not
-    run, those already running finish first, and the error names the chapter; with
-    ``keep_going`` every chapter runs and the failures are returned. A kernel that fails to
-    start (a port race between kernels started at once) is started once more. A failed chapter leaves no executed notebook
+    else those of the repository's own build, else :data:`DEFAULT_DURATIONS`) start first;
+    the chapters of :data:`RUN_ALONE` run last, one by one. The first failure stops the build:
+    chapters not started are not run, those already running finish first, and the error names
+    the chapter; with ``keep_going`` every chapter runs and the failures are returned. A kernel
+    that fails to start (a port race between kernels started at once) is started once more. A
+    failed chapter leaves no executed notebook
     (:func:`execute_chapter` writes it only on success).
 
     Parameters
@@ -602,7 +606,8 @@ def execute_chapters(
     from calstudy.files import atomic_write_bytes
 
     jobs = check_positive_int(jobs, "jobs")
-    last = _read_durations(*(p for p in (durations, EXECUTED_DIR / DURATIONS_FILE) if p))
+    sources = (durations, EXECUTED_DIR / DURATIONS_FILE, DEFAULT_DURATIONS)
+    last = _read_durations(*(p for p in sources if p))
     alone = [run for run in runs if run[0].name in RUN_ALONE]
     shared = sorted((run for run in runs if run[0].name not in RUN_ALONE),
                     key=lambda run: -last.get(run[0].name, 0.0))  # fmt: skip

@@ -322,6 +322,10 @@ def plot_metric_scatter(
 ) -> Axes:
     """Scatter two columns, optionally coloured by a third, with a fitted trend on top.
 
+    The axes and the legend are named by :func:`axis_label` and
+    :func:`calstudy.catalogue.display_name` (the values are drawn as given: scale them with
+    :func:`percent_view` first).
+
     Parameters
     ----------
     df : DataFrame
@@ -337,10 +341,6 @@ def plot_metric_scatter(
         band where it has one.
     s, alpha : float
         Marker size and opacity.
-
-    The axes and the legend are named by :func:`axis_label` and
-    :func:`calstudy.catalogue.display_name` (the values are drawn as given: scale them with
-    :func:`percent_view` first).
 
     Returns
     -------

@@ -3,19 +3,19 @@
 What exists before an architecture is trained, and how a predictor built on it is scored
 honestly on architectures it never saw:
 
-1. Architecture features: what the architecture string says (:func:`arch_features`), and its
-   isomorphism class (:func:`arch_classes`).
-3. The prediction table: one row per architecture, target, features, proxies and reference
-   columns (:func:`prediction_frame`).
-4. Predictors: a sign-fitted single column (:class:`SignBaseline`) and a model chosen by inner
-   cross-validation among :data:`CANDIDATES`, trained on ranks (:class:`RankModel`), optionally
-   through a surrogate target such as accuracy.
-5. The protocol: repeated K-fold over architectures (:func:`arch_folds`), out-of-fold scores and
-   Kendall τ-b with bootstrap intervals (:func:`compare_predictors`), held-out permutation
-   importance (:func:`permutation_importance`).
+- Architecture features: what the architecture string says (:func:`arch_features`), and its
+  isomorphism class (:func:`arch_classes`).
+- The prediction table: one row per architecture, target, features, proxies and reference
+  columns (:func:`prediction_frame`).
+- Predictors: a sign-fitted single column (:class:`SignBaseline`) and a model chosen by inner
+  cross-validation among :data:`CANDIDATES`, trained on ranks (:class:`RankModel`), optionally
+  through a surrogate target such as accuracy.
+- The protocol: repeated K-fold over architectures (:func:`arch_folds`), out-of-fold scores and
+  Kendall τ-b with bootstrap intervals (:func:`compare_predictors`), held-out permutation
+  importance (:func:`permutation_importance`).
 
-(Section 2, the zero-cost proxies, is :mod:`calstudy.proxies`; section 6, the noise ceiling,
-:mod:`calstudy.ceiling`; the chapter's helpers are :mod:`calstudy.predict`.)
+The zero-cost proxies are :mod:`calstudy.proxies`, the noise ceiling :mod:`calstudy.ceiling`,
+and the chapter's helpers :mod:`calstudy.predict`.
 
 The protocol in one paragraph: the architectures are split into ``K`` folds, ``R`` times with
 different shuffles. For each split, every predictor is fitted on ``K - 1`` folds (its model

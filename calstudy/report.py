@@ -284,7 +284,7 @@ def ci_columns(
         The column whose values label the rows.
     columns : mapping of str to (estimate, low, high) or (estimate, low, high, p)
         Each output column and the columns of ``table`` it shows; with ``p``, a cell whose
-        p-value is below ``alpha`` ends in `` *``.
+        p-value is below ``alpha`` ends in an asterisk.
     scale : mapping of str to float, optional
         Factors of output columns (100: a fraction shown in percent or percentage points).
     alpha, decimals, names, nowrap
