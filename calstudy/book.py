@@ -607,7 +607,8 @@ def execute_chapters(
 
     jobs = check_positive_int(jobs, "jobs")
     sources = (durations, EXECUTED_DIR / DURATIONS_FILE, DEFAULT_DURATIONS)
-    last = _read_durations(*(p for p in sources if p))
+    last = _read_durations(*(p for p in sources if p))  # the order of this build
+    own = _read_durations(durations) if durations is not None else {}  # what it rewrites
     alone = [run for run in runs if run[0].name in RUN_ALONE]
     shared = sorted((run for run in runs if run[0].name not in RUN_ALONE),
                     key=lambda run: -last.get(run[0].name, 0.0))  # fmt: skip
@@ -648,7 +649,7 @@ def execute_chapters(
     if durations is not None:
         durations.parent.mkdir(parents=True, exist_ok=True)
         seconds = {name: run.seconds for name, run in took.items() if run.error is None}
-        text = json.dumps({**last, **seconds}, indent=1, sort_keys=True).encode()
+        text = json.dumps({**own, **seconds}, indent=1, sort_keys=True).encode()
         atomic_write_bytes(durations, text)
     return took
 

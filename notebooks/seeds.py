@@ -353,15 +353,14 @@ if iso.empty:
 # of any predictor that sees only the architecture. On this run:
 
 # %%
+no_noise = (f"The {report.plural(len(first), 'network')} analysed here hold neither a seed "
+            "study nor isomorphic TSS strings: they do not measure seed noise.")
 report.glue_md("seeds-answer", answers.box(
     "Which differences between architectures would a retraining with another seed keep?",
-    " ".join(summary[:2]) or "The networks analysed here hold neither a seed study nor "
-    "isomorphic TSS strings: they do not measure seed noise.",
+    " ".join(summary[:2]) or no_noise,
     caveat="The reference is seed noise itself (no paper number: the paper trained each network "
     "once); a seed study of a handful of architectures gives wide intervals."))
-display(report.md("\n".join(f"- {s}" for s in summary) if summary else
-                  "- The networks analysed here hold neither a seed study nor isomorphic TSS "
-                  "strings: they do not measure seed noise."))  # fmt: skip
+display(report.md("\n".join(f"- {s}" for s in summary) if summary else f"- {no_noise}"))
 
 # %%
 # What must hold for any data.
