@@ -21,6 +21,7 @@ References
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -46,8 +47,11 @@ __all__ = [
     "Metric",
     "compute",
     "display_name",
+    "is_column_name",
     "full_record",
     "metric_columns",
+    "prose_name",
+    "reader_label",
 ]
 
 
@@ -503,6 +507,8 @@ _PLAIN = {
     "n_params": "parameters",
     "flops": "FLOPs",
     "conv_depth": "convolutions on the deepest path",
+    "mean_corruption_acc": "mean accuracy under corruption",
+    "relative_corruption_acc": "accuracy under corruption relative to clean",
     "skip_0_3": "skip connection on edge 0→3",
     **{f"c{i}": f"width of stage {i + 1}" for i in range(5)},
 }
@@ -553,3 +559,67 @@ def display_name(column: str) -> str:
     if column.startswith("n_"):
         return f"number of {column[2:]} edges"
     return column.replace("_", " ")
+
+
+#: A dataset column as the store names it (``pre_ECE_15``, ``fgsm_Linf_acc0_1``, ``n_params``):
+#: the shapes a reader should meet only by their display name. Only shapes that ordinary words
+#: do not take: a stage or post-hoc prefix with an estimator, an attack's accuracy column, an edge
+#: or operation-count column, and a few size columns. ``calstudy.htmlcheck`` looks for these in
+#: the rendered chapters' prose and tables.
+RAW_COLUMN = re.compile(
+    r"(?<![\w/.-])(?:(?:pre|post|vs|hist|iso)_(?:[A-Z]\w*|acc|auc_\w+)"
+    r"|(?:fgsm|pgd|aa_apgd_ce|aa_square)_Linf_acc[\w.]*|edge_\d_\d"
+    r"|n_(?:none|skip_connect|nor_conv_1x1|nor_conv_3x3|avg_pool_3x3)"
+    r"|total_width|n_params|conv_depth|skip_0_3|(?:in)?correct_confidence"
+    r"|(?:mean|relative)_corruption_acc)(?![\w-])"
+)
+
+
+def is_column_name(text: str) -> bool:
+    """Whether ``text`` is a raw dataset column name (:data:`RAW_COLUMN`), all of it.
+
+    >>> is_column_name("pre_ECE_15"), is_column_name("n_params"), is_column_name("ECE_em")
+    (True, True, False)
+    """
+    return RAW_COLUMN.fullmatch(text) is not None
+
+
+def reader_label(value: Any) -> Any:
+    """A table label as a reader meets it: a raw column name becomes its :func:`display_name`,
+    anything else is returned unchanged (``calstudy.report``'s tables apply it to every label).
+
+    >>> reader_label("post_ECE_15"), reader_label("n_avg_pool_3x3"), reader_label("TSS · cifar10")
+    ('ECE, 15 bins, after scaling', 'number of avg_pool_3x3 edges', 'TSS · cifar10')
+    """
+    return display_name(value) if isinstance(value, str) and is_column_name(value) else value
+
+
+def prose_name(column: str, *, stage: bool = True) -> str:
+    """How a sentence names a dataset column: ``pre_ECE_15`` → ``"15-bin ECE before scaling"``.
+
+    :func:`display_name` writes labels for axes and tables ("ECE, 15 bins, before scaling");
+    inside a sentence its commas would read as clauses, so the finding sentences use this form.
+    ``stage=False`` drops "before scaling" / "after scaling" for a sentence that already says
+    when the column was measured.
+
+    Examples
+    --------
+    >>> prose_name("pre_ECE_15"), prose_name("post_ECE_15", stage=False)
+    ('15-bin ECE before scaling', '15-bin ECE')
+    >>> prose_name("post_KSCE"), prose_name("iso_ECE_15"), prose_name("acc")
+    ('KS calibration error after scaling', '15-bin ECE after isotonic regression', 'accuracy')
+    >>> prose_name("fgsm_Linf_acc0_5"), prose_name("frost"), prose_name("pre_auc_svhn")
+    ('FGSM accuracy at ε = 0.5/255', 'accuracy under frost', 'AUROC against SVHN before scaling')
+    """
+    prefix, _, rest = column.partition("_")
+    if prefix in ("pre", "post", *_POSTHOC) and rest and column not in _PLAIN:
+        family, _, bins = rest.rpartition("_")
+        if rest.startswith("auc_"):
+            name = display_name(column)
+        elif family and bins.isdigit():
+            name = f"{bins}-bin {_FAMILY_NAMES.get(family, family.replace('_', ' '))}"
+        else:
+            name = "accuracy" if rest == "acc" else _FAMILY_NAMES.get(rest, rest.replace("_", " "))
+        when = _STAGES.get(prefix) or f"after {_POSTHOC[prefix]}"
+        return f"{name} {when}" if stage else name
+    return display_name(column).replace(", ε", " at ε")

@@ -27,6 +27,11 @@ checked as a reader meets them, by the rules of issue 16:
   describes it (not empty, not a file path);
 - ``table``: no rendered table cell or text output reads ``NaN``, ``0.0000``, ``-0.0`` or a
   raw Python dict;
+- ``names``: no raw dataset column name (``pre_ECE_15``, ``fgsm_Linf_acc0_1``, ``n_params``)
+  in the page's prose, captions or tables: a reader meets the catalogue's display names
+  (:func:`calstudy.catalogue.display_name`); a column named on purpose, as a parameter value,
+  is set as code (``<code>``) and is not counted, and the dataset chapter, which documents the
+  columns by name (:data:`SCHEMA_PAGE`), is exempt;
 - ``legibility`` (browser): no figure is scaled down by more than :data:`MAX_DOWNSCALE`, which
   would shrink its text below legibility.
 
@@ -65,6 +70,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from calstudy.catalogue import RAW_COLUMN
+
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, ConsoleMessage, Request, Response
 
@@ -86,12 +93,15 @@ TRACEBACK_MARKER = "Traceback (most recent call last)"
 
 Kind = Literal[
     "load", "console", "resource", "image", "link", "traceback", "math",
-    "answer", "code", "figure", "table", "legibility",
+    "answer", "code", "figure", "table", "names", "legibility",
 ]  # fmt: skip
 
 #: Where the executed chapters' pages sit in the built book; the reader-facing rules (answer
 #: box, folded code, captions, tables, legibility) apply to these pages only.
 CHAPTER_DIR = "book/executed/"
+#: The chapter that documents the store's columns by their names (the dataset card): the
+#: ``names`` rule does not apply to it.
+SCHEMA_PAGE = CHAPTER_DIR + "dataset.html"
 #: The browser's window: a laptop screen. "The first screen" is the top ``height`` CSS pixels.
 VIEWPORT = {"width": 1280, "height": 900}
 #: A figure whose natural width exceeds this many times its rendered width is shrunk so much
@@ -127,11 +137,12 @@ class Problem:
         The page it was found on, relative to the book directory (``book/intro.html``).
     kind : str
         One of "load", "console", "resource", "image", "link", "traceback", "math", "answer",
-        "code", "figure", "table", "legibility" (:data:`Kind`).
+        "code", "figure", "table", "names", "legibility" (:data:`Kind`).
         What is wrong: the page itself, a console error, a same-origin resource that failed,
         an image, an internal link, a rendered traceback, maths MathJax did not typeset; on a
         chapter page, a missing or late answer box, visible code, an uncaptioned figure, a
-        table showing ``NaN`` and the like, or a figure shrunk below legibility.
+        table showing ``NaN`` and the like, a raw column name in prose or a table, or a figure
+        shrunk below legibility.
     detail : str
         A human-readable description naming the offending URL or text.
     """
@@ -330,6 +341,36 @@ _BAD_VALUES = (
 )  # fmt: skip
 
 
+_LITERAL_TAGS = frozenset({"code", "pre", "kbd", "samp"})
+
+
+def raw_column_names(text: str) -> list[str]:
+    """The raw dataset column names in ``text``, as the ``names`` rule finds them.
+
+    Examples
+    --------
+    >>> raw_column_names("τ with pre_ECE_15 and fgsm_Linf_acc0_1; pre-scaling ECE, n_bins = 15")
+    ['pre_ECE_15', 'fgsm_Linf_acc0_1']
+    """
+    return [match.group(0) for match in RAW_COLUMN.finditer(text)]
+
+
+def _raw_column_names(article: _Element) -> list[str]:
+    """Raw column names in the text a reader sees: outside code, literals and code cells."""
+    found: list[str] = []
+
+    def walk(element: _Element) -> None:
+        for child in element.children:
+            if isinstance(child, str):
+                found.extend(raw_column_names(child))
+            elif not (child.tag in _LITERAL_TAGS or child.tag in _NON_TEXT_TAGS
+                      or "cell_input" in child.classes):  # fmt: skip
+                walk(child)
+
+    walk(article)
+    return found
+
+
 def _article(root: _Element) -> _Element:
     """The page's content (pydata-sphinx-theme's ``<article class="bd-article">``), or all."""
     for element in root.iter():
@@ -371,15 +412,17 @@ def _is_answer_box(element: _Element) -> bool:
     )
 
 
-def chapter_defects(html: str, *, code: bool = True) -> list[tuple[Kind, str]]:
+def chapter_defects(html: str, *, code: bool = True, names: bool = True) -> list[tuple[Kind, str]]:
     """The reader-facing defects of one chapter page's HTML, as ``(kind, detail)`` pairs.
 
     These are the rules that need no browser: an answer box before the first section
     (``answer``), no code input outside a folded ``<details>`` except the parameters cell
     (``code``; skipped with ``code=False``, where the browser tests visibility itself), every
     image in a numbered, captioned ``<figure>`` with alt text that is not a file path
-    (``figure``), and no ``NaN``, ``0.0000``, ``-0.0`` or raw dict in a table cell or text output
-    (``table``). Only the page's article is read, not the theme's navigation.
+    (``figure``), no ``NaN``, ``0.0000``, ``-0.0`` or raw dict in a table cell or text output
+    (``table``), and no raw column name outside code (``names``; skipped with ``names=False``,
+    for the page that documents the columns by name, :data:`SCHEMA_PAGE`). Only the page's
+    article is read, not the theme's navigation.
     """
     article = _article(_parse_tree(html))
     found: list[tuple[Kind, str]] = []
@@ -420,6 +463,12 @@ def chapter_defects(html: str, *, code: bool = True) -> list[tuple[Kind, str]]:
                 walk(child, folded=folded, parameters=parameters, figure=figure)
 
     walk(article, folded=False, parameters=False, figure=None)
+    raw = _raw_column_names(article) if names else []
+    if raw:
+        shown = ", ".join(dict.fromkeys(raw))
+        found.append(("names", f"raw column names in the text: {len(raw)}, "
+                      f"{_shorten(shown, 120)} (write the catalogue's display name, or set a "
+                      "column named on purpose as code)"))  # fmt: skip
     return found
 
 
@@ -570,7 +619,8 @@ def check_book_static(html_dir: Path | str) -> list[Problem]:
         html = (root / page).read_text(encoding="utf-8", errors="replace")
         problems.update(Problem(page, "traceback", detail) for detail in content.tracebacks)
         if is_chapter_page(page):
-            problems.update(Problem(page, kind, detail) for kind, detail in chapter_defects(html))
+            problems.update(Problem(page, kind, detail)
+                            for kind, detail in chapter_defects(html, names=page != SCHEMA_PAGE))
         if _REMOTE_MATHJAX.search(html):
             problems.add(Problem(page, "math", "MathJax is loaded from another site: offline, "
                                  "the maths shows as raw TeX"))  # fmt: skip
@@ -966,7 +1016,7 @@ def _check_page(
                 "(the browser may load nothing off the book's origin)",
             )
         if chapter is not None:
-            for kind, detail in chapter_defects(html, code=False):
+            for kind, detail in chapter_defects(html, code=False, names=page_path != SCHEMA_PAGE):
                 report(kind, detail)
             _report_chapter_layout(chapter, page_path, report, figures)
         for image in images:

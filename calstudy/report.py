@@ -226,7 +226,8 @@ def ci_table(
     decimals : int, default=2
         Decimals of the numbers.
     names : callable, optional
-        Maps the row labels to reader-facing names (e.g. ``catalogue.display_name``).
+        Maps the row labels to reader-facing names; by default a raw column name becomes its
+        display name (:func:`calstudy.catalogue.reader_label`), as do the column labels.
     nowrap : bool, default=True
         Non-breaking spaces in the cells.
 
@@ -258,8 +259,9 @@ def ci_table(
         out = out.reindex(columns=list(dict.fromkeys(table[columns])))
     out = out.reindex(index=rows).fillna(MISSING)
     out.columns.name = None
-    if names is not None:
-        out = out.rename(index=names)
+    from calstudy.catalogue import reader_label
+
+    out = out.rename(index=names or reader_label, columns=reader_label)
     return out.rename_axis(index=index)
 
 
@@ -323,8 +325,11 @@ def format_table(
 ) -> pd.DataFrame:
     """A table for people: p-value columns (``p``, ``p_*``) as :func:`pvalue`, percentages,
     other floats with ``digits`` significant digits (or ``decimals[col]`` decimals), ``—`` for
-    missing values. Returns strings; the index and column labels are kept.
+    missing values, and a raw column name, as a label or a cell, by its display name
+    (:func:`calstudy.catalogue.reader_label`). Returns strings.
     """
+    from calstudy.catalogue import reader_label
+
     decimals = dict(decimals or {})
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
@@ -340,5 +345,5 @@ def format_table(
                 for v in values
             ]
         else:
-            out[col] = [MISSING if _missing(v) else v for v in values]
-    return out
+            out[col] = [MISSING if _missing(v) else reader_label(v) for v in values]
+    return out.rename(index=reader_label, columns=reader_label)

@@ -64,7 +64,7 @@ import seaborn as sns
 from IPython.display import display
 
 from calstudy import analysis, answers, chapter, plots, report
-from calstudy.catalogue import display_name
+from calstudy.catalogue import display_name, prose_name
 
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.max_colwidth", None)  # a table shows its labels whole
@@ -118,9 +118,9 @@ display(report.format_table(medians.set_axis(["networks", "median before", "medi
                                          "share lowered": ("lowered", "lowered_low",
                                                            "lowered_high")})))  # fmt: skip
 in_points = {c: unit * effect[c] for c in ("change", "change_low", "change_high")}
-effect_words = analysis.scaling_effect_sentences(effect.assign(**in_points), metric=f"`{metric}`"
-                                                 + (" (in percentage points)" if unit > 1 else ""),
-                                                 decimals=2 if unit > 1 else 4)  # fmt: skip
+effect_words = analysis.scaling_effect_sentences(
+    effect.assign(**in_points), decimals=2 if unit > 1 else 4,
+    metric=prose_name(pre, stage=False) + (" (in percentage points)" if unit > 1 else ""))  # fmt: skip
 report.md(*(f"- {s}" for s in effect_words))
 
 # %% mystnb={"figure": {"caption": "Each network's metric after temperature scaling (y) against before it (x), one panel per search space and dataset (ECE in percent), coloured by accuracy; the title gives τ between the two with its bootstrap interval.", "name": "fig-rq4_posthoc-ranking"}, "image": {"alt": "Scatter plots, one per search space and dataset, of post-scaling against pre-scaling calibration error for every network, coloured by accuracy; where the cloud shows no rising band, scaling reshuffled the ranking."}}
@@ -182,7 +182,7 @@ else:
         "median T − 1": ("shift", "shift_low", "shift_high", "shift_p"),
         f"τ(|log T|, {display_name(pre)})": ("tau", "tau_low", "tau_high")}))  # fmt: skip
     display(report.md(*(f"- {s}" for s in analysis.temperature_sentences(
-        temperatures, against=f"`{pre}`"))))
+        temperatures, against=prose_name(pre)))))
 
 # %% mystnb={"figure": {"caption": "The fitted temperatures T of every network, one outline per search space and dataset; dashed: T = 1 (no change). T > 1 softens an overconfident network's predictions.", "name": "fig-rq4_posthoc-temperatures"}, "image": {"alt": "Step histograms of the fitted temperature per search space and dataset, most of the mass just above the dashed line at T = 1."}}
 if not temperatures.empty:
@@ -268,7 +268,8 @@ report.format_table(chapter.paper_numbers("iv").set_index("quantity").query("not
 # ## Summary
 
 # %%
-summary = analysis.scaling_summary(effect, drivers, temperatures, tests, metric=f"`{metric}`")
+summary = analysis.scaling_summary(effect, drivers, temperatures, tests,
+                                   metric=prose_name(pre, stage=False))
 report.glue_md("rq4_posthoc-answer", answers.box(
     question="Does temperature scaling help every network alike, so that the ranking by "
     "calibration survives it?",

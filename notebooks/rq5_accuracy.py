@@ -62,7 +62,7 @@ import seaborn as sns
 from IPython.display import display
 
 from calstudy import analysis, answers, chapter, plots, report
-from calstudy.catalogue import display_name
+from calstudy.catalogue import display_name, prose_name
 
 sns.set_theme(style="whitegrid", context="notebook")
 df = chapter.load_study(
@@ -189,7 +189,7 @@ if labelled["temperature"].isna().all():
                       "empty, as in the paper's released data): the temperature columns of the "
                       "statements below are left out."))
 report.md(*(f"- {s}" for s in analysis.scaling_gain_sentences(
-    effect, temperatures, t_tol=t_tol, metric=f"`{metric}`")))
+    effect, temperatures, t_tol=t_tol, metric=prose_name(pre, stage=False))))
 
 # %% [markdown]
 # ## The top models, next to the paper
@@ -218,7 +218,8 @@ report.md(*paper_lines)
 # ## Summary
 
 # %%
-summary = analysis.accuracy_summary(taus, shape, effect, pre=pre, post=post, metric=f"`{metric}`")
+summary = analysis.accuracy_summary(taus, shape, effect, pre=pre, post=post,
+                                   metric=prose_name(pre, stage=False))
 report.glue_md("rq5_accuracy-answer", answers.box(
     "Is a more accurate network better calibrated?",
     f"**{reference}.** " + " ".join(paper_lines[-1:] + paper_lines[1:-1]),

@@ -65,7 +65,7 @@ import seaborn as sns
 from IPython.display import display
 
 from calstudy import analysis, answers, chapter, plots, report
-from calstudy.catalogue import display_name
+from calstudy.catalogue import display_name, prose_name
 
 sns.set_theme(style="whitegrid", context="notebook")
 df = chapter.load_study(store, space=spaces or None, datasets=datasets or None, metrics=[metric],
@@ -87,7 +87,7 @@ def skip(d, n, what, needed, section):
                       "skipped."))  # fmt: skip
 
 
-report.md(f"This store holds, with `{pre}` and `{post}`, " + report.join(
+report.md(f"This store holds, with {prose_name(pre)} and {prose_name(post)}, " + report.join(
     f"on {d} {report.plural(len(tss_by[d]), 'TSS cell')} and "
     f"{report.plural(len(sss_by[d]), 'SSS network')}" for d in names
 ) + f" (fidelity {report.join(sorted(df['fidelity'].unique()))}).")  # fmt: skip
@@ -248,8 +248,8 @@ for d, sss in sss_by.items():
     spread = f"{report.pct(bands[pre].min(), 2)} – {report.pct(bands[pre].max(), 2)}"
     ours[q_flat].append(f"{d}: band medians {spread}, τ with accuracy {report.ci(r.tau, r.low, r.high)}")
     display(report.md(f"**{d}:** {report.plural(len(inside), 'SSS network')} with accuracy "
-                      f"84.7–92.3 %; median {pre} per accuracy band {spread}; its τ with accuracy"
-                      f" in this range: {report.tau(r)}."),
+                      f"84.7–92.3 %; median {prose_name(pre)} per accuracy band {spread}; its τ with"
+                      f" accuracy in this range: {report.tau(r)}."),
             report.format_table(bands, percent=["band_low", "band_high", "acc", pre],
                                 decimals={pre: 2}))  # fmt: skip
 

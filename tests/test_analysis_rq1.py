@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calstudy import analysis
+from calstudy import analysis, htmlcheck
 
 
 def frame(n: int = 40, seed: int = 0, *, spaces=("tss",), datasets=("a", "b", "c")) -> pd.DataFrame:
@@ -190,3 +190,23 @@ def test_panel_grid_rows_of_two_hide_the_spare_axes() -> None:
     assert big.get_position().height > 2.5 * small.get_position().height
     with pytest.raises(ValueError, match="Expected `heights` to be 2 positive heights"):
         plots.panel_grid(2, ncols=1, heights=[1.0])
+
+
+def test_transfer_sentence_names_metrics_as_the_book_does() -> None:
+    df = frame(60, seed=1).rename(columns={"m": "pre_ECE_15", "noise": "post_NLL"})
+    columns = ["pre_ECE_15", "post_NLL", "acc"]
+    pairs = analysis.pair_datasets(df, columns, datasets=["a", "b"])
+    # on (a, b): pre_ECE_15 and acc transfer perfectly, post_NLL is fresh noise on each dataset
+    table = analysis.transfer_table(pairs, columns, n_boot=200)
+    versus = analysis.transfer_versus_reference(pairs, columns, n_boot=200)
+    verdicts = analysis.transfer_verdicts(table, versus)
+    text = analysis.transfer_sentence(verdicts)
+    assert text.startswith("**TSS, a ↔ b** (60 networks on both). Accuracy transfers (τ = +")
+    assert "Transfers: 15-bin ECE before scaling. No detectable transfer: NLL after scaling." in text
+    assert "Largest |τ| of a calibration metric: 15-bin ECE before scaling, τ = +1.00" in text
+    assert "τ below accuracy's: NLL after scaling." in text
+    brief = analysis.transfer_sentence(verdicts, brief=True)
+    assert brief.startswith("TSS, a ↔ b: 1 of 2 calibration metrics transfer after Holm (15-bin "
+                            "ECE before scaling); accuracy transfers")
+    assert not htmlcheck.raw_column_names(text + brief)
+    assert analysis.transfer_sentence(verdicts.iloc[:0]) == ""

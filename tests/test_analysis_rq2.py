@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calstudy import analysis
+from calstudy import analysis, htmlcheck
 from calstudy.schema import CORRUPTIONS
 
 
@@ -159,7 +159,8 @@ def test_sentences_state_the_numbers() -> None:
     table = analysis.robustness_taus(df, "pre_ECE_15", n_boot=50)
     text = analysis.robustness_sentence(table)
     assert text.startswith("**TSS / CIFAR-10** (200 networks). Of 7 measures,")
-    assert "Corruption accuracies: τ from" in text and "τ with acc = " in text
+    assert "Corruption accuracies: τ from" in text and "τ with accuracy = " in text
+    assert not htmlcheck.raw_column_names(text), text
     brief = analysis.robustness_sentence(table, brief=True)
     assert brief.startswith("TSS / CIFAR-10: ") and "corruption and attack accuracies" in brief
     contrast = analysis.top_versus_lowest(df, "pre_ECE_15", n=1000, n_boot=400)

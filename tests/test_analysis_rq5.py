@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calstudy import analysis
+from calstudy import analysis, htmlcheck
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_sentences_and_summary(study: pd.DataFrame) -> None:
     shape = analysis.top_rest_contrast(labelled, "pre_ECE_15", n_boot=100)
     effect = analysis.scaling_effect(labelled, "pre_ECE_15", "post_ECE_15", n_boot=100)
     text = analysis.accuracy_tau_sentences(taus, models="all")
-    assert len(text) == 4 and text[0].startswith("**SSS · b**, `pre_ECE_15`: τ(acc, ·) = -")
+    assert len(text) == 4 and text[0].startswith("**SSS · b**, 15-bin ECE before scaling: τ(acc, ·) = -")
     assert text[0].endswith("it falls as accuracy rises.")
     assert "the relation changes between the top models and the rest" in (
         analysis.top_rest_sentences(shape)[1])  # fmt: skip
@@ -99,6 +99,7 @@ def test_sentences_and_summary(study: pd.DataFrame) -> None:
     assert paper[0].startswith("In TSS · a, ") and "reach 85 % accuracy" in paper[0]
     assert paper[0].endswith("and the paper's 3.8 % – 6.8 % lies above that range.")
     assert "falls as accuracy rises, as in the paper" in paper[1]
+    assert "among them 15-bin ECE before scaling falls" in paper[1]
     assert "a change of the relation between the top models and the rest is shown" in paper[2]
     none = analysis.accuracy_paper_sentences(
         labelled, taus, shape, "pre_ECE_15", paper_range_value=(0.038, 0.068),
@@ -106,10 +107,11 @@ def test_sentences_and_summary(study: pd.DataFrame) -> None:
     assert "too few to set beside the paper's range of 3.8 % – 6.8 %" in none[0]
     summary = analysis.accuracy_summary(taus, shape, effect, pre="pre_ECE_15", post="post_ECE_15")
     assert summary[0] == (
-        "Before temperature scaling, over all models, `pre_ECE_15` rises with accuracy in TSS · a; "
+        "Before temperature scaling, over all models, 15-bin ECE rises with accuracy in TSS · a; "
         "falls as accuracy rises in SSS · b (Holm-corrected)."
     )
     assert summary[-1] == "Temperature scaling lowered ECE in SSS · b and TSS · a, network by network."
+    assert not htmlcheck.raw_column_names(" ".join([*text, *paper, *summary]))
 
 
 def test_sentences_of_empty_tables() -> None:

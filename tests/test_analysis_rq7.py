@@ -101,8 +101,8 @@ def test_count_effect_table_and_sentence(tss: pd.DataFrame) -> None:
     assert pool["coef"] == pytest.approx(0.004, abs=0.0005) and pool["p_holm"] < 1e-6
     sentence = analysis.count_effects_sentence(table)
     shown = report.ci(100 * pool["coef"], 100 * pool["low"], 100 * pool["high"])
-    assert f"each extra avg_pool_3x3 raises pre_ECE_15 ({shown} pp per edge, Holm p" in sentence
-    assert "no operation count moves post_ECE_15 significantly after Holm" in sentence
+    assert f"each extra avg_pool_3x3 raises 15-bin ECE ({shown} pp per edge, Holm p" in sentence
+    assert "after temperature scaling, no operation count moves 15-bin ECE significantly after Holm" in sentence
 
 
 def test_edge_op_medians(tss: pd.DataFrame) -> None:
@@ -128,7 +128,7 @@ def test_width_taus_and_sentence(sss: pd.DataFrame) -> None:
     assert (taus["p_holm"] >= taus["p"]).all()
     sentence = analysis.width_sentence(taus)
     assert sentence.startswith("before temperature scaling, wider networks are worse calibrated")
-    assert "after temperature scaling, no relation of width and post_ECE_15" in sentence
+    assert "after temperature scaling, no relation of width and 15-bin ECE that" in sentence
     flipped = taus.assign(tau=-taus["tau"], low=-taus["high"], high=-taus["low"])
     assert "wider networks are better calibrated" in analysis.width_sentence(flipped)
 
@@ -160,7 +160,7 @@ def test_uniform_width(sss: pd.DataFrame) -> None:
     assert row["at_min"] == pytest.approx(networks["pre_ECE_15"].iloc[0])
     assert row["tau"] > 0.5
     sentence = analysis.uniform_width_sentence(table)
-    assert sentence.startswith("pre_ECE_15 ") and "(width 8 → 64, τ = +" in sentence
+    assert sentence.startswith("15-bin ECE before scaling ") and "(width 8 → 64, τ = +" in sentence
     none = analysis.uniform_width(sss.iloc[8:], ["pre_ECE_15"])
     assert none["n"].tolist() == [0] and np.isnan(none["tau"].iloc[0])
     assert analysis.uniform_width_sentence(none) == "none"

@@ -56,7 +56,7 @@ def test_rq7_count_regression(demo_tss: pd.DataFrame) -> None:
     pool = counts.set_index(["metric", "term"]).loc[("pre_ECE_15", "n_avg_pool_3x3")]
     assert pool["coef"] > 0 and pool["p_holm"] < ALPHA, pool.to_dict()
     sentence = analysis.count_effects_sentence(counts, alpha=ALPHA)
-    assert "each extra avg_pool_3x3 raises pre_ECE_15" in sentence
+    assert "each extra avg_pool_3x3 raises 15-bin ECE" in sentence
 
 
 def test_rq7_sss_width(demo_sss: pd.DataFrame) -> None:

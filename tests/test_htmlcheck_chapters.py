@@ -222,6 +222,37 @@ def test_text_outputs_may_not_show_them_either() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Names: a reader meets display names; a column named on purpose is set as code
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param("<p>Largest |τ|: pre_ECE_15, τ = 0.4.</p>", ["pre_ECE_15"], id="prose"),
+        pytest.param(TABLE.format(rows="<tr><th>n_params</th><td>0.1</td><td>x</td></tr>"),
+                     ["n_params"], id="table-label"),  # fmt: skip
+        pytest.param("<figcaption>τ with fgsm_Linf_acc0_1 and edge_3_0</figcaption>",
+                     ["fgsm_Linf_acc0_1", "edge_3_0"], id="caption"),  # fmt: skip
+        pytest.param("<p>Rerun with <code>metric = 'post_ECE_15'</code>.</p>", [], id="code"),
+        pytest.param("<p>15-bin ECE before scaling; pre-scaling ECE; n_bins = 15; pre_x</p>", [],
+                     id="display-names-and-words"),  # fmt: skip
+    ],
+)
+def test_raw_column_names_are_reported_outside_code(body: str, expected: list[str]) -> None:
+    found = details(page(ANSWER, body), "names")
+    if not expected:
+        assert found == []
+        return
+    assert len(found) == 1 and found[0].startswith(f"raw column names in the text: {len(expected)}")
+    assert all(name in found[0] for name in expected), found
+
+
+def test_raw_names_in_folded_code_do_not_count() -> None:
+    assert details(page(ANSWER, FOLDED.format(output="<p>τ = 0.1</p>").replace(
+        "analysis.rq1(study)", "study['pre_ECE_15']")), "names") == []  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
 # In a book: chapter pages only, statically and in the browser
 
 

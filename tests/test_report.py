@@ -60,6 +60,17 @@ def test_format_table() -> None:
     }
 
 
+def test_format_table_shows_column_names_as_display_names() -> None:
+    table = pd.DataFrame({"metric": ["pre_ECE_15", "ECE_em", "TSS"], "pre_NLL": [1.0, 2.0, 3.0]},
+                         index=pd.Index(["n_params", "c1", "x"], name="term"))  # fmt: skip
+    out = report.format_table(table)
+    assert out["metric"].tolist() == ["ECE, 15 bins, before scaling", "ECE_em", "TSS"]
+    assert list(out.columns) == ["metric", "NLL, before scaling"]
+    assert out.index.tolist() == ["parameters", "c1", "x"] and out.index.name == "term"
+    cis = pd.DataFrame({"m": ["post_ECE_15"], "tau": [0.5], "low": [0.4], "high": [0.6]})
+    assert report.ci_table(cis, index="m").index.tolist() == ["ECE, 15 bins, after scaling"]
+
+
 def test_md_joins_paragraphs() -> None:
     assert report.md("a", "", "- b\n- c").data == "a\n\n- b\n- c"
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from calstudy._checks import check_columns, check_nonnegative_int
+from calstudy.catalogue import prose_name
 from calstudy.differences import tau_difference
 from calstudy.questions.groups import (
     GROUP_KEYS,
@@ -258,8 +259,8 @@ def accuracy_tau_sentences(taus: pd.DataFrame, *, models: str = "all") -> list[s
     Returns
     -------
     list of str
-        E.g. "**TSS · cifar10**, post_ECE_15: τ(acc, ·) = -0.29 [-0.41, -0.18], n = 122, Holm p
-        < 1e-4: it falls as accuracy rises."
+        E.g. "**TSS · cifar10**, 15-bin ECE after scaling: τ(acc, ·) = -0.29 [-0.41, -0.18],
+        n = 122, Holm p < 1e-4: it falls as accuracy rises."
     """
     from calstudy import report
 
@@ -269,7 +270,7 @@ def accuracy_tau_sentences(taus: pd.DataFrame, *, models: str = "all") -> list[s
     if rows.empty:
         return [f"No group has enough models ({models}) for τ."]
     return [
-        f"**{r['group']}**, `{r['metric']}`: {report.tau(r, symbol='τ(acc, ·)')}, Holm p "
+        f"**{r['group']}**, {prose_name(r['metric'])}: {report.tau(r, symbol='τ(acc, ·)')}, Holm p "
         f"{report.pvalue(r['p_holm'])}: {_RELATION_WORDS[r['relation']]}."
         for _, r in rows.iterrows()
     ]
@@ -422,7 +423,7 @@ def accuracy_paper_sentences(
         low, high = above[column].min(), above[column].max()
         where = range_position(paper_range_value, low, high)
         first = (f"In {reference}, {report.plural(len(above), 'model')} reach "
-                 f"{report.pct(threshold, 0)} accuracy; their `{column}` ranges (min – max) over "
+                 f"{report.pct(threshold, 0)} accuracy; their {prose_name(column)} ranges (min – max) over "
                  f"{report.pct(low)} – {report.pct(high)}, and the paper's {paper} "
                  f"{position_phrase(where)} that range.")
     else:
@@ -440,7 +441,7 @@ def accuracy_paper_sentences(
         r = tau.iloc[0]
         verdict = {1: "rises with accuracy", -1: "falls as accuracy rises, as in the paper",
                    0: "shows no detectable relation to accuracy (the paper: it falls)"}
-        second += (f"; among them `{column}` {verdict[r['relation']]}: "
+        second += (f"; among them {prose_name(column)} {verdict[r['relation']]}: "
                    f"{report.tau(r, symbol='τ(acc, ·)')}, Holm p {report.pvalue(r['p_holm'])}")
     sentences = [first, second + "."]
     every = taus[(taus["group"] == reference) & (taus["models"] == "all")
@@ -490,7 +491,7 @@ def accuracy_summary(
         rows = taus[(taus["models"] == models) & (taus["metric"] == column)]
         if rows.empty:
             return f"{lead}: no group has enough models."
-        return f"{lead}, `{column}` " + "; ".join(
+        return f"{lead}, {prose_name(column, stage=False)} " + "; ".join(
             verdict_groups(rows["group"], rows["relation"], words)) + " (Holm-corrected)."
 
     lines = [

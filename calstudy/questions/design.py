@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from calstudy._checks import check_columns, check_positive_int
+from calstudy.catalogue import prose_name
 from calstudy.differences import bootstrap_diff, wilson_ci
 from calstudy.space import TSS_OPS, parse_tss
 from calstudy.stats import correct_pvalues, kendall_ci
@@ -615,7 +616,7 @@ def count_effects_sentence(
     str
         The counts whose corrected p-value is below ``alpha``, with direction and interval in
         percentage points, e.g. "before temperature scaling, each extra avg_pool_3x3 raises
-        pre_ECE_15 (+0.26 [+0.11, +0.41] pp per edge, Holm p 0.0025)"; or that none does.
+        15-bin ECE (+0.26 [+0.11, +0.41] pp per edge, Holm p 0.0025)"; or that none does.
     """
     from calstudy import report
 
@@ -624,11 +625,12 @@ def count_effects_sentence(
     clauses = []
     for target, rows in table.groupby("metric", sort=False):
         hits = rows[(rows[p_col] < alpha) & rows["term"].str.startswith("n_")]
+        what = prose_name(target, stage=False)
         clauses.append(f"{_scaling(target)}, " + report.join(
-            (f"each extra {r['term'][2:]} {'raises' if r['coef'] > 0 else 'lowers'} {target} "
+            (f"each extra {r['term'][2:]} {'raises' if r['coef'] > 0 else 'lowers'} {what} "
              f"({report.ci(100 * r['coef'], 100 * r['low'], 100 * r['high'])} pp per edge, "
              f"{name} p {report.pvalue(r[p_col])})" for _, r in hits.iterrows()),
-            empty=f"no operation count moves {target} significantly after {name}",
+            empty=f"no operation count moves {what} significantly after {name}",
         ))  # fmt: skip
     return "; ".join(clauses)
 
@@ -658,7 +660,8 @@ def width_sentence(
             when = _scaling(r["metric"])
             clauses.append(f"{when}, wider networks are {worse} calibrated: {shown}")
         else:
-            clauses.append(f"{_scaling(r['metric'])}, no relation of width and {r['metric']} "
+            clauses.append(f"{_scaling(r['metric'])}, no relation of width and "
+                           f"{prose_name(r['metric'], stage=False)} "
                            f"that this sample resolves: {shown}")  # fmt: skip
     return "; ".join(clauses)
 
@@ -669,9 +672,10 @@ def width_extremes_sentence(extremes: Mapping[str, float], target: str) -> str:
     Returns
     -------
     str
-        "median pre_ECE_15 1.7 % at total width 40–80 (n = 4) against 6.8 % at 280–320 (n = 7),
-        difference +5.10 [+4.20, +6.00] pp", without the difference when a group holds fewer
-        than two networks, or that the comparison cannot be made when a group is empty.
+        "median 15-bin ECE before scaling 1.7 % at total width 40–80 (n = 4) against 6.8 % at
+        280–320 (n = 7), difference +5.10 [+4.20, +6.00] pp", without the difference when a
+        group holds fewer than two networks, or that the comparison cannot be made when a group
+        is empty.
     """
     from calstudy import report
 
@@ -683,7 +687,8 @@ def width_extremes_sentence(extremes: Mapping[str, float], target: str) -> str:
             f"widths span {span} ({n_narrow} networks at 40–80, {n_wide} at 280–320)"
         )
     text = (
-        f"median {target} {report.pct(extremes['narrow'])} at total width 40–80 (n = {n_narrow})"
+        f"median {prose_name(target)} {report.pct(extremes['narrow'])} at total width 40–80 "
+        f"(n = {n_narrow})"
         f" against {report.pct(extremes['wide'])} at 280–320 (n = {n_wide})"
     )
     if np.isfinite(extremes["difference"]):
@@ -701,7 +706,8 @@ def uniform_width_sentence(table: pd.DataFrame) -> str:
     clauses = []
     for _, r in table[table["n"] > 0].iterrows():
         tau = f", {report.tau(r)}" if np.isfinite(r["tau"]) else ""
-        clauses.append(f"{r['metric']} {report.pct(r['at_min'])} → {report.pct(r['at_max'])} "
+        clauses.append(f"{prose_name(r['metric'])} {report.pct(r['at_min'])} → "
+                       f"{report.pct(r['at_max'])} "
                        f"(width {int(r['width_min'])} → {int(r['width_max'])}{tau})")  # fmt: skip
     return report.join(clauses)
 

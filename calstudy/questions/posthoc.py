@@ -547,8 +547,8 @@ def temperature_sentences(temperatures: pd.DataFrame, *, against: str) -> list[s
     list of str
         E.g. "**TSS · cifar10**: T > 1 for 100 [97, 100] % of the networks, mostly
         overconfident; median T 1.094, median T − 1 = +0.094 [+0.092, +0.098], above 1 (Wilcoxon
-        p < 1e-4); the size of the correction grows with pre_ECE_15: τ(``|log T|``, pre_ECE_15) =
-        +0.53 [+0.44, +0.62]."
+        p < 1e-4); the size of the correction grows with 15-bin ECE before scaling: τ = +0.53
+        [+0.44, +0.62]."
     """
     from calstudy import report
 
@@ -559,7 +559,7 @@ def temperature_sentences(temperatures: pd.DataFrame, *, against: str) -> list[s
         f"{_KIND_WORDS[r['kind']]}; median T {report.fixed(r['median_t'], 3, signed=False)}, "
         f"median T − 1 = {ci_words(r, 'shift', 3)}, {_SHIFTED_WORDS[r['shifted']]} (Wilcoxon p "
         f"{report.pvalue(r['shift_p'])}); the size of the correction "
-        f"{_TRACKS_WORDS[r['tracks']]} {against}: τ(|log T|, {against}) = {ci_words(r, 'tau')}."
+        f"{_TRACKS_WORDS[r['tracks']]} {against}: τ = {ci_words(r, 'tau')}."
         for _, r in temperatures.iterrows()
     ]
 

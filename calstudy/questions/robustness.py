@@ -11,6 +11,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from calstudy._checks import check_columns, check_level, check_positive_int
+from calstudy.catalogue import prose_name
 from calstudy.differences import tau_difference
 from calstudy.questions.groups import group_name, groups_of
 from calstudy.selection import (
@@ -391,7 +392,7 @@ def robustness_sentence(rows: pd.DataFrame, *, alpha: float = 0.05, brief: bool 
     hits = robust[robust["p_holm"] < alpha]
     signs = {"rise": hits[hits["tau"] > 0], "fall": hits[hits["tau"] < 0]}
     related = report.join(
-        f"{len(part)} {verb} with calibration error ({report.join(part['measure'])})"
+        f"{len(part)} {verb} with calibration error ({report.join(map(prose_name, part['measure']))})"
         for verb, part in signs.items()
         if len(part)
     )
@@ -423,14 +424,14 @@ def robustness_sentence(rows: pd.DataFrame, *, alpha: float = 0.05, brief: bool 
             )
     for r in rows[rows["family"].isin(["reference", "ood"])].to_dict("records"):
         said.append(
-            f"τ with {r['measure']} = {_tau_words(r)} (Holm p {report.pvalue(r['p_holm'])}, "
+            f"τ with {prose_name(r['measure'])} = {_tau_words(r)} (Holm p {report.pvalue(r['p_holm'])}, "
             f"BH p {report.pvalue(r['p_bh'])})."
         )
     if len(robust):
         big = robust.loc[robust["tau"].abs().idxmax()]
         said.append(
-            f"The largest |τ| of a corruption or attack accuracy is {big['measure']}'s, "
-            f"{_tau_words(big)}; "
+            f"The largest |τ| of a corruption or attack accuracy is that of "
+            f"{prose_name(big['measure'])}, {_tau_words(big)}; "
             + (f"after Holm, {related}." if len(hits)
                else "none of them is related to calibration after Holm.")
         )  # fmt: skip

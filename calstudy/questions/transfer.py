@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from calstudy._checks import check_columns, check_level, check_positive_int
+from calstudy.catalogue import prose_name
 from calstudy.differences import tau_difference
 from calstudy.questions.groups import dataset_title, pair_name
 from calstudy.questions.versus_paper import paper_float, position_of
@@ -243,7 +244,7 @@ def transfer_sentence(rows: pd.DataFrame, *, brief: bool = False) -> str:
     if brief:
         return (
             f"{pair_name(key)}: {len(moving)} of {len(cal)} calibration metrics transfer after "
-            f"Holm ({report.join(moving)})" + (f"; {acc}" if acc else "")
+            f"Holm ({report.join(map(prose_name, moving))})" + (f"; {acc}" if acc else "")
             + f"; {int((cal['versus'] == 'worse').sum())} transfer significantly worse than "
             "accuracy."
         )  # fmt: skip
@@ -253,15 +254,16 @@ def transfer_sentence(rows: pd.DataFrame, *, brief: bool = False) -> str:
     for verdict in ("transfers", "reverses", "no detectable transfer"):
         names = cal.index[cal["transfer"] == verdict]
         if len(names):
-            said.append(f"{verdict.capitalize()}: {report.join(names)}.")
+            said.append(f"{verdict.capitalize()}: {report.join(map(prose_name, names))}.")
     if len(cal):
         big = cal["tau"].abs().idxmax()
-        said.append(f"Largest |τ| of a calibration metric: {big}, {report.tau(cal.loc[big])}.")
+        said.append(f"Largest |τ| of a calibration metric: {prose_name(big)}, "
+                    f"{report.tau(cal.loc[big])}.")
     words = {"worse": "below", "no different": "indistinguishable from", "better": "above"}
     for verdict, word in words.items():
         names = cal.index[cal["versus"] == verdict]
         if len(names):
-            said.append(f"τ {word} accuracy's: {report.join(names)}.")
+            said.append(f"τ {word} accuracy's: {report.join(map(prose_name, names))}.")
     return " ".join(said)
 
 
