@@ -5,21 +5,22 @@ trained? The pieces live by concept: :mod:`calstudy.predictors` (architecture fe
 prediction table, rank predictors and the held-out protocol), :mod:`calstudy.proxies` (zero-cost
 proxies at initialisation, torch) and :mod:`calstudy.ceiling` (the noise ceiling). This module
 holds what the RQ viii chapter adds on top (isomorphism-grouped samples of large stores, proxy
-samples, the comparison runs and their sentences) and re-exports the public names of the three,
-so ``predict.<name>`` reads as one vocabulary in the chapter.
+samples, the comparison runs and their sentences, the chapter's steps pair by pair) and
+re-exports the public names of the three (and :func:`calstudy.questions.groups.group_rows`), so
+``predict.<name>`` reads as one vocabulary in the chapter.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from calstudy._checks import SPACES, check_nonnegative_int, check_positive_int
+from calstudy._checks import SPACES, check_columns, check_nonnegative_int, check_positive_int
 from calstudy.ceiling import (
     Ceiling,
     ceiling_tau,
@@ -49,6 +50,7 @@ from calstudy.predictors import (
     standard_predictors,
 )
 from calstudy.proxies import PROXIES, zero_cost_proxies
+from calstudy.questions.groups import group_rows
 from calstudy.stats import kendall_ci
 from calstudy.sweep import parse_fidelity
 
@@ -878,6 +880,520 @@ def early_seed_icc(
     return table
 
 
+# ================================================================================================
+# The chapter's steps, one space and dataset (a "pair" of study_pairs) at a time
+# ================================================================================================
+
+
+def pair_title(space: str, dataset: str, label: str | None = None) -> str:
+    """How the chapter heads a finding: ``"TSS cifar10"``, or ``"TSS cifar10, <label>"``.
+
+    Examples
+    --------
+    >>> pair_title("tss", "cifar10"), pair_title("sss", "cifar10", "the 48 with proxies")
+    ('TSS cifar10', 'SSS cifar10, the 48 with proxies')
+    """
+    title = f"{str(space).upper()} {dataset}"
+    return title if label is None else f"{title}, {label}"
+
+
+def predictor_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """A comparison's scores for readers: each predictor's held-out τ-b with its interval, kind,
+    n, and the mean and spread of τ-b over the repeats.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        :attr:`~calstudy.predictors.Comparison.scores` (``predictor``, ``kind``, ``tau``,
+        ``low``, ``high``, ``n``, ``tau_mean``, ``tau_sd``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``predictor``, in `scores`' order: ``τ-b`` (``"+0.28 [+0.17, +0.36]"``),
+        then ``kind``, ``n``, ``tau_mean`` and ``tau_sd`` as
+        :func:`calstudy.report.format_table` writes them.
+    """
+    from calstudy.report import ci_columns, format_table
+
+    check_columns(scores, ["predictor", "kind", "tau", "low", "high", "n", "tau_mean", "tau_sd"],
+                  "scores")  # fmt: skip
+    interval = ci_columns(scores, index="predictor", columns={"τ-b": ("tau", "low", "high")})
+    rest = format_table(scores.set_index("predictor")[["kind", "n", "tau_mean", "tau_sd"]])
+    return pd.concat([interval, rest], axis=1)
+
+
+def pair_inputs(
+    df: pd.DataFrame,
+    pair: Any,
+    *,
+    target: str,
+    max_archs: int,
+    max_all: int,
+    sample: int,
+    num_images: int = 64,
+    data_dir: Any = None,
+    seed: int = 0,
+) -> tuple[PredictionData, pd.DataFrame | None, str]:
+    """What a pair's predictors may use before training: the scored architectures and their
+    zero-cost proxies, and the sentence that says which.
+
+    The pair's :func:`~calstudy.predictors.prediction_frame` is cut to a seeded sample of
+    `max_archs` architectures (:func:`subsample`), and :func:`proxies_for` computes the
+    proxies of every one of them when they are at most `max_all`, else of a seeded sample of
+    `sample` (timed, for :func:`inputs_sentence`).
+
+    Parameters
+    ----------
+    df : DataFrame
+        The store's rows, one seed per network.
+    pair : object
+        A row of :func:`study_pairs` (``space``, ``dataset``, ``fidelity``, ``n_archs``).
+    target : str
+    max_archs : int
+        Architectures scored (a seeded sample when more).
+    max_all, sample, num_images, data_dir, seed
+        As in :func:`proxies_for`.
+
+    Returns
+    -------
+    (PredictionData, DataFrame or None, str)
+        The scored data (without proxy columns), the proxy table (None when none was computed)
+        and :func:`inputs_sentence`.
+    """
+    import time
+
+    data = prediction_frame(df, space=pair.space, dataset=pair.dataset, target=target,
+                            fidelity=pair.fidelity)  # fmt: skip
+    data = subsample(data, max_archs, seed=seed)
+    tic = time.perf_counter()
+    proxies, why = proxies_for(data, max_all=max_all, sample=sample, num_images=num_images,
+                               data_dir=data_dir, seed=seed)  # fmt: skip
+    text = inputs_sentence(data, proxies, why, n_archs=pair.n_archs, max_archs=max_archs,
+                           seconds=time.perf_counter() - tic)  # fmt: skip
+    return data, proxies, text
+
+
+@dataclass(frozen=True)
+class EarlySignals:
+    """A pair's early-training signals (:func:`pair_early`).
+
+    Attributes
+    ----------
+    data : PredictionData
+        The scored data, with the ``early_*`` columns when every architecture has them.
+    found : DataFrame
+        The early-signal rows of the pair's networks that were found (may be empty).
+    taus : DataFrame or None
+        :func:`early_signal_taus`; None when the signals were not joined.
+    schedule_epochs : int or None
+        The early runs' cosine period; None when the signals were not joined.
+    text : str
+        The paragraph that states them (:func:`early_sentence`, or why the predictors use no
+        early signals).
+    summary : str or None
+        Its one-line summary; None when the signals were not joined.
+    """
+
+    data: PredictionData
+    found: pd.DataFrame
+    taus: pd.DataFrame | None
+    schedule_epochs: int | None
+    text: str
+    summary: str | None
+
+
+def pair_early(
+    data: PredictionData,
+    signals: pd.DataFrame,
+    runs: pd.DataFrame,
+    *,
+    schedule_epochs: int | None = None,
+    n_boot: int = 500,
+    level: float = 0.95,
+    seed: int = 0,
+) -> EarlySignals:
+    """Join a pair's early-training signals (:func:`attach_early`), rank the target by them
+    (:func:`early_signal_taus`) and say so (:func:`early_sentence`).
+
+    The early runs start from the initial weights of the store's runs, so they are looked up
+    for the lowest seed among `runs` of `data`'s space, dataset and fidelity.
+
+    Parameters
+    ----------
+    data : PredictionData
+    signals : DataFrame
+        :func:`calstudy.early.load_early_signals` rows (any networks; may be empty).
+    runs : DataFrame
+        The store's rows, every seed (``seed`` column; any pairs: those of `data` are used).
+    schedule_epochs : int, optional
+        Which early schedule; None: the only one present.
+    n_boot, level, seed
+        Of the τ-b intervals.
+
+    Returns
+    -------
+    EarlySignals
+    """
+    check_columns(runs, ["seed"], "runs")
+    store_seed = int(group_rows(runs, data)["seed"].min())
+    joined, found = attach_early(data, signals, seed=store_seed, schedule_epochs=schedule_epochs)
+    if not joined.early:
+        have = f"for {found['arch'].nunique()} of {len(data.frame)}" if len(found) else "none"
+        text = (f"early-training signals: {have}; the predictors use only what exists before "
+                "training.")  # fmt: skip
+        return EarlySignals(joined, found, None, None, text, None)
+    taus = early_signal_taus(joined, n_boot=n_boot, level=level, seed=seed)
+    text, summary = early_sentence(taus, found, target=data.target,
+                                   study_epochs=parse_fidelity(data.fidelity)["epochs"])  # fmt: skip
+    return EarlySignals(joined, found, taus, int(found["schedule_epochs"].iloc[0]), text, summary)
+
+
+@dataclass(frozen=True)
+class ScoredRun:
+    """One held-out comparison of the chapter (:func:`score_runs`) and what it found.
+
+    Attributes
+    ----------
+    label : str
+        Which architectures it scores (:func:`comparison_runs`' key).
+    run : PredictionData
+    result : Comparison
+    facts : dict
+        :func:`comparison_summary`.
+    seconds : float
+        Time to fit and score the predictors.
+    text, summary : str
+        :func:`comparison_sentences`: the paragraph and its one-line summary.
+    title : str
+        :func:`pair_title` of the run's space, dataset and `label` (a property).
+    heading : str
+        The bold title with the folds, isomorphism classes and seconds (a property).
+    """
+
+    label: str
+    run: PredictionData
+    result: Comparison
+    facts: dict[str, Any]
+    seconds: float
+    text: str
+    summary: str
+
+    @property
+    def title(self) -> str:
+        return pair_title(self.run.space, self.run.dataset, self.label)
+
+    @property
+    def heading(self) -> str:
+        return (f"**{self.title}** ({len(self.result.folds)} outer folds over "
+                f"{self.run.frame[self.run.group].nunique()} isomorphism classes, "
+                f"{self.seconds:.0f} s):")  # fmt: skip
+
+
+def score_runs(
+    data: PredictionData,
+    proxies: pd.DataFrame | None,
+    *,
+    goal: float,
+    candidates: Sequence[str] = tuple(CANDIDATES),
+    inner_splits: int = 3,
+    n_splits: int = 5,
+    n_repeats: int = 2,
+    n_boot: int = 500,
+    level: float = 0.95,
+    seed: int = 0,
+    min_archs: int = 3,
+) -> dict[str, ScoredRun]:
+    """Every held-out comparison of a pair: :func:`~calstudy.predictors.standard_predictors`
+    scored by :func:`~calstudy.predictors.compare_predictors` on each table of
+    :func:`comparison_runs`, with its facts and sentences.
+
+    Parameters
+    ----------
+    data : PredictionData
+        The pair's scored architectures (with early signals where joined).
+    proxies : DataFrame or None
+        Their zero-cost proxies (:func:`pair_inputs`).
+    goal : float
+        The τ-b asked of a predictor.
+    candidates, inner_splits
+        Of :func:`~calstudy.predictors.standard_predictors`.
+    n_splits, n_repeats, n_boot, level, seed
+        Of :func:`~calstudy.predictors.compare_predictors`.
+    min_archs : int, default 3
+        Fewest architectures of a proxy sample scored on its own.
+
+    Returns
+    -------
+    dict of str → ScoredRun
+        By label, in :func:`comparison_runs`' order.
+    """
+    import time
+
+    scored = {}
+    for label, run in comparison_runs(data, proxies, min_archs=min_archs).items():
+        tic = time.perf_counter()
+        predictors = standard_predictors(run, candidates=candidates, inner_splits=inner_splits,
+                                         seed=seed)  # fmt: skip
+        result = compare_predictors(run, predictors, n_splits=n_splits, n_repeats=n_repeats,
+                                    n_boot=n_boot, level=level, seed=seed)  # fmt: skip
+        seconds = time.perf_counter() - tic
+        text, summary = comparison_sentences(result.scores, target=run.target, goal=goal)
+        scored[label] = ScoredRun(label, run, result, comparison_summary(result.scores, goal=goal),
+                                  seconds, text, summary)  # fmt: skip
+    return scored
+
+
+def main_runs(scored: Mapping[Any, ScoredRun]) -> dict[str, ScoredRun]:
+    """The comparison whose main model the chapter shows, one per space and dataset.
+
+    Of the comparisons with a main model (:data:`MAIN_MODELS`), the last one with zero-cost
+    proxies, else the first one.
+
+    Parameters
+    ----------
+    scored : mapping of any → ScoredRun
+        Every comparison of the chapter, in its order.
+
+    Returns
+    -------
+    dict of str → ScoredRun
+        By :attr:`ScoredRun.title`, in the order the spaces and datasets first appear.
+    """
+    shown: dict[tuple[str, str], ScoredRun] = {}
+    for s in scored.values():
+        pair = (s.run.space, s.run.dataset)
+        if s.facts["main"] and (pair not in shown or s.run.proxies):
+            shown[pair] = s
+    return {s.title: s for s in shown.values()}
+
+
+def main_importance(
+    scored: ScoredRun,
+    *,
+    candidates: Sequence[str] = tuple(CANDIDATES),
+    inner_splits: int = 3,
+    n_permutations: int = 5,
+    seed: int = 0,
+) -> tuple[pd.DataFrame | None, str, str]:
+    """Permutation importance of a comparison's main model on its own held-out folds.
+
+    The model is refitted on each outer fold with the candidate its inner CV chose most often
+    (:func:`chosen_candidate`; the first of `candidates` when it never chose one), then
+    :func:`~calstudy.predictors.permutation_importance` shuffles each input on the held-out
+    architectures.
+
+    Parameters
+    ----------
+    scored : ScoredRun
+        A comparison with a main model (``facts["main"]``).
+    candidates, inner_splits
+        Of :func:`~calstudy.predictors.standard_predictors`, as in the comparison.
+    n_permutations, seed
+        Of :func:`~calstudy.predictors.permutation_importance`.
+
+    Returns
+    -------
+    (DataFrame or None, str, str)
+        The importance table (None when every held-out fold is too small for a τ-b), the
+        candidate model, and the sentence that states it (:func:`importance_sentence`).
+    """
+    main = scored.facts["main"]
+    if not main:
+        raise ValueError(f"Expected `scored` to have a main model, got none for {scored.title!r}.")
+    model = standard_predictors(scored.run, candidates=candidates, inner_splits=inner_splits,
+                                seed=seed)[main]  # fmt: skip
+    candidate = chosen_candidate(scored.result, main, default=candidates[0])
+    importance = permutation_importance(scored.run, model, candidate=candidate,
+                                        folds=scored.result.folds, n_permutations=n_permutations,
+                                        seed=seed)  # fmt: skip
+    if importance["importance"].isna().all():
+        return None, candidate, ("every held-out fold has fewer than 3 architectures, too few "
+                                 "for a τ-b: no importance.")  # fmt: skip
+    return importance, candidate, importance_sentence(importance, scored.run.proxies)
+
+
+def pair_reruns(reruns: pd.DataFrame, data: PredictionData) -> pd.DataFrame:
+    """The full-schedule reruns of `data`'s networks, every seed, at the study's schedule.
+
+    Parameters
+    ----------
+    reruns : DataFrame
+        :func:`calstudy.early.load_early_signals` rows of ``calstudy early``'s full-schedule
+        runs (any networks; may be empty).
+    data : PredictionData
+
+    Returns
+    -------
+    DataFrame
+        :func:`calstudy.early.signals_for` rows (``seed="all"``) whose schedule is the
+        study's epochs (``data.fidelity``); empty when none.
+    """
+    from calstudy.early import signals_for
+
+    epochs = None if reruns.empty else parse_fidelity(data.fidelity)["epochs"]
+    return signals_for(reruns, space=data.space, dataset=data.dataset, fidelity=data.fidelity,
+                       seed="all", schedule_epochs=epochs)  # fmt: skip
+
+
+def early_icc_sentence(table: pd.DataFrame) -> str:
+    """:func:`early_seed_icc` in words: its architectures and each epoch's ICC.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"epoch": [1, 2], "icc": [0.1, 0.35], "low": [0.0, 0.2],
+    ...                   "high": [0.3, 0.5]})
+    >>> t.attrs["n_archs"] = 6
+    >>> early_icc_sentence(t)
+    '(6 architectures): the ICC of the validation ECE after each early epoch is 0.10 [0.00, 0.30] (epoch 1) and 0.35 [0.20, 0.50] (epoch 2).'
+    """
+    from calstudy.report import ci, join
+
+    return (f"({table.attrs['n_archs']} architectures): the ICC of the validation ECE after each "
+            "early epoch is " + join(f"{ci(r.icc, r.low, r.high, signed=False)} (epoch {r.epoch})"
+                                     for r in table.itertuples()) + ".")  # fmt: skip
+
+
+def best_before(scored: Iterable[ScoredRun], pair: Any) -> dict[str, float]:
+    """τ-b of the best predictor that needs no training, in each comparison of one pair.
+
+    Parameters
+    ----------
+    scored : iterable of ScoredRun
+        Comparisons of any pairs.
+    pair : object
+        With ``space`` and ``dataset`` attributes (a row of :func:`study_pairs`).
+
+    Returns
+    -------
+    dict of str → float
+        By :attr:`ScoredRun.label`, for the comparisons of `pair` with such a predictor
+        (``facts["best_before"]``): what :func:`ceiling_sentence` compares with the ceiling.
+    """
+    best = {}
+    for s in scored:
+        name = s.facts["best_before"]
+        if (s.run.space, s.run.dataset) == (pair.space, pair.dataset) and name:
+            best[s.label] = float(s.result.scores.set_index("predictor").loc[name, "tau"])
+    return best
+
+
+def ceiling_sentences(
+    found: NoiseCeilings,
+    *,
+    goal: float,
+    best: Mapping[str, float],
+    n_strings: int | None = None,
+    n_classes: int | None = None,
+) -> dict[str, str]:
+    """:func:`ceiling_sentence` of each ceiling of `found`, by source, in its order."""
+    return {source: ceiling_sentence(source, c, goal=goal, best=best, n_strings=n_strings,
+                                     n_classes=n_classes)
+            for source, c in found.ceilings.items()}  # fmt: skip
+
+
+def answer_findings(
+    scored: Mapping[Any, ScoredRun], ceilings: Mapping[str, Mapping[str, str]]
+) -> str:
+    """The answer box's findings: each comparison's summary, then each pair's first ceiling.
+
+    Parameters
+    ----------
+    scored : mapping of any → ScoredRun
+        Every comparison, in the chapter's order.
+    ceilings : mapping of str → mapping of str → str
+        Each pair's :func:`ceiling_sentences`, by :func:`pair_title`.
+
+    Returns
+    -------
+    str
+        A Markdown list after a blank line (``"\\n\\n- …"``), or a sentence saying that
+        nothing could be scored when there is no comparison.
+
+    Examples
+    --------
+    >>> answer_findings({}, {})
+    'Nothing could be scored on this store.'
+    """
+    if not scored:
+        return "Nothing could be scored on this store."
+    lines = [f"{s.title}: {s.summary}" for s in scored.values()]
+    lines += [f"{name}, {source}: {text}" for name, texts in ceilings.items()
+              for source, text in list(texts.items())[:1]]  # fmt: skip
+    return "\n\n" + "\n".join(f"- {line}" for line in lines)
+
+
+def comparison_problems(run: PredictionData, result: Comparison, *, few: int = FEW) -> list[str]:
+    """What must hold for any held-out comparison, and where it does not.
+
+    Checked: every τ-b in [-1, 1] and p-value in [0, 1]; on `few` or more architectures, each
+    τ-b inside its interval (percentile intervals can miss on tiny samples); no fold trains on
+    a group (isomorphism class) it holds out; one row per architecture string; proxy and early
+    columns finite wherever they are used.
+
+    Parameters
+    ----------
+    run : PredictionData
+    result : Comparison
+        Of `run`.
+    few : int, default :data:`FEW`
+
+    Returns
+    -------
+    list of str
+        One line per violation; empty when all hold.
+    """
+    problems = []
+    for name, r in result.scores.set_index("predictor").iterrows():
+        if not (np.isnan(r.tau) or -1 <= r.tau <= 1):
+            problems.append(f"`{name}`: τ-b {r.tau} outside [-1, 1]")
+        if not (np.isnan(r.p_value) or 0 <= r.p_value <= 1):
+            problems.append(f"`{name}`: p-value {r.p_value} outside [0, 1]")
+        if r.n >= few and np.isfinite(r.tau) and not r.low - 1e-9 <= r.tau <= r.high + 1e-9:
+            problems.append(f"`{name}`: τ-b {r.tau} outside its interval [{r.low}, {r.high}]")
+    groups = run.frame[run.group]
+    for i, f in enumerate(result.folds):
+        if set(groups.iloc[f.train]) & set(groups.iloc[f.test]):
+            problems.append(f"fold {i} holds out a `{run.group}` it was trained on")
+    if run.frame["arch"].duplicated().any():
+        problems.append("an architecture string has several rows")
+    for kind, columns in (("proxy", run.proxies), ("early", run.early)):
+        if columns and not run.frame[list(columns)].notna().all().all():
+            problems.append(f"missing {kind} values where they are used")
+    return problems
+
+
+def ceiling_problems(found: NoiseCeilings) -> list[str]:
+    """Sources of `found` whose ICC or τ ceiling is outside [0, 1] or its interval (empty: all
+    hold)."""
+    problems = []
+    for source, c in found.ceilings.items():
+        if not 0 <= c.icc_low <= c.icc <= c.icc_high <= 1:
+            problems.append(f"{source}: ICC {c.icc} [{c.icc_low}, {c.icc_high}]")
+        if not 0 <= c.low <= c.tau_max <= c.high <= 1:
+            problems.append(f"{source}: τ ceiling {c.tau_max} [{c.low}, {c.high}]")
+    return problems
+
+
+__all__ += [
+    "EarlySignals",
+    "ScoredRun",
+    "answer_findings",
+    "best_before",
+    "ceiling_problems",
+    "ceiling_sentences",
+    "comparison_problems",
+    "early_icc_sentence",
+    "main_importance",
+    "main_runs",
+    "pair_early",
+    "pair_inputs",
+    "pair_reruns",
+    "group_rows",
+    "pair_title",
+    "predictor_table",
+    "score_runs",
+]
 __all__ += [
     "FEW",
     "ceiling_table",

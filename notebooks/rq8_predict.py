@@ -105,12 +105,10 @@ min_rows = 3  # fewest architectures a space and dataset needs to be scored
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
-from calstudy import answers, chapter, early, plots, predict, report, sweep
+from calstudy import answers, chapter, early, plots, predict, report
 from calstudy.catalogue import display_name
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -124,25 +122,6 @@ pairs = predict.study_pairs(df, target, min_archs=min_rows)
 root = chapter.resolve_store(store)
 signals = early.load_early_signals(early_dir if early_dir is not None else root / "early")
 summary = []  # the findings of this run, restated in the Summary
-answer, ceiling_answer = [], {}  # the comparisons and one ceiling per pair, in the top box
-
-
-def name(p):
-    return f"{p.space.upper()} {p.dataset}"
-
-
-def predictor_table(scores):
-    """Each predictor's kind, held-out τ-b with its interval, n, and τ-b over the repeats."""
-    return pd.concat([report.ci_columns(scores, index="predictor", columns={"τ-b": (
-        "tau", "low", "high")}), report.format_table(scores.set_index("predictor")[
-        ["kind", "n", "tau_mean", "tau_sd"]])], axis=1)  # fmt: skip
-
-
-def rows_of(frame, p):
-    return frame[(frame["space"] == p.space) & (frame["dataset"] == p.dataset)
-                 & (frame["fidelity"] == p.fidelity)]  # fmt: skip
-
-
 display(report.md(predict.pairs_sentence(pairs, target=target, min_archs=min_rows)))
 
 # %% [markdown]
@@ -166,16 +145,11 @@ display(report.md(predict.pairs_sentence(pairs, target=target, min_archs=min_row
 # %%
 inputs = {}  # (space, dataset) → (scored data, proxy table or None)
 for p in pairs.itertuples():
-    data = predict.prediction_frame(df, space=p.space, dataset=p.dataset, target=target,
-                                    fidelity=p.fidelity)  # fmt: skip
-    data = predict.subsample(data, max_archs, seed=seed)
-    tic = time.perf_counter()
-    proxies, why = predict.proxies_for(data, max_all=proxy_archs, sample=proxy_sample,
-                                       num_images=proxy_images, data_dir=data_dir, seed=seed)
+    data, proxies, text = predict.pair_inputs(
+        df, p, target=target, max_archs=max_archs, max_all=proxy_archs, sample=proxy_sample,
+        num_images=proxy_images, data_dir=data_dir, seed=seed)  # fmt: skip
     inputs[p.space, p.dataset] = data, proxies
-    display(report.md(f"**{name(p)}:** " + predict.inputs_sentence(
-        data, proxies, why, n_archs=p.n_archs, max_archs=max_archs,
-        seconds=time.perf_counter() - tic)))  # fmt: skip
+    display(report.md(f"**{predict.pair_title(p.space, p.dataset)}:** {text}"))
     if proxies is not None:
         display(report.format_table(proxies.describe().T))
 
@@ -194,29 +168,23 @@ for p in pairs.itertuples():
 # with τ-b and its interval (the figure is left out where the store has no early signals).
 
 # %%
-early_taus, schedules = {}, {}
+early_found = {}  # (space, dataset) → EarlySignals: the data with them, their τ and sentences
 for p in pairs.itertuples():
     data, proxies = inputs[p.space, p.dataset]
-    data, found = predict.attach_early(data, signals, seed=int(rows_of(every_seed, p)["seed"].min()),
-                                       schedule_epochs=early_schedule)  # fmt: skip
-    inputs[p.space, p.dataset] = data, proxies
-    if not data.early:
-        have = f"for {found['arch'].nunique()} of {len(data.frame)}" if len(found) else "none"
-        display(report.md(f"**{name(p)}:** early-training signals: {have}; the predictors use "
-                          "only what exists before training."))  # fmt: skip
-        continue
-    taus = early_taus[p.space, p.dataset] = predict.early_signal_taus(
-        data, n_boot=n_boot, level=level, seed=seed)
-    schedules[p.space, p.dataset] = int(found["schedule_epochs"].iloc[0])
-    text, line = predict.early_sentence(taus, found, target=target,
-                                        study_epochs=sweep.parse_fidelity(p.fidelity)["epochs"])
-    display(report.md(f"**{name(p)}:** {text}"))
-    summary.append(f"{name(p)}: {line}")
+    joined = early_found[p.space, p.dataset] = predict.pair_early(
+        data, signals, every_seed, schedule_epochs=early_schedule, n_boot=n_boot, level=level,
+        seed=seed)  # fmt: skip
+    inputs[p.space, p.dataset] = joined.data, proxies
+    display(report.md(f"**{predict.pair_title(p.space, p.dataset)}:** {joined.text}"))
+    if joined.summary:
+        summary.append(f"{predict.pair_title(p.space, p.dataset)}: {joined.summary}")
 
 # %% mystnb={"figure": {"caption": "Early-training signals: each architecture's validation ECE after an early epoch (one panel per epoch) against its ECE after the full training run, with Kendall τ-b and its interval in each title.", "name": "fig-rq8_predict-early"}, "image": {"alt": "A row of scatter plots, one per early epoch, of the validation calibration error after that epoch against the calibration error after full training, one point per architecture, with the rank correlation in each panel's title."}}
-for (space, dataset), taus in early_taus.items():
-    axes = plots.plot_early_signals(inputs[space, dataset][0].frame, taus, target)
-    axes[0].figure.suptitle(f"{space.upper()} {dataset}")
+for (space, dataset), joined in early_found.items():
+    if joined.taus is None:
+        continue
+    axes = plots.plot_early_signals(joined.data.frame, joined.taus, target)
+    axes[0].figure.suptitle(predict.pair_title(space, dataset))
     axes[0].set_ylabel(f"{display_name(target)}, after training")
     plt.show()
 
@@ -229,27 +197,20 @@ for (space, dataset), taus in early_taus.items():
 # the goal.
 
 # %%
-results = {}  # (space, dataset, label) → (data, Comparison, summary facts)
+results = {}  # (space, dataset, label) → ScoredRun: the data, its Comparison, facts, sentences
 for p in pairs.itertuples():
-    for label, run in predict.comparison_runs(*inputs[p.space, p.dataset], min_archs=min_rows).items():
-        tic = time.perf_counter()
-        predictors = predict.standard_predictors(run, candidates=candidates,
-                                                 inner_splits=inner_folds, seed=seed)  # fmt: skip
-        result = predict.compare_predictors(run, predictors, n_splits=folds, n_repeats=repeats,
-                                            n_boot=n_boot, level=level, seed=seed)  # fmt: skip
-        results[p.space, p.dataset, label] = (
-            run, result, predict.comparison_summary(result.scores, goal=goal))
-        display(report.md(f"**{name(p)}, {label}** ({len(result.folds)} outer folds over "
-                          f"{run.frame[run.group].nunique()} isomorphism classes, "
-                          f"{time.perf_counter() - tic:.0f} s):"),
-                predictor_table(result.scores))
-        text, line = predict.comparison_sentences(result.scores, target=target, goal=goal)
-        display(report.md(f"**{name(p)}, {label}:** {text}"))
-        summary.append(f"{name(p)}, {label}: {line}")
-        answer.append(f"{name(p)}, {label}: {line}")
+    runs = predict.score_runs(
+        *inputs[p.space, p.dataset], goal=goal, candidates=candidates, inner_splits=inner_folds,
+        n_splits=folds, n_repeats=repeats, n_boot=n_boot, level=level, seed=seed,
+        min_archs=min_rows)  # fmt: skip
+    for label, s in runs.items():
+        results[p.space, p.dataset, label] = s
+        display(report.md(s.heading), predict.predictor_table(s.result.scores),
+                report.md(f"**{s.title}:** {s.text}"))  # fmt: skip
+        summary.append(f"{s.title}: {s.summary}")
 
 # %% mystnb={"figure": {"caption": "Each predictor's Kendall τ-b between its held-out score and the actual target, with its bootstrap interval, one panel per search space, dataset and input set; dashed red: the goal.", "name": "fig-rq8_predict-taus"}, "image": {"alt": "Panels of horizontal interval plots, one per search space, dataset and input set, listing the predictors from worst to best by their held-out rank correlation with calibration, coloured by kind, with a dashed vertical line at the goal."}}
-scored = {f"{k[0].upper()} {k[1]}, {k[2]}": r.scores for k, (_, r, _) in results.items()}
+scored = {s.title: s.result.scores for s in results.values()}
 plots.draw_panels(scored, lambda ax, title, scores: plots.plot_predictor_taus(
     scores, ax=ax, goal=goal, title=title,
     xlabel=f"τ-b(held-out score, {display_name(target)}) with {level:.0%} interval"),
@@ -265,17 +226,13 @@ plt.show()
 # puts every point on the diagonal.
 
 # %%
-shown_runs = {}  # (space, dataset) → the run whose main model is shown: with proxies if any
-for key, (run, _, facts) in results.items():
-    if facts["main"] and (key[:2] not in shown_runs or run.proxies):
-        shown_runs[key[:2]] = key
-titles = {key: f"{key[0].upper()} {key[1]}, {key[2]}" for key in shown_runs.values()}
-display(report.md(*(f"**{titles[key]}:** " + predict.shortlist_sentence(
-    results[key][1], results[key][2]["main"]) for key in titles)))
+shown = predict.main_runs(results)  # title → the run whose main model is shown: with proxies if any
+display(report.md(*(f"**{title}:** " + predict.shortlist_sentence(s.result, s.facts["main"])
+                    for title, s in shown.items())))  # fmt: skip
 
 # %% mystnb={"figure": {"caption": "Held-out rank of the main model's score against the actual rank of the target, one point per architecture (both as fractions of the sample), one panel per search space and dataset; dashed: a perfect ranker.", "name": "fig-rq8_predict-ranks"}, "image": {"alt": "Scatter plots, one per search space and dataset, of the predicted rank against the actual rank of each architecture's calibration error, with a dashed diagonal where a perfect predictor's points would lie."}}
-plots.draw_panels(titles, lambda ax, key, title: plots.plot_rank_agreement(
-    results[key][1].predictions, target, results[key][2]["main"], ax=ax, title=title).set(
+plots.draw_panels(shown, lambda ax, title, s: plots.plot_rank_agreement(
+    s.result.predictions, target, s.facts["main"], ax=ax, title=title).set(
     ylabel=f"rank of actual {display_name(target)}"), width=10, heights=4.6, ncols=2)  # fmt: skip
 plt.show()
 
@@ -290,20 +247,13 @@ plt.show()
 
 # %%
 importances = {}  # title → (importance table, the candidate model it was measured with)
-for key in shown_runs.values():
-    run, result, facts = results[key]
-    title = f"{key[0].upper()} {key[1]}, {key[2]}"
-    model = predict.standard_predictors(run, candidates=candidates, inner_splits=inner_folds,
-                                        seed=seed)[facts["main"]]  # fmt: skip
-    candidate = predict.chosen_candidate(result, facts["main"], default=candidates[0])
-    importance = predict.permutation_importance(run, model, candidate=candidate, folds=result.folds,
-                                                n_permutations=n_permutations, seed=seed)
-    if importance["importance"].isna().all():
-        display(report.md(f"**{title}:** every held-out fold has fewer than 3 architectures, too "
-                          "few for a τ-b: no importance."))  # fmt: skip
-        continue
-    importances[title] = importance, candidate
-    display(report.md(f"**{title}:** " + predict.importance_sentence(importance, run.proxies)))
+for title, s in shown.items():
+    importance, candidate, text = predict.main_importance(
+        s, candidates=candidates, inner_splits=inner_folds, n_permutations=n_permutations,
+        seed=seed)  # fmt: skip
+    if importance is not None:
+        importances[title] = importance, candidate
+    display(report.md(f"**{title}:** {text}"))
 
 # %% [markdown]
 # %% mystnb={"figure": {"caption": "Permutation importance on held-out folds: the drop in held-out τ-b when an input (or the five indicators of one edge together) is shuffled, ± one standard error, the fifteen largest, one panel per search space and dataset.", "name": "fig-rq8_predict-importance"}, "image": {"alt": "Horizontal bar charts, one per search space and dataset, of how much the held-out rank correlation drops when each input is shuffled, largest first, with error bars."}}
@@ -342,40 +292,32 @@ plt.show()
 # validation signal grows over the full schedule.
 
 # %%
-ceilings = {}  # (space, dataset) → NoiseCeilings
-rerun_path = rerun_dir if rerun_dir is not None else root / "early-full"
-all_reruns = early.load_early_signals(rerun_path)
+ceilings, ceiling_texts = {}, {}  # (space, dataset) → NoiseCeilings; name → {source: sentence}
+all_reruns = early.load_early_signals(rerun_dir if rerun_dir is not None else root / "early-full")
 for p in pairs.itertuples():
-    data, _ = inputs[p.space, p.dataset]
-    reruns = early.signals_for(all_reruns, space=p.space, dataset=p.dataset, fidelity=p.fidelity,
-                               seed="all", schedule_epochs=None if all_reruns.empty else
-                               sweep.parse_fidelity(p.fidelity)["epochs"])  # fmt: skip
+    data, name = inputs[p.space, p.dataset][0], predict.pair_title(p.space, p.dataset)
+    reruns = predict.pair_reruns(all_reruns, data)
     found = ceilings[p.space, p.dataset] = predict.noise_ceilings(
-        rows_of(every_seed, p), data.frame[target], target, reruns=reruns, level=level,
+        predict.group_rows(every_seed, p), data.frame[target], target, reruns=reruns, level=level,
         min_archs=min_rows)  # fmt: skip
     if found.rerun is not None:
-        display(report.md(f"**{name(p)}, reruns:** " + predict.rerun_sentence(
+        display(report.md(f"**{name}, reruns:** " + predict.rerun_sentence(
             found.rerun, device=reruns["device"].iloc[0], target=target)))
-    v = predict.early_seed_icc(signals, data, schedule_epochs=schedules[p.space, p.dataset],
-                               level=level, min_archs=min_rows) if data.early else None
+    schedule = early_found[p.space, p.dataset].schedule_epochs  # None: no early signals joined
+    v = predict.early_seed_icc(signals, data, schedule_epochs=schedule, level=level,
+                               min_archs=min_rows) if data.early else None  # fmt: skip
     if v is not None:  # how reliable the early signals themselves are
-        display(report.md(
-            f"**{name(p)}, early signals repeated with other seeds** ({v.attrs['n_archs']} "
-            "architectures): the ICC of the validation ECE after each early epoch is "
-            + report.join(f"{report.ci(r.icc, r.low, r.high, signed=False)} (epoch {r.epoch})"
-                          for r in v.itertuples()) + "."))  # fmt: skip
+        display(report.md(f"**{name}, early signals repeated with other seeds** "
+                          + predict.early_icc_sentence(v)))  # fmt: skip
     if not found.ceilings:
-        display(report.md(f"**{name(p)}:** no ceiling: {report.join(found.missing)}."))
+        display(report.md(f"**{name}:** no ceiling: {report.join(found.missing)}."))
         continue
-    display(report.format_table(predict.ceiling_table(found.ceilings)))
-    best = {k[2]: r.scores.set_index("predictor").loc[f["best_before"], "tau"]
-            for k, (_, r, f) in results.items() if k[:2] == (p.space, p.dataset) and f["best_before"]}
-    for source, c in found.ceilings.items():
-        text = predict.ceiling_sentence(source, c, goal=goal, best=best, n_strings=p.n_archs,
-                                        n_classes=p.n_classes)  # fmt: skip
-        display(report.md(f"**{name(p)}, {source}:** {text}"))
-        summary.append(f"{name(p)}, {source}: {text}")
-        ceiling_answer.setdefault(name(p), f"{name(p)}, {source}: {text}")
+    texts = ceiling_texts[name] = predict.ceiling_sentences(
+        found, goal=goal, best=predict.best_before(results.values(), p), n_strings=p.n_archs,
+        n_classes=p.n_classes)  # fmt: skip
+    display(report.format_table(predict.ceiling_table(found.ceilings)),
+            *(report.md(f"**{name}, {source}:** {text}") for source, text in texts.items()))  # fmt: skip
+    summary += [f"{name}, {source}: {text}" for source, text in texts.items()]
 
 # %% mystnb={"figure": {"caption": "Full-schedule reruns with several seeds: the ICC across seeds of each validation signal after each epoch, with its interval, one panel per search space and dataset: how much of a run the architecture decides.", "name": "fig-rq8_predict-icc"}, "image": {"alt": "Line plots, one per search space and dataset, of the intraclass correlation across seeds of several validation signals against the training epoch, each line with a shaded interval, between 0 and 1."}}
 reran = {f"{k[0].upper()} {k[1]}": c.rerun.by_epoch for k, c in ceilings.items()
@@ -401,8 +343,7 @@ plt.show()
 report.glue_md("rq8_predict-answer", answers.box(
     f"Can architectures a predictor has not seen be ranked by their {display_name(target)} "
     f"after training, before training them, to the goal of a held-out τ-b ≥ {goal:g}?",
-    "\n\n" + "\n".join(f"- {s}" for s in [*answer, *ceiling_answer.values()])
-    if answer else "Nothing could be scored on this store.",
+    predict.answer_findings(results, ceiling_texts),
     caveat="The reference study did not ask this question: there is no paper number. A "
     "predictor that sees only the architecture cannot pass the noise ceiling of retraining."))
 display(report.md("\n".join(f"- {s}" for s in summary) if summary else
@@ -418,22 +359,11 @@ display(report.md("\n".join(f"- {s}" for s in summary) if summary else
 # peak learning rate say more?
 
 # %%
-# What must hold for any data.
-for run, result, _facts in results.values():
-    for name_, r in result.scores.set_index("predictor").iterrows():
-        assert np.isnan(r.tau) or -1 <= r.tau <= 1, (name_, r)
-        assert np.isnan(r.p_value) or 0 <= r.p_value <= 1, (name_, r)
-        if r.n >= 20 and np.isfinite(r.tau):  # percentile intervals can miss on tiny samples
-            assert r.low - 1e-9 <= r.tau <= r.high + 1e-9, (name_, r)
-    for f in result.folds:  # no held-out architecture, nor its isomorphic twin, was trained on
-        assert not set(run.frame[run.group].iloc[f.train]) & set(run.frame[run.group].iloc[f.test])
-    assert not run.frame["arch"].duplicated().any()  # one row per architecture string
-    if run.proxies:
-        assert run.frame[list(run.proxies)].notna().all().all()
-    if run.early:  # early signals are finite wherever they are used
-        assert run.frame[list(run.early)].notna().all().all()
-for found in ceilings.values():
-    for c in found.ceilings.values():
-        assert 0 <= c.icc_low <= c.icc <= c.icc_high <= 1, c
-        assert 0 <= c.low <= c.tau_max <= c.high <= 1, c
+# What must hold for any data: τ-b in [-1, 1] and inside its interval, p-values in [0, 1], no
+# held-out architecture (nor its isomorphic twin) trained on, one row per architecture string,
+# inputs finite where used (predict.comparison_problems); ICCs and ceilings in [0, 1], inside
+# their intervals (predict.ceiling_problems).
+problems = [q for s in results.values() for q in predict.comparison_problems(s.run, s.result)]
+problems += [q for found in ceilings.values() for q in predict.ceiling_problems(found)]
+assert not problems, problems
 print(f"chapter computed in {time.perf_counter() - started:.0f} s")

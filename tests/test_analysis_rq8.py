@@ -4,11 +4,14 @@
 `predict.isomorphic_ceiling`, the grouping of the folds by isomorphism class
 (`predict.arch_classes`, `PredictionData.group`), and the chapter's helpers (`study_pairs`,
 `subsample`, `restrict`, `proxy_sample`, `attach_early`, `comparison_summary`, `shortlist`,
-`chosen_candidate`, `seed_study_ceiling`, `rerun_study`, `early_signal_taus`).
+`chosen_candidate`, `seed_study_ceiling`, `rerun_study`, `early_signal_taus`), and its steps pair by
+pair (`pair_inputs`, `pair_early`, `score_runs`, `main_runs`, `main_importance`, `pair_reruns`,
+`best_before`, `ceiling_sentences`, `answer_findings`, `comparison_problems`, `ceiling_problems`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -512,6 +515,194 @@ def test_ceiling_sentence_says_when_the_interval_is_too_wide() -> None:
     wide = predict.Ceiling(0.63, 0.0, 0.85, 0.59, 0.0, 0.75, 0.003, 0.006, 6, 6)
     text = predict.ceiling_sentence("seed study", wide, goal=0.6, best={"all": 0.28})
     assert "too wide to tell how much is left" in text and "inside its interval" in text
+
+
+# --------------------------------------------------------------------------------------------
+# The chapter's steps, pair by pair (predict.pair_inputs … predict.ceiling_problems)
+
+
+def test_pair_title_group_rows_and_predictor_table() -> None:
+    assert predict.pair_title("tss", "cifar10") == "TSS cifar10"
+    assert predict.pair_title("sss", "c", "the 3 with proxies") == "SSS c, the 3 with proxies"
+    frame = pd.DataFrame({"space": ["tss", "tss", "tss", "sss"], "dataset": ["c", "c", "d", "c"],
+                          "fidelity": ["f", "g", "f", "f"], "y": [1, 2, 3, 4]})  # fmt: skip
+    pair = next(pd.DataFrame({"space": ["tss"], "dataset": ["c"], "fidelity": ["f"]}).itertuples())
+    assert predict.group_rows(frame, pair)["y"].tolist() == [1]  # not the other fidelity
+    with pytest.raises(ValueError, match="fidelity"):
+        predict.group_rows(frame.drop(columns="fidelity"), pair)
+
+    scores = scores_table(p_value=0.01, tau_mean=0.25, tau_sd=0.031)
+    table = predict.predictor_table(scores)
+    assert table.index.tolist() == scores["predictor"].tolist()
+    assert list(table.columns) == ["τ-b", "kind", "n", "tau_mean", "tau_sd"]
+    row = table.loc["model: architecture + proxies"]
+    assert row["τ-b"].replace("\u00a0", " ") == "+0.28 [+0.17, +0.36]"
+    assert row.iloc[1:].tolist() == ["model", 122, "0.25", "0.031"]
+    with pytest.raises(ValueError, match="tau_sd"):
+        predict.predictor_table(scores.drop(columns="tau_sd"))
+
+
+def tss_rows(archs, seeds=(0,), fidelity="ep10-C16N1-n10000") -> pd.DataFrame:
+    """Store rows of TSS `archs` on cifar10, one per seed, the target rising with the index."""
+    return pd.DataFrame(
+        [dict(space="tss", arch=a, dataset="cifar10", fidelity=fidelity, seed=s, y=float(i),
+              acc=0.5) for i, a in enumerate(archs) for s in seeds]
+    )  # fmt: skip
+
+
+def test_pair_inputs_scores_a_sample_and_says_why_there_are_no_proxies() -> None:
+    df = tss_rows([A1, B1, B2, B3, DEAD])
+    pair = next(predict.study_pairs(df, "y").itertuples())
+    data, proxies, text = predict.pair_inputs(df, pair, target="y", max_archs=3, max_all=0,
+                                              sample=0)  # fmt: skip
+    assert len(data.frame) == 3 and data.proxies == () and proxies is None
+    assert data.frame["arch"].tolist() == predict.subsample(
+        predict.prediction_frame(df, space="tss", dataset="cifar10", target="y"), 3).frame[
+        "arch"].tolist()  # fmt: skip
+    assert text == ("3 of its 5 architectures are scored (a sample: `max_archs` = 3); no "
+                    "zero-cost proxies: `proxy_archs` = 0 and `proxy_sample` = 0.")  # fmt: skip
+    _, _, whole = predict.pair_inputs(df, pair, target="y", max_archs=10, max_all=0, sample=0)
+    assert whole.startswith("5 of its 5 architectures are scored;")
+
+
+def test_pair_early_starts_from_the_store_seed_and_says_what_is_missing() -> None:
+    archs = [A1, A2, B1, B2, B3]
+    runs = tss_rows(archs, seeds=(1, 2))  # the store's lowest seed is 1
+    data = predict.prediction_frame(runs[runs["seed"] == 1], space="tss", dataset="cifar10",
+                                    target="y")  # fmt: skip
+    signals = pd.DataFrame({"space": "tss", "arch": archs, "dataset": "cifar10", "seed": 1,
+                            "fidelity": "ep10-C16N1-n10000", "schedule_epochs": 3, "n_val": 500,
+                            "seconds": 2.0, "device": "cpu", "early_ece_e1": [5.0, 4, 3, 2, 1],
+                            "early_ece_e2": np.arange(5.0)})  # fmt: skip
+    got = predict.pair_early(data, signals, runs, n_boot=50)
+    assert got.data.early == ("early_ece_e1", "early_ece_e2") and got.schedule_epochs == 3
+    assert got.taus["tau"].tolist() == pytest.approx([-1.0, 1.0])
+    assert got.text.startswith("2 early epochs of a 3-epoch schedule (20% of the study's 10")
+    assert got.summary.startswith("the validation ECE after the first 2 epochs ranks the final")
+    other_seed = predict.pair_early(data, signals.assign(seed=0), runs, n_boot=50)
+    assert other_seed.data is data and other_seed.taus is None and other_seed.summary is None
+    assert other_seed.text == ("early-training signals: none; the predictors use only what "
+                               "exists before training.")  # fmt: skip
+    partial = predict.pair_early(data, signals.iloc[:2], runs, n_boot=50)
+    assert partial.text.startswith("early-training signals: for 2 of 5;")
+    with pytest.raises(ValueError, match="seed"):
+        predict.pair_early(data, signals, runs.drop(columns="seed"))
+
+
+@pytest.fixture(scope="module")
+def scored(classes) -> dict:
+    """score_runs on 60 strings of twin-rich classes, 30 of them with a proxy that tracks the
+    target: one comparison without proxies, one on the sample with them."""
+    data = predict.prediction_frame(iso_store(classes, n=60, seed=5), space="tss",
+                                    dataset="cifar10")  # fmt: skip
+    sample = data.frame.iloc[::2]
+    proxies = pd.DataFrame({"p": sample["pre_ECE_15"].to_numpy()
+                            + np.random.default_rng(0).normal(0, 0.1, len(sample))},
+                           index=pd.Index(sample["arch"], name="arch"))  # fmt: skip
+    return predict.score_runs(data, proxies, goal=0.6, candidates=["ridge"], n_splits=3,
+                              n_repeats=1, n_boot=50)  # fmt: skip
+
+
+def test_score_runs_scores_each_table_with_its_facts_and_sentences(scored) -> None:
+    assert list(scored) == ["60 architectures", "the 30 with proxies"]
+    whole, sample = scored.values()
+    assert whole.title == "TSS cifar10, 60 architectures" and whole.run.proxies == ()
+    assert sample.run.proxies == ("p",) and len(sample.run.frame) == 30
+    assert whole.facts["main"] == "model: architecture"
+    assert sample.facts["main"] == "model: architecture + proxies"
+    assert sample.facts == predict.comparison_summary(sample.result.scores, goal=0.6)
+    assert (sample.text, sample.summary) == predict.comparison_sentences(
+        sample.result.scores, target="pre_ECE_15", goal=0.6
+    )
+    classes_held = sample.run.frame["arch_class"].nunique()
+    assert sample.heading.startswith(f"**TSS cifar10, the 30 with proxies** (3 outer folds over "
+                                     f"{classes_held} isomorphism classes, ")  # fmt: skip
+    proxy = sample.result.scores.set_index("predictor").loc["proxy: p", "tau"]
+    assert proxy > 0.5  # the proxy tracks the target on held-out folds
+
+
+def test_main_runs_and_main_importance(scored) -> None:
+    whole, sample = scored.values()
+    assert predict.main_runs(scored) == {sample.title: sample}  # the one with proxies
+    assert predict.main_runs({"a": whole}) == {whole.title: whole}
+    no_main = dataclasses.replace(whole, facts={**whole.facts, "main": None})
+    assert predict.main_runs({"a": no_main}) == {}
+    importance, candidate, text = predict.main_importance(sample, candidates=["ridge"],
+                                                          n_permutations=2)  # fmt: skip
+    assert candidate == "ridge" and "p" in set(importance["feature"])
+    assert importance.set_index("feature").loc["p", "importance"] > 0  # shuffling it hurts
+    assert text == predict.importance_sentence(importance, ("p",))
+    with pytest.raises(ValueError, match="main model"):
+        predict.main_importance(no_main, candidates=["ridge"])
+
+
+def test_pair_reruns_pick_the_study_schedule_and_every_seed() -> None:
+    reruns = pd.DataFrame({"space": "tss", "arch": [A1, A1, B1, B1], "dataset": "cifar10",
+                           "fidelity": "ep10-C16N1-n10000", "seed": [0, 1, 0, 1],
+                           "schedule_epochs": [10, 10, 3, 10], "n_val": 500})  # fmt: skip
+    data = predict.PredictionData(frame=pd.DataFrame({"arch": [A1, B1]}), target="y", features=(),
+                                  dataset="cifar10", fidelity="ep10-C16N1-n10000")  # fmt: skip
+    rows = predict.pair_reruns(reruns, data)
+    assert rows[["arch", "seed"]].values.tolist() == [[A1, 0], [A1, 1], [B1, 1]]
+    assert predict.pair_reruns(reruns.iloc[:0], data).empty
+
+
+def test_best_before_ceiling_sentences_and_answer_findings(scored) -> None:
+    whole, sample = scored.values()
+    pair = next(pd.DataFrame({"space": ["tss"], "dataset": ["cifar10"]}).itertuples())
+    best = predict.best_before(scored.values(), pair)
+    assert list(best) == [whole.label, sample.label]
+    name = sample.facts["best_before"]
+    assert best[sample.label] == sample.result.scores.set_index("predictor").loc[name, "tau"]
+    elsewhere = next(pd.DataFrame({"space": ["sss"], "dataset": ["cifar10"]}).itertuples())
+    assert predict.best_before(scored.values(), elsewhere) == {}
+
+    low = predict.Ceiling(0.21, 0.08, 0.35, 0.30, 0.19, 0.40, 0.004, 0.005, 95, 190)
+    high = predict.Ceiling(0.83, 0.75, 0.88, 0.73, 0.67, 0.77, 0.01, 0.03, 32, 69)
+    found = predict.NoiseCeilings({"seed study": low, "isomorphic strings": high}, [], None)
+    texts = predict.ceiling_sentences(found, goal=0.6, best={"all": 0.28}, n_strings=400,
+                                      n_classes=331)  # fmt: skip
+    assert list(texts) == ["seed study", "isomorphic strings"]
+    assert texts["isomorphic strings"] == predict.ceiling_sentence(
+        "isomorphic strings", high, goal=0.6, best={"all": 0.28}, n_strings=400, n_classes=331
+    )
+    assert "400 strings in 331 classes" in texts["isomorphic strings"]
+
+    answer = predict.answer_findings(scored, {"TSS cifar10": texts, "SSS c": {"reruns": "r."}})
+    assert answer == ("\n\n- " + "\n- ".join([
+        f"TSS cifar10, 60 architectures: {whole.summary}",
+        f"TSS cifar10, the 30 with proxies: {sample.summary}",
+        f"TSS cifar10, seed study: {texts['seed study']}",  # only each pair's first ceiling
+        "SSS c, reruns: r."]))  # fmt: skip
+    nothing = predict.answer_findings({}, {"TSS cifar10": texts})
+    assert nothing == "Nothing could be scored on this store."
+
+
+def test_comparison_and_ceiling_problems_catch_what_must_not_happen(scored) -> None:
+    _, sample = scored.values()
+    run, result = sample.run, sample.result
+    assert predict.comparison_problems(run, result) == []
+    leak = predict.Fold(0, 0, np.arange(len(run.frame)), np.arange(3))
+    found = predict.comparison_problems(run, dataclasses.replace(result, folds=[leak]))
+    assert found == ["fold 0 holds out a `arch_class` it was trained on"]
+    scores = result.scores.copy()
+    scores.loc[0, ["tau", "low", "high", "n"]] = [0.5, 0.6, 0.7, 30]
+    off = predict.comparison_problems(run, dataclasses.replace(result, scores=scores))
+    assert len(off) == 1 and "outside its interval" in off[0]
+    scores.loc[0, "n"] = 5  # percentile intervals may miss on tiny samples
+    assert predict.comparison_problems(run, dataclasses.replace(result, scores=scores)) == []
+    scores.loc[0, ["tau", "p_value"]] = [1.5, -0.1]
+    assert len(predict.comparison_problems(run, dataclasses.replace(result, scores=scores))) == 2
+    twice = dataclasses.replace(run, frame=pd.concat([run.frame, run.frame.iloc[:1]]))
+    assert "an architecture string has several rows" in predict.comparison_problems(twice, result)
+    gap = dataclasses.replace(run, frame=run.frame.assign(p=np.nan))
+    assert predict.comparison_problems(gap, result) == ["missing proxy values where they are used"]
+
+    good = predict.Ceiling(0.21, 0.08, 0.35, 0.30, 0.19, 0.40, 0.004, 0.005, 95, 190)
+    bad = predict.Ceiling(0.50, 0.08, 0.35, 0.30, 0.19, 1.20, 0.004, 0.005, 95, 190)
+    assert predict.ceiling_problems(predict.NoiseCeilings({"a": good}, [], None)) == []
+    assert predict.ceiling_problems(predict.NoiseCeilings({"a": good, "b": bad}, [], None)) == [
+        "b: ICC 0.5 [0.08, 0.35]", "b: τ ceiling 0.3 [0.19, 1.2]"]  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ __all__ = [
     "group_label",
     "group_name",
     "group_parts",
+    "group_rows",
     "group_table",
     "groups_of",
     "pair_name",
@@ -112,3 +113,39 @@ def group_name(key: Sequence[str]) -> str:
     """``("tss", "cifar10")`` → ``"TSS / CIFAR-10"``: a space and a dataset for headings."""
     space, dataset = key
     return f"{str(space).upper()} / {dataset_title(dataset)}"
+
+
+def group_rows(
+    frame: pd.DataFrame, group: Any, by: Sequence[str] = ("space", "dataset", "fidelity")
+) -> pd.DataFrame:
+    """The rows of `frame` in one group: those whose `by` columns equal `group`'s attributes.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows with the `by` columns.
+    group : object
+        Anything with the `by` names as attributes: a row of a groups table (``itertuples``),
+        a :class:`~calstudy.predictors.PredictionData`, ...
+    by : sequence of str, default ("space", "dataset", "fidelity")
+        The columns that make a group.
+
+    Returns
+    -------
+    DataFrame
+        The matching rows, with `frame`'s index.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"space": ["tss", "tss", "sss"], "dataset": ["c", "d", "c"],
+    ...                       "fidelity": "f", "y": [1, 2, 3]})
+    >>> group = next(frame.iloc[[0]].itertuples())
+    >>> group_rows(frame, group)["y"].tolist()
+    [1]
+    """
+    by = list(by)
+    check_columns(frame, by, "frame")
+    keep = pd.Series(True, index=frame.index)
+    for column in by:
+        keep &= frame[column] == getattr(group, column)
+    return frame[keep]
