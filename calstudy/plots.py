@@ -40,6 +40,7 @@ __all__ = [
     "axis_label",
     "panel_grid",
     "in_percent",
+    "percent_rows",
     "percent_view",
 ]
 
@@ -545,6 +546,42 @@ def percent_view(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.D
     if missing:
         raise ValueError(f"Expected `df` to have columns {missing}, got {list(df.columns)}.")
     return df.assign(**{str(c): 100 * df[c] for c in scaled})
+
+
+def percent_rows(
+    table: pd.DataFrame, columns: Sequence[str], names: Sequence[str] | pd.Index
+) -> pd.DataFrame:
+    """A copy of ``table`` with ``columns`` × 100 in the rows whose column ``names`` the book
+    shows in percent (:func:`in_percent`): a table with one row per measured column.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per measured column, e.g. a seed-noise table indexed by column name.
+    columns : sequence of str
+        The columns of ``table`` to scale (values in the measured column's units).
+    names : sequence of str
+        The measured column of each row of ``table``, in its order (often ``table.index``).
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"mean": [0.05, 0.7], "n": [3, 3]}, index=["pre_ECE_15", "acc"])
+    >>> percent_rows(t, ["mean"], t.index)["mean"].round(6).tolist()
+    [5.0, 0.7]
+    """
+    percent = np.array([in_percent(str(n)) for n in names], dtype=bool)
+    if len(percent) != len(table):
+        raise ValueError(
+            f"Expected one name per row of `table` ({len(table)}), got {len(percent)}."
+        )
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"Expected `table` to have columns {missing}, got {list(table.columns)}.")
+    return table.assign(**{c: table[c].where(~percent, 100 * table[c]) for c in columns})
 
 
 def plot_op_effects(

@@ -60,41 +60,25 @@ min_rows = 3  # fewest architectures trained with two or more seeds a seed-noise
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import seaborn as sns
 from IPython.display import display
 
 from calstudy import analysis, answers, chapter, plots, report
-from calstudy.catalogue import display_name
 from calstudy.paper import PAPER_SEED
 
 sns.set_theme(style="whitegrid", context="notebook")
 selection = dict(space=spaces or None, datasets=datasets or None)
-store_columns = set(chapter.load_study(store, **selection).columns)
 pre, post = (chapter.column(metric, n_bins=n_bins, prefix=p) for p in ("pre", "post"))
-wanted = list(dict.fromkeys(["acc", pre, post] + [f"{p}_{m}" for m in metrics for p in ("pre", "post")]))
-columns = [c for c in wanted if c in store_columns]
+columns, missing = analysis.seed_columns(metrics, pre=pre, post=post,
+                                         present=chapter.load_study(store, **selection).columns)  # fmt: skip
 every = chapter.load_study(store, **selection, metrics=columns, seeds="all")
 first = chapter.load_study(store, **selection, metrics=columns)  # each network's lowest seed
 key = ["space", "arch", "dataset", "fidelity"]
 groups = analysis.seed_study_groups(every)
 studied = groups[groups["n_repeated"] >= min_rows]
 summary = []  # the findings of this run, restated in the Summary
-
-
-def label(g):
-    return f"{g.space.upper()} {g.dataset} (`{g.fidelity}`)"
-
-
-def rows_of(frame, g):
-    return frame[(frame["space"] == g.space) & (frame["dataset"] == g.dataset)
-                 & (frame["fidelity"] == g.fidelity)]  # fmt: skip
-
-
-def in_units(table, columns, names):
-    """``columns`` × 100 in the rows whose column ``names`` the book shows in percent (ECE)."""
-    percent = np.array([plots.in_percent(n) for n in names])
-    return table.assign(**{c: table[c].where(~percent, 100 * table[c]) for c in columns})
+label = analysis.seed_group_label  # a group's name: "TSS cifar10 (`nats-200`)"
+rows_of = analysis.group_rows  # a frame's rows in one group's space, dataset and fidelity
 
 
 def skipped(section):
@@ -104,9 +88,8 @@ def skipped(section):
                           f"{min_rows} architectures trained with two or more seeds.*"))
 
 
-missing = [f"`{c}`" for c in wanted if c not in store_columns]
-display(report.md(analysis.seed_groups_sentence(groups, min_repeated=min_rows, not_stated=PAPER_SEED)
-                  + (f" Columns the store lacks, left out: {report.join(missing)}." if missing else "")))
+display(report.md(analysis.seed_groups_sentence(groups, min_repeated=min_rows, not_stated=PAPER_SEED,
+                                                missing=missing)))  # fmt: skip
 
 # %% [markdown]
 # ## Seed noise against differences between architectures
@@ -136,11 +119,7 @@ for g in studied.itertuples():
     runs = rows_of(every, g)
     table = tables[g.Index] = analysis.seed_noise_table(runs, columns, by=key, level=level,
                                                         min_repeated=min_rows)  # fmt: skip
-    shown = in_units(table, ["mean", "pooled_std", "between_std", "threshold"], table.index)
-    display(report.md(f"**{label(g)} (binned ECE in percent)**"), pd.concat([report.format_table(
-        shown.drop(columns=["n_rows", "icc", "icc_low", "icc_high"])), report.ci_columns(
-        shown.rename_axis("metric").reset_index(), index="metric", columns={"icc": (
-            "icc", "icc_low", "icc_high")})], axis=1).rename(index=display_name))  # fmt: skip
+    display(report.md(f"**{label(g)} (binned ECE in percent)**"), analysis.seed_noise_view(table))
     text = f"{label(g)}: " + analysis.seed_noise_sentence(table, ["acc", pre, post])
     display(report.md(text))
     summary.append(text)
@@ -171,9 +150,8 @@ for g in studied.itertuples():
 for g in studied.itertuples():
     gaps = analysis.seed_noise_gaps(rows_of(first, g), tables[g.Index], ["acc", pre, post],
                                     level=level)  # fmt: skip
-    display(report.md(f"**{label(g)}**"), report.format_table(in_units(
-        gaps, ["observed", "noise_gap"], gaps.index).rename(index=display_name)),
-            report.md(analysis.seed_gaps_sentence(gaps)))
+    display(report.md(f"**{label(g)}**"), analysis.seed_gaps_view(gaps),
+            report.md(analysis.seed_gaps_sentence(gaps)))  # fmt: skip
 skipped("The best-versus-median gaps")
 
 # %% [markdown]
@@ -199,15 +177,8 @@ for g in studied.itertuples():
                                    counts=runs.notna().sum().to_dict())  # fmt: skip
     diffs = differences[g.Index] = analysis.seed_noise_differences(
         runs, one, pairs, by=key, level=level, n_boot=n_boot, seed=seed)
-    shown = in_units(diffs, ["median", "low", "high", "seed_std", "threshold"],
-                     [d.split(", ")[-1] for d in diffs.index])  # fmt: skip
-    display(report.md(f"**{label(g)} (binned ECE in percentage points)**"), pd.concat([
-        report.format_table(shown[["median", "low", "high", "p_holm", "seed_std", "threshold",
-                                   "median_beyond"]]),  # 3 digits: NLL differences are small
-        report.ci_columns(shown.rename_axis("difference").reset_index(), index="difference",
-                          columns={"share beyond (%)": ("beyond", "beyond_low", "beyond_high")},
-                          scale={"share beyond (%)": 100}),
-        report.format_table(shown[["n"]])], axis=1))  # fmt: skip
+    display(report.md(f"**{label(g)} (binned ECE in percentage points)**"),
+            analysis.seed_differences_view(diffs))  # fmt: skip
     for name, r in diffs.iterrows():
         text = f"{label(g)}, " + analysis.seed_difference_sentence(name, r, alpha=alpha)
         display(report.md(text))
@@ -282,18 +253,13 @@ skipped("The device check")
 
 # %%
 for g in studied.itertuples():
-    one = rows_of(first, g)
-    if g.space != "tss" or len(one) < 10:
+    effects = analysis.seed_design_effects(rows_of(first, g), tables[g.Index], pre)
+    if effects is None:
         display(report.md(f"**{label(g)}:** the count regression needs 10 or more TSS networks."))
         continue
-    effects = analysis.op_effects(one, pre, encoding="count", reference="none")
-    effects = effects[effects["term"] != "intercept"].set_index("term")
-    effects["coef / s_p"] = effects["coef"] / tables[g.Index].loc[pre, "pooled_std"]
-    small = int((effects["coef / s_p"].abs() < 1).sum())
     display(report.md(f"**{label(g)}**"),
             report.format_table(effects[["coef", "low", "high", "p_holm", "coef / s_p"]]),
-            report.md(f"{report.plural(small, 'operation count')} of {len(effects)} move `{pre}` "
-                      "by less than one seed standard deviation per edge."))  # fmt: skip
+            report.md(analysis.seed_design_sentence(effects, pre)))  # fmt: skip
 skipped("The design effects")
 
 # %% [markdown]
@@ -333,8 +299,7 @@ skipped("The comparison of columns")
 iso = analysis.isomorphic_icc_table(first, [c for c in ("acc", pre, post) if c in columns],
                                     level=level)  # fmt: skip
 if (iso["n_repeated"] > 0).any():
-    shown = iso[iso["n_repeated"] > 0].drop(columns="space")
-    display(report.format_table(shown.assign(metric=shown["metric"].map(display_name))))
+    display(analysis.isomorphic_view(iso))
 for text in analysis.isomorphic_sentences(iso):
     display(report.md(text))
     if "no two" not in text:

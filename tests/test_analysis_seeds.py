@@ -1,5 +1,8 @@
 """The seed-noise chapter's tables: seed_study_groups, seed_noise_gaps, posthoc_pairs,
-seed_noise_differences, seed_retest_taus, device_shift_table (calstudy.analysis)."""
+seed_noise_differences, seed_retest_taus, device_shift_table, seed_design_effects
+(calstudy.analysis); its columns and groups (seed_columns, group_rows, seed_group_label) and its
+tables for readers (plots.percent_rows, seed_noise_view, seed_gaps_view, seed_differences_view,
+isomorphic_view)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calstudy import analysis
+from calstudy import analysis, report
 
 KEY = ["space", "arch", "dataset", "fidelity"]
 
@@ -147,3 +150,117 @@ def test_reproducibility_and_isomorphic_sentences() -> None:
     assert "`y` 0.68 [0.54, 0.77] (retest τ 0.48)" in said[0]
     assert said[1] == ("TSS d (`f`): no two of its 3 strings are isomorphic: no ICC across "
                        "isomorphic strings.")
+
+
+# --------------------------------------------------------------------------------------------
+# The chapter's columns, groups and tables for readers (seed_columns … isomorphic_view)
+
+
+def test_seed_columns_keep_the_order_and_name_what_is_missing() -> None:
+    kept, missing = analysis.seed_columns(["ECE_15", "KSCE", "NLL"], pre="pre_ECE_15",
+                                          post="post_ECE_15", present={
+                                              "acc", "pre_ECE_15", "post_ECE_15", "post_KSCE",
+                                              "pre_NLL", "post_NLL", "other"})  # fmt: skip
+    assert kept == ["acc", "pre_ECE_15", "post_ECE_15", "post_KSCE", "pre_NLL", "post_NLL"]
+    assert missing == ["pre_KSCE"]  # pre_ECE_15 and post_ECE_15 are wanted once only
+
+
+def test_group_rows_and_seed_group_label() -> None:
+    df = pd.concat([runs_table(3), runs_table(2).assign(fidelity="g"),
+                    runs_table(2).assign(dataset="d")])  # fmt: skip
+    groups = analysis.seed_study_groups(df)
+    g = next(groups[(groups["dataset"] == "c") & (groups["fidelity"] == "g")].itertuples())
+    rows = analysis.group_rows(df, g)
+    assert len(rows) == 6 and set(rows["fidelity"]) == {"g"} and set(rows["dataset"]) == {"c"}
+    assert analysis.seed_group_label(g) == "TSS c (`g`)"
+    assert analysis.group_rows(df, g, by=["dataset"]).shape[0] == 15  # both fidelities of c
+    with pytest.raises(ValueError, match="fidelity"):
+        analysis.group_rows(df.drop(columns="fidelity"), g)
+    text = analysis.seed_groups_sentence(groups, min_repeated=3, missing=["pre_KSCE", "post_MMCE"])
+    assert "TSS c (`g`): 2 architectures, 2 of them" in text
+    assert text.endswith(" Columns the store lacks, left out: `pre_KSCE` and `post_MMCE`.")
+    assert "lacks" not in analysis.seed_groups_sentence(groups, min_repeated=3)
+
+
+def test_percent_rows_scales_only_the_rows_shown_in_percent() -> None:
+    from calstudy import plots
+
+    table = pd.DataFrame({"mean": [0.05, 0.7, 0.3], "n": [3, 3, 3]},
+                         index=["pre_ECE_15", "acc", "pre_NLL"])  # fmt: skip
+    out = plots.percent_rows(table, ["mean"], table.index)
+    assert out["mean"].tolist() == pytest.approx([5.0, 0.7, 0.3]) and out["n"].tolist() == [3] * 3
+    assert table["mean"].iloc[0] == 0.05  # a copy
+    with pytest.raises(ValueError, match="one name per row"):
+        plots.percent_rows(table, ["mean"], ["acc"])
+    with pytest.raises(ValueError, match="columns"):
+        plots.percent_rows(table, ["median"], table.index)
+
+
+def test_seed_noise_gaps_and_differences_views_for_readers() -> None:
+    df = runs_table(repeated=6).rename(columns={"a": "pre_ECE_15", "b": "post_ECE_15"})
+    df["pre_ECE_15"], df["post_ECE_15"] = 0.01 * df["pre_ECE_15"], 0.01 * df["post_ECE_15"]
+    table = analysis.seed_noise_table(df, ["y", "pre_ECE_15"], by=KEY)
+    view = analysis.seed_noise_view(table)
+    assert view.index.tolist() == ["y", "ECE, 15 bins, before scaling"]  # named for readers
+    assert "icc" in view.columns and not {"n_rows", "icc_low", "icc_high"} & set(view.columns)
+    ece = table.loc["pre_ECE_15"]
+    in_percent = report.format_table(pd.DataFrame({"m": [100 * ece["mean"]]}))["m"].iloc[0]
+    as_measured = report.format_table(pd.DataFrame({"m": [table.loc["y", "mean"]]}))["m"].iloc[0]
+    assert view.loc["ECE, 15 bins, before scaling", "mean"] == in_percent
+    assert view.loc["y", "mean"] == as_measured
+    icc = report.ci(ece["icc"], ece["icc_low"], ece["icc_high"])
+    assert view.loc["ECE, 15 bins, before scaling", "icc"].replace("\u00a0", " ") == icc
+
+    gaps = pd.DataFrame({"networks": [8, 8], "observed": [0.02, 0.3], "noise_gap": [0.01, 0.1],
+                         "exceeds": [True, True]}, index=["pre_ECE_15", "acc"])  # fmt: skip
+    shown = analysis.seed_gaps_view(gaps)
+    ece_gaps = shown.loc["ECE, 15 bins, before scaling", ["observed", "noise_gap"]]
+    assert ece_gaps.tolist() == ["2", "1"]  # in percent
+    assert shown.loc["accuracy", "observed"] == "0.3"
+
+    first = df[df["seed"] == 0]
+    diffs = analysis.seed_noise_differences(
+        df, first, {"ts − none, ECE_15": ("post_ECE_15", "pre_ECE_15"), "y − a, NLL": ("y", "y")},
+        n_boot=100)  # fmt: skip
+    out = analysis.seed_differences_view(diffs)
+    assert list(out.columns) == ["median", "low", "high", "p_holm", "seed_std", "threshold",
+                                 "median_beyond", "share beyond (%)", "n"]  # fmt: skip
+    assert out.loc["ts − none, ECE_15", "median"] == "-1"  # −0.01 shown in percentage points
+    assert out.loc["y − a, NLL", "median"] == "0"  # not scaled
+    beyond = diffs.loc["ts − none, ECE_15"]
+    share = report.ci(
+        100 * beyond["beyond"], 100 * beyond["beyond_low"], 100 * beyond["beyond_high"]
+    )
+    assert out.loc["ts − none, ECE_15", "share beyond (%)"].replace("\u00a0", " ") == share
+
+
+def test_seed_design_effects_in_seed_standard_deviations() -> None:
+    rng = np.random.default_rng(0)
+    from calstudy import space
+
+    archs = rng.choice(space.all_tss(), size=40, replace=False)
+    ops = pd.Series(archs).str.count("nor_conv_3x3")
+    first = pd.DataFrame({"space": "tss", "arch": archs, "y": 0.02 * ops + rng.normal(0, 1e-3, 40)})
+    table = pd.DataFrame({"pooled_std": [0.01]}, index=["y"])
+    effects = analysis.seed_design_effects(first, table, "y")
+    assert "intercept" not in effects.index and effects.index.name == "term"
+    conv = effects.loc["n_nor_conv_3x3"]
+    assert conv["coef"] == pytest.approx(0.02, abs=2e-3)
+    assert conv["coef / s_p"] == pytest.approx(conv["coef"] / 0.01)  # two seed sd per edge
+    assert analysis.seed_design_effects(first.iloc[:9], table, "y") is None  # too few networks
+    assert analysis.seed_design_effects(first.assign(space="sss"), table, "y") is None
+    text = analysis.seed_design_sentence(effects, "y")
+    small = int((effects["coef / s_p"].abs() < 1).sum())
+    assert small == len(effects) - 1  # only the 3×3 convolution moves y by more than s_p
+    assert text == (f"{small} operation counts of {len(effects)} move `y` by less than one seed "
+                    "standard deviation per edge.")  # fmt: skip
+
+
+def test_isomorphic_view_shows_only_tables_with_isomorphic_strings() -> None:
+    iso = pd.DataFrame({"space": "tss", "dataset": ["c", "d"], "fidelity": "f",
+                        "metric": "pre_ECE_15", "n_strings": [400, 3], "n_classes": [331, 3],
+                        "n_repeated": [32, 0], "icc": [0.68, np.nan]})  # fmt: skip
+    shown = analysis.isomorphic_view(iso)
+    assert shown["dataset"].tolist() == ["c"] and "space" not in shown.columns
+    assert shown["metric"].tolist() == ["ECE, 15 bins, before scaling"]
+    assert analysis.isomorphic_view(iso.iloc[1:]).empty

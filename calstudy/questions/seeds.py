@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calstudy._checks import check_columns, check_level
+from calstudy._checks import check_columns, check_level, check_positive_int
 from calstudy.differences import paired_difference, wilson_ci
 from calstudy.seednoise import retest_tau, seed_noise_gap, seed_noise_threshold, seed_variance
 from calstudy.stats import TauResult, correct_pvalues, kendall_ci
@@ -21,15 +21,23 @@ __all__ = [
     "device_shift_sentence",
     "device_shift_table",
     "isomorphic_sentences",
+    "isomorphic_view",
     "posthoc_pairs",
     "reproducibility_sentence",
     "seed_ceiling_sentence",
+    "seed_columns",
+    "seed_design_effects",
+    "seed_design_sentence",
     "seed_difference_sentence",
+    "seed_differences_view",
     "seed_gaps_sentence",
+    "seed_gaps_view",
+    "seed_group_label",
     "seed_groups_sentence",
     "seed_noise_differences",
     "seed_noise_gaps",
     "seed_noise_sentence",
+    "seed_noise_view",
     "seed_retest_taus",
     "seed_study_groups",
 ]
@@ -77,6 +85,40 @@ def seed_study_groups(
                      "max_seeds": int(counts.max()),
                      "seeds": sorted(int(s) for s in group["seed"].unique())})  # fmt: skip
     return pd.DataFrame(rows, columns=[*by, "n_archs", "n_repeated", "max_seeds", "seeds"])
+
+
+def seed_columns(
+    metrics: Sequence[str], *, pre: str, post: str, present: Sequence[str] | set[str]
+) -> tuple[list[str], list[str]]:
+    """The columns the seed-noise chapter measures, and those the store lacks.
+
+    Accuracy, the headline `pre` and `post` columns, then each of `metrics` before and after
+    temperature scaling (``pre_<m>``, ``post_<m>``), in that order, each once.
+
+    Parameters
+    ----------
+    metrics : sequence of str
+        Metric names without their prefix (``"ECE_15"``, ``"NLL"``, ...).
+    pre, post : str
+        The headline column before and after scaling (e.g. ``"pre_ECE_15"``).
+    present : collection of str
+        The store's columns.
+
+    Returns
+    -------
+    (list of str, list of str)
+        The wanted columns in `present`, and the others, each in the order above.
+
+    Examples
+    --------
+    >>> seed_columns(["ECE_15", "NLL"], pre="pre_ECE_15", post="post_ECE_15",
+    ...              present={"acc", "pre_ECE_15", "post_ECE_15", "pre_NLL"})
+    (['acc', 'pre_ECE_15', 'post_ECE_15', 'pre_NLL'], ['post_NLL'])
+    """
+    wanted = ["acc", pre, post] + [f"{p}_{m}" for m in metrics for p in ("pre", "post")]
+    wanted = list(dict.fromkeys(wanted))
+    present = set(present)
+    return [c for c in wanted if c in present], [c for c in wanted if c not in present]
 
 
 def seed_noise_gaps(
@@ -335,17 +377,139 @@ def device_shift_table(
     return out
 
 
+def seed_design_effects(
+    first: pd.DataFrame, table: pd.DataFrame, column: str, *, min_networks: int = 10
+) -> pd.DataFrame | None:
+    """RQ vii's operation-count effects on `column`, in units of its seed standard deviation.
+
+    The count regression of :func:`~calstudy.trends.op_effects` (``encoding="count"``, ``none``
+    as the reference) over the single-seed networks, each coefficient divided by the pooled seed
+    standard deviation :math:`s_p` of `column`: below 1 in absolute value, one more edge of
+    that operation moves `column` less than a retraining with another seed typically does.
+
+    Parameters
+    ----------
+    first : DataFrame
+        One row per network of one space, dataset and fidelity (``space``, ``arch``, `column`).
+    table : DataFrame
+        :func:`~calstudy.seednoise.seed_noise_table` of the same networks, with ``pooled_std``
+        in the row of `column`.
+    column : str
+    min_networks : int, default 10
+        Fewest TSS networks the regression needs.
+
+    Returns
+    -------
+    DataFrame or None
+        Indexed by ``term``, without the intercept: ``op_effects``' columns and ``coef / s_p``;
+        None when `first` is not TSS or has fewer than `min_networks` rows.
+    """
+    from calstudy.trends import op_effects
+
+    min_networks = check_positive_int(min_networks, "min_networks")
+    check_columns(first, ["space"], "first")
+    if len(first) < min_networks or set(first["space"]) != {"tss"}:
+        return None
+    effects = op_effects(first, column, encoding="count", reference="none")
+    effects = effects[effects["term"] != "intercept"].set_index("term")
+    effects["coef / s_p"] = effects["coef"] / table.loc[column, "pooled_std"]
+    return effects
+
+
+# ------------------------------------------------------------------------------------------------
+# Seed noise, for readers: the chapter's tables with ECE in percent and estimates with intervals
+# ------------------------------------------------------------------------------------------------
+
+
+def seed_noise_view(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`~calstudy.seednoise.seed_noise_table` as the chapter shows it.
+
+    The mean, seed and between-architecture standard deviations and the threshold in percent in
+    the rows of binned ECE (:func:`calstudy.plots.percent_rows`), formatted
+    (:func:`calstudy.report.format_table`), the ICC as one column with its interval, and the
+    rows named for readers (:func:`calstudy.catalogue.display_name`).
+    """
+    from calstudy import report
+    from calstudy.catalogue import display_name
+    from calstudy.plots import percent_rows
+
+    shown = percent_rows(table, ["mean", "pooled_std", "between_std", "threshold"], table.index)
+    icc = report.ci_columns(shown.rename_axis("metric").reset_index(), index="metric",
+                            columns={"icc": ("icc", "icc_low", "icc_high")})  # fmt: skip
+    rest = report.format_table(shown.drop(columns=["n_rows", "icc", "icc_low", "icc_high"]))
+    return pd.concat([rest, icc], axis=1).rename(index=display_name)
+
+
+def seed_gaps_view(gaps: pd.DataFrame) -> pd.DataFrame:
+    """:func:`seed_noise_gaps` as the chapter shows it: the gaps of binned ECE in percent,
+    formatted, the rows named for readers."""
+    from calstudy import report
+    from calstudy.catalogue import display_name
+    from calstudy.plots import percent_rows
+
+    shown = percent_rows(gaps, ["observed", "noise_gap"], gaps.index)
+    return report.format_table(shown).rename(index=display_name)
+
+
+def seed_differences_view(diffs: pd.DataFrame) -> pd.DataFrame:
+    """:func:`seed_noise_differences` as the chapter shows it.
+
+    Differences of binned ECE in percentage points (the score after the last ``", "`` of each
+    label says which), the median, its interval, Holm p-value, seed standard deviation,
+    threshold and whether the median passes it formatted to 3 digits (NLL differences are
+    small), the share of networks beyond the threshold in percent with its Wilson interval,
+    and ``n``.
+    """
+    from calstudy import report
+    from calstudy.plots import percent_rows
+
+    shown = percent_rows(diffs, ["median", "low", "high", "seed_std", "threshold"],
+                         [d.split(", ")[-1] for d in diffs.index])  # fmt: skip
+    columns = ["median", "low", "high", "p_holm", "seed_std", "threshold", "median_beyond"]
+    beyond = report.ci_columns(shown.rename_axis("difference").reset_index(), index="difference",
+                               columns={"share beyond (%)": ("beyond", "beyond_low", "beyond_high")},
+                               scale={"share beyond (%)": 100})  # fmt: skip
+    return pd.concat([report.format_table(shown[columns]), beyond,
+                      report.format_table(shown[["n"]])], axis=1)  # fmt: skip
+
+
+def isomorphic_view(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`~calstudy.seednoise.isomorphic_icc_table` as the chapter shows it: the rows with
+    isomorphic strings (``n_repeated`` > 0), without ``space``, the metrics named for readers,
+    formatted; empty when no row has them."""
+    from calstudy import report
+    from calstudy.catalogue import display_name
+
+    shown = table[table["n_repeated"] > 0].drop(columns="space")
+    return report.format_table(shown.assign(metric=shown["metric"].map(display_name)))
+
+
 # Seed noise, in words: the seed-noise chapter's findings as sentences (calstudy.report's formats)
 
 
-def _group_label(row: Any) -> str:
-    return f"{str(row.space).upper()} {row.dataset} (`{row.fidelity}`)"
+def seed_group_label(group: Any) -> str:
+    """How the seed-noise chapter names a group: ``"TSS cifar10 (`nats-200`)"``.
+
+    `group` is anything with ``space``, ``dataset`` and ``fidelity`` attributes (a row of
+    :func:`seed_study_groups`).
+
+    Examples
+    --------
+    >>> groups = pd.DataFrame({"space": ["tss"], "dataset": ["cifar10"], "fidelity": ["f"]})
+    >>> seed_group_label(next(groups.itertuples()))
+    'TSS cifar10 (`f`)'
+    """
+    return f"{str(group.space).upper()} {group.dataset} (`{group.fidelity}`)"
 
 
-def seed_groups_sentence(groups: pd.DataFrame, *, min_repeated: int, not_stated: int = -1) -> str:
+def seed_groups_sentence(
+    groups: pd.DataFrame, *, min_repeated: int, not_stated: int = -1,
+    missing: Sequence[str] = (),
+) -> str:  # fmt: skip
     """What :func:`seed_study_groups` found, in words, and which groups have a seed study.
 
-    `not_stated` is the seed of rows whose training seed is unknown (the paper's import).
+    `not_stated` is the seed of rows whose training seed is unknown (the paper's import);
+    `missing` names the columns the chapter wanted and the store lacks (:func:`seed_columns`).
     """
     from calstudy import report
 
@@ -359,15 +523,21 @@ def seed_groups_sentence(groups: pd.DataFrame, *, min_repeated: int, not_stated:
 
     studied = groups[groups["n_repeated"] >= min_repeated]
     text = "The networks analysed here: " + report.join(
-        f"{_group_label(g)}: {report.plural(g.n_archs, 'architecture')}, {described(g)}"
+        f"{seed_group_label(g)}: {report.plural(g.n_archs, 'architecture')}, {described(g)}"
         for g in groups.itertuples()) + ". "
     if len(studied):
-        return text + ("The seed-noise sections below use "
-                       + report.join(_group_label(g) for g in studied.itertuples()) + ".")
-    return text + (f"No group has {min_repeated} architectures trained twice (`min_rows`), so the "
-                   "seed-noise sections are skipped; a sweep gets a seed study when some of its "
-                   "architectures are trained again with other seeds (`calstudy sweep --config "
-                   "configs/demo-seeds.yaml --out <store>`).")
+        used = report.join(seed_group_label(g) for g in studied.itertuples())
+        text += f"The seed-noise sections below use {used}."
+    else:
+        text += (
+            f"No group has {min_repeated} architectures trained twice (`min_rows`), so the "
+            "seed-noise sections are skipped; a sweep gets a seed study when some of its "
+            "architectures are trained again with other seeds (`calstudy sweep --config "
+            "configs/demo-seeds.yaml --out <store>`)."
+        )
+    if missing:
+        text += f" Columns the store lacks, left out: {report.join(f'`{c}`' for c in missing)}."
+    return text
 
 
 def seed_noise_sentence(table: pd.DataFrame, columns: Sequence[str]) -> str:
@@ -444,6 +614,23 @@ def device_shift_sentence(check: pd.DataFrame) -> str:
         f"{report.fixed(r['icc_all'], signed=False)} from all runs, "
         f"{report.fixed(r['icc_one_device'], signed=False)} from one device's)"
         for c, r in check.iterrows()) + "."  # fmt: skip
+
+
+def seed_design_sentence(effects: pd.DataFrame, column: str) -> str:
+    """:func:`seed_design_effects` in words: how many operation counts move `column` by less than
+    one seed standard deviation per edge.
+
+    Examples
+    --------
+    >>> effects = pd.DataFrame({"coef / s_p": [0.4, -2.0, -0.9]})
+    >>> seed_design_sentence(effects, "pre_ECE_15")
+    '2 operation counts of 3 move `pre_ECE_15` by less than one seed standard deviation per edge.'
+    """
+    from calstudy import report
+
+    small = int((effects["coef / s_p"].abs() < 1).sum())
+    return (f"{report.plural(small, 'operation count')} of {len(effects)} move `{column}` by less "
+            "than one seed standard deviation per edge.")  # fmt: skip
 
 
 def reproducibility_sentence(
