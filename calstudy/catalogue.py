@@ -585,13 +585,18 @@ def is_column_name(text: str) -> bool:
 
 
 def reader_label(value: Any) -> Any:
-    """A table label as a reader meets it: a raw column name becomes its :func:`display_name`,
-    anything else is returned unchanged (``calstudy.report``'s tables apply it to every label).
+    """A table label as a reader meets it: a raw column name (:func:`is_column_name`) or a
+    plainly named one (``acc``, ``c3``, ``flops``) becomes its :func:`display_name`; anything
+    else is returned unchanged (``calstudy.report``'s tables apply it to every label).
 
-    >>> reader_label("post_ECE_15"), reader_label("n_avg_pool_3x3"), reader_label("TSS · cifar10")
-    ('ECE, 15 bins, after scaling', 'number of avg_pool_3x3 edges', 'TSS · cifar10')
+    >>> reader_label("post_ECE_15"), reader_label("n_avg_pool_3x3"), reader_label("c3")
+    ('ECE, 15 bins, after scaling', 'number of avg_pool_3x3 edges', 'width of stage 4')
+    >>> reader_label("TSS · cifar10"), reader_label("synflow"), reader_label(0.5)
+    ('TSS · cifar10', 'synflow', 0.5)
     """
-    return display_name(value) if isinstance(value, str) and is_column_name(value) else value
+    if isinstance(value, str) and (value in _PLAIN or is_column_name(value)):
+        return display_name(value)
+    return value
 
 
 def prose_name(column: str, *, stage: bool = True) -> str:

@@ -1013,10 +1013,14 @@ def plot_importance(
     importance: pd.DataFrame, ax: Axes | None = None, *, xlabel: str, title: str = "",
     top: int = 15,
 ) -> Axes:  # fmt: skip
-    """The `top` rows of ``predict.permutation_importance`` as bars with ± one standard error."""
+    """The `top` rows of ``predict.permutation_importance`` as bars with ± one standard error,
+    architecture columns by their display names."""
     import seaborn as sns
 
+    from calstudy.catalogue import reader_label
+
     shown = importance.dropna().head(top)
+    shown = shown.assign(feature=shown["feature"].map(reader_label))
     if ax is None:
         import matplotlib.pyplot as plt
 

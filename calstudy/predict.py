@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from calstudy._checks import SPACES, check_columns, check_nonnegative_int, check_positive_int
+from calstudy.catalogue import prose_name
 from calstudy.ceiling import (
     Ceiling,
     ceiling_tau,
@@ -570,7 +571,7 @@ def comparison_sentences(
     text = []
     if "parameter count" in table.index:
         size = table.loc["parameter count"]
-        text.append(f"The parameter count ranks `{target}` with {tau(size)}, an interval "
+        text.append(f"The parameter count ranks {prose_name(target)} with {tau(size)}, an interval "
                     f"{_interval_word(size.low, size.high)}.")  # fmt: skip
     proxy_rows = table[(table["kind"] == "zero-cost proxy") & table["tau"].notna()]
     if len(proxy_rows):
@@ -635,11 +636,11 @@ def early_sentence(
             f"({len(taus) / study_epochs:.0%} of the study's {study_epochs} epochs), "
             f"{signals['seconds'].median():.0f} s per network (median) on "
             f"{signals['device'].iloc[0]}. The mean validation ECE peaks after epoch "
-            f"{int(peak['epoch'])} ({num(peak['mean'])}). Against the final `{target}`: "
+            f"{int(peak['epoch'])} ({num(peak['mean'])}). Against the final {prose_name(target)}: "
             + join(f"epoch {r.epoch} {tau(r._asdict())}" for r in taus.itertuples())
             + f"; {holding} of {len(taus)} intervals hold zero.")  # fmt: skip
     summary = (f"the validation ECE after the first {len(taus)} epochs ranks the final "
-               f"`{target}` with τ from {fixed(taus['tau'].min())} to "
+               f"{prose_name(target)} with τ from {fixed(taus['tau'].min())} to "
                f"{fixed(taus['tau'].max())}; {holding} of {len(taus)} intervals hold zero.")
     return text, summary
 
@@ -778,7 +779,7 @@ def rerun_sentence(rerun: RerunStudy, *, device: str, target: str) -> str:
             "the last epoch the ICC is "
             + join(f"{s} {ci(r.icc, r.low, r.high, signed=False)}" for s, r in last.iterrows())
             + ". Retrained with the store's own seed, the reruns' final validation ECE ranks like "
-            f"the store's `{target}` with τ = {fixed(rerun.same_seed_tau)} over "
+            f"the store's {prose_name(target)} with τ = {fixed(rerun.same_seed_tau)} over "
             f"{rerun.n_same_seed} architectures.")  # fmt: skip
 
 
@@ -789,7 +790,7 @@ def pairs_sentence(pairs: pd.DataFrame, *, target: str, min_archs: int) -> str:
     if pairs.empty:
         return (f"No space and dataset of this store has {min_archs} architectures with "
                 f"`{target}` (`min_rows`): nothing is scored, and every section below is skipped.")
-    return f"The target is `{target}`. This store holds, with it, " + join(
+    return f"The target is {prose_name(target)} (`{target}`). This store holds, with it, " + join(
         f"{plural(p.n_archs, 'architecture string')} of {p.space.upper()} {p.dataset} in "
         f"{plural(p.n_classes, 'isomorphism class', 'isomorphism classes')} (fidelity "
         f"`{p.fidelity}`)" for p in pairs.itertuples()) + "."
@@ -821,7 +822,7 @@ def shortlist_sentence(result: Comparison, predictor: str) -> str:
     target = result.predictions.columns[1]
     lower = "lower" if s["top_median"] < s["rest_median"] else "no lower"
     return (f"the quarter the model predicts best calibrated ({s['n_top']} architectures) has "
-            f"{lower} median `{target}` than the rest: {num(s['top_median'])} against "
+            f"{lower} median {prose_name(target)} than the rest: {num(s['top_median'])} against "
             f"{num(s['rest_median'])}.")
 
 
@@ -841,12 +842,14 @@ def importance_shares(importance: pd.DataFrame, proxies: Sequence[str]) -> dict[
 
 
 def importance_sentence(importance: pd.DataFrame, proxies: Sequence[str], *, top: int = 5) -> str:
-    """:func:`~calstudy.predictors.permutation_importance`'s strongest inputs and :func:`importance_shares` in words."""
+    """:func:`~calstudy.predictors.permutation_importance`'s strongest inputs (architecture
+    columns by their display names) and :func:`importance_shares` in words."""
+    from calstudy.catalogue import reader_label
     from calstudy.report import fixed, join, pct
 
     shares = importance_shares(importance, proxies)
     strongest = importance.dropna().head(top)
-    return ("most important: " + join(f"{f} ({fixed(v, 3)})" for f, v in
+    return ("most important: " + join(f"{reader_label(f)} ({fixed(v, 3)})" for f, v in
                                       strongest[["feature", "importance"]].to_numpy())
             + (f". The zero-cost proxies carry {pct(shares['proxy_share'], 0)} of the positive "
                "importance" if proxies else "")

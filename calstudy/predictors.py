@@ -49,6 +49,7 @@ from calstudy._checks import (
     check_positive_int,
     check_space,
 )
+from calstudy.catalogue import prose_name
 from calstudy.space import TSS_EDGES, TSS_OPS, sss_features, tss_features
 from calstudy.stats import kendall_ci
 from calstudy.sweep import parse_fidelity
@@ -348,7 +349,7 @@ def prediction_frame(
         column = f"{target}@{other}"
         frame[column] = frame["arch"].map(values)
         if frame[column].notna().sum() >= 3:
-            references[f"{target} on {other}"] = column
+            references[f"{prose_name(target)} on {other}"] = column
         else:
             frame = frame.drop(columns=column)
     data = PredictionData(

@@ -65,7 +65,7 @@ import seaborn as sns
 from IPython.display import display
 
 from calstudy import analysis, answers, chapter, plots, report
-from calstudy.catalogue import display_name
+from calstudy.catalogue import display_name, prose_name
 
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.max_colwidth", None)  # a table shows its labels whole
@@ -209,7 +209,8 @@ missing = [analysis.group_name(k) for k in parts if k not in curves]
 report.md(
     *(f"**{analysis.group_name(key)}.** {analysis.population_sentence(c, paper=(0.09, 0.36))}"
       for key, c in curves.items()),
-    f"No curve for {report.join(missing)}: the store holds no {population_measure} there."
+    f"No curve for {report.join(missing)}: the store holds no "
+    f"{prose_name(population_measure)} there."
     if missing else "",
 )
 

@@ -76,7 +76,7 @@ groups = list(dict.fromkeys(labelled["group"]))
 skipped = [f"{s['space'].upper()} · {s['dataset']} ({s['n']})" for s in labelled.attrs["skipped"]]
 options = {"n_boot": n_boot, "level": level, "seed": seed, "alpha": alpha}
 report.md(
-    f"This store: {report.plural(len(df), 'model')} with accuracy, `{pre}` and `{post}`; "
+    f"This store: {report.plural(len(df), 'model')} with accuracy, {prose_name(pre)} and {prose_name(post)}; "
     f"analysed: {report.join(f'{g} ({(labelled.group == g).sum():,})' for g in groups)}. "
     + (f"Left out for having fewer than {max(min_group, 3)} models: {report.join(skipped)}."
        if skipped else "")

@@ -122,14 +122,14 @@ def test_seed_sentences_follow_the_numbers() -> None:
     first = df[df["seed"] == 0]
     check = analysis.device_shift_table(df, first, table, ["y", "a"], n_boot=100)
     said = analysis.device_shift_sentence(check)
-    assert "`y` shifts by" in said and "(shift detected;" in said
-    assert "`a` shifts by +0.0000 [+0.0000, +0.0000] (no shift detected" in said
+    assert "y shifts by" in said and "(shift detected;" in said
+    assert "a shifts by +0.0000 [+0.0000, +0.0000] (no shift detected" in said
 
     diffs = analysis.seed_noise_differences(df, first, {"a − b": ("a", "b")}, n_boot=100)
     assert "(real over networks); the median is visible" in analysis.seed_difference_sentence(
         "a − b", diffs.loc["a − b"])
     gaps = pd.DataFrame({"observed": [0.3], "noise_gap": [0.1], "exceeds": [True]}, index=["acc"])
-    assert analysis.seed_gaps_sentence(gaps).startswith("`acc`: the best network's lead over the "
+    assert analysis.seed_gaps_sentence(gaps).startswith("accuracy: the best network's lead over the "
                                                          "median (0.3) exceeds")
 
 
@@ -138,8 +138,8 @@ def test_reproducibility_and_isomorphic_sentences() -> None:
                           "icc_high": [0.9, 0.4, 0.5]}, index=["acc", "pre", "post"])  # fmt: skip
     devices = pd.DataFrame({"icc_one_device": [0.3, 0.5, 0.1]}, index=["acc", "pre", "post"])
     text = analysis.reproducibility_sentence(table, devices, pre="pre", post="post")
-    assert text.startswith("accuracy is more reproducible across seeds than `pre` and `post`")
-    assert "`pre` is not more reproducible than `post`" in text
+    assert text.startswith("accuracy is more reproducible across seeds than pre and post")
+    assert "pre is not more reproducible than post" in text
     assert "on one device's runs accuracy is not more reproducible than both" in text
     iso = pd.DataFrame({"space": "tss", "dataset": ["c", "d"], "fidelity": "f", "metric": "y",
                         "n_strings": [400, 3], "n_classes": [331, 3], "n_repeated": [32, 0],
@@ -147,7 +147,7 @@ def test_reproducibility_and_isomorphic_sentences() -> None:
                         "within_sd": 0.1, "total_sd": 0.2, "retest_tau": [0.48, np.nan]})
     said = analysis.isomorphic_sentences(iso)
     assert said[0].startswith("TSS c (`f`), isomorphic strings (400 strings in 331 classes, 32")
-    assert "`y` 0.68 [0.54, 0.77] (retest τ 0.48)" in said[0]
+    assert "y 0.68 [0.54, 0.77] (retest τ 0.48)" in said[0]
     assert said[1] == ("TSS d (`f`): no two of its 3 strings are isomorphic: no ICC across "
                        "isomorphic strings.")
 
@@ -252,7 +252,7 @@ def test_seed_design_effects_in_seed_standard_deviations() -> None:
     text = analysis.seed_design_sentence(effects, "y")
     small = int((effects["coef / s_p"].abs() < 1).sum())
     assert small == len(effects) - 1  # only the 3×3 convolution moves y by more than s_p
-    assert text == (f"{small} operation counts of {len(effects)} move `y` by less than one seed "
+    assert text == (f"{small} operation counts of {len(effects)} move y by less than one seed "
                     "standard deviation per edge.")  # fmt: skip
 
 

@@ -212,7 +212,7 @@ def test_prediction_frame_builds_features_and_references() -> None:
     assert "edge_1_0[none]" in data.features and "n_params" in data.features
     assert data.references == {
         "accuracy after training": "acc",
-        "pre_ECE_15 on fashion-mnist": "pre_ECE_15@fashion-mnist",
+        "15-bin ECE before scaling on fashion-mnist": "pre_ECE_15@fashion-mnist",
     }
     other = df[df["dataset"] == "fashion-mnist"].set_index("arch")["pre_ECE_15"]
     assert np.allclose(data.frame["pre_ECE_15@fashion-mnist"], other.loc[data.frame["arch"]])
@@ -401,7 +401,7 @@ def test_standard_predictors_on_a_real_table() -> None:
         "model: architecture + proxies",
         "accuracy predictor",
         "reference: accuracy after training",
-        "reference: pre_ECE_15 on fashion-mnist",
+        "reference: 15-bin ECE before scaling on fashion-mnist",
     } == names
 
 

@@ -66,7 +66,7 @@ def test_format_table_shows_column_names_as_display_names() -> None:
     out = report.format_table(table)
     assert out["metric"].tolist() == ["ECE, 15 bins, before scaling", "ECE_em", "TSS"]
     assert list(out.columns) == ["metric", "NLL, before scaling"]
-    assert out.index.tolist() == ["parameters", "c1", "x"] and out.index.name == "term"
+    assert out.index.tolist() == ["parameters", "width of stage 2", "x"] and out.index.name == "term"
     cis = pd.DataFrame({"m": ["post_ECE_15"], "tau": [0.5], "low": [0.4], "high": [0.6]})
     assert report.ci_table(cis, index="m").index.tolist() == ["ECE, 15 bins, after scaling"]
 

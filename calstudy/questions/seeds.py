@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from calstudy._checks import check_columns, check_level, check_positive_int
+from calstudy.catalogue import prose_name
 from calstudy.differences import paired_difference, wilson_ci
 from calstudy.seednoise import retest_tau, seed_noise_gap, seed_noise_threshold, seed_variance
 from calstudy.stats import TauResult, correct_pvalues, kendall_ci
@@ -552,9 +553,9 @@ def seed_noise_sentence(table: pd.DataFrame, columns: Sequence[str]) -> str:
                          signed=False)
 
     return (f"over {int(table['n_repeated'].max())} repeated architectures the ICC runs from "
-            f"{icc(ranked.index[0])} (`{ranked.index[0]}`) to {icc(ranked.index[-1])} "
-            f"(`{ranked.index[-1]}`); " + report.join(
-                f"`{c}` {icc(c)} (retest τ {report.fixed(table.loc[c, 'retest_tau'], signed=False)}"
+            f"{icc(ranked.index[0])} ({prose_name(ranked.index[0])}) to {icc(ranked.index[-1])} "
+            f"({prose_name(ranked.index[-1])}); " + report.join(
+                f"{prose_name(c)} {icc(c)} (retest τ {report.fixed(table.loc[c, 'retest_tau'], signed=False)}"
                 f", {report.pct(table.loc[c, 'frac_resolved'], 0)} of architecture pairs beyond "
                 "seed noise)" for c in columns if c in table.index) + ".")  # fmt: skip
 
@@ -564,7 +565,7 @@ def seed_gaps_sentence(gaps: pd.DataFrame) -> str:
     from calstudy import report
 
     return report.join(
-        f"`{c}`: the best network's lead over the median ({report.num(r.observed)}) "
+        f"{prose_name(c)}: the best network's lead over the median ({report.num(r.observed)}) "
         f"{'exceeds' if r.exceeds else 'does not exceed'} seed noise ({report.num(r.noise_gap)})"
         for c, r in gaps.iterrows()) + "."
 
@@ -592,14 +593,14 @@ def seed_ceiling_sentence(
     from calstudy import report
 
     ceiling = float(retest_tau(np.sqrt(table.loc[pre, "icc"] * table.loc[post, "icc"])))
-    text = (f"τ(`{pre}`, `{post}`) over the single-seed networks: {report.tau(kept)}; the largest "
+    text = (f"τ({prose_name(pre)}, {prose_name(post)}) over the single-seed networks: {report.tau(kept)}; the largest "
             f"τ seed noise allows ≈ {report.fixed(ceiling, signed=False)} (from ICC "
             f"{report.fixed(table.loc[pre, 'icc'], signed=False)} and "
             f"{report.fixed(table.loc[post, 'icc'], signed=False)}). ")  # fmt: skip
     if retests.empty:
         return text + f"Fewer than 5 architectures hold seeds {list(seeds)}: no direct retest τ."
     return text + (f"Between seeds {seeds[0]} and {seeds[1]} of the same architectures: "
-                   + report.join(f"`{c}` {report.tau(r)} (expected from the ICC "
+                   + report.join(f"{prose_name(c)} {report.tau(r)} (expected from the ICC "
                                  f"{report.fixed(table.loc[c, 'retest_tau'])})"
                                  for c, r in retests.iterrows()) + ".")  # fmt: skip
 
@@ -609,7 +610,7 @@ def device_shift_sentence(check: pd.DataFrame) -> str:
     from calstudy import report
 
     return "device check: " + report.join(
-        f"`{c}` shifts by {report.ci(r['shift'], r['low'], r['high'], 4)} "
+        f"{prose_name(c)} shifts by {report.ci(r['shift'], r['low'], r['high'], 4)} "
         f"({'shift detected' if r['low'] > 0 or r['high'] < 0 else 'no shift detected'}; ICC "
         f"{report.fixed(r['icc_all'], signed=False)} from all runs, "
         f"{report.fixed(r['icc_one_device'], signed=False)} from one device's)"
@@ -623,13 +624,13 @@ def seed_design_sentence(effects: pd.DataFrame, column: str) -> str:
     Examples
     --------
     >>> effects = pd.DataFrame({"coef / s_p": [0.4, -2.0, -0.9]})
-    >>> seed_design_sentence(effects, "pre_ECE_15")
-    '2 operation counts of 3 move `pre_ECE_15` by less than one seed standard deviation per edge.'
+    >>> seed_design_sentence(effects, "acc")
+    '2 operation counts of 3 move accuracy by less than one seed standard deviation per edge.'
     """
     from calstudy import report
 
     small = int((effects["coef / s_p"].abs() < 1).sum())
-    return (f"{report.plural(small, 'operation count')} of {len(effects)} move `{column}` by less "
+    return (f"{report.plural(small, 'operation count')} of {len(effects)} move {prose_name(column)} by less "
             "than one seed standard deviation per edge.")  # fmt: skip
 
 
@@ -645,10 +646,10 @@ def reproducibility_sentence(
 
     shown = ["acc", pre, post]
     text = (f"accuracy is {more(table.loc['acc', 'icc'], table.loc[[pre, post], 'icc'].max())} "
-            f"reproducible across seeds than `{pre}` and `{post}` (ICC " + report.join(
-                f"{c} {report.ci(table.loc[c, 'icc'], table.loc[c, 'icc_low'], table.loc[c, 'icc_high'], signed=False)}"
-                for c in shown) + f"); `{pre}` is "
-            f"{more(table.loc[pre, 'icc'], table.loc[post, 'icc'])} reproducible than `{post}`")
+            f"reproducible across seeds than {prose_name(pre)} and {prose_name(post)} (ICC " + report.join(
+                f"{prose_name(c)} {report.ci(table.loc[c, 'icc'], table.loc[c, 'icc_low'], table.loc[c, 'icc_high'], signed=False)}"
+                for c in shown) + f"); {prose_name(pre)} is "
+            f"{more(table.loc[pre, 'icc'], table.loc[post, 'icc'])} reproducible than {prose_name(post)}")
     if not devices.empty and set(shown) <= set(devices.index):
         one = devices["icc_one_device"]
         text += (f"; on one device's runs accuracy is {more(one['acc'], one[[pre, post]].max())} "
@@ -672,6 +673,6 @@ def isomorphic_sentences(table: pd.DataFrame) -> list[str]:
         said.append(
             f"{head}, isomorphic strings ({r0.n_strings:,} strings in {r0.n_classes:,} classes, "
             f"{r0.n_repeated:,} with two or more): ICC " + report.join(
-                f"`{r.metric}` {report.ci(r.icc, r.low, r.high, signed=False)} (retest τ "
+                f"{prose_name(r.metric)} {report.ci(r.icc, r.low, r.high, signed=False)} (retest τ "
                 f"{report.fixed(r.retest_tau, signed=False)})" for r in rows.itertuples()) + ".")
     return said
