@@ -231,8 +231,8 @@ comparison = analysis.transfer_beside_paper(transfer, paper)
 numbers = answers.beside_paper("i", df, store=store, n_boot=n_boot, **opts)
 display(report.format_table(numbers))
 beside = analysis.transfer_paper_sentences(comparison, paper)
-report.md(" ".join(beside) or "This store has no TSS pre_ECE_15 on two datasets to place beside "
-          "the paper's values.")
+report.md(" ".join(beside) or "This store has no 15-bin ECE before scaling of TSS networks on two "
+          "datasets to place beside the paper's values.")
 
 # %% [markdown]
 # Where the paper's numbers come from:
