@@ -65,17 +65,14 @@ import seaborn as sns
 from IPython.display import display
 
 from calstudy import analysis, answers, chapter, plots, report
-from calstudy.catalogue import display_name, prose_name
+from calstudy.catalogue import display_name
 
 sns.set_theme(style="whitegrid", context="notebook")
 df = chapter.load_study(store, space=spaces or None, datasets=datasets or None, metrics=[metric],
                         bin_counts=[n_bins], min_rows=min_rows)  # fmt: skip
 df = analysis.design_columns(df)  # edges / widths from `arch` where the store lacks them
 pre, post = (chapter.column(metric, n_bins=n_bins, prefix=p) for p in ("pre", "post"))
-rows = df.dropna(subset=["acc", pre, post])
-names = sorted(df["dataset"].unique())
-tss_by = {d: rows[(rows["space"] == "tss") & (rows["dataset"] == d)] for d in names}
-sss_by = {d: rows[(rows["space"] == "sss") & (rows["dataset"] == d)] for d in names}
+tss_by, sss_by = analysis.design_groups(df, [pre, post])  # each dataset's complete rows
 summary = []  # the findings of this run, restated in the Summary
 ours = {q: [] for q in chapter.paper_numbers("vii")["quantity"]}  # this store, beside the paper
 q_ends, q_flat, q_uniform, q_top = ours  # the paper's four RQ vii quantities, in PAPER's order
@@ -87,10 +84,7 @@ def skip(d, n, what, needed, section):
                       "skipped."))  # fmt: skip
 
 
-report.md(f"This store holds, with {prose_name(pre)} and {prose_name(post)}, " + report.join(
-    f"on {d} {report.plural(len(tss_by[d]), 'TSS cell')} and "
-    f"{report.plural(len(sss_by[d]), 'SSS network')}" for d in names
-) + f" (fidelity {report.join(sorted(df['fidelity'].unique()))}).")  # fmt: skip
+report.md(analysis.design_store_sentence(tss_by, sss_by, [pre, post], df["fidelity"]))
 
 # %% [markdown]
 # ## TSS: does the operation on an edge matter?
@@ -123,10 +117,8 @@ for d, tss in tss_by.items():
     table = edge_tables[d] = analysis.edge_test_table(tss, [pre, post], min_count=min_level_count)
     sentence = analysis.edge_tests_sentence(table, alpha=alpha)
     summary.append(f"TSS edges, {d}: {sentence}.")
-    fitted, dropped = table.attrs["n_rows"][pre], table.attrs["n_dropped"][pre]
-    display(report.md(f"**{d}** ({fitted:,} cells fitted, {dropped:,} left out as carrying a rare "
-                      f"operation): {sentence}."),
-            report.format_table(table.assign(edge=table["edge"].map(analysis.edge_label))))  # fmt: skip
+    display(report.md(f"**{d}** ({analysis.edge_fit_sentence(table, pre)}): {sentence}."),
+            analysis.edge_tests_view(table))  # fmt: skip
 
 # %% tags=["full-width"] mystnb={"figure": {"caption": "Each TSS edge's operations against the reference operation: the change in ECE (percentage points) with its HC3 interval, one row per dataset; left before temperature scaling, right after. Red: Holm p < α over all contrasts of the panel.", "name": "fig-rq7_design-contrasts"}, "image": {"alt": "Rows of coefficient plots, one per dataset, before and after temperature scaling: for each edge and operation a point with a horizontal interval, the change in calibration error against the reference operation, the significant ones in red."}}
 panels = {(d, col): plots.percent_view(tss_by[d]) for d in edge_tables for col in (pre, post)}
@@ -185,14 +177,11 @@ for d, sss in sss_by.items():
         continue
     table = width_tables[d] = analysis.width_taus(sss, [pre, post], n_boot=n_boot, level=level,
                                                   seed=seed)  # fmt: skip
-    ends = {c: analysis.width_extremes_sentence(analysis.width_extremes(
-        sss, c, n_boot=n_boot, level=level, seed=seed), c) for c in (pre, post)}  # fmt: skip
+    ends = analysis.width_extremes_sentences(sss, [pre, post], n_boot=n_boot, level=level, seed=seed)
     ours[q_ends].append(f"{d}: {ends[pre]}")
-    sentence = "; ".join([analysis.width_sentence(table, alpha=alpha), *dict.fromkeys(ends.values())])
+    sentence = analysis.width_findings_sentence(table, ends, alpha=alpha)
     summary.append(f"SSS width, {d}: {sentence}.")
-    skipped = report.join(f"`{x}`" for x in table.attrs["skipped"])
-    display(report.md(f"**{d}:** {sentence}.", table.attrs["skipped"] and
-                      f"No τ with {skipped}: this store does not record it."),
+    display(report.md(f"**{d}:** {sentence}.", analysis.width_skipped_sentence(table)),
             report.format_table(table))  # fmt: skip
 
 # %% mystnb={"figure": {"caption": "SSS networks: ECE (percent) against total width c0 + … + c4, coloured by accuracy, with the median at each width (black), one row per dataset; left before temperature scaling, right after.", "name": "fig-rq7_design-width"}, "image": {"alt": "Rows of scatter plots, one per dataset, of calibration error in percent against the total width of SSS networks, points coloured by accuracy, with a black line through the median at each width, before and after temperature scaling."}}
@@ -221,37 +210,23 @@ uniform_tables = {}
 for d, sss in sss_by.items():
     table = analysis.uniform_width(sss, [pre, post], n_boot=n_boot, level=level, seed=seed)
     if table["n"].min() < 3:
-        held = report.plural(int(table["n"].min()), "uniform-width SSS network")
-        display(report.md(
-            f"**{d}:** this store holds {held}; the analysis needs 3 (the paper's full CSVs hold "
-            "all eight; a sweep adds them with `calstudy sweep --preset <preset> --archs "
-            "widths.txt --out <store>`, widths.txt listing 8:8:8:8:8, 16:16:16:16:16, …)."))  # fmt: skip
+        display(report.md(f"**{d}:** {analysis.uniform_width_shortfall(table, min_networks=3)}."))
         continue
     uniform_tables[d] = table
     sentence = analysis.uniform_width_sentence(table)
     ours[q_uniform].append(f"{d}: {sentence}")
     summary.append(f"Uniform-width SSS networks, {d}: {sentence}.")
     held = report.plural(int(table["n"].max()), "uniform-width network")
-    display(report.md(f"**{d}**, the {held}: {sentence}."),
-            report.format_table(table.attrs["networks"][["arch", "acc", pre, post]].reset_index(
-                drop=True), percent=["acc", pre, post], decimals={pre: 2, post: 2}))  # fmt: skip
+    display(report.md(f"**{d}**, the {held}: {sentence}."), analysis.uniform_width_view(table))
 
 # %%
-for d, sss in sss_by.items():
+for d, sss in sss_by.items():  # the paper's range, 84.7–92.3 %: band medians and τ
     bands = analysis.accuracy_bands(sss, pre)
-    inside = sss[sss["acc"].between(0.847, 0.923)]
-    if len(inside) < 3:
-        display(report.md(f"**{d}:** {report.plural(len(inside), 'SSS network')} with accuracy "
-                          "84.7–92.3 %: no reading of the paper's range."))  # fmt: skip
-        continue
-    r = analysis.kendall_ci(inside["acc"], inside[pre], n_boot=n_boot, level=level, seed=seed)
-    spread = f"{report.pct(bands[pre].min(), 2)} – {report.pct(bands[pre].max(), 2)}"
-    ours[q_flat].append(f"{d}: band medians {spread}, τ with accuracy {report.ci(r.tau, r.low, r.high)}")
-    display(report.md(f"**{d}:** {report.plural(len(inside), 'SSS network')} with accuracy "
-                      f"84.7–92.3 %; median {prose_name(pre)} per accuracy band {spread}; its τ with"
-                      f" accuracy in this range: {report.tau(r)}."),
-            report.format_table(bands, percent=["band_low", "band_high", "acc", pre],
-                                decimals={pre: 2}))  # fmt: skip
+    r = analysis.accuracy_range_tau(sss, pre, n_boot=n_boot, level=level, seed=seed)  # None: < 3
+    display(report.md(f"**{d}:** {analysis.accuracy_bands_sentence(bands, pre, r)}."))
+    if r is not None:
+        ours[q_flat].append(f"{d}: {analysis.accuracy_bands_summary(bands, pre, r)}")
+        display(analysis.accuracy_bands_view(bands, pre))
 
 # %% [markdown]
 # ## TSS: the best cells by harmonic calibration score
@@ -266,8 +241,7 @@ for d, sss in sss_by.items():
 
 # %%
 hcs_col = chapter.column(metric, n_bins=n_bins, prefix=hcs_prefix)
-tests = {"skip_connect on 0→3": ("edge_3_0", ["skip_connect"]),
-         "a convolution on 0→1": ("edge_1_0", ["nor_conv_1x1", "nor_conv_3x3"])}  # fmt: skip
+tests = analysis.PAPER_HCS_TESTS  # skip_connect on 0→3, a convolution on 0→1
 best_by, enrich_by = {}, {}
 for d, tss in tss_by.items():
     if len(tss) < max(min_group, 2 * top_k):
@@ -275,17 +249,12 @@ for d, tss in tss_by.items():
         continue
     best = best_by[d] = analysis.top_hcs(tss, top_k, ece=hcs_col)
     table = enrich_by[d] = analysis.hcs_enrichment(best, tss, tests, level=level)
-    sentence = analysis.enrichment_sentence(table, alpha=alpha,
-                                            paper_share={"skip_connect on 0→3": 1.0})  # fmt: skip
+    sentence = analysis.enrichment_sentence(table, alpha=alpha, paper_share=analysis.PAPER_HCS_SHARES)
     summary.append(f"Top {top_k} TSS cells by HCS, {d}: {sentence}.")
     ours[q_top].append(f"{d}: {table['k'].iloc[0]} of {top_k} carry skip_connect on 0→3")
-    shown = best[["hcs", "acc", hcs_col, *analysis.EDGES]]
-    shown = shown.rename(columns={e: analysis.edge_label(e) for e in analysis.EDGES})
-    display(report.md(f"**{d}:** {sentence}."),
-            report.format_table(analysis.edge_op_counts({"top": best, "sample": tss},
-                                                        ["edge_3_0", "edge_1_0"])),
-            report.format_table(shown.reset_index(drop=True), decimals={"hcs": 4, hcs_col: 2},
-                                percent=["acc", hcs_col]))  # fmt: skip
+    counts = analysis.edge_op_counts({"top": best, "sample": tss}, ["edge_3_0", "edge_1_0"])
+    display(report.md(f"**{d}:** {sentence}."), report.format_table(counts),
+            analysis.top_cells_view(best, hcs_col))  # fmt: skip
 
 # %% [markdown]
 # ## Next to the paper
@@ -309,8 +278,7 @@ report.md(*(f"- **{q}**: {'; '.join(ours[q]) or 'not measurable on this store'}.
 # %%
 report.glue_md("rq7_design-answer", answers.box(
     "Which choices of operations (TSS) and widths (SSS) go with better calibration?",
-    " ".join(next((s for s in summary if s.startswith(k)), "") for k in ("SSS width", "Top"))
-    .strip() or " ".join(summary) or "Too few networks for any finding.", numbers=numbers,
+    analysis.design_headline(summary), numbers=numbers,  # the SSS width and top-cell findings
     caveat="Regressions describe the store's networks at their fidelity; design effects may "
     "change with depth and training length."))
 report.md("\n".join(f"- {s}" for s in summary) or "- Too few networks for any finding.")

@@ -1,4 +1,6 @@
-"""Tests of the RQ vii functions of calstudy.analysis (architecture design) on small built frames."""
+"""Tests of the RQ vii functions of calstudy.analysis (architecture design) on small built frames,
+and of the chapter's groups, sentences and tables for readers (design_groups …
+top_cells_view)."""
 
 from __future__ import annotations
 
@@ -241,3 +243,146 @@ def test_rq7_plots(tss: pd.DataFrame, sss: pd.DataFrame) -> None:
     medians = sss.groupby("total_width")["pre_ECE_15"].median()
     assert np.allclose(line.get_xdata(), medians.index) and np.allclose(line.get_ydata(), medians)
     plt.close("all")
+
+
+# ------------------------------------------------------------------------------------------------
+# The chapter's groups, sentences and tables for readers
+
+
+def test_design_groups_and_store_sentence() -> None:
+    rows = pd.DataFrame({"space": ["tss", "tss", "sss", "tss", "sss", "sss"],
+                         "dataset": ["b", "b", "b", "a", "b", "b"],
+                         "acc": [0.9, 0.8, 0.7, None, 0.6, 0.5],
+                         "pre_ECE_15": [0.1, 0.2, 0.3, 0.4, np.nan, 0.6],
+                         "post_ECE_15": 0.01, "fidelity": ["f2", "f1", "f2", "f1", "f1", np.nan]})  # fmt: skip
+    tss_by, sss_by = analysis.design_groups(rows, ["pre_ECE_15", "post_ECE_15"])
+    assert list(tss_by) == list(sss_by) == ["a", "b"]  # every dataset, sorted
+    assert tss_by["a"].empty and tss_by["b"].index.tolist() == [0, 1]
+    assert sss_by["b"].index.tolist() == [2, 5]  # row 4 lacks pre_ECE_15
+    text = analysis.design_store_sentence(tss_by, sss_by, ["pre_ECE_15", "post_ECE_15"],
+                                          rows["fidelity"])  # fmt: skip
+    assert text == ("This store holds, with 15-bin ECE before scaling and 15-bin ECE after "
+                    "scaling, on a 0 TSS cells and 0 SSS networks and on b 2 TSS cells and 2 SSS "
+                    "networks (fidelity f1 and f2).")  # fmt: skip
+    with pytest.raises(ValueError, match="post_NLL"):
+        analysis.design_groups(rows, ["post_NLL"])
+
+
+def test_edge_fit_sentence_and_edge_tests_view(tss: pd.DataFrame) -> None:
+    table = analysis.edge_test_table(tss, ["pre_ECE_15", "post_ECE_15"])
+    assert analysis.edge_fit_sentence(table, "pre_ECE_15") == (
+        "300 cells fitted, 0 left out as carrying a rare operation")
+    pools = tss.index[tss["edge_1_0"] == "avg_pool_3x3"]
+    rare = tss.drop(pools[2:])  # two cells keep avg_pool_3x3 on 0→1: fewer than min_count
+    few = analysis.edge_test_table(rare, ["pre_ECE_15"], min_count=5)
+    assert analysis.edge_fit_sentence(few, "pre_ECE_15") == (
+        f"{len(rare) - 2} cells fitted, 2 left out as carrying a rare operation")
+    with pytest.raises(ValueError, match="edge_test_table"):
+        analysis.edge_fit_sentence(table, "post_NLL")
+    view = analysis.edge_tests_view(table)
+    assert view["edge"].tolist()[:6] == ["0→1", "0→2", "1→2", "0→3", "1→3", "2→3"]
+    assert view["p_holm"].tolist() == [report.pvalue(p) for p in table["p_holm"]]
+    assert table["edge"].iloc[0] == "edge_1_0"  # the input is not changed
+
+
+def test_width_findings_and_skipped_sentences(sss: pd.DataFrame) -> None:
+    targets = ["pre_ECE_15", "post_ECE_15"]
+    ends = analysis.width_extremes_sentences(sss, targets, n_boot=100)
+    assert list(ends) == targets
+    assert ends["post_ECE_15"] == analysis.width_extremes_sentence(
+        analysis.width_extremes(sss, "post_ECE_15", n_boot=100), "post_ECE_15")
+    taus = analysis.width_taus(sss, targets, n_boot=100)
+    text = analysis.width_findings_sentence(taus, ends)
+    assert text == "; ".join([analysis.width_sentence(taus), ends["pre_ECE_15"], ends["post_ECE_15"]])
+    middle = sss[sss["total_width"].between(100, 250)]  # neither end: one sentence, said once
+    ends = analysis.width_extremes_sentences(middle, targets, n_boot=50)
+    assert ends["pre_ECE_15"] == ends["post_ECE_15"]
+    text = analysis.width_findings_sentence(taus, ends, alpha=1e-300)
+    assert text.count("cannot be made") == 1 and "wider networks are" not in text
+    assert analysis.width_skipped_sentence(taus) == (
+        "No τ with `n_params`: this store does not record it.")
+    counted = analysis.width_taus(sss.assign(n_params=np.arange(len(sss))), targets, n_boot=20)
+    assert analysis.width_skipped_sentence(counted) == ""  # no size column skipped
+    both = analysis.width_taus(sss.drop(columns="total_width"), targets, n_boot=20)
+    assert analysis.width_skipped_sentence(both) == (
+        "No τ with `total_width` and `n_params`: this store does not record it.")
+
+
+def test_uniform_width_shortfall_and_view(sss: pd.DataFrame) -> None:
+    table = analysis.uniform_width(sss.iloc[5:], ["pre_ECE_15", "post_ECE_15"], n_boot=50)
+    assert analysis.uniform_width_shortfall(table, min_networks=4) == (
+        "this store holds 3 uniform-width SSS networks; the analysis needs 4 (the paper's full "
+        "CSVs hold all eight; a sweep adds them with `calstudy sweep --preset <preset> --archs "
+        "widths.txt --out <store>`, widths.txt listing 8:8:8:8:8, 16:16:16:16:16, …)")  # fmt: skip
+    none = analysis.uniform_width(sss.iloc[8:], ["pre_ECE_15"])
+    assert analysis.uniform_width_shortfall(none).startswith(
+        "this store holds 0 uniform-width SSS networks; the analysis needs 3 (")
+    view = analysis.uniform_width_view(table)
+    networks = table.attrs["networks"]
+    assert list(view.columns) == ["arch", "acc", "ECE, 15 bins, before scaling",
+                                  "ECE, 15 bins, after scaling"]  # fmt: skip
+    assert view["arch"].tolist() == ["48:48:48:48:48", "56:56:56:56:56", "64:64:64:64:64"]
+    assert view["acc"].tolist() == [report.pct(a) for a in networks["acc"]]
+    assert view.iloc[0, 2] == f"{100 * networks['pre_ECE_15'].iloc[0]:.2f} %"
+    with pytest.raises(ValueError, match="networks"):
+        analysis.uniform_width_view(pd.DataFrame({"metric": ["pre_ECE_15"]}))
+
+
+def test_accuracy_range_tau_sentences_and_view() -> None:
+    rows = pd.DataFrame({"acc": [0.80, 0.85, 0.86, 0.90, 0.923, 0.95, np.nan],
+                         "pre_ECE_15": [0.9, 0.04, 0.05, 0.06, 0.07, 0.9, 0.1]})  # fmt: skip
+    r = analysis.accuracy_range_tau(rows, "pre_ECE_15", n_boot=50)
+    assert (r.tau, r.n) == (1.0, 4)  # 0.80, 0.95 and the row without accuracy are outside
+    expected = analysis.kendall_ci(rows["acc"].iloc[1:5], rows["pre_ECE_15"].iloc[1:5], n_boot=50)
+    assert (r.low, r.high, r.p_value) == (expected.low, expected.high, expected.p_value)
+    assert analysis.accuracy_range_tau(rows, "pre_ECE_15", min_n=5) is None
+    bands = analysis.accuracy_bands(rows, "pre_ECE_15")
+    assert analysis.accuracy_bands_sentence(bands, "pre_ECE_15", r) == (
+        "4 SSS networks with accuracy 84.7–92.3 %; median 15-bin ECE before scaling per accuracy "
+        "band 4.50 % – 7.00 %; its τ with accuracy in this range: τ = +1.00 [+1.00, +1.00], "
+        "n = 4")  # fmt: skip
+    assert analysis.accuracy_bands_summary(bands, "pre_ECE_15", r) == (
+        "band medians 4.50 % – 7.00 %, τ with accuracy +1.00 [+1.00, +1.00]")
+    assert analysis.accuracy_bands_sentence(bands.iloc[:1], "pre_ECE_15", None) == (
+        "2 SSS networks with accuracy 84.7–92.3 %: no reading of the paper's range")
+    wide = analysis.accuracy_bands(rows, "pre_ECE_15", acc_range=(0.8, 0.95))
+    assert analysis.accuracy_bands_sentence(wide, "pre_ECE_15", None, acc_range=(0.8, 0.95)) == (
+        "6 SSS networks with accuracy 80–95 %: no reading of the paper's range")
+    with pytest.raises(ValueError, match="tau"):
+        analysis.accuracy_bands_summary(bands, "pre_ECE_15", None)
+    view = analysis.accuracy_bands_view(bands, "pre_ECE_15")
+    assert list(view.columns) == ["band_low", "band_high", "n", "acc",
+                                  "ECE, 15 bins, before scaling"]  # fmt: skip
+    assert view.iloc[0].tolist() == ["84.7 %", "86.6 %", 2, "85.5 %", "4.50 %"]
+
+
+def test_paper_hcs_tests_and_top_cells_view(tss: pd.DataFrame) -> None:
+    best = analysis.top_hcs(tss, 5)
+    table = analysis.hcs_enrichment(best, tss, analysis.PAPER_HCS_TESTS)
+    assert table["test"].tolist() == ["skip_connect on 0→3", "a convolution on 0→1"]
+    conv = best["edge_1_0"].isin(["nor_conv_1x1", "nor_conv_3x3"]).sum()
+    assert table["k"].tolist() == [(best["edge_3_0"] == "skip_connect").sum(), conv]
+    text = analysis.enrichment_sentence(table, paper_share=analysis.PAPER_HCS_SHARES)
+    skip, rest = text.split("carry a convolution on 0→1")  # the paper's share: of the skip only
+    assert skip.endswith(f"; the paper's 100 % lies above this interval; {conv} of 5 top cells ")
+    assert "the paper's" not in rest
+    view = analysis.top_cells_view(best, "pre_ECE_15")
+    assert list(view.columns) == ["hcs", "acc", "ECE, 15 bins, before scaling", "0→1", "0→2",
+                                  "1→2", "0→3", "1→3", "2→3"]  # fmt: skip
+    assert view.index.tolist() == list(range(5))
+    top = best.iloc[0]
+    assert view.iloc[0, :3].tolist() == [f"{top['hcs']:.4f}", report.pct(top["acc"]),
+                                         f"{100 * top['pre_ECE_15']:.2f} %"]  # fmt: skip
+    assert view["0→3"].tolist() == best["edge_3_0"].tolist()
+
+
+def test_design_headline_picks_the_width_and_top_cell_findings() -> None:
+    summary = ["TSS edges, a: e.", "Top 20 TSS cells by HCS, a: t.", "SSS width, a: w.",
+               "SSS width, b: v."]  # fmt: skip
+    assert analysis.design_headline(summary) == "SSS width, a: w. Top 20 TSS cells by HCS, a: t."
+    assert analysis.design_headline(summary[:2]) == "Top 20 TSS cells by HCS, a: t."
+    assert analysis.design_headline(["TSS edges, a: e.", "TSS operation counts, a: c."]) == (
+        "TSS edges, a: e. TSS operation counts, a: c.")
+    assert analysis.design_headline([]) == "Too few networks for any finding."
+    assert analysis.design_headline(summary, keys=["TSS"]) == "TSS edges, a: e."
+

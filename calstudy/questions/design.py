@@ -15,27 +15,44 @@ from calstudy._checks import check_columns, check_positive_int
 from calstudy.catalogue import prose_name
 from calstudy.differences import bootstrap_diff, wilson_ci
 from calstudy.space import TSS_OPS, parse_tss
-from calstudy.stats import correct_pvalues, kendall_ci
+from calstudy.stats import TauResult, correct_pvalues, kendall_ci
 from calstudy.trends import EDGES, edge_tests, op_effects
 
 __all__ = [
+    "PAPER_HCS_SHARES",
+    "PAPER_HCS_TESTS",
     "WIDTHS",
     "accuracy_bands",
+    "accuracy_bands_sentence",
+    "accuracy_bands_summary",
+    "accuracy_bands_view",
+    "accuracy_range_tau",
     "count_effect_table",
     "count_effects_sentence",
     "design_columns",
+    "design_groups",
+    "design_headline",
+    "design_store_sentence",
+    "edge_fit_sentence",
     "edge_label",
     "edge_op_counts",
     "edge_op_medians",
     "edge_test_table",
     "edge_tests_sentence",
+    "edge_tests_view",
     "enrichment_sentence",
     "hcs_enrichment",
+    "top_cells_view",
     "uniform_width",
     "uniform_width_sentence",
+    "uniform_width_shortfall",
+    "uniform_width_view",
     "width_extremes",
     "width_extremes_sentence",
+    "width_extremes_sentences",
+    "width_findings_sentence",
     "width_sentence",
+    "width_skipped_sentence",
     "width_taus",
 ]
 
@@ -104,6 +121,77 @@ def design_columns(df: pd.DataFrame) -> pd.DataFrame:
             empty = values.index[out.loc[todo, name].isna().to_numpy()]
             out.loc[empty, name] = values.loc[empty, name]
     return out
+
+
+def design_groups(
+    df: pd.DataFrame, targets: Sequence[str], *, acc: str = "acc"
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """The TSS cells and the SSS networks of each dataset, complete in accuracy and `targets`.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows with ``space``, ``dataset``, ``acc`` and the targets.
+    targets : sequence of str
+        Calibration columns a row must hold, e.g. ``["pre_ECE_15", "post_ECE_15"]``.
+    acc : str, default="acc"
+        Accuracy column.
+
+    Returns
+    -------
+    (dict, dict)
+        ``{dataset: rows}`` of the TSS rows and of the SSS rows, keyed by every dataset of `df`
+        in sorted order (a dataset without rows of a space maps to an empty frame).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"space": ["tss", "sss", "tss"], "dataset": ["b", "b", "a"],
+    ...                      "acc": [0.9, 0.8, None], "e": [0.1, 0.2, 0.3]})
+    >>> tss_by, sss_by = design_groups(rows, ["e"])
+    >>> {d: len(t) for d, t in tss_by.items()}, {d: len(s) for d, s in sss_by.items()}
+    ({'a': 0, 'b': 1}, {'a': 0, 'b': 1})
+    """
+    check_columns(df, ["space", "dataset", acc, *targets])
+    rows = df.dropna(subset=[acc, *targets])
+    names = sorted(df["dataset"].unique())
+    tss_by, sss_by = (
+        {d: rows[(rows["space"] == space) & (rows["dataset"] == d)] for d in names}
+        for space in ("tss", "sss")
+    )
+    return tss_by, sss_by
+
+
+def design_store_sentence(
+    tss_by: Mapping[str, pd.DataFrame],
+    sss_by: Mapping[str, pd.DataFrame],
+    targets: Sequence[str],
+    fidelities: Sequence[str] | pd.Series,
+) -> str:
+    """What the RQ vii chapter analyses, in words: per dataset its TSS cells and SSS networks.
+
+    Parameters
+    ----------
+    tss_by, sss_by : mapping of str to DataFrame
+        :func:`design_groups`' output.
+    targets : sequence of str
+        The calibration columns analysed, named by :func:`~calstudy.catalogue.prose_name`.
+    fidelities : sequence of str
+        The store's fidelity labels (repeats allowed).
+
+    Returns
+    -------
+    str
+        E.g. "This store holds, with 15-bin ECE before scaling and 15-bin ECE after scaling, on
+        cifar10 122 TSS cells and 48 SSS networks (fidelity ep10-C16N1-n10000)."
+    """
+    from calstudy import report
+
+    held = report.join(f"on {d} {report.plural(len(tss), 'TSS cell')} and "
+                       f"{report.plural(len(sss_by[d]), 'SSS network')}"
+                       for d, tss in tss_by.items())  # fmt: skip
+    labels = report.join(sorted(pd.Series(fidelities).dropna().unique()))
+    return (f"This store holds, with {report.join(prose_name(t) for t in targets)}, {held} "
+            f"(fidelity {labels}).")  # fmt: skip
 
 
 def edge_test_table(
@@ -423,6 +511,58 @@ def accuracy_bands(
     return table.rename(columns={"value": target}).reset_index(drop=True)
 
 
+def accuracy_range_tau(
+    df: pd.DataFrame,
+    target: str,
+    *,
+    acc_range: tuple[float, float] = (0.847, 0.923),
+    acc: str = "acc",
+    min_n: int = 3,
+    n_boot: int = 500,
+    level: float = 0.95,
+    seed: int = 0,
+) -> TauResult | None:
+    """Kendall τ-b of accuracy and ``target`` among the networks with accuracy in ``acc_range``.
+
+    The paper read SSS CIFAR-10 ECE as flat while accuracy rises from 84.7 to 92.3 %: a τ near 0
+    in that range agrees; :func:`accuracy_bands` gives the same range as band medians.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows with ``acc`` and ``target`` (fractions).
+    target : str
+        Calibration column.
+    acc_range : (float, float), default=(0.847, 0.923)
+        Closed accuracy range.
+    acc : str, default="acc"
+        Accuracy column.
+    min_n : int, default=3
+        Fewest complete rows in the range; with fewer there is no τ.
+    n_boot, level, seed
+        As in :func:`~calstudy.stats.kendall_ci`.
+
+    Returns
+    -------
+    TauResult or None
+        None when fewer than ``min_n`` networks lie in the range.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"acc": [0.80, 0.85, 0.87, 0.89, 0.91], "e": [9, 4, 3, 2, 1.0]})
+    >>> r = accuracy_range_tau(rows, "e", n_boot=20)
+    >>> r.tau, r.n, accuracy_range_tau(rows, "e", min_n=5) is None
+    (-1.0, 4, True)
+    """
+    min_n = check_positive_int(min_n, "min_n")
+    check_columns(df, [acc, target])
+    rows = df[[acc, target]].dropna()
+    inside = rows[rows[acc].between(*acc_range)]
+    if len(inside) < min_n:
+        return None
+    return kendall_ci(inside[acc], inside[target], n_boot=n_boot, level=level, seed=seed)
+
+
 def edge_op_counts(groups: Mapping[str, pd.DataFrame], edges: Sequence[str]) -> pd.DataFrame:
     """How many rows of each group carry each operation on each edge.
 
@@ -446,6 +586,18 @@ def edge_op_counts(groups: Mapping[str, pd.DataFrame], edges: Sequence[str]) -> 
             counts = rows[edge].value_counts().reindex(list(TSS_OPS), fill_value=0)
             columns[f"{edge_label(edge)} {name}"] = counts.astype(int)
     return pd.DataFrame(columns)
+
+
+#: The reference study's two observations on the TSS cells with the best HCS, as
+#: :func:`hcs_enrichment`'s tests: ``name: (edge, operations)``.
+PAPER_HCS_TESTS: dict[str, tuple[str, list[str]]] = {
+    "skip_connect on 0→3": ("edge_3_0", ["skip_connect"]),
+    "a convolution on 0→1": ("edge_1_0", ["nor_conv_1x1", "nor_conv_3x3"]),
+}
+
+#: The paper's share of top cells for the tests of :data:`PAPER_HCS_TESTS` it gave one for
+#: (all twenty carry skip_connect on 0→3), for :func:`enrichment_sentence`'s ``paper_share``.
+PAPER_HCS_SHARES: dict[str, float] = {"skip_connect on 0→3": 1.0}
 
 
 def hcs_enrichment(
@@ -603,6 +755,37 @@ def edge_tests_sentence(
     return "; ".join(clauses)
 
 
+def edge_fit_sentence(table: pd.DataFrame, target: str) -> str:
+    """How many cells :func:`edge_test_table` fitted for ``target``, and how many it left out.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`edge_test_table`'s output (its ``attrs["n_rows"]`` and ``attrs["n_dropped"]``).
+    target : str
+        One of its targets.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> table = pd.DataFrame()
+    >>> table.attrs.update(n_rows={"e": 1190}, n_dropped={"e": 3})
+    >>> edge_fit_sentence(table, "e")
+    '1,190 cells fitted, 3 left out as carrying a rare operation'
+    """
+    counts = [table.attrs.get(k, {}) for k in ("n_rows", "n_dropped")]
+    if any(target not in c for c in counts):
+        raise ValueError(
+            f"Expected `table` to be edge_test_table's output for {target!r}, got attrs "
+            f"{sorted(table.attrs)}."
+        )
+    fitted, dropped = (int(c[target]) for c in counts)
+    return f"{fitted:,} cells fitted, {dropped:,} left out as carrying a rare operation"
+
+
 def count_effects_sentence(
     table: pd.DataFrame,
     *,
@@ -697,6 +880,91 @@ def width_extremes_sentence(extremes: Mapping[str, float], target: str) -> str:
     return text
 
 
+def width_extremes_sentences(
+    df: pd.DataFrame,
+    targets: Sequence[str],
+    *,
+    n_boot: int = 500,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, str]:
+    """:func:`width_extremes` of each target in words (:func:`width_extremes_sentence`).
+
+    Parameters
+    ----------
+    df : DataFrame
+        SSS rows with ``total_width`` and the targets.
+    targets : sequence of str
+        Calibration columns.
+    n_boot, level, seed
+        As in :func:`width_extremes`.
+
+    Returns
+    -------
+    dict of str to str
+        ``{target: sentence}``, in the order of `targets`.
+    """
+    return {
+        t: width_extremes_sentence(width_extremes(df, t, n_boot=n_boot, level=level, seed=seed), t)
+        for t in targets
+    }
+
+
+def width_findings_sentence(
+    taus: pd.DataFrame,
+    extremes: Mapping[str, str],
+    *,
+    alpha: float = 0.05,
+    correction: Literal["holm", "bh", "bonferroni"] = "holm",
+) -> str:
+    """The SSS width findings of one dataset: :func:`width_sentence`'s clauses, then each
+    distinct sentence of :func:`width_extremes_sentences`, joined by ``"; "``.
+
+    Parameters
+    ----------
+    taus : DataFrame
+        :func:`width_taus`' output.
+    extremes : mapping of str to str
+        :func:`width_extremes_sentences`' output; a sentence repeated for several targets (the
+        comparison that cannot be made) is said once.
+    alpha, correction
+        As in :func:`width_sentence`.
+
+    Returns
+    -------
+    str
+    """
+    clauses = [width_sentence(taus, alpha=alpha, correction=correction)]
+    return "; ".join([*clauses, *dict.fromkeys(extremes.values())])
+
+
+def width_skipped_sentence(taus: pd.DataFrame) -> str:
+    """The size columns :func:`width_taus` skipped, in words; ``""`` when it skipped none.
+
+    Parameters
+    ----------
+    taus : DataFrame
+        :func:`width_taus`' output (its ``attrs["skipped"]``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> taus = pd.DataFrame()
+    >>> taus.attrs["skipped"] = ["n_params"]
+    >>> width_skipped_sentence(taus)
+    'No τ with `n_params`: this store does not record it.'
+    """
+    from calstudy import report
+
+    skipped = taus.attrs.get("skipped", [])
+    if not skipped:
+        return ""
+    return f"No τ with {report.join(f'`{x}`' for x in skipped)}: this store does not record it."
+
+
 def uniform_width_sentence(table: pd.DataFrame) -> str:
     """:func:`uniform_width`'s table in words: each target from the narrowest to the widest
     uniform network, with its τ with the width where there is one."""
@@ -710,6 +978,107 @@ def uniform_width_sentence(table: pd.DataFrame) -> str:
                        f"{report.pct(r['at_max'])} "
                        f"(width {int(r['width_min'])} → {int(r['width_max'])}{tau})")  # fmt: skip
     return report.join(clauses)
+
+
+def uniform_width_shortfall(table: pd.DataFrame, *, min_networks: int = 3) -> str:
+    """Why :func:`uniform_width`'s table is too small to read, and how a sweep fills it.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`uniform_width`'s output.
+    min_networks : int, default=3
+        The networks the analysis needs (the chapter reads a table whose every target holds
+        at least this many).
+
+    Returns
+    -------
+    str
+        "this store holds 2 uniform-width SSS networks; the analysis needs 3 (…)": the fewest
+        networks of any target against ``min_networks``, and the sweep that adds the eight
+        uniform widths of the paper.
+    """
+    from calstudy import report
+
+    min_networks = check_positive_int(min_networks, "min_networks")
+    check_columns(table, ["n"], "table")
+    held = report.plural(int(table["n"].min()), "uniform-width SSS network")
+    return (f"this store holds {held}; the analysis needs {min_networks} (the paper's full CSVs "
+            "hold all eight; a sweep adds them with `calstudy sweep --preset <preset> --archs "
+            "widths.txt --out <store>`, widths.txt listing 8:8:8:8:8, 16:16:16:16:16, …)")  # fmt: skip
+
+
+def _band_spread(bands: pd.DataFrame, target: str) -> str:
+    """The lowest and the highest band median of ``target``, in percent."""
+    from calstudy import report
+
+    return f"{report.pct(bands[target].min(), 2)} – {report.pct(bands[target].max(), 2)}"
+
+
+def accuracy_bands_sentence(
+    bands: pd.DataFrame,
+    target: str,
+    tau: TauResult | None,
+    *,
+    acc_range: tuple[float, float] = (0.847, 0.923),
+) -> str:
+    """The SSS networks in the paper's accuracy range in words: how many, the spread of the band
+    medians of ``target`` (:func:`accuracy_bands`) and the τ of :func:`accuracy_range_tau`.
+
+    Parameters
+    ----------
+    bands : DataFrame
+        :func:`accuracy_bands`' output over ``acc_range``.
+    target : str
+        Its calibration column.
+    tau : TauResult or None
+        :func:`accuracy_range_tau`'s result; None: too few networks to read the range.
+    acc_range : (float, float), default=(0.847, 0.923)
+        The accuracy range of both.
+
+    Returns
+    -------
+    str
+        E.g. "34 SSS networks with accuracy 84.7–92.3 %; median 15-bin ECE before scaling per
+        accuracy band 0.82 % – 0.83 %; its τ with accuracy in this range: τ = -0.21 [-0.45,
+        +0.03], n = 34", or "2 SSS networks with accuracy 84.7–92.3 %: no reading of the
+        paper's range".
+    """
+    from calstudy import report
+
+    check_columns(bands, ["n", target], "bands")
+    low, high = (report.num(100 * x) for x in acc_range)
+    held = f"{report.plural(int(bands['n'].sum()), 'SSS network')} with accuracy {low}–{high} %"
+    if tau is None:
+        return f"{held}: no reading of the paper's range"
+    return (f"{held}; median {prose_name(target)} per accuracy band {_band_spread(bands, target)}"
+            f"; its τ with accuracy in this range: {report.tau(tau)}")  # fmt: skip
+
+
+def accuracy_bands_summary(bands: pd.DataFrame, target: str, tau: TauResult) -> str:
+    """:func:`accuracy_bands_sentence` in short, for the list beside the paper.
+
+    Parameters
+    ----------
+    bands : DataFrame
+        :func:`accuracy_bands`' output.
+    target : str
+        Its calibration column.
+    tau : TauResult
+        :func:`accuracy_range_tau`'s result (not None).
+
+    Returns
+    -------
+    str
+        E.g. "band medians 0.82 % – 0.83 %, τ with accuracy -0.21 [-0.45, +0.03]".
+    """
+    from calstudy import report
+
+    check_columns(bands, [target], "bands")
+    if tau is None:
+        raise ValueError("Expected `tau` to be accuracy_range_tau's result, got None.")
+    return (f"band medians {_band_spread(bands, target)}, τ with accuracy "
+            f"{report.ci(tau.tau, tau.low, tau.high)}")  # fmt: skip
 
 
 def enrichment_sentence(
@@ -746,3 +1115,127 @@ def enrichment_sentence(
             text += f"; the paper's {report.pct(share, 0)} lies {where} this interval"
         clauses.append(text)
     return "; ".join(clauses)
+
+
+def design_headline(summary: Sequence[str], *, keys: Sequence[str] = ("SSS width", "Top")) -> str:
+    """The RQ vii answer box's text, from the chapter's findings.
+
+    The first finding starting with each of ``keys`` (the SSS width and the top cells by HCS),
+    joined by spaces; every finding when none starts so; a note when there are none.
+
+    Parameters
+    ----------
+    summary : sequence of str
+        The chapter's findings, e.g. "SSS width, cifar10: …".
+    keys : sequence of str, default=("SSS width", "Top")
+        Beginnings of the findings the box states.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> design_headline(["TSS edges, a: x.", "Top 20 TSS cells by HCS, a: y.", "SSS width, a: z."])
+    'SSS width, a: z. Top 20 TSS cells by HCS, a: y.'
+    >>> design_headline([])
+    'Too few networks for any finding.'
+    """
+    chosen = (next((s for s in summary if s.startswith(k)), "") for k in keys)
+    return " ".join(chosen).strip() or " ".join(summary) or "Too few networks for any finding."
+
+
+# RQ vii, for readers: the chapter's tables with edges named 0→3, calibration in percent.
+
+
+def edge_tests_view(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`edge_test_table` as the chapter shows it.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`edge_test_table`'s output.
+
+    Returns
+    -------
+    DataFrame
+        Formatted (:func:`calstudy.report.format_table`), each edge named by :func:`edge_label`
+        (``0→3``).
+    """
+    from calstudy import report
+
+    check_columns(table, ["edge"], "table")
+    return report.format_table(table.assign(edge=table["edge"].map(edge_label)))
+
+
+def uniform_width_view(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`uniform_width`'s networks as the chapter shows them.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`uniform_width`'s output, its networks in ``attrs["networks"]``.
+
+    Returns
+    -------
+    DataFrame
+        Formatted, one row per network, narrowest first: ``arch``, accuracy and each target of
+        the table in percent (targets with 2 decimals).
+    """
+    from calstudy import report
+
+    check_columns(table, ["metric"], "table")
+    targets = list(table["metric"])
+    networks = table.attrs.get("networks")
+    if networks is None:
+        raise ValueError("Expected `table` to be uniform_width's output, with attrs['networks'].")
+    return report.format_table(networks[["arch", "acc", *targets]].reset_index(drop=True),
+                               percent=["acc", *targets], decimals=dict.fromkeys(targets, 2))  # fmt: skip
+
+
+def accuracy_bands_view(bands: pd.DataFrame, target: str) -> pd.DataFrame:
+    """:func:`accuracy_bands`' table as the chapter shows it.
+
+    Parameters
+    ----------
+    bands : DataFrame
+        :func:`accuracy_bands`' output.
+    target : str
+        Its calibration column.
+
+    Returns
+    -------
+    DataFrame
+        Formatted: the band ends, the median accuracy and the median ``target`` in percent
+        (``target`` with 2 decimals), and the count ``n``.
+    """
+    from calstudy import report
+
+    check_columns(bands, ["band_low", "band_high", "acc", target], "bands")
+    return report.format_table(bands, percent=["band_low", "band_high", "acc", target],
+                               decimals={target: 2})  # fmt: skip
+
+
+def top_cells_view(best: pd.DataFrame, ece: str) -> pd.DataFrame:
+    """The best cells by HCS (:func:`~calstudy.hcs.top_hcs`) as the chapter shows them.
+
+    Parameters
+    ----------
+    best : DataFrame
+        :func:`~calstudy.hcs.top_hcs`' output, with the edge columns.
+    ece : str
+        The ECE column the score was computed with.
+
+    Returns
+    -------
+    DataFrame
+        Formatted, best first and numbered from 0: HCS (4 decimals), accuracy and ``ece`` in
+        percent (``ece`` with 2 decimals), then the operation on each edge, the edges named by
+        :func:`edge_label`.
+    """
+    from calstudy import report
+
+    check_columns(best, ["hcs", "acc", ece, *EDGES], "best")
+    shown = best[["hcs", "acc", ece, *EDGES]].rename(columns={e: edge_label(e) for e in EDGES})
+    return report.format_table(shown.reset_index(drop=True), decimals={"hcs": 4, ece: 2},
+                               percent=["acc", ece])  # fmt: skip
