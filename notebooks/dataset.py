@@ -52,7 +52,7 @@ from IPython.display import display
 
 from calstudy import analysis, answers, chapter, plots, report, schema
 from calstudy.store import Store
-from calstudy.sweep import expand_jobs, preset_config
+from calstudy.sweep import preset_config
 
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.max_colwidth", None)  # a table shows its labels whole
@@ -62,18 +62,11 @@ every_seed = chapter.load_study(store, seeds="all", **options)
 df = chapter.load_study(store, **options)  # one row per network: its lowest seed
 root = chapter.resolve_store(store)
 pre, post = (chapter.column("ECE", n_bins=n_bins, prefix=p) for p in ("pre", "post"))
-repeats = len(every_seed) - len(df)
 per_group = df.groupby(["space", "dataset"]).size().unstack(fill_value=0)
 sources = every_seed["source"].value_counts()
-display(report.md(
-    f"This store ({'the whole of ' if not (spaces or datasets) else 'the selected part of '}"
-    f"`{store}`) holds {report.plural(len(every_seed), 'finished row')} of "
-    f"{report.plural(len(df), 'network')} in {report.join(per_group.index)} on "
-    f"{report.join(per_group.columns)}; "
-    + (f"{report.plural(repeats, 'row')} are further seeds of networks already counted (the "
-       "seed study, see the Seed noise chapter)" if repeats else "no network has a second seed")
-    + ". Rows by source: " + report.join(f"{s} {n:,}" for s, n in sources.items()) + "."
-), report.format_table(per_group))  # fmt: skip
+display(report.md(analysis.store_contents_sentence(df, every_seed, store=store,
+                                                   whole=not (spaces or datasets))),
+        report.format_table(per_group))  # fmt: skip
 
 # %% [markdown]
 # ## How it was made
@@ -94,18 +87,10 @@ display(report.md(
 
 # %%
 config = preset_config(preset) if preset else None
-progress = pd.DataFrame(columns=["planned", "finished", "share"])
-if config is not None:
-    plan = pd.DataFrame([j.key for j in expand_jobs(config)],
-                        columns=["space", "arch", "dataset", "seed", "fidelity"])  # fmt: skip
-    plan = plan[plan["space"].isin(df["space"].unique()) & plan["dataset"].isin(df["dataset"])]
-    progress = analysis.plan_progress(plan, every_seed)
-done, planned, outside = (progress.attrs.get(k, 0) for k in ("finished", "planned", "outside"))
+progress = analysis.preset_progress(config, every_seed, within=df)  # jobs in these datasets
+done, planned = progress.attrs["finished"], progress.attrs["planned"]
 if done:
-    plain = {k: ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) else
-             ", ".join(map(str, v)) if isinstance(v, list) else str(v)
-             for k, v in config.to_dict().items()}  # a reader's words, not Python's
-    display(pd.Series(plain, name=f"preset {preset!r}").to_frame())  # fmt: skip
+    display(analysis.preset_table(config, preset))  # the fields in a reader's words
 else:
     display(report.md(f"None of this store's rows is a planned job of preset `{preset or '—'}`"
                       " (or none was named): there is no preset configuration to show."))  # fmt: skip
@@ -117,12 +102,8 @@ else:
 # %%
 origin = analysis.store_provenance(every_seed)
 absent = origin.attrs["absent"]
-display(report.format_table(origin), report.md(
-    ("Not recorded in this store: " + report.join(f"`{c}`" for c in absent) + "." if absent
-     else "Every origin column is recorded.")
-    + (" Rows imported from the paper's CSVs (`source = \"paper-csv\"`) record the import — the "
-       "calstudy version, commit and time of `calstudy dataset import-paper` — not how the "
-       "paper measured them." if "paper-csv" in sources else "")))  # fmt: skip
+display(report.format_table(origin),
+        report.md(analysis.provenance_sentence(origin, paper_csv="paper-csv" in sources)))
 
 # %% [markdown]
 # ## Its scale, next to the paper's
@@ -152,15 +133,9 @@ display(report.md(f"This store holds {report.plural(len(every_seed), 'row')}: "
 # than the finished one, and the chapters' findings change as the store grows.
 
 # %%
+display(report.md(analysis.progress_sentence(progress, preset)))
 if done:
-    display(report.md(
-        f"Preset `{preset}`: {done:,} of {planned:,} planned jobs finished "
-        f"({report.pct(done / planned)}); {report.plural(outside, 'row')} of this store "
-        f"{'is' if outside == 1 else 'are'} outside the preset. This store is "
-        f"{'complete' if done == planned else '**partial**'} for the preset."),
-        report.format_table(progress, percent=["share"]))  # fmt: skip
-else:
-    display(report.md("No preset's plan to measure this store against (see above)."))
+    display(report.format_table(progress, percent=["share"]))
 
 # %% [markdown]
 # ## The schema
@@ -275,13 +250,7 @@ print(con.sql(query).df().to_string(index=False))
 # `--no-logits`); whether this store kept them:
 
 # %%
-logits_dir = Store(root).logits_dir
-n_logits = len(list(logits_dir.glob("*.npz"))) if logits_dir.is_dir() else 0
-report.md(
-    f"This store holds {report.plural(n_logits, 'logits file')} for {len(df):,} networks: "
-    + ("new metrics can be added with `calstudy dataset recompute`." if n_logits else
-       "a new metric needs the networks evaluated again (a sweep into a new store).")
-)  # fmt: skip
+report.md(analysis.logits_sentence(Store(root).logits_dir, len(df)))  # what `recompute` can use
 
 # %% [markdown]
 # ## Loading the paper's data
@@ -322,9 +291,7 @@ summary = [
     f"{report.plural(len(df), 'network')} ({report.join(per_group.index)}; "
     f"{report.join(per_group.columns)}), against the paper's 117,702 rows; training epochs: "
     f"{epochs}, skeleton {skeleton}.",
-    (f"It holds {done:,} of the {planned:,} jobs of preset `{preset}`"
-     + (", all of them." if done == planned else ": every chapter works on a partial sample.")
-     if done else "Its rows are not measured against a preset's plan."),
+    analysis.progress_summary(progress, preset),
     f"It {analysis.column_groups_sentence(groups, max_listed=0)}"
     + (f"; not recorded: {report.join(f'`{c}`' for c in absent)}." if absent else "."),
     f"Temperatures: {temperature_finding}.",

@@ -1,10 +1,12 @@
-"""Tests of the dataset chapter's functions: calstudy.analysis (what a store holds) and
+"""Tests of the dataset chapter's functions: calstudy.analysis (what a store holds, its
+provenance, its progress against a preset, its logits, in tables and sentences) and
 calstudy.chapter.software_versions."""
 
 from __future__ import annotations
 
 import platform
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -143,3 +145,95 @@ def test_software_versions() -> None:
     assert missing.loc["no-such-distribution-calstudy", "version"] == "not installed"
     with pytest.raises(ValueError, match="Expected `packages`"):
         chapter.software_versions("numpy")
+
+
+# ------------------------------------------------------------------------------------------------
+# The chapter's sentences: contents, provenance, progress against a preset, logits
+
+
+def test_store_contents_sentence() -> None:
+    every_seed = store_rows(8).assign(source=["trained"] * 5 + ["paper-csv"] * 3)
+    every_seed.loc[7, "seed"] = 1  # a repeated seed of network a7
+    networks = every_seed.iloc[:7]
+    assert analysis.store_contents_sentence(networks, every_seed, store="data/x") == (
+        "This store (the whole of `data/x`) holds 8 finished rows of 7 networks in sss and tss on "
+        "cifar10; 1 row are further seeds of networks already counted (the seed study, see the "
+        "Seed noise chapter). Rows by source: trained 5 and paper-csv 3.")  # fmt: skip
+    one = store_rows(2).assign(dataset=["cifar10", "cifar100"])
+    assert analysis.store_contents_sentence(one, one, store="s", whole=False) == (
+        "This store (the selected part of `s`) holds 2 finished rows of 2 networks in sss and tss "
+        "on cifar10 and cifar100; no network has a second seed. Rows by source: trained 2.")  # fmt: skip
+    with pytest.raises(ValueError, match="every_seed"):
+        analysis.store_contents_sentence(one, one.drop(columns="source"), store="s")
+
+
+def test_provenance_sentence() -> None:
+    origin = analysis.store_provenance(store_rows())
+    assert analysis.provenance_sentence(origin) == (
+        "Not recorded in this store: `git_commit`, `device`, `torch_version`, `config_hash`, "
+        "`wall_time_s`, `train_time_s` and `eval_time_s`.")  # fmt: skip
+    full = origin.copy()
+    full.attrs["absent"] = []
+    assert analysis.provenance_sentence(full) == "Every origin column is recorded."
+    assert analysis.provenance_sentence(full, paper_csv=True) == (
+        "Every origin column is recorded. Rows imported from the paper's CSVs (`source = "
+        "\"paper-csv\"`) record the import — the calstudy version, commit and time of `calstudy "
+        "dataset import-paper` — not how the paper measured them.")  # fmt: skip
+
+
+def test_preset_progress_and_table() -> None:
+    from calstudy.sweep import expand_jobs, preset_config
+
+    config = preset_config("tiny")  # 3 TSS and 2 SSS jobs on cifar10
+    keys = [j.key for j in expand_jobs(config)]
+    finished = pd.DataFrame(keys[:2] + keys[3:4], columns=["space", "arch", "dataset", "seed",
+                                                            "fidelity"])  # fmt: skip
+    finished = pd.concat([finished, finished.iloc[:1].assign(seed=7)])  # a row of no job
+    progress = analysis.preset_progress(config, finished)
+    assert progress.attrs == {"planned": 5, "finished": 3, "outside": 1}
+    assert progress.loc[("tss", "cifar10")].tolist() == [3, 2, pytest.approx(2 / 3)]
+    assert progress.loc[("sss", "cifar10")].tolist() == [2, 1, 0.5]
+    within = analysis.preset_progress(config, finished, within=finished[finished["space"] == "sss"])
+    assert within.attrs == {"planned": 2, "finished": 1, "outside": 3}
+    assert list(within.index) == [("sss", "cifar10")]
+    none = analysis.preset_progress(None, finished)
+    assert none.empty and list(none.columns) == ["planned", "finished", "share"]
+    assert none.attrs == {"planned": 0, "finished": 0, "outside": 0}
+    table = analysis.preset_table(config, "tiny")
+    assert list(table.columns) == ["preset 'tiny'"] and list(table.index) == list(config.to_dict())
+    shown = table["preset 'tiny'"]
+    assert shown["archs"] == "tss: 3, sss: 2" and shown["corruptions"] == "gaussian_noise, contrast"
+    assert shown["epochs"] == "1" and shown["fgsm_eps"] == "1.0, 8.0"
+
+
+def test_progress_sentence_and_summary() -> None:
+    plan = pd.DataFrame({"space": ["tss", "tss", "sss"], "arch": ["a0", "a2", "a1"],
+                         "dataset": "cifar10", "seed": 0})  # fmt: skip
+    complete = analysis.plan_progress(plan, store_rows(4))  # a0, a1, a2 and a3 outside
+    assert analysis.progress_sentence(complete, "demo") == (
+        "Preset `demo`: 3 of 3 planned jobs finished (100.0 %); 1 row of this store is outside "
+        "the preset. This store is complete for the preset.")  # fmt: skip
+    assert analysis.progress_summary(complete, "demo") == (
+        "It holds 3 of the 3 jobs of preset `demo`, all of them.")
+    partial = analysis.plan_progress(plan, store_rows(2))  # a0 and a1
+    assert analysis.progress_sentence(partial, "full") == (
+        "Preset `full`: 2 of 3 planned jobs finished (66.7 %); 0 rows of this store are outside "
+        "the preset. This store is **partial** for the preset.")  # fmt: skip
+    assert analysis.progress_summary(partial, "full") == (
+        "It holds 2 of the 3 jobs of preset `full`: every chapter works on a partial sample.")
+    none = analysis.preset_progress(None, store_rows(2))
+    assert analysis.progress_sentence(none, "") == (
+        "No preset's plan to measure this store against (see above).")
+    assert analysis.progress_summary(none, "") == "Its rows are not measured against a preset's plan."
+
+
+def test_logits_sentence_counts_saved_logits(tmp_path: Path) -> None:
+    for name in ("a.npz", "b.npz", "notes.txt"):
+        (tmp_path / name).write_text("")
+    assert analysis.logits_sentence(tmp_path, 1234) == (
+        "This store holds 2 logits files for 1,234 networks: new metrics can be added with "
+        "`calstudy dataset recompute`.")  # fmt: skip
+    assert analysis.logits_sentence(tmp_path / "missing", 1) == (
+        "This store holds 0 logits files for 1 networks: a new metric needs the networks "
+        "evaluated again (a sweep into a new store).")  # fmt: skip
+

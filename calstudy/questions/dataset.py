@@ -4,21 +4,34 @@ temperatures), as tables and sentences.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from calstudy._checks import check_columns, check_positive_int
 from calstudy.differences import paired_difference
 
+if TYPE_CHECKING:
+    from calstudy.sweep import SweepConfig
+
 __all__ = [
     "ORIGIN_COLUMNS",
     "PAPER_SCALE",
     "column_groups_sentence",
     "describe_fidelity",
+    "logits_sentence",
     "median_iqr_table",
     "plan_progress",
+    "preset_progress",
+    "preset_table",
+    "progress_sentence",
+    "progress_summary",
+    "provenance_sentence",
     "store_column_groups",
+    "store_contents_sentence",
     "store_provenance",
     "store_scale",
     "temperature_sentence",
@@ -36,6 +49,46 @@ ORIGIN_COLUMNS: tuple[str, ...] = (
     "source", "fidelity", "calstudy_version", "git_commit", "device", "torch_version",
     "config_hash", "created_at", "wall_time_s", "train_time_s", "eval_time_s",
 )  # fmt: skip
+
+
+def store_contents_sentence(
+    df: pd.DataFrame, every_seed: pd.DataFrame, *, store: str, whole: bool = True
+) -> str:
+    """What a store holds, in words: rows, networks, spaces, datasets, seeds and sources.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per network (each network's lowest seed), with ``space`` and ``dataset``.
+    every_seed : DataFrame
+        Every finished row, repeated seeds included, with ``source``.
+    store : str
+        How the sentence names the store (its path).
+    whole : bool, default=True
+        Whether the rows are the whole store (False: a selected part of it).
+
+    Returns
+    -------
+    str
+        E.g. "This store (the whole of `data/demo`) holds 352 finished rows of 340 networks in
+        sss and tss on cifar10 and fashion-mnist; 12 rows are further seeds of networks already
+        counted (the seed study, see the Seed noise chapter). Rows by source: trained 352."
+    """
+    from calstudy import report
+
+    check_columns(df, ["space", "dataset"])
+    check_columns(every_seed, ["source"], "every_seed")
+    per_group = df.groupby(["space", "dataset"]).size().unstack(fill_value=0)
+    repeats = len(every_seed) - len(df)
+    seeds = (f"{report.plural(repeats, 'row')} are further seeds of networks already counted (the "
+             "seed study, see the Seed noise chapter)" if repeats else "no network has a second "
+             "seed")  # fmt: skip
+    sources = every_seed["source"].value_counts()
+    return (f"This store ({'the whole of ' if whole else 'the selected part of '}`{store}`) holds "
+            f"{report.plural(len(every_seed), 'finished row')} of "
+            f"{report.plural(len(df), 'network')} in {report.join(per_group.index)} on "
+            f"{report.join(per_group.columns)}; {seeds}. Rows by source: "
+            + report.join(f"{s} {n:,}" for s, n in sources.items()) + ".")  # fmt: skip
 
 
 def _filled_columns(df: pd.DataFrame) -> set[str]:
@@ -146,6 +199,39 @@ def store_provenance(df: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
     table = pd.DataFrame.from_dict(records, orient="index", columns=["rows", "values"])
     table.attrs["absent"] = [c for c in ORIGIN_COLUMNS if c not in filled]
     return table
+
+
+def provenance_sentence(origin: pd.DataFrame, *, paper_csv: bool = False) -> str:
+    """:func:`store_provenance`'s absent columns in words, and what imported rows record.
+
+    Parameters
+    ----------
+    origin : DataFrame
+        :func:`store_provenance`'s output (its ``attrs["absent"]``).
+    paper_csv : bool, default=False
+        Whether the store holds rows imported from the paper's CSVs (``source = "paper-csv"``):
+        their origin columns record the import, not the paper's measurement.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> origin = store_provenance(pd.DataFrame({"source": ["trained"], "device": ["cpu"]}))
+    >>> provenance_sentence(origin)[:60]
+    'Not recorded in this store: `fidelity`, `calstudy_version`, '
+    """
+    from calstudy import report
+
+    absent = origin.attrs.get("absent", [])
+    text = ("Not recorded in this store: " + report.join(f"`{c}`" for c in absent) + "."
+            if absent else "Every origin column is recorded.")  # fmt: skip
+    if paper_csv:
+        text += (" Rows imported from the paper's CSVs (`source = \"paper-csv\"`) record the "
+                 "import — the calstudy version, commit and time of `calstudy dataset "
+                 "import-paper` — not how the paper measured them.")  # fmt: skip
+    return text
 
 
 def describe_fidelity(label: str) -> dict[str, str]:
@@ -262,6 +348,141 @@ def plan_progress(plan: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
     outside = len(df[keys].drop_duplicates()) - len(done)
     table.attrs.update(planned=len(plan), finished=len(done), outside=outside)
     return table
+
+
+def preset_progress(
+    config: SweepConfig | None, every_seed: pd.DataFrame, *, within: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """:func:`plan_progress` of a store against the jobs of a sweep configuration.
+
+    Parameters
+    ----------
+    config : SweepConfig or None
+        The configuration (e.g. :func:`calstudy.sweep.preset_config`'s); None: no plan.
+    every_seed : DataFrame
+        Finished rows of the store, every seed.
+    within : DataFrame, optional
+        Rows whose spaces and datasets the plan is restricted to (the chapter's selection);
+        None: the whole plan.
+
+    Returns
+    -------
+    DataFrame
+        :func:`plan_progress`' table of the planned jobs (:func:`calstudy.sweep.expand_jobs`);
+        without a configuration an empty table whose ``attrs`` count 0 planned, finished and
+        outside jobs.
+    """
+    if config is None:
+        table = pd.DataFrame(columns=["planned", "finished", "share"])
+        table.attrs.update(planned=0, finished=0, outside=0)
+        return table
+    from calstudy.sweep import expand_jobs
+
+    plan = pd.DataFrame([j.key for j in expand_jobs(config)],
+                        columns=["space", "arch", "dataset", "seed", "fidelity"])  # fmt: skip
+    if within is not None:
+        check_columns(within, ["space", "dataset"], "within")
+        chosen = plan["space"].isin(within["space"].unique()) & plan["dataset"].isin(within["dataset"])
+        plan = plan[chosen]
+    return plan_progress(plan, every_seed)
+
+
+def preset_table(config: SweepConfig, name: str) -> pd.DataFrame:
+    """A sweep configuration's fields in a reader's words, one row per field.
+
+    Mappings are written ``key: value, …``, lists ``a, b, …``, everything else as text.
+
+    Parameters
+    ----------
+    config : SweepConfig
+        E.g. :func:`calstudy.sweep.preset_config`'s.
+    name : str
+        The preset's name, for the column: ``preset 'demo'``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by field, one column.
+    """
+
+    def plain(value: object) -> str:
+        if isinstance(value, dict):
+            return ", ".join(f"{a}: {b}" for a, b in value.items())
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    fields = {k: plain(v) for k, v in config.to_dict().items()}
+    return pd.Series(fields, name=f"preset {name!r}").to_frame()
+
+
+def progress_sentence(progress: pd.DataFrame, preset: str) -> str:
+    """:func:`preset_progress`' counts in words: how much of the preset's plan the store holds.
+
+    Parameters
+    ----------
+    progress : DataFrame
+        :func:`plan_progress`' or :func:`preset_progress`' output.
+    preset : str
+        The preset's name.
+
+    Returns
+    -------
+    str
+        E.g. "Preset `demo`: 340 of 340 planned jobs finished (100.0 %); 12 rows of this store
+        are outside the preset. This store is complete for the preset."; when no planned job is
+        finished, that there is no plan to measure the store against.
+    """
+    from calstudy import report
+
+    done, planned, outside = (progress.attrs.get(k, 0) for k in ("finished", "planned", "outside"))
+    if not done:
+        return "No preset's plan to measure this store against (see above)."
+    return (f"Preset `{preset}`: {done:,} of {planned:,} planned jobs finished "
+            f"({report.pct(done / planned)}); {report.plural(outside, 'row')} of this store "
+            f"{'is' if outside == 1 else 'are'} outside the preset. This store is "
+            f"{'complete' if done == planned else '**partial**'} for the preset.")  # fmt: skip
+
+
+def progress_summary(progress: pd.DataFrame, preset: str) -> str:
+    """:func:`progress_sentence` in one line for the chapter's summary.
+
+    Returns
+    -------
+    str
+        E.g. "It holds 340 of the 340 jobs of preset `demo`, all of them."
+    """
+    done, planned = (progress.attrs.get(k, 0) for k in ("finished", "planned"))
+    if not done:
+        return "Its rows are not measured against a preset's plan."
+    return f"It holds {done:,} of the {planned:,} jobs of preset `{preset}`" + (
+        ", all of them." if done == planned else ": every chapter works on a partial sample."
+    )
+
+
+def logits_sentence(logits_dir: str | os.PathLike[str], n_networks: int) -> str:
+    """How many saved logits files a store holds, and what they allow.
+
+    Parameters
+    ----------
+    logits_dir : path
+        The store's logits directory (:attr:`calstudy.store.Store.logits_dir`); it may not
+        exist.
+    n_networks : int
+        The networks of the store.
+
+    Returns
+    -------
+    str
+        E.g. "This store holds 340 logits files for 340 networks: new metrics can be added with
+        `calstudy dataset recompute`."
+    """
+    from calstudy import report
+
+    directory = Path(logits_dir)
+    n_logits = len(list(directory.glob("*.npz"))) if directory.is_dir() else 0
+    return (f"This store holds {report.plural(n_logits, 'logits file')} for {n_networks:,} "
+            "networks: " + ("new metrics can be added with `calstudy dataset recompute`."
+                            if n_logits else "a new metric needs the networks evaluated again "
+                            "(a sweep into a new store)."))  # fmt: skip
 
 
 def median_iqr_table(
