@@ -64,7 +64,7 @@ import seaborn as sns
 from IPython.display import display
 
 from calstudy import analysis, answers, chapter, plots, report
-from calstudy.catalogue import display_name, prose_name
+from calstudy.catalogue import prose_name
 
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.max_colwidth", None)  # a table shows its labels whole
@@ -81,18 +81,7 @@ post = chapter.column(metric, n_bins=n_bins, prefix="post")
 df["group"] = analysis.group_label(df)
 df["delta"] = df[post] - df[pre]
 options = {"n_boot": n_boot, "level": level, "seed": seed, "min_rows": min_rows, "alpha": alpha}
-sizes = df["group"].value_counts().sort_index()
-small = sizes[sizes < max(3, min_rows)]
-report.md(
-    f"This store: {report.plural(len(df), 'network')} in {report.plural(len(sizes), 'group')} "
-    f"({report.join(f'{g}: {n:,}' for g, n in sizes.items())}), median accuracy "
-    f"{report.pct(df['acc'].median())}; the chapter compares {display_name(pre)} with "
-    f"{display_name(post)}. "
-    + (f"{df['temperature'].notna().sum():,} networks carry a fitted temperature. "
-       if df["temperature"].notna().any() else "It records no fitted temperatures. ")
-    + (f"Left out for having fewer than {max(3, min_rows)} networks: {report.join(small.index)}."
-       if len(small) else "")
-)
+report.md(analysis.posthoc_store_sentence(df, pre, post, min_rows=min_rows))
 
 # %% [markdown]
 # ## Does the ranking survive scaling?
@@ -107,21 +96,9 @@ report.md(
 
 # %%
 effect = analysis.scaling_effect(df, pre, post, **options)
-unit = 100 if plots.in_percent(pre) else 1
-medians = effect.set_index("group")[["n", "median_pre", "median_post"]] * [1, unit, unit]
-display(report.format_table(medians.set_axis(["networks", "median before", "median after"], axis=1))
-        .join(report.ci_columns(effect, index="group", alpha=alpha, scale={"median change": unit},
-                                nowrap=False,
-                                columns={"τ(before, after)": ("tau", "tau_low", "tau_high"),
-                                         "median change": ("change", "change_low", "change_high",
-                                                           "change_p_holm"),
-                                         "share lowered": ("lowered", "lowered_low",
-                                                           "lowered_high")})))  # fmt: skip
-in_points = {c: unit * effect[c] for c in ("change", "change_low", "change_high")}
-effect_words = analysis.scaling_effect_sentences(
-    effect.assign(**in_points), decimals=2 if unit > 1 else 4,
-    metric=prose_name(pre, stage=False) + (" (in percentage points)" if unit > 1 else ""))  # fmt: skip
-report.md(*(f"- {s}" for s in effect_words))
+unit = 100 if plots.in_percent(pre) else 1  # ECE in percent, its changes in percentage points
+display(analysis.scaling_effect_view(effect, unit=unit, alpha=alpha))
+report.md(*(f"- {s}" for s in analysis.scaling_effect_findings(effect, pre, unit=unit)))
 
 # %% mystnb={"figure": {"caption": "Each network's metric after temperature scaling (y) against before it (x), one panel per search space and dataset (ECE in percent), coloured by accuracy; the title gives τ between the two with its bootstrap interval.", "name": "fig-rq4_posthoc-ranking"}, "image": {"alt": "Scatter plots, one per search space and dataset, of post-scaling against pre-scaling calibration error for every network, coloured by accuracy; where the cloud shows no rising band, scaling reshuffled the ranking."}}
 fig, axes = plots.panel_grid(max(1, len(effect)))
@@ -177,10 +154,7 @@ if temperatures.empty:
         "Skipped: this store records no fitted temperatures (the column `temperature` is empty). "
         "The paper's released data has none; a calibration sweep records them."))
 else:
-    display(report.ci_columns(temperatures, index="group", alpha=alpha, nowrap=False, columns={
-        "share with T > 1": ("over", "over_low", "over_high"),
-        "median T − 1": ("shift", "shift_low", "shift_high", "shift_p"),
-        f"τ(|log T|, {display_name(pre)})": ("tau", "tau_low", "tau_high")}))  # fmt: skip
+    display(analysis.temperature_view(temperatures, pre, alpha=alpha))
     display(report.md(*(f"- {s}" for s in analysis.temperature_sentences(
         temperatures, against=prose_name(pre)))))
 
@@ -273,11 +247,7 @@ summary = analysis.scaling_summary(effect, drivers, temperatures, tests,
 report.glue_md("rq4_posthoc-answer", answers.box(
     question="Does temperature scaling help every network alike, so that the ranking by "
     "calibration survives it?",
-    ours=f"{summary[0]} Per group, τ(before, after) and the median change"
-    + (" in percentage points: " if unit > 1 else ": ") + "; ".join(
-        f"{r['group']}: τ = {report.ci(r['tau'], r['tau_low'], r['tau_high'])}, change "
-        f"{report.ci(unit * r['change'], unit * r['change_low'], unit * r['change_high'])}"
-        for _, r in effect.iterrows()) + "." if len(effect) else "No group has enough networks.",
+    ours=analysis.scaling_answer(effect, summary[0], unit=unit),  # τ and change per group
     caveat="Fitted on 20 % of the test set and scored on the rest; networks trained briefly "
     "leave scaling less to fix than NATS-Bench's 200-epoch ones.",
     numbers=numbers,

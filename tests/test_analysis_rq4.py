@@ -1,4 +1,6 @@
-"""Tests of the RQ iv functions of calstudy.analysis (post-hoc calibration) on small built frames."""
+"""Tests of the RQ iv functions of calstudy.analysis (post-hoc calibration) on small built frames,
+and of the chapter's sentences and tables for readers (posthoc_store_sentence, scaling_effect_view,
+scaling_effect_findings, scaling_answer, temperature_view)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calstudy import analysis
+from calstudy import analysis, report
 
 
 @pytest.fixture(scope="module")
@@ -291,3 +293,81 @@ def test_gain_drivers_compare_strengths_whatever_the_signs() -> None:
     assert r["tau_acc"] > abs(r["tau_pre"]) > 0 and r["tau_pre"] < 0, r
     assert r["gap"] == pytest.approx(abs(r["tau_pre"]) - abs(r["tau_acc"]))
     assert r["follows"] == -1, r  # accuracy more
+
+
+# ------------------------------------------------------------------------------------------------
+# The chapter's sentences and tables for readers
+
+
+def test_posthoc_store_sentence(study: pd.DataFrame) -> None:
+    df = study.assign(group=analysis.group_label(study))
+    accuracy = report.pct(df["acc"].median())
+    assert analysis.posthoc_store_sentence(df, "pre_ECE_15", "post_ECE_15") == (
+        "This store: 120 networks in 2 groups (SSS · b: 60 and TSS · a: 60), median accuracy "
+        f"{accuracy}; the chapter compares ECE, 15 bins, before scaling with ECE, 15 bins, after "
+        "scaling. 120 networks carry a fitted temperature. ")  # fmt: skip
+    small = pd.concat([df, df.head(4).assign(group="TSS · c", temperature=np.nan)])
+    text = analysis.posthoc_store_sentence(small, "pre_NLL", "post_NLL", min_rows=5)
+    assert "124 networks in 3 groups (SSS · b: 60, TSS · a: 60 and TSS · c: 4)" in text
+    assert "compares NLL, before scaling with NLL, after scaling." in text
+    assert text.endswith("120 networks carry a fitted temperature. Left out for having fewer "
+                         "than 5 networks: TSS · c.")  # fmt: skip
+    assert "fewer than 3 networks" in analysis.posthoc_store_sentence(small.head(122), "pre_NLL",
+                                                                      "post_NLL", min_rows=2)  # fmt: skip
+    none = analysis.posthoc_store_sentence(df.assign(temperature=np.nan), "pre_NLL", "post_NLL")
+    assert none.endswith("after scaling. It records no fitted temperatures. ")
+
+
+def test_scaling_effect_view_and_findings_in_points(study: pd.DataFrame) -> None:
+    effect = analysis.scaling_effect(study, "pre_ECE_15", "post_ECE_15", n_boot=100)
+    view = analysis.scaling_effect_view(effect, unit=100)
+    assert list(view.columns) == ["networks", "median before", "median after", "τ(before, after)",
+                                  "median change", "share lowered"]  # fmt: skip
+    assert list(view.index) == ["SSS · b", "TSS · a"]
+    a = effect.set_index("group").loc["TSS · a"]
+    assert view.loc["TSS · a", "networks"] == 60
+    assert view.loc["TSS · a", "median before"] == report.num(100 * a["median_pre"])
+    assert view.loc["TSS · a", "median change"] == "-1.00 [-1.00, -1.00] *"  # points, Holm p < α
+    assert view.loc["TSS · a", "τ(before, after)"] == "+1.00 [+1.00, +1.00]"
+    assert not view.loc["SSS · b", "median change"].endswith("*")
+    as_fraction = analysis.scaling_effect_view(effect)
+    assert as_fraction.loc["TSS · a", "median change"] == "-0.01 [-0.01, -0.01] *"
+    assert as_fraction.loc["TSS · a", "median before"] == report.num(a["median_pre"])
+    sss, tss = analysis.scaling_effect_findings(effect, "pre_ECE_15", unit=100)
+    assert "scaling lowered 15-bin ECE (in percentage points): median change -1.00 [-1.00, -1.00]" in tss
+    assert sss.startswith("**SSS · b** (n = 60)")
+    (_, fraction) = analysis.scaling_effect_findings(effect, "pre_ECE_15")
+    assert "scaling lowered 15-bin ECE: median change -0.0100 [-0.0100, -0.0100]" in fraction
+
+
+def test_scaling_answer() -> None:
+    effect = pd.DataFrame({"group": ["TSS · a", "SSS · b"], "tau": [0.41, 0.0],
+                           "tau_low": [0.3, -0.1], "tau_high": [0.51, 0.12],
+                           "change": [-0.0085, 0.0], "change_low": [-0.0098, -0.001],
+                           "change_high": [-0.0073, 0.002]})  # fmt: skip
+    assert analysis.scaling_answer(effect, "Lead.", unit=100) == (
+        "Lead. Per group, τ(before, after) and the median change in percentage points: TSS · a: "
+        "τ = +0.41 [+0.30, +0.51], change -0.85 [-0.98, -0.73]; SSS · b: τ = +0.00 [-0.10, "
+        "+0.12], change +0.00 [-0.10, +0.20].")  # fmt: skip
+    assert analysis.scaling_answer(effect.head(1), "Lead.") == (
+        "Lead. Per group, τ(before, after) and the median change: TSS · a: τ = +0.41 [+0.30, "
+        "+0.51], change -0.01 [-0.01, -0.01].")  # fmt: skip
+    assert analysis.scaling_answer(effect.iloc[:0], "Lead.") == "No group has enough networks."
+
+
+def test_temperature_view(study: pd.DataFrame) -> None:
+    temperatures = analysis.temperature_summary(study, "pre_ECE_15", n_boot=100)
+    view = analysis.temperature_view(temperatures, "pre_ECE_15")
+    assert list(view.columns) == ["share with T > 1", "median T − 1",
+                                  "τ(|log T|, ECE, 15 bins, before scaling)"]  # fmt: skip
+    a = temperatures.set_index("group").loc["TSS · a"]
+    assert view.loc["TSS · a", "share with T > 1"] == (
+        f"+1.00 [{report.fixed(a['over_low'])}, +1.00]")  # every T above 1
+    assert view.loc["TSS · a", "median T − 1"] == report.ci(
+        a["shift"], a["shift_low"], a["shift_high"]) + " *"  # fmt: skip
+    assert not view.loc["SSS · b", "median T − 1"].endswith("*")  # T around 1
+    assert view.loc["TSS · a", "τ(|log T|, ECE, 15 bins, before scaling)"] == "+1.00 [+1.00, +1.00]"
+    strict = analysis.temperature_view(temperatures, "post_NLL", alpha=1e-300)
+    assert not strict["median T − 1"].str.endswith("*").any()
+    assert strict.columns[-1] == "τ(|log T|, NLL, after scaling)"
+

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from calstudy._checks import check_columns
+from calstudy.catalogue import display_name, prose_name
 from calstudy.differences import paired_difference, tau_difference, wilson_ci
 from calstudy.questions.groups import GROUP_KEYS, group_parts, group_table, split_groups
 from calstudy.questions.verdicts import (
@@ -28,13 +29,18 @@ __all__ = [
     "gain_drivers",
     "posthoc_scores",
     "posthoc_sentences",
+    "posthoc_store_sentence",
     "posthoc_tests",
     "posthoc_wins",
+    "scaling_answer",
     "scaling_effect",
+    "scaling_effect_findings",
     "scaling_effect_sentences",
+    "scaling_effect_view",
     "scaling_summary",
     "temperature_sentences",
     "temperature_summary",
+    "temperature_view",
 ]
 
 
@@ -42,6 +48,46 @@ __all__ = [
 # RQ iv: post-hoc calibration (does the ranking survive scaling, who gains, the temperatures,
 # other post-hoc methods)
 # ================================================================================================
+
+
+def posthoc_store_sentence(df: pd.DataFrame, pre: str, post: str, *, min_rows: int = 3) -> str:
+    """What the RQ iv chapter compares, in words: the networks per group, their median accuracy,
+    the two columns, the fitted temperatures, and the groups too small to analyse.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per network, with ``group`` (:func:`~calstudy.questions.groups.group_label`),
+        ``acc`` and ``temperature``.
+    pre, post : str
+        The metric's column before and after post-hoc calibration.
+    min_rows : int, default=3
+        Fewest networks a group needs (at least 3), as in :func:`scaling_effect`.
+
+    Returns
+    -------
+    str
+        E.g. "This store: 340 networks in 4 groups (SSS · cifar10: 48, …), median accuracy
+        71.2 %; the chapter compares ECE, 15 bins, before scaling with ECE, 15 bins, after
+        scaling. 340 networks carry a fitted temperature. "; groups left out are named last.
+    """
+    from calstudy import report
+
+    check_columns(df, ["group", "acc", "temperature"])
+    sizes = df["group"].value_counts().sort_index()
+    needed = max(3, min_rows)
+    small = sizes[sizes < needed]
+    temperatures = int(df["temperature"].notna().sum())
+    return (
+        f"This store: {report.plural(len(df), 'network')} in {report.plural(len(sizes), 'group')} "
+        f"({report.join(f'{g}: {n:,}' for g, n in sizes.items())}), median accuracy "
+        f"{report.pct(df['acc'].median())}; the chapter compares {display_name(pre)} with "
+        f"{display_name(post)}. "
+        + (f"{temperatures:,} networks carry a fitted temperature. " if temperatures
+           else "It records no fitted temperatures. ")
+        + (f"Left out for having fewer than {needed} networks: {report.join(small.index)}."
+           if len(small) else "")
+    )  # fmt: skip
 
 
 def scaling_effect(
@@ -509,6 +555,99 @@ def scaling_effect_sentences(
     ]
 
 
+def scaling_effect_findings(effect: pd.DataFrame, pre: str, *, unit: float = 1) -> list[str]:
+    """:func:`scaling_effect_sentences` in the chapter's units.
+
+    Parameters
+    ----------
+    effect : DataFrame
+        :func:`scaling_effect`'s output.
+    pre : str
+        The metric's column before scaling; the sentences name it by
+        :func:`~calstudy.catalogue.prose_name` without the stage.
+    unit : float, default=1
+        Factor of the changes: 100 writes them in percentage points with 2 decimals (an ECE),
+        1 as fractions with 4 decimals.
+
+    Returns
+    -------
+    list of str
+    """
+    in_units = {c: unit * effect[c] for c in ("change", "change_low", "change_high")}
+    metric = prose_name(pre, stage=False) + (" (in percentage points)" if unit > 1 else "")
+    return scaling_effect_sentences(effect.assign(**in_units), decimals=2 if unit > 1 else 4,
+                                    metric=metric)  # fmt: skip
+
+
+def scaling_effect_view(
+    effect: pd.DataFrame, *, unit: float = 1, alpha: float = 0.05
+) -> pd.DataFrame:
+    """:func:`scaling_effect`'s table as the chapter shows it, one row per group.
+
+    Parameters
+    ----------
+    effect : DataFrame
+        :func:`scaling_effect`'s output.
+    unit : float, default=1
+        Factor of the medians and the change (100: an ECE in percent and percentage points).
+    alpha : float, default=0.05
+        A change whose Holm p-value is below it is marked ``*``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by group: ``networks``, ``median before``, ``median after`` (formatted), then
+        ``τ(before, after)``, ``median change`` and ``share lowered`` with their intervals.
+    """
+    from calstudy import report
+
+    check_columns(effect, ["group", "n", "median_pre", "median_post"], "effect")
+    medians = effect.set_index("group")[["n", "median_pre", "median_post"]] * [1, unit, unit]
+    medians = medians.set_axis(["networks", "median before", "median after"], axis=1)
+    intervals = report.ci_columns(
+        effect, index="group", alpha=alpha, scale={"median change": unit}, nowrap=False,
+        columns={"τ(before, after)": ("tau", "tau_low", "tau_high"),
+                 "median change": ("change", "change_low", "change_high", "change_p_holm"),
+                 "share lowered": ("lowered", "lowered_low", "lowered_high")},
+    )  # fmt: skip
+    return report.format_table(medians).join(intervals)
+
+
+def scaling_answer(effect: pd.DataFrame, lead: str, *, unit: float = 1) -> str:
+    """The RQ iv answer box's text: ``lead``, then per group τ(before, after) and the median
+    change with their intervals.
+
+    Parameters
+    ----------
+    effect : DataFrame
+        :func:`scaling_effect`'s output.
+    lead : str
+        The first sentence (:func:`scaling_summary`'s first line).
+    unit : float, default=1
+        Factor of the change (100: percentage points, said so).
+
+    Returns
+    -------
+    str
+        E.g. "The ECE ranking … Per group, τ(before, after) and the median change in percentage
+        points: TSS · cifar10: τ = +0.41 [+0.30, +0.51], change -0.85 [-0.98, -0.73]."; that no
+        group has enough networks when ``effect`` is empty.
+    """
+    from calstudy import report
+
+    if not len(effect):
+        return "No group has enough networks."
+    check_columns(effect, ["group", "tau", "tau_low", "tau_high", "change", "change_low",
+                           "change_high"], "effect")  # fmt: skip
+    groups = "; ".join(
+        f"{r['group']}: τ = {report.ci(r['tau'], r['tau_low'], r['tau_high'])}, change "
+        f"{report.ci(unit * r['change'], unit * r['change_low'], unit * r['change_high'])}"
+        for _, r in effect.iterrows()
+    )
+    points = " in percentage points: " if unit > 1 else ": "
+    return f"{lead} Per group, τ(before, after) and the median change{points}{groups}."
+
+
 def gain_driver_sentences(drivers: pd.DataFrame) -> list[str]:
     """:func:`gain_drivers`' table in words, one sentence per group.
 
@@ -562,6 +701,33 @@ def temperature_sentences(temperatures: pd.DataFrame, *, against: str) -> list[s
         f"{_TRACKS_WORDS[r['tracks']]} {against}: τ = {ci_words(r, 'tau')}."
         for _, r in temperatures.iterrows()
     ]
+
+
+def temperature_view(temperatures: pd.DataFrame, against: str, *, alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`temperature_summary`'s table as the chapter shows it, one row per group.
+
+    Parameters
+    ----------
+    temperatures : DataFrame
+        :func:`temperature_summary`'s output.
+    against : str
+        The column :math:`|\\log T|` was compared with, named in the τ column by
+        :func:`~calstudy.catalogue.display_name`.
+    alpha : float, default=0.05
+        A median :math:`T - 1` whose Wilcoxon p-value is below it is marked ``*``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by group: ``share with T > 1``, ``median T − 1`` and
+        ``τ(|log T|, <against>)``, each with its interval.
+    """
+    from calstudy import report
+
+    return report.ci_columns(temperatures, index="group", alpha=alpha, nowrap=False, columns={
+        "share with T > 1": ("over", "over_low", "over_high"),
+        "median T − 1": ("shift", "shift_low", "shift_high", "shift_p"),
+        f"τ(|log T|, {display_name(against)})": ("tau", "tau_low", "tau_high")})  # fmt: skip
 
 
 def posthoc_sentences(tests: pd.DataFrame, *, decimals: int = 4) -> list[str]:
