@@ -319,10 +319,10 @@ def test_uniform_width_shortfall_and_view(sss: pd.DataFrame) -> None:
         "this store holds 0 uniform-width SSS networks; the analysis needs 3 (")
     view = analysis.uniform_width_view(table)
     networks = table.attrs["networks"]
-    assert list(view.columns) == ["arch", "acc", "ECE, 15 bins, before scaling",
+    assert list(view.columns) == ["arch", "accuracy", "ECE, 15 bins, before scaling",
                                   "ECE, 15 bins, after scaling"]  # fmt: skip
     assert view["arch"].tolist() == ["48:48:48:48:48", "56:56:56:56:56", "64:64:64:64:64"]
-    assert view["acc"].tolist() == [report.pct(a) for a in networks["acc"]]
+    assert view["accuracy"].tolist() == [report.pct(a) for a in networks["acc"]]
     assert view.iloc[0, 2] == f"{100 * networks['pre_ECE_15'].iloc[0]:.2f} %"
     with pytest.raises(ValueError, match="networks"):
         analysis.uniform_width_view(pd.DataFrame({"metric": ["pre_ECE_15"]}))
@@ -351,7 +351,7 @@ def test_accuracy_range_tau_sentences_and_view() -> None:
     with pytest.raises(ValueError, match="tau"):
         analysis.accuracy_bands_summary(bands, "pre_ECE_15", None)
     view = analysis.accuracy_bands_view(bands, "pre_ECE_15")
-    assert list(view.columns) == ["band_low", "band_high", "n", "acc",
+    assert list(view.columns) == ["band_low", "band_high", "n", "accuracy",
                                   "ECE, 15 bins, before scaling"]  # fmt: skip
     assert view.iloc[0].tolist() == ["84.7 %", "86.6 %", 2, "85.5 %", "4.50 %"]
 
@@ -367,7 +367,7 @@ def test_paper_hcs_tests_and_top_cells_view(tss: pd.DataFrame) -> None:
     assert skip.endswith(f"; the paper's 100 % lies above this interval; {conv} of 5 top cells ")
     assert "the paper's" not in rest
     view = analysis.top_cells_view(best, "pre_ECE_15")
-    assert list(view.columns) == ["hcs", "acc", "ECE, 15 bins, before scaling", "0→1", "0→2",
+    assert list(view.columns) == ["hcs", "accuracy", "ECE, 15 bins, before scaling", "0→1", "0→2",
                                   "1→2", "0→3", "1→3", "2→3"]  # fmt: skip
     assert view.index.tolist() == list(range(5))
     top = best.iloc[0]
