@@ -514,11 +514,34 @@ _PLAIN = {
 }
 
 
+_AUROC_TARGETS = {"cifar10c": "Gaussian-noise CIFAR-10-C", "svhn": "SVHN", "ood": "the OOD set"}
+
+
+def _measured(column: str) -> tuple[str, str, str] | None:
+    """Split a measured column into (estimator's name, bin count or "", stage prefix or ""):
+    ``pre_ECE_15`` → ("ECE", "15", "pre"), ``ECE_em_15`` → ("equal-mass ECE", "15", ""),
+    ``iso_acc`` → ("accuracy", "", "iso"); None for a column that is not one."""
+    prefix, _, rest = column.partition("_")
+    if prefix not in ("pre", "post", *_POSTHOC) or not rest or column in _PLAIN:
+        prefix, rest = "", column
+    if rest.startswith("auc_") and prefix:
+        return f"AUROC against {_AUROC_TARGETS.get(rest[4:], rest[4:])}", "", prefix
+    family, _, bins = rest.rpartition("_")
+    if not (family and bins.isdigit()):
+        family, bins = rest, ""
+    if rest == "acc" and prefix:
+        return "accuracy", "", prefix
+    if family in _FAMILY_NAMES:
+        return _FAMILY_NAMES[family], bins, prefix
+    return (family.replace("_", " "), bins, prefix) if prefix else None
+
+
 def display_name(column: str) -> str:
     """How the book names a dataset column: ``pre_ECE_15`` → ``"ECE, 15 bins, before scaling"``.
 
     One place for the names on every axis, legend and table, so that a reader never meets a raw
-    column name. Unknown columns are returned with underscores as spaces.
+    column name. An estimator's catalogue name without a stage (``ECE_15``) reads the same way
+    without it. Unknown columns are returned with underscores as spaces.
 
     Examples
     --------
@@ -528,24 +551,19 @@ def display_name(column: str) -> str:
     ('FGSM accuracy, ε = 0.5/255', 'accuracy under frost', 'operation on edge 0→3')
     >>> display_name("pre_auc_svhn"), display_name("iso_ECE_15"), display_name("n_avg_pool_3x3")
     ('AUROC against SVHN', 'ECE, 15 bins, isotonic regression', 'number of avg_pool_3x3 edges')
+    >>> display_name("cwCE_em_15")
+    'equal-mass classwise ECE, 15 bins'
     """
     from calstudy.schema import CORRUPTIONS
 
     if column in _PLAIN:
         return _PLAIN[column]
-    prefix, _, rest = column.partition("_")
-    if prefix in ("pre", "post", *_POSTHOC) and rest:
-        if rest.startswith("auc_"):
-            target = rest[4:]
-            names = {"cifar10c": "Gaussian-noise CIFAR-10-C", "svhn": "SVHN", "ood": "the OOD set"}
-            return f"AUROC against {names.get(target, target)}"
-        family, _, bins = rest.rpartition("_")
-        if not (family and bins.isdigit()):
-            family, bins = rest, ""
-        name = _FAMILY_NAMES.get(family, family.replace("_", " "))
-        if rest == "acc":
-            name = "accuracy"
-        parts = [name, f"{bins} bins" if bins else "", _STAGES.get(prefix) or _POSTHOC[prefix]]
+    measured = _measured(column)
+    if measured is not None:
+        name, bins, prefix = measured
+        if name.startswith("AUROC"):
+            return name
+        parts = [name, f"{bins} bins" if bins else "", _STAGES.get(prefix) or _POSTHOC.get(prefix)]
         return ", ".join(p for p in parts if p)
     for attack, name in _ATTACKS.items():
         if column.startswith(f"{attack}_Linf_acc"):
@@ -561,15 +579,21 @@ def display_name(column: str) -> str:
     return column.replace("_", " ")
 
 
+# The estimator families as a column spells them, longest first so that ``cwCE_em`` is not read
+# as ``cwCE`` followed by text.
+_FAMILY_PATTERN = "|".join(sorted(map(re.escape, _FAMILY_NAMES), key=len, reverse=True))
+
 #: A dataset column as the store names it (``pre_ECE_15``, ``fgsm_Linf_acc0_1``, ``n_params``):
 #: the shapes a reader should meet only by their display name. Only shapes that ordinary words
-#: do not take: a stage or post-hoc prefix with an estimator, an attack's accuracy column, an edge
-#: or operation-count column, and a few size columns. ``calstudy.htmlcheck`` looks for these in
-#: the rendered chapters' prose and tables.
+#: do not take: a stage or post-hoc prefix with an estimator (and its bin count), accuracy or an
+#: AUROC; an attack's accuracy column; a corruption named with an underscore; an edge or
+#: operation-count column; a few size columns. ``calstudy.htmlcheck`` looks for these in the
+#: rendered chapters' prose and tables.
 RAW_COLUMN = re.compile(
-    r"(?<![\w/.-])(?:(?:pre|post|vs|hist|iso)_(?:[A-Z]\w*|acc|auc_\w+)"
-    r"|(?:fgsm|pgd|aa_apgd_ce|aa_square)_Linf_acc[\w.]*|edge_\d_\d"
-    r"|n_(?:none|skip_connect|nor_conv_1x1|nor_conv_3x3|avg_pool_3x3)"
+    rf"(?<![\w/.-])(?:(?:pre|post|vs|hist|iso)_(?:(?:{_FAMILY_PATTERN})(?:_\d+)?|acc|auc_[a-z0-9]+)"
+    r"|(?:fgsm|pgd|aa_apgd_ce|aa_square)_Linf_acc\d+(?:_\d+)*|edge_\d_\d"
+    r"|(?:gaussian|shot|impulse)_noise|(?:defocus|glass|motion|zoom)_blur|elastic_transform"
+    r"|jpeg_compression|n_(?:none|skip_connect|nor_conv_1x1|nor_conv_3x3|avg_pool_3x3)"
     r"|total_width|n_params|conv_depth|skip_0_3|(?:in)?correct_confidence"
     r"|(?:mean|relative)_corruption_acc)(?![\w-])"
 )
@@ -578,17 +602,24 @@ RAW_COLUMN = re.compile(
 def is_column_name(text: str) -> bool:
     """Whether ``text`` is a raw dataset column name (:data:`RAW_COLUMN`), all of it.
 
-    >>> is_column_name("pre_ECE_15"), is_column_name("n_params"), is_column_name("ECE_em")
-    (True, True, False)
+    Examples
+    --------
+    >>> is_column_name("pre_ECE_15"), is_column_name("post_cwCE_em_15"), is_column_name("n_params")
+    (True, True, True)
+    >>> is_column_name("ECE_em"), is_column_name("pre_x"), is_column_name("post_hoc")
+    (False, False, False)
     """
     return RAW_COLUMN.fullmatch(text) is not None
 
 
 def reader_label(value: Any) -> Any:
-    """A table label as a reader meets it: a raw column name (:func:`is_column_name`) or a
-    plainly named one (``acc``, ``c3``, ``flops``) becomes its :func:`display_name`; anything
-    else is returned unchanged (``calstudy.report``'s tables apply it to every label).
+    """A table label or cell as a reader meets it: a raw column name (:func:`is_column_name`) or
+    a plainly named one (``acc``, ``c3``, ``flops``) becomes its :func:`display_name`; anything
+    else is returned unchanged (``calstudy.report``'s tables apply it to every label and string
+    cell).
 
+    Examples
+    --------
     >>> reader_label("post_ECE_15"), reader_label("n_avg_pool_3x3"), reader_label("c3")
     ('ECE, 15 bins, after scaling', 'number of avg_pool_3x3 edges', 'width of stage 4')
     >>> reader_label("TSS · cifar10"), reader_label("synflow"), reader_label(0.5)
@@ -605,26 +636,22 @@ def prose_name(column: str, *, stage: bool = True) -> str:
     :func:`display_name` writes labels for axes and tables ("ECE, 15 bins, before scaling");
     inside a sentence its commas would read as clauses, so the finding sentences use this form.
     ``stage=False`` drops "before scaling" / "after scaling" for a sentence that already says
-    when the column was measured.
+    when the column was measured. An estimator's catalogue name (``ECE_15``) has no stage.
 
     Examples
     --------
-    >>> prose_name("pre_ECE_15"), prose_name("post_ECE_15", stage=False)
-    ('15-bin ECE before scaling', '15-bin ECE')
+    >>> prose_name("pre_ECE_15"), prose_name("post_ECE_15", stage=False), prose_name("ECE_15")
+    ('15-bin ECE before scaling', '15-bin ECE', '15-bin ECE')
     >>> prose_name("post_KSCE"), prose_name("iso_ECE_15"), prose_name("acc")
     ('KS calibration error after scaling', '15-bin ECE after isotonic regression', 'accuracy')
     >>> prose_name("fgsm_Linf_acc0_5"), prose_name("frost"), prose_name("pre_auc_svhn")
-    ('FGSM accuracy at ε = 0.5/255', 'accuracy under frost', 'AUROC against SVHN before scaling')
+    ('FGSM accuracy at ε = 0.5/255', 'accuracy under frost', 'AUROC against SVHN')
     """
-    prefix, _, rest = column.partition("_")
-    if prefix in ("pre", "post", *_POSTHOC) and rest and column not in _PLAIN:
-        family, _, bins = rest.rpartition("_")
-        if rest.startswith("auc_"):
-            name = display_name(column)
-        elif family and bins.isdigit():
-            name = f"{bins}-bin {_FAMILY_NAMES.get(family, family.replace('_', ' '))}"
-        else:
-            name = "accuracy" if rest == "acc" else _FAMILY_NAMES.get(rest, rest.replace("_", " "))
-        when = _STAGES.get(prefix) or f"after {_POSTHOC[prefix]}"
-        return f"{name} {when}" if stage else name
-    return display_name(column).replace(", ε", " at ε")
+    measured = _measured(column)
+    if measured is None:
+        return display_name(column).replace(", ε", " at ε")
+    name, bins, prefix = measured
+    if bins:
+        name = f"{bins}-bin {name}"
+    when = _STAGES.get(prefix) or (f"after {_POSTHOC[prefix]}" if prefix in _POSTHOC else "")
+    return f"{name} {when}" if stage and when and not name.startswith("AUROC") else name

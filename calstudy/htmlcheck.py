@@ -70,8 +70,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from calstudy.catalogue import RAW_COLUMN
-
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, ConsoleMessage, Request, Response
 
@@ -352,10 +350,12 @@ def raw_column_names(text: str) -> list[str]:
     >>> raw_column_names("τ with pre_ECE_15 and fgsm_Linf_acc0_1; pre-scaling ECE, n_bins = 15")
     ['pre_ECE_15', 'fgsm_Linf_acc0_1']
     """
+    from calstudy.catalogue import RAW_COLUMN  # numpy and scipy come with it: only when asked
+
     return [match.group(0) for match in RAW_COLUMN.finditer(text)]
 
 
-def _raw_column_names(article: _Element) -> list[str]:
+def _article_column_names(article: _Element) -> list[str]:
     """Raw column names in the text a reader sees: outside code, literals and code cells."""
     found: list[str] = []
 
@@ -463,7 +463,7 @@ def chapter_defects(html: str, *, code: bool = True, names: bool = True) -> list
                 walk(child, folded=folded, parameters=parameters, figure=figure)
 
     walk(article, folded=False, parameters=False, figure=None)
-    raw = _raw_column_names(article) if names else []
+    raw = _article_column_names(article) if names else []
     if raw:
         shown = ", ".join(dict.fromkeys(raw))
         found.append(("names", f"raw column names in the text: {len(raw)}, "

@@ -1039,7 +1039,11 @@ def pair_early(
     EarlySignals
     """
     check_columns(runs, ["seed"], "runs")
-    store_seed = int(group_rows(runs, data)["seed"].min())
+    seeds = group_rows(runs, data)["seed"]
+    if seeds.empty:
+        raise ValueError(f"Expected `runs` to hold rows of {pair_title(data.space, data.dataset)} "
+                         f"at fidelity {data.fidelity!r}, the pair of `data`; it holds none.")  # fmt: skip
+    store_seed = int(seeds.min())
     joined, found = attach_early(data, signals, seed=store_seed, schedule_epochs=schedule_epochs)
     if not joined.early:
         have = f"for {found['arch'].nunique()} of {len(data.frame)}" if len(found) else "none"

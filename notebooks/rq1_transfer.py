@@ -64,7 +64,7 @@ import seaborn as sns
 from IPython.display import display
 
 from calstudy import analysis, answers, chapter, plots, report
-from calstudy.catalogue import display_name
+from calstudy.catalogue import display_name, prose_name
 
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.max_colwidth", None)  # a table shows its labels whole
@@ -268,7 +268,7 @@ def taus_of(m):
 report.glue_md("rq1_transfer-answer", answers.box(
     question="Is a network that is well calibrated on one dataset also well calibrated on "
     "another?",
-    ours=f"Between two datasets, over all networks, τ({display_name(headline)}) is "
+    ours=f"Between two datasets, over all networks, τ of {prose_name(headline)} is "
     f"{taus_of(headline)}. Accuracy's τ, for comparison: {taus_of('acc')}." if usable
     else "This store holds no pair of datasets to compare.",
     caveat="τ depends on which networks are compared (see τ against N), and the paper's pairs "

@@ -195,7 +195,7 @@ else:
     for score, part in tests.groupby("score", sort=False):  # ECE differences in points
         k, span = (100, ["median_diff", "low", "high"]) if plots.in_percent(score) else (1, [])
         words = analysis.posthoc_sentences(part.assign(
-            **{c: k * part[c] for c in span}, score=score + " (in percentage points)" * (k > 1)),
+            **{c: k * part[c] for c in span}, score=prose_name(score) + " (in percentage points)" * (k > 1)),
             decimals=2 if k > 1 else 4)  # fmt: skip
         display(report.format_table(part.set_index(["group", "method"]).iloc[:, 3:].drop(
             columns="p"), percent=span, decimals=dict.fromkeys(span, 2)),

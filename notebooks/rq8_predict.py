@@ -320,7 +320,7 @@ for p in pairs.itertuples():
     summary += [f"{name}, {source}: {text}" for source, text in texts.items()]
 
 # %% mystnb={"figure": {"caption": "Full-schedule reruns with several seeds: the ICC across seeds of each validation signal after each epoch, with its interval, one panel per search space and dataset: how much of a run the architecture decides.", "name": "fig-rq8_predict-icc"}, "image": {"alt": "Line plots, one per search space and dataset, of the intraclass correlation across seeds of several validation signals against the training epoch, each line with a shaded interval, between 0 and 1."}}
-reran = {f"{k[0].upper()} {k[1]}": c.rerun.by_epoch for k, c in ceilings.items()
+reran = {predict.pair_title(*k): c.rerun.by_epoch for k, c in ceilings.items()
          if c.rerun is not None}  # fmt: skip
 plots.draw_panels(reran, lambda ax, title, by_epoch: plots.plot_icc_by_epoch(
     by_epoch, ax=ax, title=f"{title}: how much of a run the architecture decides",

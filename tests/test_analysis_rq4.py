@@ -188,7 +188,7 @@ def test_sentences_state_the_numbers_and_verdicts(study: pd.DataFrame) -> None:
     temperature_text = analysis.temperature_sentences(temperatures, against="pre ECE")[1]
     assert "mostly overconfident" in temperature_text and "grows with pre ECE" in temperature_text
     posthoc_text = analysis.posthoc_sentences(tests)
-    assert posthoc_text[0].startswith("`vs` on ECE_15: not distinguishable from temperature")
+    assert posthoc_text[0].startswith("`vs` on 15-bin ECE: not distinguishable from temperature")
     summary = analysis.scaling_summary(effect, drivers, temperatures.iloc[0:0], tests)
     assert summary[0] == (
         "The ECE ranking largely survives scaling in TSS · a; is reshuffled by scaling (no rank "
@@ -304,12 +304,12 @@ def test_posthoc_store_sentence(study: pd.DataFrame) -> None:
     accuracy = report.pct(df["acc"].median())
     assert analysis.posthoc_store_sentence(df, "pre_ECE_15", "post_ECE_15") == (
         "This store: 120 networks in 2 groups (SSS · b: 60 and TSS · a: 60), median accuracy "
-        f"{accuracy}; the chapter compares ECE, 15 bins, before scaling with ECE, 15 bins, after "
+        f"{accuracy}; the chapter compares 15-bin ECE before scaling with 15-bin ECE after "
         "scaling. 120 networks carry a fitted temperature. ")  # fmt: skip
     small = pd.concat([df, df.head(4).assign(group="TSS · c", temperature=np.nan)])
     text = analysis.posthoc_store_sentence(small, "pre_NLL", "post_NLL", min_rows=5)
     assert "124 networks in 3 groups (SSS · b: 60, TSS · a: 60 and TSS · c: 4)" in text
-    assert "compares NLL, before scaling with NLL, after scaling." in text
+    assert "compares NLL before scaling with NLL after scaling." in text
     assert text.endswith("120 networks carry a fitted temperature. Left out for having fewer "
                          "than 5 networks: TSS · c.")  # fmt: skip
     assert "fewer than 3 networks" in analysis.posthoc_store_sentence(small.head(122), "pre_NLL",
@@ -359,15 +359,15 @@ def test_temperature_view(study: pd.DataFrame) -> None:
     temperatures = analysis.temperature_summary(study, "pre_ECE_15", n_boot=100)
     view = analysis.temperature_view(temperatures, "pre_ECE_15")
     assert list(view.columns) == ["share with T > 1", "median T − 1",
-                                  "τ(|log T|, ECE, 15 bins, before scaling)"]  # fmt: skip
+                                  "τ(|log T|, 15-bin ECE before scaling)"]  # fmt: skip
     a = temperatures.set_index("group").loc["TSS · a"]
     assert view.loc["TSS · a", "share with T > 1"] == (
         f"+1.00 [{report.fixed(a['over_low'])}, +1.00]")  # every T above 1
     assert view.loc["TSS · a", "median T − 1"] == report.ci(
         a["shift"], a["shift_low"], a["shift_high"]) + " *"  # fmt: skip
     assert not view.loc["SSS · b", "median T − 1"].endswith("*")  # T around 1
-    assert view.loc["TSS · a", "τ(|log T|, ECE, 15 bins, before scaling)"] == "+1.00 [+1.00, +1.00]"
+    assert view.loc["TSS · a", "τ(|log T|, 15-bin ECE before scaling)"] == "+1.00 [+1.00, +1.00]"
     strict = analysis.temperature_view(temperatures, "post_NLL", alpha=1e-300)
     assert not strict["median T − 1"].str.endswith("*").any()
-    assert strict.columns[-1] == "τ(|log T|, NLL, after scaling)"
+    assert strict.columns[-1] == "τ(|log T|, NLL after scaling)"
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from calstudy import analysis, predict, space
+from calstudy import analysis, plots, predict, space
 
 A1 = "|skip_connect~0|+|none~0|none~1|+|nor_conv_3x3~0|nor_conv_1x1~1|none~2|"
 A2 = "|skip_connect~0|+|none~0|none~1|+|nor_conv_1x1~0|nor_conv_3x3~1|none~2|"  # ≅ A1
@@ -587,6 +587,8 @@ def test_pair_early_starts_from_the_store_seed_and_says_what_is_missing() -> Non
     assert partial.text.startswith("early-training signals: for 2 of 5;")
     with pytest.raises(ValueError, match="seed"):
         predict.pair_early(data, signals, runs.drop(columns="seed"))
+    with pytest.raises(ValueError, match="Expected `runs` to hold rows of .* it holds none"):
+        predict.pair_early(data, signals, runs.assign(dataset="other"))
 
 
 @pytest.fixture(scope="module")
@@ -763,3 +765,15 @@ def test_draw_panels_one_figure_per_cell() -> None:
         plots.draw_panels({"a": 1}, lambda ax, k, v: None, width=8, heights=[1, 2])
     with pytest.raises(ValueError, match="`ncols`"):
         plots.draw_panels({"a": 1}, lambda ax, k, v: None, width=8, heights=1, ncols=0)
+
+
+def test_importance_sentence_and_figure_name_architecture_columns_for_readers() -> None:
+    importance = pd.DataFrame({"feature": ["c3", "synflow", "n_params", "edge 0→3"],
+                               "importance": [0.1, 0.05, 0.02, 0.01], "sd": 0.01, "n": 10})
+    text = predict.importance_sentence(importance, ["synflow"])
+    assert text == ("most important: width of stage 4 (+0.100), synflow (+0.050), "
+                           "parameters (+0.020) and edge 0→3 (+0.010). The zero-cost proxies "
+                           "carry 28 % of the positive importance; the parameter count +0.020.")
+    ax = plots.plot_importance(importance, xlabel="drop in τ")
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "width of stage 4", "synflow", "parameters", "edge 0→3"]

@@ -225,13 +225,14 @@ def test_seed_noise_gaps_and_differences_views_for_readers() -> None:
     out = analysis.seed_differences_view(diffs)
     assert list(out.columns) == ["median", "low", "high", "p_holm", "seed_std", "threshold",
                                  "median_beyond", "share beyond (%)", "n"]  # fmt: skip
-    assert out.loc["ts − none, ECE_15", "median"] == "-1"  # −0.01 shown in percentage points
+    assert out.index.tolist() == ["ts − none, 15-bin ECE", "y − a, NLL"]
+    assert out.loc["ts − none, 15-bin ECE", "median"] == "-1"  # −0.01 shown in percentage points
     assert out.loc["y − a, NLL", "median"] == "0"  # not scaled
     beyond = diffs.loc["ts − none, ECE_15"]
     share = report.ci(
         100 * beyond["beyond"], 100 * beyond["beyond_low"], 100 * beyond["beyond_high"]
     )
-    assert out.loc["ts − none, ECE_15", "share beyond (%)"].replace("\u00a0", " ") == share
+    assert out.loc["ts − none, 15-bin ECE", "share beyond (%)"].replace("\u00a0", " ") == share
 
 
 def test_seed_design_effects_in_seed_standard_deviations() -> None:
@@ -249,6 +250,10 @@ def test_seed_design_effects_in_seed_standard_deviations() -> None:
     assert conv["coef / s_p"] == pytest.approx(conv["coef"] / 0.01)  # two seed sd per edge
     assert analysis.seed_design_effects(first.iloc[:9], table, "y") is None  # too few networks
     assert analysis.seed_design_effects(first.assign(space="sss"), table, "y") is None
+    with pytest.raises(ValueError, match="Expected `first` to have columns"):
+        analysis.seed_design_effects(first, table, "missing")
+    with pytest.raises(ValueError, match="Expected `table` to have a row for 'a'"):
+        analysis.seed_design_effects(first.assign(a=1.0), table.drop(index="a", errors="ignore"), "a")
     text = analysis.seed_design_sentence(effects, "y")
     small = int((effects["coef / s_p"].abs() < 1).sum())
     assert small == len(effects) - 1  # only the 3×3 convolution moves y by more than s_p

@@ -378,3 +378,16 @@ def test_full_record_on_the_tiny_presets_split_does_not_warn() -> None:
 def test_full_record_rejects_bad_data(logits, labels, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         full_record(logits, np.asarray(labels))
+
+
+def test_every_store_column_with_an_underscore_is_recognised_and_renamed() -> None:
+    """The names rule and the tables' labels cover the whole schema, not a sample of it."""
+    from calstudy import schema
+
+    columns = [c for group in ("metrics", "robustness", "features") for c in schema.GROUPS[group]
+               if "_" in c and c not in ("ood_dataset", "arch_hash")]  # fmt: skip
+    assert len(columns) > 150
+    for column in columns:
+        assert catalogue.is_column_name(column), column
+        assert catalogue.reader_label(column) != column, column
+        assert catalogue.prose_name(column) != column, column

@@ -289,6 +289,17 @@ def test_cli_names_the_chapter_pages_and_their_verdicts(tmp_path: Path, capsys) 
     assert "intro.html" not in err
 
 
+RAW_NAMES = page(ANSWER, "<p>Transfers: pre_ECE_15 and fgsm_Linf_acc0_1.</p>")
+
+
+@pytest.mark.parametrize("static", [True, pytest.param(False, marks=needs_browser)])
+def test_the_dataset_chapter_may_name_columns_and_no_other(tmp_path: Path, static: bool) -> None:
+    root = write_book(tmp_path, {"rq1.html": RAW_NAMES, "dataset.html": RAW_NAMES}, {})
+    found = htmlcheck.check_book_static(root) if static else htmlcheck.check_book(root)
+    assert [(p.page, p.kind) for p in found] == [("book/executed/rq1.html", "names")], found
+    assert htmlcheck.SCHEMA_PAGE == "book/executed/dataset.html"
+
+
 # Pass statically, fail in the browser: an answer box pushed below the first screen, code in a
 # <details> opened by default, and a figure shrunk 4× into a 600 px column.
 LATE_ANSWER = page('<div style="height: 1200px">A long preamble.</div>', ANSWER)

@@ -700,7 +700,7 @@ def _scaling(column: str) -> str:
     """When a column was measured: ``pre_…`` before temperature scaling, ``post_…`` after."""
     prefix = column.split("_")[0]
     names = {"pre": "before temperature scaling", "post": "after temperature scaling"}
-    return names.get(prefix, f"for {column}")
+    return names.get(prefix, f"for {prose_name(column)}")
 
 
 def edge_tests_sentence(

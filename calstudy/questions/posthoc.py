@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from calstudy._checks import check_columns
-from calstudy.catalogue import display_name, prose_name
+from calstudy.catalogue import prose_name
 from calstudy.differences import paired_difference, tau_difference, wilson_ci
 from calstudy.questions.groups import GROUP_KEYS, group_parts, group_table, split_groups
 from calstudy.questions.verdicts import (
@@ -68,8 +68,8 @@ def posthoc_store_sentence(df: pd.DataFrame, pre: str, post: str, *, min_rows: i
     -------
     str
         E.g. "This store: 340 networks in 4 groups (SSS · cifar10: 48, …), median accuracy
-        71.2 %; the chapter compares ECE, 15 bins, before scaling with ECE, 15 bins, after
-        scaling. 340 networks carry a fitted temperature. "; groups left out are named last.
+        71.2 %; the chapter compares 15-bin ECE before scaling with 15-bin ECE after scaling.
+        340 networks carry a fitted temperature. "; groups left out are named last.
     """
     from calstudy import report
 
@@ -81,8 +81,8 @@ def posthoc_store_sentence(df: pd.DataFrame, pre: str, post: str, *, min_rows: i
     return (
         f"This store: {report.plural(len(df), 'network')} in {report.plural(len(sizes), 'group')} "
         f"({report.join(f'{g}: {n:,}' for g, n in sizes.items())}), median accuracy "
-        f"{report.pct(df['acc'].median())}; the chapter compares {display_name(pre)} with "
-        f"{display_name(post)}. "
+        f"{report.pct(df['acc'].median())}; the chapter compares {prose_name(pre)} with "
+        f"{prose_name(post)}. "
         + (f"{temperatures:,} networks carry a fitted temperature. " if temperatures
            else "It records no fitted temperatures. ")
         + (f"Left out for having fewer than {needed} networks: {report.join(small.index)}."
@@ -712,7 +712,7 @@ def temperature_view(temperatures: pd.DataFrame, against: str, *, alpha: float =
         :func:`temperature_summary`'s output.
     against : str
         The column :math:`|\\log T|` was compared with, named in the τ column by
-        :func:`~calstudy.catalogue.display_name`.
+        :func:`~calstudy.catalogue.prose_name`.
     alpha : float, default=0.05
         A median :math:`T - 1` whose Wilcoxon p-value is below it is marked ``*``.
 
@@ -727,7 +727,7 @@ def temperature_view(temperatures: pd.DataFrame, against: str, *, alpha: float =
     return report.ci_columns(temperatures, index="group", alpha=alpha, nowrap=False, columns={
         "share with T > 1": ("over", "over_low", "over_high"),
         "median T − 1": ("shift", "shift_low", "shift_high", "shift_p"),
-        f"τ(|log T|, {display_name(against)})": ("tau", "tau_low", "tau_high")})  # fmt: skip
+        f"τ(|log T|, {prose_name(against)})": ("tau", "tau_low", "tau_high")})  # fmt: skip
 
 
 def posthoc_sentences(tests: pd.DataFrame, *, decimals: int = 4) -> list[str]:
@@ -739,7 +739,7 @@ def posthoc_sentences(tests: pd.DataFrame, *, decimals: int = 4) -> list[str]:
     Returns
     -------
     list of str
-        E.g. "vs on NLL: better than temperature scaling in TSS · cifar10 (median difference
+        E.g. "`vs` on NLL: better than temperature scaling in TSS · cifar10 (median difference
         -0.0013 [-0.0023, -0.0008], Holm p < 1e-4, beats it on 70 [61, 77] % of the networks)".
     """
     from calstudy import report
@@ -755,7 +755,7 @@ def posthoc_sentences(tests: pd.DataFrame, *, decimals: int = 4) -> list[str]:
             for _, r in rows.iterrows()
         ]
         phrases = verdict_groups(labels, rows["versus"], _VERSUS_WORDS)
-        sentences.append(f"`{method}` on {score}: {'; '.join(phrases)}.")
+        sentences.append(f"`{method}` on {prose_name(score)}: {'; '.join(phrases)}.")
     return sentences
 
 
@@ -795,7 +795,7 @@ def scaling_summary(
         if len(temperatures) else "Fitted temperatures: none in this store.",
     ]
     for (method, score), rows in tests.groupby(["method", "score"], sort=False):
-        lines.append(f"`{method}` on {score}: {groups(rows, 'versus', _VERSUS_WORDS)}.")
+        lines.append(f"`{method}` on {prose_name(score)}: {groups(rows, 'versus', _VERSUS_WORDS)}.")
     if tests.empty:
         lines.append("Other post-hoc methods: none in this store.")
     return lines

@@ -20,6 +20,7 @@ from calstudy.stats import TauResult, correct_pvalues, kendall_ci
 
 __all__ = [
     "device_shift_sentence",
+    "difference_label",
     "device_shift_table",
     "isomorphic_sentences",
     "isomorphic_view",
@@ -408,7 +409,10 @@ def seed_design_effects(
     from calstudy.trends import op_effects
 
     min_networks = check_positive_int(min_networks, "min_networks")
-    check_columns(first, ["space"], "first")
+    check_columns(first, ["space", column], "first")
+    check_columns(table, ["pooled_std"], "table")
+    if column not in table.index:
+        raise ValueError(f"Expected `table` to have a row for {column!r}, got {list(table.index)}.")
     if len(first) < min_networks or set(first["space"]) != {"tss"}:
         return None
     effects = op_effects(first, column, encoding="count", reference="none")
@@ -428,28 +432,26 @@ def seed_noise_view(table: pd.DataFrame) -> pd.DataFrame:
     The mean, seed and between-architecture standard deviations and the threshold in percent in
     the rows of binned ECE (:func:`calstudy.plots.percent_rows`), formatted
     (:func:`calstudy.report.format_table`), the ICC as one column with its interval, and the
-    rows named for readers (:func:`calstudy.catalogue.display_name`).
+    rows named for readers (:func:`calstudy.catalogue.reader_label`, through the formatting).
     """
     from calstudy import report
-    from calstudy.catalogue import display_name
     from calstudy.plots import percent_rows
 
     shown = percent_rows(table, ["mean", "pooled_std", "between_std", "threshold"], table.index)
     icc = report.ci_columns(shown.rename_axis("metric").reset_index(), index="metric",
                             columns={"icc": ("icc", "icc_low", "icc_high")})  # fmt: skip
     rest = report.format_table(shown.drop(columns=["n_rows", "icc", "icc_low", "icc_high"]))
-    return pd.concat([rest, icc], axis=1).rename(index=display_name)
+    return pd.concat([rest, icc], axis=1)
 
 
 def seed_gaps_view(gaps: pd.DataFrame) -> pd.DataFrame:
     """:func:`seed_noise_gaps` as the chapter shows it: the gaps of binned ECE in percent,
-    formatted, the rows named for readers."""
+    formatted, the rows named for readers (by the formatting)."""
     from calstudy import report
-    from calstudy.catalogue import display_name
     from calstudy.plots import percent_rows
 
     shown = percent_rows(gaps, ["observed", "noise_gap"], gaps.index)
-    return report.format_table(shown).rename(index=display_name)
+    return report.format_table(shown)
 
 
 def seed_differences_view(diffs: pd.DataFrame) -> pd.DataFrame:
@@ -471,18 +473,17 @@ def seed_differences_view(diffs: pd.DataFrame) -> pd.DataFrame:
                                columns={"share beyond (%)": ("beyond", "beyond_low", "beyond_high")},
                                scale={"share beyond (%)": 100})  # fmt: skip
     return pd.concat([report.format_table(shown[columns]), beyond,
-                      report.format_table(shown[["n"]])], axis=1)  # fmt: skip
+                      report.format_table(shown[["n"]])], axis=1).rename(index=difference_label)  # fmt: skip
 
 
 def isomorphic_view(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`~calstudy.seednoise.isomorphic_icc_table` as the chapter shows it: the rows with
     isomorphic strings (``n_repeated`` > 0), without ``space``, the metrics named for readers,
-    formatted; empty when no row has them."""
+    formatted (which names the metrics); empty when no row has them."""
     from calstudy import report
-    from calstudy.catalogue import display_name
 
     shown = table[table["n_repeated"] > 0].drop(columns="space")
-    return report.format_table(shown.assign(metric=shown["metric"].map(display_name)))
+    return report.format_table(shown)
 
 
 # Seed noise, in words: the seed-noise chapter's findings as sentences (calstudy.report's formats)
@@ -570,12 +571,24 @@ def seed_gaps_sentence(gaps: pd.DataFrame) -> str:
         for c, r in gaps.iterrows()) + "."
 
 
+def difference_label(label: str) -> str:
+    """A :func:`posthoc_pairs` label as a reader meets it: its score named as in a sentence.
+
+    Examples
+    --------
+    >>> difference_label("vs − ts, ECE_15"), difference_label("a − b")
+    ('vs − ts, 15-bin ECE', 'a − b')
+    """
+    head, comma, score = label.rpartition(", ")
+    return f"{head}{comma}{prose_name(score)}" if comma else label
+
+
 def seed_difference_sentence(name: str, row: pd.Series, *, alpha: float = 0.05) -> str:
-    """One row of :func:`seed_noise_differences` in words."""
+    """One row of :func:`seed_noise_differences` in words, its label by :func:`difference_label`."""
     from calstudy import report
 
     real = "real over networks" if row["p_holm"] < alpha else "not detected over networks"
-    return (f"`{name}`: median {report.ci(row['median'], row['low'], row['high'], 4)}, Holm p "
+    return (f"{difference_label(name)}: median {report.ci(row['median'], row['low'], row['high'], 4)}, Holm p "
             f"{report.pvalue(row['p_holm'])} ({real}); the median is "
             f"{'visible' if row['median_beyond'] else 'not visible'} on a single network (seed "
             f"threshold {report.num(row['threshold'])}); {report.pct(row['beyond'], 0)} "
@@ -626,12 +639,15 @@ def seed_design_sentence(effects: pd.DataFrame, column: str) -> str:
     >>> effects = pd.DataFrame({"coef / s_p": [0.4, -2.0, -0.9]})
     >>> seed_design_sentence(effects, "acc")
     '2 operation counts of 3 move accuracy by less than one seed standard deviation per edge.'
+    >>> seed_design_sentence(effects.iloc[:2], "acc")
+    '1 operation count of 2 moves accuracy by less than one seed standard deviation per edge.'
     """
     from calstudy import report
 
     small = int((effects["coef / s_p"].abs() < 1).sum())
-    return (f"{report.plural(small, 'operation count')} of {len(effects)} move {prose_name(column)} by less "
-            "than one seed standard deviation per edge.")  # fmt: skip
+    verb = "moves" if small == 1 else "move"
+    return (f"{report.plural(small, 'operation count')} of {len(effects)} {verb} "
+            f"{prose_name(column)} by less than one seed standard deviation per edge.")  # fmt: skip
 
 
 def reproducibility_sentence(
