@@ -953,6 +953,7 @@ def pair_inputs(
     pair : object
         A row of :func:`study_pairs` (``space``, ``dataset``, ``fidelity``, ``n_archs``).
     target : str
+        The column the predictors rank (e.g. ``pre_ECE_15``).
     max_archs : int
         Architectures scored (a seeded sample when more).
     max_all, sample, num_images, data_dir, seed
@@ -1293,7 +1294,20 @@ def ceiling_sentences(
     n_strings: int | None = None,
     n_classes: int | None = None,
 ) -> dict[str, str]:
-    """:func:`ceiling_sentence` of each ceiling of `found`, by source, in its order."""
+    """:func:`ceiling_sentence` of each ceiling of `found`, by source, in its order.
+
+    Parameters
+    ----------
+    found : NoiseCeilings
+        :func:`noise_ceilings`' result for one space and dataset.
+    goal, best, n_strings, n_classes
+        As in :func:`ceiling_sentence`.
+
+    Returns
+    -------
+    dict of str → str
+        Source → sentence.
+    """
     return {source: ceiling_sentence(source, c, goal=goal, best=best, n_strings=n_strings,
                                      n_classes=n_classes)
             for source, c in found.ceilings.items()}  # fmt: skip
@@ -1371,8 +1385,19 @@ def comparison_problems(run: PredictionData, result: Comparison, *, few: int = F
 
 
 def ceiling_problems(found: NoiseCeilings) -> list[str]:
-    """Sources of `found` whose ICC or τ ceiling is outside [0, 1] or its interval (empty: all
-    hold)."""
+    """What must hold for any store, checked on `found`: every ICC and τ ceiling in [0, 1] and
+    inside its interval.
+
+    Parameters
+    ----------
+    found : NoiseCeilings
+        :func:`noise_ceilings`' result.
+
+    Returns
+    -------
+    list of str
+        One line per source that breaks it; empty when all hold (the chapter asserts this).
+    """
     problems = []
     for source, c in found.ceilings.items():
         if not 0 <= c.icc_low <= c.icc <= c.icc_high <= 1:

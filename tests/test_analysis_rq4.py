@@ -371,3 +371,14 @@ def test_temperature_view(study: pd.DataFrame) -> None:
     assert not strict["median T − 1"].str.endswith("*").any()
     assert strict.columns[-1] == "τ(|log T|, NLL after scaling)"
 
+
+
+@pytest.mark.parametrize("function", ["scaling_effect_view", "scaling_answer"])
+def test_views_refuse_a_unit_that_is_not_a_positive_number(function: str) -> None:
+    call = getattr(analysis, function)
+    args = (pd.DataFrame(), "lead") if function == "scaling_answer" else (pd.DataFrame(),)
+    with pytest.raises(ValueError, match="Expected `unit` to be a positive finite number, got 0"):
+        call(*args, unit=0)
+    with pytest.raises(ValueError, match="Expected `min_rows` to be a non-negative integer"):
+        analysis.posthoc_store_sentence(
+            pd.DataFrame({"group": ["a"], "acc": [0.5], "temperature": [1.0]}), "p", "q", min_rows=-1)

@@ -5,6 +5,7 @@ HCS; the tables and their sentences.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
@@ -590,14 +591,14 @@ def edge_op_counts(groups: Mapping[str, pd.DataFrame], edges: Sequence[str]) -> 
 
 #: The reference study's two observations on the TSS cells with the best HCS, as
 #: :func:`hcs_enrichment`'s tests: ``name: (edge, operations)``.
-PAPER_HCS_TESTS: dict[str, tuple[str, list[str]]] = {
-    "skip_connect on 0→3": ("edge_3_0", ["skip_connect"]),
-    "a convolution on 0→1": ("edge_1_0", ["nor_conv_1x1", "nor_conv_3x3"]),
-}
+PAPER_HCS_TESTS: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType({
+    "skip_connect on 0→3": ("edge_3_0", ("skip_connect",)),
+    "a convolution on 0→1": ("edge_1_0", ("nor_conv_1x1", "nor_conv_3x3")),
+})
 
 #: The paper's share of top cells for the tests of :data:`PAPER_HCS_TESTS` it gave one for
 #: (all twenty carry skip_connect on 0→3), for :func:`enrichment_sentence`'s ``paper_share``.
-PAPER_HCS_SHARES: dict[str, float] = {"skip_connect on 0→3": 1.0}
+PAPER_HCS_SHARES: Mapping[str, float] = MappingProxyType({"skip_connect on 0→3": 1.0})
 
 
 def hcs_enrichment(

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calstudy._checks import check_columns
+from calstudy._checks import check_columns, check_nonnegative_int, check_positive
 from calstudy.catalogue import prose_name
 from calstudy.differences import paired_difference, tau_difference, wilson_ci
 from calstudy.questions.groups import GROUP_KEYS, group_parts, group_table, split_groups
@@ -74,8 +74,8 @@ def posthoc_store_sentence(df: pd.DataFrame, pre: str, post: str, *, min_rows: i
     from calstudy import report
 
     check_columns(df, ["group", "acc", "temperature"])
+    needed = max(3, check_nonnegative_int(min_rows, "min_rows"))
     sizes = df["group"].value_counts().sort_index()
-    needed = max(3, min_rows)
     small = sizes[sizes < needed]
     temperatures = int(df["temperature"].notna().sum())
     return (
@@ -573,6 +573,7 @@ def scaling_effect_findings(effect: pd.DataFrame, pre: str, *, unit: float = 1) 
     -------
     list of str
     """
+    check_positive(unit, "unit")
     in_units = {c: unit * effect[c] for c in ("change", "change_low", "change_high")}
     metric = prose_name(pre, stage=False) + (" (in percentage points)" if unit > 1 else "")
     return scaling_effect_sentences(effect.assign(**in_units), decimals=2 if unit > 1 else 4,
@@ -601,6 +602,7 @@ def scaling_effect_view(
     """
     from calstudy import report
 
+    check_positive(unit, "unit")
     check_columns(effect, ["group", "n", "median_pre", "median_post"], "effect")
     medians = effect.set_index("group")[["n", "median_pre", "median_post"]] * [1, unit, unit]
     medians = medians.set_axis(["networks", "median before", "median after"], axis=1)
@@ -635,6 +637,7 @@ def scaling_answer(effect: pd.DataFrame, lead: str, *, unit: float = 1) -> str:
     """
     from calstudy import report
 
+    check_positive(unit, "unit")
     if not len(effect):
         return "No group has enough networks."
     check_columns(effect, ["group", "tau", "tau_low", "tau_high", "change", "change_low",
