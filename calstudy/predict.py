@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from calstudy._checks import SPACES, check_columns, check_nonnegative_int, check_positive_int
-from calstudy.catalogue import prose_name
+from calstudy.catalogue import prose_name, reader_label
 from calstudy.ceiling import (
     Ceiling,
     ceiling_tau,
@@ -844,7 +844,6 @@ def importance_shares(importance: pd.DataFrame, proxies: Sequence[str]) -> dict[
 def importance_sentence(importance: pd.DataFrame, proxies: Sequence[str], *, top: int = 5) -> str:
     """:func:`~calstudy.predictors.permutation_importance`'s strongest inputs (architecture
     columns by their display names) and :func:`importance_shares` in words."""
-    from calstudy.catalogue import reader_label
     from calstudy.report import fixed, join, pct
 
     shares = importance_shares(importance, proxies)

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calstudy.catalogue import reader_label
+
 __all__ = [
     "MISSING",
     "P_FLOOR",
@@ -259,8 +261,6 @@ def ci_table(
         out = out.reindex(columns=list(dict.fromkeys(table[columns])))
     out = out.reindex(index=rows).fillna(MISSING)
     out.columns.name = None
-    from calstudy.catalogue import reader_label
-
     out = out.rename(index=names or reader_label, columns=reader_label)
     return out.rename_axis(index=index)
 
@@ -328,8 +328,6 @@ def format_table(
     missing values, and a raw column name, as a label or a cell, by its display name
     (:func:`calstudy.catalogue.reader_label`). Returns strings.
     """
-    from calstudy.catalogue import reader_label
-
     decimals = dict(decimals or {})
     out = pd.DataFrame(index=df.index)
     for col in df.columns:

@@ -109,7 +109,7 @@ import seaborn as sns
 from IPython.display import display
 
 from calstudy import answers, chapter, early, plots, predict, report
-from calstudy.catalogue import display_name
+from calstudy.catalogue import display_name, prose_name
 
 sns.set_theme(style="whitegrid", context="notebook")
 started = time.perf_counter()
@@ -341,7 +341,7 @@ plt.show()
 
 # %%
 report.glue_md("rq8_predict-answer", answers.box(
-    f"Can architectures a predictor has not seen be ranked by their {display_name(target)} "
+    f"Can architectures a predictor has not seen be ranked by their {prose_name(target)} "
     f"after training, before training them, to the goal of a held-out τ-b ≥ {goal:g}?",
     predict.answer_findings(results, ceiling_texts),
     caveat="The reference study did not ask this question: there is no paper number. A "
